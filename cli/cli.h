@@ -1,0 +1,120 @@
+/* cli.h - pieces shared by the commands of the `quantsr` command line tool.
+ *
+ * The tool is written against the public API (quantsr.h). Each command lives in its own
+ * cli/cmd_<name>.c and returns the process exit code. Errors are printed as
+ * "quantsr: <what>: <detail>" on stderr. */
+#ifndef QSR_CLI_H
+#define QSR_CLI_H
+
+#include "quantsr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define CLI_PRINTF(fmt_index, first_arg)
+#endif
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1, /* something failed at run time */
+    CLI_EXIT_USAGE = 2    /* bad command line */
+};
+
+#define CLI_PATH_MAX      4096
+#define CLI_DEFAULT_MODEL "quantsr_c_x4_w4a4.qsr"
+
+/* ---- commands (argv[0] is the command's name) ---- */
+int cmd_upscale(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* ---- messages and small helpers (util.c) ---- */
+/* "quantsr: <formatted>" on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "quantsr: <formatted>: <qsr_last_error()>" on stderr; returns CLI_EXIT_FAILURE. */
+int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* A short name for an architecture id ("QuantSR-C"). */
+const char *cli_arch_name(uint32_t arch);
+/* The environment variable as a boolean: set and not "", "0", "false", "off" or "no". */
+int cli_env_flag(const char *name);
+/* Monotonic-enough wall clock in milliseconds (for durations only). */
+double cli_now_ms(void);
+
+/* ---- file system (fs.c) ---- */
+int cli_is_directory(const char *path);
+int cli_path_exists(const char *path);
+/* Do both paths exist and name the same file (device and inode)? */
+int cli_same_file(const char *a, const char *b);
+/* Creates the directory if it does not exist yet; 0 on success (an error is printed). */
+int cli_ensure_directory(const char *path);
+/* The folder that holds the running executable, without a trailing slash; 0 if unknown. */
+int cli_executable_dir(char *out, size_t cap);
+/* Is stderr a terminal? */
+int cli_stderr_is_terminal(void);
+/* Joins dir and name with one '/'; 0 if the result does not fit. */
+int cli_join_path(char *out, size_t cap, const char *dir, const char *name);
+/* Pointer to the last path component. */
+const char *cli_base_name(const char *path);
+/* The extension of the last path component including the dot ("" if none). */
+const char *cli_extension(const char *path);
+/* Is ext (with its dot) one the image codecs read and write (.png .jpg .jpeg .bmp .tga)? */
+int cli_is_image_extension(const char *ext);
+
+/* Image files of a folder: regular files with an image extension (any case), hidden files
+ * skipped, sorted by name (bytewise). */
+typedef struct cli_file_list {
+    char **names; /* file names without the folder */
+    size_t count;
+} cli_file_list;
+/* 0 on success (an error is printed otherwise). */
+int cli_list_images(const char *dir, cli_file_list *out);
+void cli_file_list_free(cli_file_list *list);
+
+/* ---- models (model_path.c) ---- */
+/* Finds the model file for `-m PATH`, `-n NAME` or, with neither, the default model, and
+ * writes its path to out. Named and default models are searched in <exe_dir>/../models,
+ * <exe_dir>/models and $QSR_MODEL_DIR. 0 on success; otherwise an error is printed. */
+int cli_resolve_model(const char *path, const char *name, char *out, size_t cap);
+
+/* ---- a loaded model and, when needed, a device to run it (session.c) ---- */
+typedef struct cli_session {
+    char model_path[CLI_PATH_MAX];
+    qsr_model *model;
+    qsr_model_info info;
+    qsr_context *ctx;  /* NULL until cli_session_open_device */
+    qsr_upscaler *up;  /* NULL until cli_session_open_device */
+    int use_reference; /* run on the CPU reference instead of the upscaler */
+} cli_session;
+
+typedef struct cli_model_options {
+    const char *path; /* -m */
+    const char *name; /* -n */
+    uint32_t scale;   /* -s; 0 = any */
+    uint32_t depth;   /* --depth; 0 = all blocks */
+    int depth_any;    /* --depth-any */
+} cli_model_options;
+
+/* Resolves and loads the model, and checks -s and --depth against it. Returns an exit code;
+ * on failure the message is printed and the session holds nothing. */
+int cli_session_load_model(cli_session *s, const cli_model_options *opt);
+/* Creates the Vulkan context and an upscaler. Returns an exit code. */
+int cli_session_open_device(cli_session *s, int32_t device, uint32_t tile, qsr_precision precision);
+/* Upscales with the upscaler (or the CPU reference), with the 8-way self-ensemble when
+ * `ensemble` is set. stats may be NULL. */
+qsr_status cli_session_upscale(cli_session *s, const qsr_image *in, uint32_t depth, int ensemble,
+                               qsr_image *out, qsr_run_stats *stats);
+/* Fails (printing why) if the Vulkan validation layer reported anything. Returns an exit code. */
+int cli_session_check_validation(const cli_session *s);
+void cli_session_close(cli_session *s);
+
+/* The context creation options every device-using command shares: device index from -g and
+ * validation from $QSR_VALIDATION. */
+qsr_status cli_create_context(int32_t device, qsr_context **out);
+
+#endif

@@ -1,0 +1,310 @@
+/* cmd_bench.c - `quantsr bench`: times the model's own (quantized) path against the FP32 path
+ * on the same device in the same process, on a deterministic synthetic image, at each depth
+ * level. Speed and memory are measured here and only here; tests never assert them.
+ *
+ * JSON keys (for docs/cli.md):
+ *   model, arch, scale, bits_w, bits_a, device   as in `info` / `eval`
+ *   width, height       int     input size (--size)
+ *   runs, warmup        int     timed runs per measurement (medians are reported), warm-ups
+ *   results             [ per depth:
+ *     depth             int     blocks run
+ *     macs_per_pixel    int     per input pixel
+ *     quantized, fp32   { total_ms, gpu_ms (medians), gmac_per_s (MACs run / median device
+ *                         time, wall time if the device reports none), tiles, tile }
+ *     ratio_gpu_ms      number  quantized gpu_ms / fp32 gpu_ms (< 1: quantized is faster)
+ *     ratio_total_ms    number  the same for the wall time ]
+ *   body_weight_bytes   { quantized, fp32 }  size of the residual-body weights at bits_w
+ *                       and at 32 bits, from the model header
+ *   host_peak_rss_bytes int     the process's peak resident memory at the end
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "args.h"
+#include "cli.h"
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define BENCH_WARMUP 1u
+
+typedef struct bench_options {
+    cli_model_options model;
+    const char *size;
+    uint32_t width, height, runs, tile, device;
+    int json;
+} bench_options;
+
+/* Medians over the timed runs of one (depth, precision). */
+typedef struct bench_measure {
+    double total_ms, gpu_ms, gmac_per_s;
+    uint32_t tiles, tile;
+} bench_measure;
+
+typedef struct bench_row {
+    uint32_t depth;
+    uint64_t macs_per_pixel;
+    bench_measure quantized, fp32;
+} bench_row;
+
+/* "WxH" with both in 1..QSR_MAX_IMAGE_DIMENSION. */
+static int parse_size(const char *text, uint32_t *w, uint32_t *h) {
+    const char *x = strchr(text, 'x');
+    char w_text[16];
+    if (x == NULL || (size_t)(x - text) >= sizeof w_text) return 0;
+    memcpy(w_text, text, (size_t)(x - text));
+    w_text[x - text] = '\0';
+    return cli_parse_u32(w_text, w) && cli_parse_u32(x + 1, h) && *w >= 1 && *h >= 1 &&
+           *w <= QSR_MAX_IMAGE_DIMENSION && *h <= QSR_MAX_IMAGE_DIMENSION;
+}
+
+/* A photo-like deterministic pattern: smooth gradients, edges and hashed noise, so the
+ * activation quantizers see realistic ranges. */
+static qsr_status synthetic_image(uint32_t w, uint32_t h, qsr_image *out) {
+    qsr_status st = qsr_image_create(w, h, 3, out);
+    if (st != QSR_OK) return st;
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t hash = (x * 73856093u) ^ (y * 19349663u);
+            hash ^= hash >> 13;
+            hash *= 0x5bd1e995u;
+            int noise = (int)((hash >> 24) & 31u) - 16;
+            int edge = ((x / 16 + y / 16) & 1) ? 40 : -40;
+            int r = (int)(x * 200u / w) + 28 + noise;
+            int g = (int)(y * 200u / h) + 28 + edge / 2 + noise;
+            int b = 128 + edge + noise;
+            uint8_t *p = out->pixels + ((size_t)y * w + x) * 3;
+            p[0] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+            p[1] = (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g);
+            p[2] = (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+        }
+    }
+    return QSR_OK;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, uint32_t n) {
+    qsort(values, n, sizeof *values, compare_doubles);
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+/* Warm-up, then `runs` timed runs; fills m with medians. */
+static qsr_status measure(qsr_upscaler *up, const qsr_image *in, uint32_t depth, uint32_t runs,
+                          bench_measure *m) {
+    double *total = calloc(runs, sizeof *total), *gpu = calloc(runs, sizeof *gpu);
+    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    qsr_status st = (total && gpu) ? QSR_OK : QSR_ERROR_OUT_OF_HOST_MEMORY;
+    for (uint32_t i = 0; st == QSR_OK && i < BENCH_WARMUP + runs; i++) {
+        qsr_image out;
+        st = qsr_upscaler_run(up, in, depth, &out, &stats);
+        if (st != QSR_OK) break;
+        qsr_image_free(&out);
+        if (i < BENCH_WARMUP) continue;
+        total[i - BENCH_WARMUP] = stats.total_ms;
+        gpu[i - BENCH_WARMUP] = stats.gpu_ms;
+    }
+    if (st == QSR_OK) {
+        m->total_ms = median(total, runs);
+        m->gpu_ms = median(gpu, runs);
+        double ms = m->gpu_ms > 0.0 ? m->gpu_ms : m->total_ms;
+        m->gmac_per_s = ms > 0.0 ? (double)stats.macs / (ms * 1.0e6) : 0.0;
+        m->tiles = stats.tiles;
+        m->tile = stats.tile;
+    }
+    free(total);
+    free(gpu);
+    return st;
+}
+
+static qsr_status create_upscaler(const cli_session *s, const bench_options *o,
+                                  qsr_precision precision, qsr_upscaler **out) {
+    qsr_upscaler_desc desc;
+    memset(&desc, 0, sizeof desc);
+    desc.tile = o->tile;
+    desc.precision = precision;
+    return qsr_upscaler_create(s->ctx, s->model, &desc, out);
+}
+
+/* The depths to measure: --depth alone, or every level of the model. */
+static uint32_t bench_depths(const cli_session *s, const bench_options *o, uint32_t *depths) {
+    if (o->model.depth) {
+        depths[0] = o->model.depth;
+        return 1;
+    }
+    for (uint32_t i = 0; i < s->info.depth_level_count; i++)
+        depths[i] = s->info.depth_levels[i];
+    return s->info.depth_level_count;
+}
+
+static double ratio(double a, double b) {
+    return b > 0.0 ? a / b : 0.0;
+}
+
+static uint64_t body_weight_bytes(const qsr_model_info *in, uint32_t bits) {
+    /* bits 3 is stored in 4-bit fields (docs/model-format.md). */
+    uint64_t container = bits == 3 ? 4 : bits;
+    uint64_t weights = 2ull * in->blocks * in->channels * in->channels * 9ull;
+    return (weights * container + 7) / 8;
+}
+
+static uint64_t peak_rss_bytes(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+    return (uint64_t)usage.ru_maxrss * 1024u; /* Linux reports KiB */
+}
+
+static void json_measure(cli_json *j, const char *key, const bench_measure *m) {
+    cli_json_object(j, key);
+    cli_json_number(j, "total_ms", m->total_ms);
+    cli_json_number(j, "gpu_ms", m->gpu_ms);
+    cli_json_number(j, "gmac_per_s", m->gmac_per_s);
+    cli_json_uint(j, "tiles", m->tiles);
+    cli_json_uint(j, "tile", m->tile);
+    cli_json_close(j);
+}
+
+static void print_json(const cli_session *s, const bench_options *o, const char *device,
+                       const bench_row *rows, uint32_t count) {
+    cli_json j;
+    cli_json_begin(&j, stdout);
+    cli_json_string(&j, "model", s->model_path);
+    cli_json_string(&j, "arch", cli_arch_name(s->info.arch));
+    cli_json_uint(&j, "scale", s->info.scale);
+    cli_json_uint(&j, "bits_w", s->info.bits_w);
+    cli_json_uint(&j, "bits_a", s->info.bits_a);
+    cli_json_string(&j, "device", device);
+    cli_json_uint(&j, "width", o->width);
+    cli_json_uint(&j, "height", o->height);
+    cli_json_uint(&j, "runs", o->runs);
+    cli_json_uint(&j, "warmup", BENCH_WARMUP);
+    cli_json_array(&j, "results", 0);
+    for (uint32_t i = 0; i < count; i++) {
+        cli_json_object(&j, NULL);
+        cli_json_uint(&j, "depth", rows[i].depth);
+        cli_json_uint(&j, "macs_per_pixel", rows[i].macs_per_pixel);
+        json_measure(&j, "quantized", &rows[i].quantized);
+        json_measure(&j, "fp32", &rows[i].fp32);
+        cli_json_number(&j, "ratio_gpu_ms", ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms));
+        cli_json_number(&j, "ratio_total_ms",
+                        ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
+        cli_json_close(&j);
+    }
+    cli_json_close(&j);
+    cli_json_object(&j, "body_weight_bytes");
+    cli_json_uint(&j, "quantized", body_weight_bytes(&s->info, s->info.bits_w));
+    cli_json_uint(&j, "fp32", body_weight_bytes(&s->info, 32));
+    cli_json_close(&j);
+    cli_json_uint(&j, "host_peak_rss_bytes", peak_rss_bytes());
+    cli_json_end(&j);
+}
+
+static void print_measure_row(uint32_t depth, const char *path, const bench_measure *m) {
+    printf("%5u  %-9s %10.2f %10.2f %10.1f %6u\n", depth, path, m->total_ms, m->gpu_ms,
+           m->gmac_per_s, m->tiles);
+}
+
+static void print_text(const cli_session *s, const bench_options *o, const char *device,
+                       const bench_row *rows, uint32_t count) {
+    printf("model  %s (%s x%u, C%u B%u, W%u A%u)\n", s->model_path, cli_arch_name(s->info.arch),
+           s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a);
+    printf("on     %s\n", device);
+    printf("input  %ux%u -> %ux%u; medians of %u runs after %u warm-up\n\n", o->width, o->height,
+           o->width * s->info.scale, o->height * s->info.scale, o->runs, BENCH_WARMUP);
+    printf("depth  path        total ms     gpu ms     GMAC/s  tiles\n");
+    for (uint32_t i = 0; i < count; i++) {
+        print_measure_row(rows[i].depth, "quantized", &rows[i].quantized);
+        print_measure_row(rows[i].depth, "fp32", &rows[i].fp32);
+        printf("       quantized / fp32: %.3f device time, %.3f wall time\n",
+               ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms),
+               ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
+    }
+    printf("\nbody weights: %llu bytes at %u bits, %llu at fp32; host peak RSS %.1f MiB\n",
+           (unsigned long long)body_weight_bytes(&s->info, s->info.bits_w), s->info.bits_w,
+           (unsigned long long)body_weight_bytes(&s->info, 32),
+           (double)peak_rss_bytes() / (1024.0 * 1024.0));
+}
+
+/* Measures every depth on both paths; returns an exit code. */
+static int run_bench(cli_session *s, const bench_options *o) {
+    qsr_upscaler *fp32 = NULL;
+    qsr_image in;
+    bench_row rows[QSR_MAX_DEPTH_LEVELS];
+    uint32_t depths[QSR_MAX_DEPTH_LEVELS];
+    uint32_t count = bench_depths(s, o, depths);
+    if (create_upscaler(s, o, QSR_PRECISION_FP32, &fp32) != QSR_OK)
+        return cli_fail("cannot prepare the FP32 path of '%s'", s->model_path);
+    if (synthetic_image(o->width, o->height, &in) != QSR_OK) {
+        qsr_upscaler_destroy(fp32);
+        return cli_fail("cannot make a %ux%u input", o->width, o->height);
+    }
+    int code = CLI_EXIT_OK;
+    for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
+        rows[i].depth = depths[i];
+        rows[i].macs_per_pixel = qsr_model_macs_per_pixel(s->model, depths[i]);
+        if (measure(s->up, &in, depths[i], o->runs, &rows[i].quantized) != QSR_OK ||
+            measure(fp32, &in, depths[i], o->runs, &rows[i].fp32) != QSR_OK)
+            code = cli_fail("benchmark at depth %u", depths[i]);
+    }
+    if (code == CLI_EXIT_OK) {
+        qsr_device_info info;
+        const char *device =
+            qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
+        if (o->json)
+            print_json(s, o, device, rows, count);
+        else
+            print_text(s, o, device, rows, count);
+    }
+    qsr_image_free(&in);
+    qsr_upscaler_destroy(fp32);
+    return code;
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_options o;
+    memset(&o, 0, sizeof o);
+    o.runs = 5;
+    const cli_option options[] = {
+        {'m', "model", CLI_ARG_STRING, &o.model.path, "MODEL", "model file (.qsr)"},
+        {'n', "model-name", CLI_ARG_STRING, &o.model.name, "NAME",
+         "model file name under models/ (.qsr optional)"},
+        {0, "size", CLI_ARG_STRING, &o.size, "WxH", "input size (default 256x256)"},
+        {0, "runs", CLI_ARG_U32, &o.runs, "N", "timed runs per measurement (default 5)"},
+        {0, "depth", CLI_ARG_U32, &o.model.depth, "D", "only this depth (default: every level)"},
+        {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
+         "accept any --depth from 1 to the block count"},
+        {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
+        {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
+        {0, "json", CLI_ARG_FLAG, &o.json, NULL, "print one JSON object"},
+    };
+    const cli_command_spec spec = {
+        "bench",
+        "[-m MODEL] [--size WxH] [--runs N] [--depth D] [--json]",
+        "Upscales a synthetic image N times per depth level with the model's own (quantized)\n"
+        "path and with the FP32 path, on the same device, and reports the median wall and\n"
+        "device times, GMAC/s and the quantized/FP32 time ratio.",
+        options,
+        sizeof options / sizeof options[0],
+        NULL,
+    };
+    cli_parse_result r = cli_parse_args(&spec, argc, argv);
+    if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    o.width = o.height = 256;
+    if (o.size && !parse_size(o.size, &o.width, &o.height))
+        return cli_usage_error(&spec, "--size takes WxH (e.g. 256x256), not '%s'", o.size);
+    if (o.runs == 0 || o.runs > 10000)
+        return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
+    if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
+    cli_session s;
+    int code = cli_session_load_model(&s, &o.model);
+    if (code != CLI_EXIT_OK) return code;
+    code = cli_session_open_device(&s, (int32_t)o.device, o.tile, QSR_PRECISION_DEFAULT);
+    if (code == CLI_EXIT_OK) code = run_bench(&s, &o);
+    if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
+    cli_session_close(&s);
+    return code;
+}

@@ -1,0 +1,405 @@
+/* cmd_upscale.c - `quantsr upscale`: one image, or every image of a folder.
+ *
+ * Safety rules: an input is never overwritten; an existing output only with --overwrite; an
+ * output file appears only after its upscale succeeded (the runtime's save writes a temporary
+ * file and renames it). */
+#include "args.h"
+#include "cli.h"
+#include "progress.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct upscale_options {
+    const char *input, *output;
+    cli_model_options model;
+    const char *format; /* -f, for folder outputs */
+    const char *shard;  /* "K/N" */
+    uint32_t tile, device;
+    int ensemble, overwrite, fp32, quiet;
+    uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
+} upscale_options;
+
+static const char *const upscale_description =
+    "Upscales IN into OUT with a QuantSR model. IN and OUT are both files, or IN is a folder:\n"
+    "then every .png/.jpg/.jpeg/.bmp/.tga of IN (sorted by name) is written to\n"
+    "OUT/<name>.<format>, failures are reported and the batch goes on. Existing outputs are\n"
+    "kept unless --overwrite; an input is never overwritten.";
+
+static const char *const upscale_epilog =
+    "The default model is models/" CLI_DEFAULT_MODEL ", searched in <exe_dir>/../models,\n"
+    "<exe_dir>/models and $QSR_MODEL_DIR (also where -n NAME is looked for).\n"
+    "Exit status: 0 if every image was upscaled or skipped, 1 if any failed, 2 on a bad\n"
+    "command line.";
+
+/* "K/N" with 1 <= K <= N. */
+static int parse_shard(const char *text, uint32_t *index, uint32_t *count) {
+    const char *slash = strchr(text, '/');
+    char k_text[16];
+    uint32_t k, n;
+    if (slash == NULL || (size_t)(slash - text) >= sizeof k_text) return 0;
+    memcpy(k_text, text, (size_t)(slash - text));
+    k_text[slash - text] = '\0';
+    if (!cli_parse_u32(k_text, &k) || !cli_parse_u32(slash + 1, &n)) return 0;
+    if (n == 0 || k == 0 || k > n) return 0;
+    *index = k - 1;
+    *count = n;
+    return 1;
+}
+
+static int is_known_format(const char *format) {
+    char ext[16];
+    return strlen(format) < sizeof ext - 1 && snprintf(ext, sizeof ext, ".%s", format) > 0 &&
+           cli_is_image_extension(ext);
+}
+
+/* Checks the options that do not depend on the files. Returns an exit code. */
+static int validate_options(upscale_options *o, const cli_command_spec *spec) {
+    if (o->input == NULL) return cli_usage_error(spec, "missing -i INPUT");
+    if (o->output == NULL) return cli_usage_error(spec, "missing -o OUTPUT");
+    if (o->shard && !parse_shard(o->shard, &o->shard_index, &o->shard_count))
+        return cli_usage_error(spec, "--shard takes K/N with 1 <= K <= N, not '%s'", o->shard);
+    if (o->format && !is_known_format(o->format))
+        return cli_usage_error(spec, "-f takes png, jpg, jpeg, bmp or tga, not '%s'", o->format);
+    if (o->device > INT32_MAX) return cli_usage_error(spec, "-g %u is too large", o->device);
+    return CLI_EXIT_OK;
+}
+
+/* <dir>/<stem of name>.<format>; 0 if it does not fit. */
+static int output_path_for(char *out, size_t cap, const char *dir, const char *name,
+                           const char *format) {
+    char file[CLI_PATH_MAX];
+    size_t stem = strlen(name) - strlen(cli_extension(name));
+    int n = snprintf(file, sizeof file, "%.*s.%s", (int)stem, name, format);
+    return n > 0 && (size_t)n < sizeof file && cli_join_path(out, cap, dir, file);
+}
+
+/* Loads, upscales and saves one image. On failure returns the status and names the step. */
+static qsr_status upscale_file(cli_session *s, const upscale_options *o, const char *in_path,
+                               const char *out_path, const char **step, qsr_run_stats *stats) {
+    qsr_image in, out;
+    *step = "cannot read";
+    qsr_status st = qsr_image_load_file(in_path, 0, &in);
+    if (st != QSR_OK) return st;
+    *step = "cannot upscale";
+    st = cli_session_upscale(s, &in, o->model.depth, o->ensemble, &out, stats);
+    qsr_image_free(&in);
+    if (st != QSR_OK) return st;
+    *step = "cannot write";
+    st = qsr_image_save_file(out_path, &out, 0);
+    qsr_image_free(&out);
+    return st;
+}
+
+static qsr_precision precision_of(const upscale_options *o) {
+    return o->fp32 ? QSR_PRECISION_FP32 : QSR_PRECISION_DEFAULT;
+}
+
+/* ---- one file ---- */
+
+/* Picks the output path of a single-file run and checks it may be written. */
+static int single_output_path(const upscale_options *o, char *out, size_t cap) {
+    if (cli_is_directory(o->output)) {
+        if (!output_path_for(out, cap, o->output, cli_base_name(o->input),
+                             o->format ? o->format : "png")) {
+            cli_error("output path too long under '%s'", o->output);
+            return -1;
+        }
+    } else {
+        const char *ext = cli_extension(o->output);
+        if (!cli_is_image_extension(ext)) {
+            cli_error("unsupported output extension '%s' in '%s' (use .png, .jpg, .jpeg, .bmp "
+                      "or .tga)",
+                      ext, o->output);
+            return -1;
+        }
+        if (o->format && strcasecmp(ext + 1, o->format) != 0) {
+            cli_error("-f %s conflicts with the output name '%s'", o->format, o->output);
+            return -1;
+        }
+        snprintf(out, cap, "%s", o->output);
+    }
+    if (strcmp(out, o->input) == 0 || cli_same_file(out, o->input)) {
+        cli_error("refusing to overwrite the input '%s'", o->input);
+        return -1;
+    }
+    if (cli_path_exists(out) && !o->overwrite) {
+        cli_error("output '%s' exists (pass --overwrite to replace it)", out);
+        return -1;
+    }
+    return 0;
+}
+
+static int upscale_single(const upscale_options *o) {
+    char out_path[CLI_PATH_MAX];
+    if (o->shard) {
+        cli_error("--shard needs a folder input; '%s' is a file", o->input);
+        return CLI_EXIT_FAILURE;
+    }
+    if (single_output_path(o, out_path, sizeof out_path) != 0) return CLI_EXIT_FAILURE;
+    cli_session s;
+    int code = cli_session_load_model(&s, &o->model);
+    if (code != CLI_EXIT_OK) return code;
+    /* The image is decoded before the device is opened: a bad file fails fast. */
+    qsr_image in, out;
+    if (qsr_image_load_file(o->input, 0, &in) != QSR_OK) {
+        cli_session_close(&s);
+        return cli_fail("cannot read the input");
+    }
+    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
+    if (code == CLI_EXIT_OK) {
+        if (cli_session_upscale(&s, &in, o->model.depth, o->ensemble, &out, &stats) != QSR_OK) {
+            code = cli_fail("cannot upscale '%s'", o->input);
+        } else {
+            if (qsr_image_save_file(out_path, &out, 0) != QSR_OK)
+                code = cli_fail("cannot write the output");
+            else if (!o->quiet)
+                fprintf(stderr, "%s (%ux%u) -> %s (%ux%u), %.1f ms, %.1f ms on the device\n",
+                        o->input, in.width, in.height, out_path, out.width, out.height,
+                        stats.total_ms, stats.gpu_ms);
+            qsr_image_free(&out);
+        }
+    }
+    if (code == CLI_EXIT_OK) code = cli_session_check_validation(&s);
+    qsr_image_free(&in);
+    cli_session_close(&s);
+    return code;
+}
+
+/* ---- a folder ---- */
+
+typedef enum batch_action { ACTION_UPSCALE, ACTION_SKIP, ACTION_REFUSE } batch_action;
+
+typedef struct batch_item {
+    size_t index; /* in the sorted list */
+    char in_path[CLI_PATH_MAX];
+    char out_path[CLI_PATH_MAX];
+    batch_action action;
+    char reason[CLI_PATH_MAX + 96]; /* for skips and refusals */
+} batch_item;
+
+typedef struct batch_counts {
+    size_t upscaled, skipped, failed;
+} batch_counts;
+
+static int search_name(const void *key, const void *element) {
+    return strcmp((const char *)key, *(char *const *)element);
+}
+
+static size_t stem_length(const char *name) {
+    return strlen(name) - strlen(cli_extension(name));
+}
+
+/* Another input earlier in the list with the same stem writes the same output ("a.jpg" and
+ * "a.png" both give a.png). Returns its index or (size_t)-1. */
+static size_t earlier_same_stem(const cli_file_list *list, size_t i) {
+    size_t len = stem_length(list->names[i]);
+    for (size_t j = 0; j < i; j++)
+        if (stem_length(list->names[j]) == len && strncmp(list->names[j], list->names[i], len) == 0)
+            return j;
+    return (size_t)-1;
+}
+
+/* Decides what happens to image i: its paths, and whether it is upscaled, skipped or refused. */
+static void plan_item(const upscale_options *o, const cli_file_list *list, int same_folder,
+                      size_t i, batch_item *item) {
+    const char *name = list->names[i];
+    const char *format = o->format ? o->format : "png";
+    item->index = i;
+    item->action = ACTION_UPSCALE;
+    item->reason[0] = '\0';
+    if (!cli_join_path(item->in_path, sizeof item->in_path, o->input, name) ||
+        !output_path_for(item->out_path, sizeof item->out_path, o->output, name, format)) {
+        item->action = ACTION_REFUSE;
+        snprintf(item->reason, sizeof item->reason, "path too long");
+        return;
+    }
+    const char *out_name = cli_base_name(item->out_path);
+    size_t other = earlier_same_stem(list, i);
+    if ((same_folder &&
+         bsearch(out_name, list->names, list->count, sizeof *list->names, search_name) != NULL) ||
+        cli_same_file(item->in_path, item->out_path)) {
+        item->action = ACTION_REFUSE;
+        snprintf(item->reason, sizeof item->reason, "refusing to overwrite the input '%s'",
+                 item->out_path);
+    } else if (other != (size_t)-1) {
+        item->action = ACTION_REFUSE;
+        snprintf(item->reason, sizeof item->reason, "'%s' is already the output of '%s'",
+                 item->out_path, list->names[other]);
+    } else if (cli_path_exists(item->out_path) && !o->overwrite) {
+        item->action = ACTION_SKIP;
+        snprintf(item->reason, sizeof item->reason, "skipped: '%s' exists (pass --overwrite)",
+                 item->out_path);
+    }
+}
+
+/* The images of this shard, planned. */
+static batch_item *plan_batch(const upscale_options *o, const cli_file_list *list, size_t *count) {
+    uint32_t n = o->shard ? o->shard_count : 1, k = o->shard ? o->shard_index : 0;
+    int same_folder = cli_same_file(o->input, o->output);
+    size_t selected = 0;
+    for (size_t i = 0; i < list->count; i++)
+        selected += (i % n == k);
+    batch_item *items = calloc(selected ? selected : 1, sizeof *items);
+    if (items == NULL) return NULL;
+    size_t next = 0;
+    for (size_t i = 0; i < list->count; i++)
+        if (i % n == k) plan_item(o, list, same_folder, i, &items[next++]);
+    *count = selected;
+    return items;
+}
+
+static int needs_device(const batch_item *items, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (items[i].action == ACTION_UPSCALE) return 1;
+    return 0;
+}
+
+/* Runs one planned item and updates the counts. Returns 0 to go on, -1 to stop the batch (the
+ * device is gone, or the output folder cannot be made). */
+static int run_item(cli_session *s, const upscale_options *o, const batch_item *item,
+                    int *folder_ready, cli_progress *progress, batch_counts *counts) {
+    const char *name = cli_base_name(item->in_path);
+    char note[CLI_PATH_MAX + 128];
+    if (item->action == ACTION_SKIP) {
+        counts->skipped++;
+        cli_progress_step(progress, name, item->reason, 1);
+        return 0;
+    }
+    if (item->action == ACTION_REFUSE) {
+        counts->failed++;
+        cli_progress_clear(progress);
+        cli_error("%s: %s", item->in_path, item->reason);
+        cli_progress_step(progress, name, "failed", 0);
+        return 0;
+    }
+    if (!*folder_ready) {
+        if (cli_ensure_directory(o->output) != 0) return -1;
+        *folder_ready = 1;
+    }
+    const char *step = "";
+    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    double start = cli_now_ms();
+    qsr_status st = upscale_file(s, o, item->in_path, item->out_path, &step, &stats);
+    if (st != QSR_OK) {
+        counts->failed++;
+        cli_progress_clear(progress);
+        cli_fail("%s: %s", name, step);
+        cli_progress_step(progress, name, "failed", 0);
+        return st == QSR_ERROR_DEVICE_LOST ? -1 : 0;
+    }
+    counts->upscaled++;
+    snprintf(note, sizeof note, "-> %s (%.0f ms)", item->out_path, cli_now_ms() - start);
+    cli_progress_step(progress, name, note, 0);
+    return 0;
+}
+
+static void print_summary(const upscale_options *o, const batch_counts *c, size_t planned,
+                          size_t listed, double ms) {
+    if (o->quiet && c->failed == 0) return;
+    size_t not_run = planned - c->upscaled - c->skipped - c->failed;
+    char shard[48] = "";
+    if (o->shard)
+        snprintf(shard, sizeof shard, ", shard %u/%u", o->shard_index + 1, o->shard_count);
+    fprintf(stderr, "quantsr: %zu upscaled, %zu skipped, %zu failed", c->upscaled, c->skipped,
+            c->failed);
+    if (not_run) fprintf(stderr, ", %zu not run", not_run);
+    fprintf(stderr, " (%zu of %zu images%s) in %.1f s\n", planned, listed, shard, ms / 1000.0);
+}
+
+static int run_batch(const upscale_options *o, const cli_file_list *list) {
+    size_t count = 0;
+    batch_item *items = plan_batch(o, list, &count);
+    if (items == NULL) {
+        cli_error("out of memory planning %zu images", list->count);
+        return CLI_EXIT_FAILURE;
+    }
+    cli_session s;
+    int code = cli_session_load_model(&s, &o->model);
+    if (code == CLI_EXIT_OK && needs_device(items, count))
+        code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
+    if (code != CLI_EXIT_OK) {
+        cli_session_close(&s);
+        free(items);
+        return code;
+    }
+    batch_counts counts = {0, 0, 0};
+    cli_progress progress;
+    int folder_ready = 0;
+    double start = cli_now_ms();
+    cli_progress_begin(&progress, count, o->quiet);
+    for (size_t i = 0; i < count; i++)
+        if (run_item(&s, o, &items[i], &folder_ready, &progress, &counts) != 0) break;
+    cli_progress_end(&progress);
+    print_summary(o, &counts, count, list->count, cli_now_ms() - start);
+    code =
+        counts.failed || counts.upscaled + counts.skipped < count ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+    if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
+    cli_session_close(&s);
+    free(items);
+    return code;
+}
+
+static int upscale_folder(const upscale_options *o) {
+    if (cli_path_exists(o->output) && !cli_is_directory(o->output)) {
+        cli_error("output '%s' is not a folder (the input '%s' is one)", o->output, o->input);
+        return CLI_EXIT_FAILURE;
+    }
+    cli_file_list list;
+    if (cli_list_images(o->input, &list) != 0) return CLI_EXIT_FAILURE;
+    int code;
+    if (list.count == 0) {
+        cli_error("no images (.png, .jpg, .jpeg, .bmp, .tga) in '%s'", o->input);
+        code = CLI_EXIT_FAILURE;
+    } else {
+        code = run_batch(o, &list);
+    }
+    cli_file_list_free(&list);
+    return code;
+}
+
+int cmd_upscale(int argc, char **argv) {
+    upscale_options o;
+    memset(&o, 0, sizeof o);
+    const cli_option options[] = {
+        {'i', "input", CLI_ARG_STRING, &o.input, "IN", "input image or folder"},
+        {'o', "output", CLI_ARG_STRING, &o.output, "OUT", "output image or folder"},
+        {'m', "model", CLI_ARG_STRING, &o.model.path, "MODEL", "model file (.qsr)"},
+        {'n', "model-name", CLI_ARG_STRING, &o.model.name, "NAME",
+         "model file name under models/ (.qsr optional)"},
+        {'s', "scale", CLI_ARG_U32, &o.model.scale, "S",
+         "expected scale: fail if the model's differs"},
+        {0, "depth", CLI_ARG_U32, &o.model.depth, "D",
+         "blocks to run, one of the model's depth levels (0 = all)"},
+        {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
+         "accept any --depth from 1 to the block count"},
+        {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
+        {'g', "device", CLI_ARG_U32, &o.device, "N",
+         "Vulkan device as `quantsr devices` numbers it (0 = automatic)"},
+        {'f', "format", CLI_ARG_STRING, &o.format, "FMT",
+         "output format for folders: png (default), jpg, bmp, tga"},
+        {'x', "tta", CLI_ARG_FLAG, &o.ensemble, NULL,
+         "self-ensemble: average the 8 flips/rotations (8x slower)"},
+        {0, "shard", CLI_ARG_STRING, &o.shard, "K/N",
+         "process only the images whose sorted index i has i % N == K - 1"},
+        {0, "overwrite", CLI_ARG_FLAG, &o.overwrite, NULL, "replace existing outputs"},
+        {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
+         "run every convolution in fp32 (dequantized weights)"},
+        {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},
+    };
+    const cli_command_spec spec = {
+        "upscale", "-i IN -o OUT [options]",           upscale_description,
+        options,   sizeof options / sizeof options[0], upscale_epilog,
+    };
+    cli_parse_result r = cli_parse_args(&spec, argc, argv);
+    if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    int code = validate_options(&o, &spec);
+    if (code != CLI_EXIT_OK) return code;
+    if (!cli_path_exists(o.input)) {
+        cli_error("input '%s' does not exist", o.input);
+        return CLI_EXIT_FAILURE;
+    }
+    return cli_is_directory(o.input) ? upscale_folder(&o) : upscale_single(&o);
+}

@@ -1,0 +1,409 @@
+/* device.c - Vulkan instance, device choice, feature detection and the context. */
+#include "vk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QSR__VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+qsr_status qsr__vk_fail(VkResult result, const char *call) {
+    qsr_status status = QSR_ERROR_VULKAN;
+    const char *what = "failed";
+    switch (result) {
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+        status = QSR_ERROR_OUT_OF_HOST_MEMORY;
+        what = "ran out of host memory";
+        break;
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+        status = QSR_ERROR_OUT_OF_DEVICE_MEMORY;
+        what = "ran out of device memory";
+        break;
+    case VK_ERROR_DEVICE_LOST:
+        status = QSR_ERROR_DEVICE_LOST;
+        what = "lost the device";
+        break;
+    case VK_ERROR_INITIALIZATION_FAILED:
+    case VK_ERROR_INCOMPATIBLE_DRIVER:
+        status = QSR_ERROR_NO_DEVICE;
+        what = "found no usable driver";
+        break;
+    default:
+        break;
+    }
+    return qsr__fail(status, "%s %s (VkResult %d)", call, what, (int)result);
+}
+
+int qsr__env_int(const char *name, int fallback) {
+    const char *v = getenv(name);
+    if (!v || !*v) return fallback;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    return (end && *end == '\0') ? (int)n : fallback;
+}
+
+const char *qsr_device_type_name(qsr_device_type type) {
+    switch (type) {
+    case QSR_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
+    case QSR_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
+    case QSR_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
+    case QSR_DEVICE_TYPE_CPU: return "CPU";
+    default: return "other";
+    }
+}
+
+static qsr_status load_vulkan(void) {
+    /* volkInitialize only resolves the loader's entry points; calling it again is harmless. */
+    if (volkInitialize() != VK_SUCCESS)
+        return qsr__fail(QSR_ERROR_NO_DEVICE, "no Vulkan loader found (libvulkan.so.1); install "
+                                              "a Vulkan driver, e.g. mesa-vulkan-drivers");
+    return QSR_OK;
+}
+
+static int has_layer(const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkLayerProperties *layers = calloc(n, sizeof *layers);
+    if (!layers) return 0;
+    int found = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, layers) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++) found |= strcmp(layers[i].layerName, name) == 0;
+    free(layers);
+    return found;
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
+    qsr_context *ctx = (qsr_context *)user;
+    if (ctx) ctx->validation_messages++;
+    fprintf(stderr, "quantsr: vulkan validation (%s): %s\n",
+            (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? "error" : "warning",
+            data && data->pMessage ? data->pMessage : "");
+    return VK_FALSE;
+}
+
+static qsr_status create_instance(int validation, qsr_context *ctx, VkInstance *out) {
+    const char *layers[1] = {QSR__VALIDATION_LAYER};
+    const char *extensions[1] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    if (validation && !has_layer(QSR__VALIDATION_LAYER))
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "validation was asked for but %s is not installed "
+                         "(Debian: vulkan-validationlayers)",
+                         QSR__VALIDATION_LAYER);
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "quantsr",
+        .pEngineName = "quantsr",
+        .engineVersion = VK_MAKE_VERSION(QSR_VERSION_MAJOR, QSR_VERSION_MINOR, QSR_VERSION_PATCH),
+        .apiVersion = VK_API_VERSION_1_1,
+    };
+    /* Synchronization validation catches missing barriers between dispatches. */
+    VkValidationFeatureEnableEXT enables[1] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT features = {
+        .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+        .enabledValidationFeatureCount = 1,
+        .pEnabledValidationFeatures = enables,
+    };
+    VkDebugUtilsMessengerCreateInfoEXT messenger = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .pNext = &features,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_validation_message,
+        .pUserData = ctx,
+    };
+    VkInstanceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .pNext = validation ? &messenger : NULL,
+        .pApplicationInfo = &app,
+        .enabledLayerCount = validation ? 1u : 0u,
+        .ppEnabledLayerNames = layers,
+        .enabledExtensionCount = validation ? 1u : 0u,
+        .ppEnabledExtensionNames = extensions,
+    };
+    VkResult r = vkCreateInstance(&info, NULL, out);
+    if (r != VK_SUCCESS) return qsr__vk_fail(r, "vkCreateInstance");
+    volkLoadInstanceOnly(*out);
+    if (validation && ctx) {
+        messenger.pNext = NULL; /* the validation features belong to the instance only */
+        r = vkCreateDebugUtilsMessengerEXT(*out, &messenger, NULL, &ctx->messenger);
+        if (r != VK_SUCCESS) {
+            vkDestroyInstance(*out, NULL);
+            return qsr__vk_fail(r, "vkCreateDebugUtilsMessengerEXT");
+        }
+    }
+    return QSR_OK;
+}
+
+static int device_has_extension(VkPhysicalDevice pd, const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS) return 0;
+    VkExtensionProperties *ext = calloc(n ? n : 1, sizeof *ext);
+    if (!ext) return 0;
+    int found = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++) found |= strcmp(ext[i].extensionName, name) == 0;
+    free(ext);
+    return found;
+}
+
+static qsr_device_type map_type(VkPhysicalDeviceType t) {
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return QSR_DEVICE_TYPE_INTEGRATED_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return QSR_DEVICE_TYPE_DISCRETE_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return QSR_DEVICE_TYPE_VIRTUAL_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return QSR_DEVICE_TYPE_CPU;
+    default: return QSR_DEVICE_TYPE_OTHER;
+    }
+}
+
+/* Fills the feature report of one device. Features are queried through the extension
+ * structs so a Vulkan 1.1 device without them simply reports 0. */
+static void describe_device(VkPhysicalDevice pd, uint32_t index, qsr_device_info *info) {
+    memset(info, 0, sizeof *info);
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(pd, &props);
+    info->index = index;
+    snprintf(info->name, sizeof info->name, "%s", props.deviceName);
+    info->type = map_type(props.deviceType);
+    info->vendor_id = props.vendorID;
+    info->device_id = props.deviceID;
+    info->api_version = props.apiVersion;
+    info->max_storage_buffer_range = props.limits.maxStorageBufferRange;
+
+    VkPhysicalDeviceMemoryProperties mem;
+    vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+    for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
+        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+            mem.memoryHeaps[i].size > info->device_local_bytes)
+            info->device_local_bytes = mem.memoryHeaps[i].size;
+
+    int has_1_2 = props.apiVersion >= VK_API_VERSION_1_2;
+    int has_idot_ext = props.apiVersion >= VK_API_VERSION_1_3 ||
+                       device_has_extension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+    int has_f16i8 = has_1_2 || device_has_extension(pd, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+    int has_8bit = has_1_2 || device_has_extension(pd, VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
+
+    VkPhysicalDeviceShaderIntegerDotProductFeatures idot = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+    VkPhysicalDeviceShaderFloat16Int8Features f16i8 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    VkPhysicalDevice8BitStorageFeatures s8 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES};
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    void *chain = &s16;
+    if (has_8bit) s8.pNext = chain, chain = &s8;
+    if (has_f16i8) f16i8.pNext = chain, chain = &f16i8;
+    if (has_idot_ext) idot.pNext = chain, chain = &idot;
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                          .pNext = chain};
+    vkGetPhysicalDeviceFeatures2(pd, &features);
+    info->storage_16bit = s16.storageBuffer16BitAccess != 0;
+    info->storage_8bit = s8.storageBuffer8BitAccess != 0;
+    info->shader_int8 = f16i8.shaderInt8 != 0;
+    info->shader_float16 = f16i8.shaderFloat16 != 0;
+    info->integer_dot_product = idot.shaderIntegerDotProduct != 0;
+
+    VkPhysicalDeviceShaderIntegerDotProductProperties idot_props = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
+    VkPhysicalDeviceSubgroupProperties subgroup = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+        .pNext = has_idot_ext ? &idot_props : NULL};
+    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                          .pNext = &subgroup};
+    vkGetPhysicalDeviceProperties2(pd, &props2);
+    info->subgroup_size = subgroup.subgroupSize;
+    info->integer_dot_product_accelerated =
+        info->integer_dot_product && idot_props.integerDotProduct4x8BitPackedSignedAccelerated;
+}
+
+static qsr_status enumerate(VkInstance instance, VkPhysicalDevice **out, uint32_t *count) {
+    uint32_t n = 0;
+    QSR__VK(vkEnumeratePhysicalDevices(instance, &n, NULL));
+    if (n == 0) {
+        *out = NULL;
+        *count = 0;
+        return QSR_OK;
+    }
+    VkPhysicalDevice *list = calloc(n, sizeof *list);
+    if (!list) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "device list");
+    VkResult r = vkEnumeratePhysicalDevices(instance, &n, list);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+        free(list);
+        return qsr__vk_fail(r, "vkEnumeratePhysicalDevices");
+    }
+    *out = list;
+    *count = n;
+    return QSR_OK;
+}
+
+qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count) {
+    if (!count) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_device_list: count is NULL");
+    qsr_status st = load_vulkan();
+    if (st != QSR_OK) return st;
+    VkInstance instance;
+    st = create_instance(0, NULL, &instance);
+    if (st != QSR_OK) return st;
+    VkPhysicalDevice *list = NULL;
+    uint32_t n = 0;
+    st = enumerate(instance, &list, &n);
+    if (st == QSR_OK) {
+        for (uint32_t i = 0; infos && i < n && i < *count; i++) describe_device(list[i], i, &infos[i]);
+        *count = n;
+    }
+    free(list);
+    vkDestroyInstance(instance, NULL);
+    return st;
+}
+
+/* Discrete > integrated > virtual > other > CPU, as ncnn and ggml order them. */
+static int type_rank(qsr_device_type t) {
+    switch (t) {
+    case QSR_DEVICE_TYPE_DISCRETE_GPU: return 4;
+    case QSR_DEVICE_TYPE_INTEGRATED_GPU: return 3;
+    case QSR_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+    case QSR_DEVICE_TYPE_OTHER: return 1;
+    default: return 0;
+    }
+}
+
+static int find_compute_queue(VkPhysicalDevice pd, uint32_t *family, uint32_t *ts_bits) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    VkQueueFamilyProperties q[32];
+    if (n > 32) n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, q);
+    /* Prefer a compute queue that also does graphics: it is the one with timestamps on
+     * every driver we know of; a dedicated compute queue would do as well. */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < n; i++) {
+            int compute = (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) != 0;
+            int graphics = (q[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) != 0;
+            if (compute && (pass == 1 || graphics)) {
+                *family = i;
+                *ts_bits = q[i].timestampValidBits;
+                return 1;
+            }
+        }
+    return 0;
+}
+
+static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
+    VkPhysicalDevice *list = NULL;
+    uint32_t n = 0;
+    qsr_status st = enumerate(ctx->instance, &list, &n);
+    if (st != QSR_OK) return st;
+    if (n == 0) {
+        free(list);
+        return qsr__fail(QSR_ERROR_NO_DEVICE, "no Vulkan device found (for a CPU fallback "
+                                              "install lavapipe: mesa-vulkan-drivers)");
+    }
+    int chosen = -1;
+    if (requested >= 0) {
+        if ((uint32_t)requested >= n) {
+            free(list);
+            return qsr__fail(QSR_ERROR_NO_DEVICE, "device %d asked for, but only %u device(s) "
+                                                  "exist (see `quantsr devices`)",
+                             requested, n);
+        }
+        chosen = requested;
+    } else {
+        int best = -1;
+        for (uint32_t i = 0; i < n; i++) {
+            qsr_device_info info;
+            describe_device(list[i], i, &info);
+            uint32_t fam, bits;
+            if (!find_compute_queue(list[i], &fam, &bits)) continue;
+            if (type_rank(info.type) > best) best = type_rank(info.type), chosen = (int)i;
+        }
+    }
+    if (chosen < 0) {
+        free(list);
+        return qsr__fail(QSR_ERROR_NO_DEVICE, "no Vulkan device has a compute queue");
+    }
+    ctx->physical = list[chosen];
+    free(list);
+    describe_device(ctx->physical, (uint32_t)chosen, &ctx->info);
+    vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);
+    vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memory);
+    uint32_t ts_bits = 0;
+    if (!find_compute_queue(ctx->physical, &ctx->queue_family, &ts_bits))
+        return qsr__fail(QSR_ERROR_NO_DEVICE, "device %s has no compute queue", ctx->info.name);
+    ctx->timestamp_period_ns = ts_bits ? ctx->props.limits.timestampPeriod : 0.0f;
+    return QSR_OK;
+}
+
+static qsr_status create_device(qsr_context *ctx) {
+    float priority = 1.0f;
+    VkDeviceQueueCreateInfo queue = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = ctx->queue_family,
+        .queueCount = 1,
+        .pQueuePriorities = &priority,
+    };
+    VkDeviceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &queue,
+    };
+    QSR__VK(vkCreateDevice(ctx->physical, &info, NULL, &ctx->device));
+    volkLoadDeviceTable(&ctx->vk, ctx->device);
+    ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    VkCommandPoolCreateInfo pool = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = ctx->queue_family,
+    };
+    QSR__VK(ctx->vk.vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool));
+    return QSR_OK;
+}
+
+qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
+    if (!out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_create: out is NULL");
+    qsr_context_desc d = desc ? *desc : (qsr_context_desc){0};
+    int validation = d.validation || qsr__env_int("QSR_VALIDATION", 0) > 0;
+    /* device: 0 = automatic (or QSR_DEVICE=N), N+1 = index N. */
+    int32_t requested = d.device > 0 ? d.device - 1 : qsr__env_int("QSR_DEVICE", -1);
+
+    qsr_status st = load_vulkan();
+    if (st != QSR_OK) return st;
+    qsr_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "context");
+    st = create_instance(validation, ctx, &ctx->instance);
+    if (st == QSR_OK) st = pick_device(ctx, requested);
+    if (st == QSR_OK) st = create_device(ctx);
+    if (st != QSR_OK) {
+        qsr_context_destroy(ctx);
+        return st;
+    }
+    *out = ctx;
+    return QSR_OK;
+}
+
+void qsr_context_destroy(qsr_context *ctx) {
+    if (!ctx) return;
+    if (ctx->device) {
+        ctx->vk.vkDeviceWaitIdle(ctx->device);
+        if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
+        ctx->vk.vkDestroyDevice(ctx->device, NULL);
+    }
+    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    free(ctx);
+}
+
+qsr_status qsr_context_get_device_info(const qsr_context *ctx, qsr_device_info *out) {
+    if (!ctx || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_get_device_info");
+    *out = ctx->info;
+    return QSR_OK;
+}
+
+uint32_t qsr_context_validation_messages(const qsr_context *ctx) {
+    return ctx ? ctx->validation_messages : 0;
+}

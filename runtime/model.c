@@ -1,0 +1,1102 @@
+/* model.c - loads and validates .qsr model files (docs/model-format.md).
+ *
+ * The loader keeps a 64-byte aligned private copy of the file and points every tensor of the
+ * loaded model into it; since each tensor starts at a multiple of 64 bytes, float tensors are
+ * aligned. Every header field, table entry, size, offset and value is checked before use, so a
+ * hostile file yields an error message, never an out-of-bounds access. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
+#endif
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if !defined(_WIN32)
+#include <sys/stat.h>
+#endif
+
+#define QSR__HEADER_BYTES   256u
+#define QSR__ENTRY_BYTES    96u
+#define QSR__NAME_BYTES     48u
+#define QSR__ALIGN          64u
+#define QSR__MAX_FILE_BYTES ((uint64_t)2 << 30) /* 2 GiB */
+#define QSR__MAX_TENSORS    4096u
+#define QSR__MAX_CHANNELS   256u
+#define QSR__FORMAT_VERSION 1u
+
+enum { QSR__DTYPE_F32 = 0, QSR__DTYPE_I32 = 1, QSR__DTYPE_QW = 2 };
+
+/* Header field offsets (docs/model-format.md, "Header"). */
+enum {
+    HDR_MAGIC = 0,
+    HDR_VERSION = 4,
+    HDR_HEADER_BYTES = 8,
+    HDR_ARCH = 12,
+    HDR_SCALE = 16,
+    HDR_IN_CHANNELS = 20,
+    HDR_CHANNELS = 24,
+    HDR_BLOCKS = 28,
+    HDR_BITS_W = 32,
+    HDR_BITS_A = 36,
+    HDR_DEPTH_LEVEL_COUNT = 40,
+    HDR_DEPTH_LEVELS = 44,
+    HDR_TENSOR_COUNT = 76,
+    HDR_TABLE_OFFSET = 80,
+    HDR_DATA_OFFSET = 88,
+    HDR_PAYLOAD_BYTES = 96,
+    HDR_PAYLOAD_CRC = 104,
+    HDR_RGB_MEAN = 108,
+    HDR_IMG_RANGE = 120,
+    HDR_BLOCK_RANK = 124,
+    HDR_RESERVED = 188
+};
+
+/* Tensor table entry field offsets. */
+enum {
+    ENT_NAME = 0,
+    ENT_DTYPE = 48,
+    ENT_BITS = 52,
+    ENT_NDIM = 56,
+    ENT_RESERVED = 60,
+    ENT_SHAPE = 64,
+    ENT_OFFSET = 80,
+    ENT_BYTES = 88
+};
+
+static uint32_t read_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t read_u64(const uint8_t *p) {
+    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
+}
+
+static float read_f32(const uint8_t *p) {
+    uint32_t bits = read_u32(p);
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static uint64_t align_up_64(uint64_t v) {
+    return (v + (QSR__ALIGN - 1)) & ~(uint64_t)(QSR__ALIGN - 1);
+}
+
+/* Tensors are used in place, so the host must share the file's byte order. */
+static int host_is_little_endian(void) {
+    const uint32_t one = 1;
+    uint8_t first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Aligned buffers
+ */
+static void *aligned_buffer(size_t size) {
+    size_t rounded = (size + (QSR__ALIGN - 1)) & ~(size_t)(QSR__ALIGN - 1);
+    if (rounded < size || rounded == 0) return NULL;
+#if defined(_MSC_VER)
+    void *p = _aligned_malloc(rounded, QSR__ALIGN);
+#else
+    void *p = aligned_alloc(QSR__ALIGN, rounded);
+#endif
+    /* Zero the rounding tail so the buffer never holds uninitialised bytes. */
+    if (p && rounded > size) memset((uint8_t *)p + size, 0, rounded - size);
+    return p;
+}
+
+static void aligned_buffer_free(void *p) {
+#if defined(_MSC_VER)
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Small helpers shared with the rest of the runtime
+ */
+void qsr__act_range(uint32_t bits, int is_signed, int32_t *qn, int32_t *qp) {
+    if (bits < 1 || bits > 31) bits = 31;
+    if (is_signed) {
+        *qn = -(int32_t)(1u << (bits - 1));
+        *qp = (int32_t)((1u << (bits - 1)) - 1);
+    } else {
+        *qn = 0;
+        *qp = (int32_t)((1u << bits) - 1);
+    }
+}
+
+/* Container bits of a QW code: 2 for 2-bit codes, 4 for 3- and 4-bit codes. */
+static uint32_t qw_container_bits(uint32_t bits) {
+    return bits <= 2 ? 2u : 4u;
+}
+
+int32_t qsr__qw_get(const uint32_t *words, uint32_t bits, size_t i) {
+    uint32_t container = qw_container_bits(bits);
+    size_t per_word = 32u / container;
+    uint32_t field =
+        (words[i / per_word] >> ((i % per_word) * container)) & ((1u << container) - 1);
+    /* Two's complement sign extension from `container` bits. */
+    uint32_t sign = 1u << (container - 1);
+    return (int32_t)(field ^ sign) - (int32_t)sign;
+}
+
+int qsr__model_block_active(const qsr_model *model, uint32_t depth, uint32_t block) {
+    if (!model || block >= model->info.blocks) return 0;
+    if (depth == 0 || depth >= model->info.blocks) return 1;
+    for (uint32_t k = 0; k < depth; k++)
+        if (model->info.block_rank[k] == block) return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Header
+ */
+static qsr_status check_header_magic_and_version(const uint8_t *data, size_t size) {
+    if (size < 4 || memcmp(data + HDR_MAGIC, "QSRM", 4) != 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "not a .qsr model file (the first 4 bytes are not \"QSRM\")");
+    if (size < 8)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "file is truncated: %zu bytes, smaller than the %u-byte header", size,
+                         QSR__HEADER_BYTES);
+    uint32_t version = read_u32(data + HDR_VERSION);
+    if (version != QSR__FORMAT_VERSION)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "format_version is %u; this build reads .qsr version %u only", version,
+                         QSR__FORMAT_VERSION);
+    if (size < QSR__HEADER_BYTES)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "file is truncated: %zu bytes, smaller than the %u-byte header", size,
+                         QSR__HEADER_BYTES);
+    uint32_t header_bytes = read_u32(data + HDR_HEADER_BYTES);
+    if (header_bytes != QSR__HEADER_BYTES)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field header_bytes is %u, must be %u",
+                         header_bytes, QSR__HEADER_BYTES);
+    return QSR_OK;
+}
+
+static qsr_status check_arch(uint32_t arch) {
+    if (arch == QSR_ARCH_QUANTSR_C) return QSR_OK;
+    if (arch == QSR_ARCH_QUANTSR_T)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "header field arch is 2 (QuantSR-T), which this build cannot run");
+    return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                     "header field arch is %u, an unknown architecture (1 = QuantSR-C)", arch);
+}
+
+static qsr_status check_shape_fields(const qsr_model_info *info) {
+    if (info->scale < 2 || info->scale > 4)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field scale is %u, must be 2, 3 or 4",
+                         info->scale);
+    if (info->in_channels != 3)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field in_channels is %u, must be 3",
+                         info->in_channels);
+    if (info->channels < 1 || info->channels > QSR__MAX_CHANNELS)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field channels is %u, must be 1 to %u",
+                         info->channels, QSR__MAX_CHANNELS);
+    if (info->blocks < 1 || info->blocks > QSR_MAX_BLOCKS)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field blocks is %u, must be 1 to %u",
+                         info->blocks, QSR_MAX_BLOCKS);
+    return QSR_OK;
+}
+
+static int valid_bits(uint32_t bits) {
+    return bits == 2 || bits == 3 || bits == 4 || bits == 32;
+}
+
+static qsr_status check_bits_fields(const qsr_model_info *info) {
+    if (!valid_bits(info->bits_w))
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field bits_w is %u, must be 2, 3, 4 or 32", info->bits_w);
+    if (!valid_bits(info->bits_a))
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field bits_a is %u, must be 2, 3, 4 or 32", info->bits_a);
+    if ((info->bits_w == 32) != (info->bits_a == 32))
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header fields bits_w = %u and bits_a = %u: either both are 32 "
+                         "(unquantized) or neither is",
+                         info->bits_w, info->bits_a);
+    return QSR_OK;
+}
+
+static qsr_status check_depth_levels(const qsr_model_info *info) {
+    uint32_t count = info->depth_level_count;
+    if (count < 1 || count > QSR_MAX_DEPTH_LEVELS)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field depth_level_count is %u, must be 1 to %u", count,
+                         QSR_MAX_DEPTH_LEVELS);
+    if (info->depth_levels[0] != info->blocks)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field depth_levels[0] is %u, must equal blocks (%u)",
+                         info->depth_levels[0], info->blocks);
+    for (uint32_t i = 1; i < count; i++) {
+        if (info->depth_levels[i] >= info->depth_levels[i - 1])
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field depth_levels is not strictly decreasing: entry %u is "
+                             "%u after %u",
+                             i, info->depth_levels[i], info->depth_levels[i - 1]);
+    }
+    if (info->depth_levels[count - 1] < 1)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field depth_levels: the last level (entry %u) is 0, must be >= 1",
+                         count - 1);
+    for (uint32_t i = count; i < QSR_MAX_DEPTH_LEVELS; i++)
+        if (info->depth_levels[i] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field depth_levels[%u] is %u, but unused entries (past "
+                             "depth_level_count = %u) must be 0",
+                             i, info->depth_levels[i], count);
+    return QSR_OK;
+}
+
+static qsr_status check_block_rank(const qsr_model_info *info) {
+    uint8_t seen[QSR_MAX_BLOCKS] = {0};
+    for (uint32_t i = 0; i < info->blocks; i++) {
+        uint32_t b = info->block_rank[i];
+        if (b >= info->blocks)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field block_rank[%u] is %u, must be a block index below %u", i,
+                             b, info->blocks);
+        if (seen[b])
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field block_rank is not a permutation: block %u appears "
+                             "twice (again at entry %u)",
+                             b, i);
+        seen[b] = 1;
+    }
+    for (uint32_t i = info->blocks; i < QSR_MAX_BLOCKS; i++)
+        if (info->block_rank[i] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field block_rank[%u] is %u, but entries past blocks (%u) "
+                             "must be 0",
+                             i, info->block_rank[i], info->blocks);
+    return QSR_OK;
+}
+
+static qsr_status check_normalization(const qsr_model_info *info) {
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(info->rgb_mean[c]))
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field rgb_mean[%d] is not finite", c);
+    if (!isfinite(info->img_range) || !(info->img_range > 0.0f))
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field img_range is %g, must be finite and > 0",
+                         (double)info->img_range);
+    return QSR_OK;
+}
+
+/* The layout fields: where the table and the data are, and how big the payload is. */
+typedef struct qsr__layout {
+    uint64_t table_offset;
+    uint64_t data_offset;
+    uint64_t payload_bytes;
+    uint32_t payload_crc32;
+} qsr__layout;
+
+static qsr_status check_layout(const qsr_model_info *info, const qsr__layout *layout, size_t size) {
+    if (info->tensor_count < 1 || info->tensor_count > QSR__MAX_TENSORS)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field tensor_count is %u, must be 1 to %u", info->tensor_count,
+                         QSR__MAX_TENSORS);
+    if (layout->table_offset != QSR__HEADER_BYTES)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field tensor_table_offset is %llu, must be %u",
+                         (unsigned long long)layout->table_offset, QSR__HEADER_BYTES);
+    uint64_t table_end = QSR__HEADER_BYTES + (uint64_t)QSR__ENTRY_BYTES * info->tensor_count;
+    uint64_t expected_data = align_up_64(table_end);
+    if (layout->data_offset != expected_data)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field data_offset is %llu, must be %llu for %u tensors",
+                         (unsigned long long)layout->data_offset, (unsigned long long)expected_data,
+                         info->tensor_count);
+    uint64_t actual_payload = (uint64_t)size - QSR__HEADER_BYTES;
+    if (layout->payload_bytes != actual_payload) {
+        if (layout->payload_bytes > actual_payload)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "file is truncated: header field payload_bytes says %llu bytes "
+                             "follow the header, but only %llu do",
+                             (unsigned long long)layout->payload_bytes,
+                             (unsigned long long)actual_payload);
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field payload_bytes is %llu, but %llu bytes follow the header "
+                         "(trailing data)",
+                         (unsigned long long)layout->payload_bytes,
+                         (unsigned long long)actual_payload);
+    }
+    if (layout->data_offset > size)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "file is truncated: %zu bytes, but the tensor table of %u entries "
+                         "needs %llu",
+                         size, info->tensor_count, (unsigned long long)layout->data_offset);
+    return QSR_OK;
+}
+
+static qsr_status check_reserved_zero(const uint8_t *p, size_t count, const char *what) {
+    for (size_t i = 0; i < count; i++)
+        if (p[i] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "%s byte %zu is 0x%02x, must be 0", what, i,
+                             p[i]);
+    return QSR_OK;
+}
+
+static void read_header_info(const uint8_t *data, qsr_model_info *info, qsr__layout *layout) {
+    memset(info, 0, sizeof *info);
+    info->arch = read_u32(data + HDR_ARCH);
+    info->scale = read_u32(data + HDR_SCALE);
+    info->in_channels = read_u32(data + HDR_IN_CHANNELS);
+    info->channels = read_u32(data + HDR_CHANNELS);
+    info->blocks = read_u32(data + HDR_BLOCKS);
+    info->bits_w = read_u32(data + HDR_BITS_W);
+    info->bits_a = read_u32(data + HDR_BITS_A);
+    info->depth_level_count = read_u32(data + HDR_DEPTH_LEVEL_COUNT);
+    for (uint32_t i = 0; i < QSR_MAX_DEPTH_LEVELS; i++)
+        info->depth_levels[i] = read_u32(data + HDR_DEPTH_LEVELS + 4 * i);
+    info->tensor_count = read_u32(data + HDR_TENSOR_COUNT);
+    for (int c = 0; c < 3; c++)
+        info->rgb_mean[c] = read_f32(data + HDR_RGB_MEAN + 4 * c);
+    info->img_range = read_f32(data + HDR_IMG_RANGE);
+    memcpy(info->block_rank, data + HDR_BLOCK_RANK, QSR_MAX_BLOCKS);
+    layout->table_offset = read_u64(data + HDR_TABLE_OFFSET);
+    layout->data_offset = read_u64(data + HDR_DATA_OFFSET);
+    layout->payload_bytes = read_u64(data + HDR_PAYLOAD_BYTES);
+    layout->payload_crc32 = read_u32(data + HDR_PAYLOAD_CRC);
+}
+
+/* Reads and checks the whole header and the payload's size and CRC. */
+static qsr_status parse_header(const uint8_t *data, size_t size, qsr_model_info *info,
+                               qsr__layout *layout) {
+    qsr_status st = check_header_magic_and_version(data, size);
+    if (st != QSR_OK) return st;
+    read_header_info(data, info, layout);
+    info->file_bytes = size;
+    if ((st = check_arch(info->arch)) != QSR_OK) return st;
+    if ((st = check_shape_fields(info)) != QSR_OK) return st;
+    if ((st = check_bits_fields(info)) != QSR_OK) return st;
+    if ((st = check_depth_levels(info)) != QSR_OK) return st;
+    if ((st = check_block_rank(info)) != QSR_OK) return st;
+    if ((st = check_normalization(info)) != QSR_OK) return st;
+    if ((st = check_reserved_zero(data + HDR_RESERVED, QSR__HEADER_BYTES - HDR_RESERVED,
+                                  "header field reserved")) != QSR_OK)
+        return st;
+    if ((st = check_layout(info, layout, size)) != QSR_OK) return st;
+    uint32_t crc = qsr__crc32(data + QSR__HEADER_BYTES, size - QSR__HEADER_BYTES);
+    if (crc != layout->payload_crc32)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "payload CRC-32 mismatch: header field payload_crc32 is 0x%08x, the "
+                         "payload's is 0x%08x (the file is damaged)",
+                         layout->payload_crc32, crc);
+    size_t table_end = QSR__HEADER_BYTES + (size_t)QSR__ENTRY_BYTES * info->tensor_count;
+    return check_reserved_zero(data + table_end, (size_t)layout->data_offset - table_end,
+                               "padding after the tensor table,");
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Tensor table
+ */
+typedef struct qsr__entry {
+    char name[QSR__NAME_BYTES];
+    uint32_t dtype, bits, ndim;
+    uint32_t shape[4];
+    uint64_t offset, bytes;
+    size_t count; /* elements */
+} qsr__entry;
+
+static qsr_status parse_entry_name(const uint8_t *p, uint32_t index, char *name) {
+    size_t len = 0;
+    while (len < QSR__NAME_BYTES && p[len] != 0)
+        len++;
+    if (len == QSR__NAME_BYTES)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor table entry %u: name is not NUL-terminated within %u bytes", index,
+                         QSR__NAME_BYTES);
+    if (len == 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor table entry %u: name is empty", index);
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor table entry %u: name byte %zu is 0x%02x, not printable "
+                             "ASCII",
+                             index, i, p[i]);
+    for (size_t i = len; i < QSR__NAME_BYTES; i++)
+        if (p[i] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor table entry %u ('%.*s'): name is not NUL-padded (byte %zu "
+                             "is 0x%02x)",
+                             index, (int)len, (const char *)p, i, p[i]);
+    memcpy(name, p, len + 1);
+    return QSR_OK;
+}
+
+/* Bytes a tensor of `count` elements takes in the file; 0 on overflow. */
+static uint64_t tensor_file_bytes(uint32_t dtype, uint32_t bits, size_t count) {
+    if (dtype == QSR__DTYPE_QW) {
+        uint64_t per_word = 32u / qw_container_bits(bits);
+        return 4 * (((uint64_t)count + per_word - 1) / per_word);
+    }
+    size_t bytes;
+    return qsr__mul_size(count, 4, &bytes) ? (uint64_t)bytes : 0;
+}
+
+static qsr_status check_entry_type(const qsr__entry *e, uint32_t index, uint32_t bits_w) {
+    if (e->dtype > QSR__DTYPE_QW)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): dtype is %u, must be 0 (F32), 1 (I32) or 2 "
+                         "(QW)",
+                         e->name, index, e->dtype);
+    if (e->dtype != QSR__DTYPE_QW && e->bits != 32)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): bits is %u, must be 32 for dtype %s", e->name,
+                         index, e->bits, e->dtype == QSR__DTYPE_F32 ? "F32" : "I32");
+    if (e->dtype == QSR__DTYPE_QW) {
+        if (bits_w == 32)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u): QW tensor in an unquantized model "
+                             "(bits_w = 32)",
+                             e->name, index);
+        if (e->bits != bits_w)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u): QW bits is %u, must equal bits_w (%u)",
+                             e->name, index, e->bits, bits_w);
+    }
+    return QSR_OK;
+}
+
+static qsr_status check_entry_shape(qsr__entry *e, uint32_t index) {
+    if (e->ndim < 1 || e->ndim > 4)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): ndim is %u, must be 1 to 4", e->name, index,
+                         e->ndim);
+    size_t count = 1;
+    for (uint32_t d = 0; d < 4; d++) {
+        if (d < e->ndim && e->shape[d] < 1)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u): shape[%u] is 0, must be >= 1", e->name, index,
+                             d);
+        if (d >= e->ndim && e->shape[d] != 1)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u): shape[%u] is %u, but entries past ndim "
+                             "(%u) must be 1",
+                             e->name, index, d, e->shape[d], e->ndim);
+        if (!qsr__mul_size(count, e->shape[d], &count))
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u): element count overflows", e->name, index);
+    }
+    e->count = count;
+    return QSR_OK;
+}
+
+static qsr_status check_entry_extent(const qsr__entry *e, uint32_t index, uint64_t data_offset,
+                                     size_t size) {
+    uint64_t expected = tensor_file_bytes(e->dtype, e->bits, e->count);
+    if (expected == 0 || e->bytes != expected)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): bytes is %llu, but its dtype and shape take "
+                         "%llu",
+                         e->name, index, (unsigned long long)e->bytes,
+                         (unsigned long long)expected);
+    if (e->offset % QSR__ALIGN != 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): offset %llu is not a multiple of %u", e->name,
+                         index, (unsigned long long)e->offset, QSR__ALIGN);
+    if (e->offset < data_offset)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): offset %llu lies before data_offset (%llu)",
+                         e->name, index, (unsigned long long)e->offset,
+                         (unsigned long long)data_offset);
+    if (e->offset > size || e->bytes > size - e->offset)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): offset %llu + bytes %llu runs past the end "
+                         "of the %zu-byte file",
+                         e->name, index, (unsigned long long)e->offset,
+                         (unsigned long long)e->bytes, size);
+    return QSR_OK;
+}
+
+static qsr_status parse_entry(const uint8_t *data, size_t size, const qsr_model_info *info,
+                              uint64_t data_offset, uint32_t index, qsr__entry *e) {
+    const uint8_t *p = data + QSR__HEADER_BYTES + (size_t)QSR__ENTRY_BYTES * index;
+    qsr_status st = parse_entry_name(p + ENT_NAME, index, e->name);
+    if (st != QSR_OK) return st;
+    e->dtype = read_u32(p + ENT_DTYPE);
+    e->bits = read_u32(p + ENT_BITS);
+    e->ndim = read_u32(p + ENT_NDIM);
+    for (int d = 0; d < 4; d++)
+        e->shape[d] = read_u32(p + ENT_SHAPE + 4 * d);
+    e->offset = read_u64(p + ENT_OFFSET);
+    e->bytes = read_u64(p + ENT_BYTES);
+    uint32_t reserved = read_u32(p + ENT_RESERVED);
+    if (reserved != 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "tensor '%s' (entry %u): reserved field is %u, must be 0", e->name, index,
+                         reserved);
+    if ((st = check_entry_type(e, index, info->bits_w)) != QSR_OK) return st;
+    if ((st = check_entry_shape(e, index)) != QSR_OK) return st;
+    return check_entry_extent(e, index, data_offset, size);
+}
+
+typedef struct qsr__extent {
+    uint64_t offset;
+    uint32_t index;
+} qsr__extent;
+
+static int compare_extents(const void *a, const void *b) {
+    uint64_t oa = ((const qsr__extent *)a)->offset, ob = ((const qsr__extent *)b)->offset;
+    return oa < ob ? -1 : oa > ob ? 1 : 0;
+}
+
+/* Tensors may not share bytes: sort by offset and compare neighbours. */
+static qsr_status check_no_overlap(const qsr__entry *entries, uint32_t count) {
+    qsr__extent *order = (qsr__extent *)malloc(sizeof *order * count);
+    if (!order)
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY,
+                         "cannot allocate the tensor order (%u entries)", count);
+    for (uint32_t i = 0; i < count; i++) {
+        order[i].offset = entries[i].offset;
+        order[i].index = i;
+    }
+    qsort(order, count, sizeof *order, compare_extents);
+    qsr_status st = QSR_OK;
+    for (uint32_t k = 1; k < count && st == QSR_OK; k++) {
+        const qsr__entry *prev = &entries[order[k - 1].index], *cur = &entries[order[k].index];
+        if (prev->offset + prev->bytes > cur->offset)
+            st = qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                           "tensors '%s' [%llu, +%llu) and '%s' [%llu, +%llu) overlap", prev->name,
+                           (unsigned long long)prev->offset, (unsigned long long)prev->bytes,
+                           cur->name, (unsigned long long)cur->offset,
+                           (unsigned long long)cur->bytes);
+    }
+    free(order);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The tensors a QuantSR-C model must have, and where each one goes in struct qsr_model
+ */
+typedef enum qsr__role {
+    ROLE_WEIGHT,
+    ROLE_BIAS,
+    ROLE_WEIGHT_STEP,
+    ROLE_ACT_STEP,
+    ROLE_ACT_SHIFT,
+    ROLE_ACT_SIGNED,
+    ROLE_SHORTCUT
+} qsr__role;
+
+typedef struct qsr__spec {
+    char name[QSR__NAME_BYTES];
+    uint32_t dtype, ndim;
+    uint32_t shape[4];
+    qsr__role role;
+    qsr__conv *conv; /* the convolution the tensor belongs to (NULL for a shortcut) */
+    uint32_t block;  /* shortcut: its block */
+    int64_t entry;   /* index of the matching table entry, -1 until matched */
+} qsr__spec;
+
+typedef struct qsr__spec_list {
+    qsr__spec *items;
+    uint32_t count, capacity;
+} qsr__spec_list;
+
+static void add_spec(qsr__spec_list *list, const char *name, uint32_t dtype, uint32_t ndim,
+                     uint32_t d0, uint32_t d1, qsr__role role, qsr__conv *conv, uint32_t block) {
+    /* The list is sized for the largest model up front, so this cannot overflow. */
+    qsr__spec *s = &list->items[list->count++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->dtype = dtype;
+    s->ndim = ndim;
+    s->shape[0] = d0;
+    s->shape[1] = ndim >= 2 ? d1 : 1;
+    s->shape[2] = ndim >= 4 ? 3 : 1;
+    s->shape[3] = ndim >= 4 ? 3 : 1;
+    s->role = role;
+    s->conv = conv;
+    s->block = block;
+    s->entry = -1;
+}
+
+/* Adds the tensors of one 3x3 convolution `prefix` and records its geometry in `conv`. */
+static void add_conv_specs(qsr__spec_list *list, const char *prefix, qsr__conv *conv, uint32_t cin,
+                           uint32_t cout, uint32_t bits_w, uint32_t bits_a) {
+    char name[QSR__NAME_BYTES];
+    conv->cin = cin;
+    conv->cout = cout;
+    conv->bits_w = bits_w;
+    conv->bits_a = bits_a;
+    int quantized = bits_w != 32;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    add_spec(list, name, quantized ? QSR__DTYPE_QW : QSR__DTYPE_F32, 4, cout, cin, ROLE_WEIGHT,
+             conv, 0);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    add_spec(list, name, QSR__DTYPE_F32, 1, cout, 0, ROLE_BIAS, conv, 0);
+    if (!quantized) return;
+    snprintf(name, sizeof name, "%s.weight_step", prefix);
+    add_spec(list, name, QSR__DTYPE_F32, 1, cout, 0, ROLE_WEIGHT_STEP, conv, 0);
+    snprintf(name, sizeof name, "%s.act_step", prefix);
+    add_spec(list, name, QSR__DTYPE_F32, 1, 1, 0, ROLE_ACT_STEP, conv, 0);
+    snprintf(name, sizeof name, "%s.act_shift", prefix);
+    add_spec(list, name, QSR__DTYPE_F32, 1, cin, 0, ROLE_ACT_SHIFT, conv, 0);
+    snprintf(name, sizeof name, "%s.act_signed", prefix);
+    add_spec(list, name, QSR__DTYPE_I32, 1, 1, 0, ROLE_ACT_SIGNED, conv, 0);
+}
+
+static qsr_status build_specs(qsr_model *model, qsr__spec_list *list) {
+    const qsr_model_info *info = &model->info;
+    uint32_t c = info->channels, r = model->upsample_factor;
+    /* conv_first, conv_after_body, conv_last: 6; upsample: up to 4; per block: 2 convs of up
+     * to 6 tensors plus the shortcut. */
+    list->capacity = 10 + info->blocks * 13;
+    list->count = 0;
+    list->items = (qsr__spec *)calloc(list->capacity, sizeof *list->items);
+    if (!list->items)
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the tensor list");
+    add_conv_specs(list, "conv_first", &model->conv_first, 3, c, 32, 32);
+    for (uint32_t i = 0; i < info->blocks; i++) {
+        char prefix[QSR__NAME_BYTES];
+        snprintf(prefix, sizeof prefix, "body.%u.conv1", i);
+        add_conv_specs(list, prefix, &model->body[2 * i], c, c, info->bits_w, info->bits_a);
+        snprintf(prefix, sizeof prefix, "body.%u.conv2", i);
+        add_conv_specs(list, prefix, &model->body[2 * i + 1], c, c, info->bits_w, info->bits_a);
+        snprintf(prefix, sizeof prefix, "body.%u.shortcut", i);
+        add_spec(list, prefix, QSR__DTYPE_F32, 1, 1, 0, ROLE_SHORTCUT, NULL, i);
+    }
+    add_conv_specs(list, "conv_after_body", &model->conv_after_body, c, c, 32, 32);
+    for (uint32_t k = 0; k < model->upsample_count; k++) {
+        char prefix[QSR__NAME_BYTES];
+        snprintf(prefix, sizeof prefix, "upsample.%u", k);
+        add_conv_specs(list, prefix, &model->upsample[k], c, r * r * c, 32, 32);
+    }
+    add_conv_specs(list, "conv_last", &model->conv_last, c, 3, 32, 32);
+    return QSR_OK;
+}
+
+static const char *dtype_name(uint32_t dtype) {
+    return dtype == QSR__DTYPE_F32 ? "F32" : dtype == QSR__DTYPE_I32 ? "I32" : "QW";
+}
+
+static void format_shape(char *buf, size_t size, uint32_t ndim, const uint32_t *shape) {
+    int n = snprintf(buf, size, "[");
+    for (uint32_t d = 0; d < ndim && n > 0 && (size_t)n < size; d++)
+        n += snprintf(buf + n, size - (size_t)n, d ? ", %u" : "%u", shape[d]);
+    if (n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+}
+
+static int shape_matches(const qsr__spec *s, const qsr__entry *e) {
+    if (s->role == ROLE_WEIGHT_STEP && e->ndim == 1 && e->shape[0] == 1) return 1; /* scalar */
+    if (e->ndim != s->ndim) return 0;
+    for (uint32_t d = 0; d < 4; d++)
+        if (e->shape[d] != s->shape[d]) return 0;
+    return 1;
+}
+
+static qsr__spec *find_spec(qsr__spec_list *list, const char *name) {
+    for (uint32_t i = 0; i < list->count; i++)
+        if (strcmp(list->items[i].name, name) == 0) return &list->items[i];
+    return NULL;
+}
+
+/* Pairs every table entry with the tensor it names; unknown, duplicate, mistyped, misshapen
+ * and missing tensors are errors. */
+static qsr_status match_entries(qsr__spec_list *list, const qsr__entry *entries, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) {
+        const qsr__entry *e = &entries[i];
+        qsr__spec *s = find_spec(list, e->name);
+        if (!s)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' (entry %u) is not a tensor of this QuantSR-C model "
+                             "(unknown name)",
+                             e->name, i);
+        if (s->entry >= 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s' appears twice in the table (entries %lld and %u)",
+                             e->name, (long long)s->entry, i);
+        if (e->dtype != s->dtype)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor '%s': dtype is %s, must be %s",
+                             e->name, dtype_name(e->dtype), dtype_name(s->dtype));
+        if (!shape_matches(s, e)) {
+            char got[64], want[64];
+            format_shape(got, sizeof got, e->ndim, e->shape);
+            format_shape(want, sizeof want, s->ndim, s->shape);
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor '%s': shape is %s, must be %s%s",
+                             e->name, got, want, s->role == ROLE_WEIGHT_STEP ? " or [1]" : "");
+        }
+        s->entry = i;
+    }
+    for (uint32_t k = 0; k < list->count; k++)
+        if (list->items[k].entry < 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor '%s' is missing from the table",
+                             list->items[k].name);
+    return QSR_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Tensor values
+ */
+static qsr_status check_f32_values(const qsr__spec *s, const qsr__entry *e, const float *v) {
+    int must_be_positive = s->role == ROLE_WEIGHT_STEP || s->role == ROLE_ACT_STEP;
+    for (size_t i = 0; i < e->count; i++) {
+        if (!isfinite(v[i]))
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor '%s': element %zu is not finite (%g)",
+                             e->name, i, (double)v[i]);
+        if (must_be_positive && !(v[i] > 0.0f))
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s': step element %zu is %g, must be > 0", e->name, i,
+                             (double)v[i]);
+    }
+    return QSR_OK;
+}
+
+static qsr_status check_i32_values(const qsr__entry *e, const int32_t *v) {
+    /* The only I32 tensor of the format is act_signed, a 0/1 flag. */
+    for (size_t i = 0; i < e->count; i++)
+        if (v[i] != 0 && v[i] != 1)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s': element %zu is %d, must be 0 or 1", e->name, i,
+                             (int)v[i]);
+    return QSR_OK;
+}
+
+/* Index of the first 4-bit field that does not hold a sign-extended 3-bit code (its top two
+ * bits differ), or `count` if all do. Whole words are tested at once: bit 3 of every field is
+ * shifted onto bit 2 and compared. */
+static size_t first_bad_3bit_code(const uint32_t *words, size_t count) {
+    size_t word_count = (count + 7) / 8;
+    for (size_t w = 0; w < word_count; w++) {
+        uint32_t bad = (words[w] ^ (words[w] >> 1)) & 0x44444444u;
+        if (!bad) continue;
+        for (size_t k = 0; k < 8; k++)
+            if (bad >> (4 * k) & 4u) return w * 8 + k;
+    }
+    return count;
+}
+
+static qsr_status check_qw_values(const qsr__entry *e, const uint32_t *words) {
+    /* 2- and 4-bit codes fill their containers, so any field value is in range; a 3-bit code
+     * sign-extended into 4 bits must lie in [-4, 3]. */
+    if (e->bits == 3) {
+        size_t bad = first_bad_3bit_code(words, e->count);
+        if (bad < e->count)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s': code %zu is %d, outside the 3-bit range [-4, 3]",
+                             e->name, bad, (int)qsr__qw_get(words, e->bits, bad));
+    }
+    uint32_t container = qw_container_bits(e->bits);
+    size_t per_word = 32u / container;
+    size_t used = e->count % per_word;
+    if (used != 0) {
+        uint32_t last = words[e->count / per_word];
+        if ((last >> (used * container)) != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "tensor '%s': unused fields of the last word are not zero (0x%08x)",
+                             e->name, last);
+    }
+    return QSR_OK;
+}
+
+static qsr_status check_values(const qsr__spec *s, const qsr__entry *e, const uint8_t *data) {
+    const void *p = data + e->offset;
+    if (e->dtype == QSR__DTYPE_F32) return check_f32_values(s, e, (const float *)p);
+    if (e->dtype == QSR__DTYPE_I32) return check_i32_values(e, (const int32_t *)p);
+    return check_qw_values(e, (const uint32_t *)p);
+}
+
+/* Unpacks a whole QW tensor, a word at a time. */
+static void unpack_codes(const uint32_t *words, uint32_t bits, size_t count, int8_t *out) {
+    const uint32_t container = qw_container_bits(bits), per_word = 32u / container;
+    const uint32_t mask = (1u << container) - 1, sign = 1u << (container - 1);
+    size_t i = 0;
+    for (size_t w = 0; i < count; w++) {
+        uint32_t word = words[w];
+        for (uint32_t k = 0; k < per_word && i < count; k++, i++, word >>= container)
+            out[i] = (int8_t)((int32_t)((word & mask) ^ sign) - (int32_t)sign);
+    }
+}
+
+/* Points the model at one validated tensor, unpacking or expanding it where the runtime wants
+ * another form. */
+static qsr_status bind_tensor(qsr_model *model, const qsr__spec *s, const qsr__entry *e,
+                              const uint8_t *data) {
+    const void *p = data + e->offset;
+    qsr__conv *conv = s->conv;
+    switch (s->role) {
+    case ROLE_WEIGHT:
+        if (e->dtype == QSR__DTYPE_F32) {
+            conv->weight = (const float *)p;
+            return QSR_OK;
+        }
+        conv->qweight = (const uint32_t *)p;
+        conv->wcode = (int8_t *)malloc(e->count);
+        if (!conv->wcode)
+            return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY,
+                             "cannot allocate %zu bytes for the codes of '%s'", e->count, e->name);
+        unpack_codes(conv->qweight, e->bits, e->count, conv->wcode);
+        return QSR_OK;
+    case ROLE_BIAS:
+        conv->bias = (const float *)p;
+        return QSR_OK;
+    case ROLE_WEIGHT_STEP:
+        conv->weight_step = (float *)malloc(sizeof(float) * conv->cout);
+        if (!conv->weight_step)
+            return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the steps of '%s'",
+                             e->name);
+        for (uint32_t o = 0; o < conv->cout; o++)
+            conv->weight_step[o] = ((const float *)p)[e->count == 1 ? 0 : o];
+        return QSR_OK;
+    case ROLE_ACT_STEP:
+        conv->act_step = *(const float *)p;
+        return QSR_OK;
+    case ROLE_ACT_SHIFT:
+        conv->act_shift = (const float *)p;
+        return QSR_OK;
+    case ROLE_ACT_SIGNED:
+        conv->act_signed = *(const int32_t *)p;
+        return QSR_OK;
+    case ROLE_SHORTCUT:
+        model->shortcut[s->block] = *(const float *)p;
+        return QSR_OK;
+    }
+    return QSR_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Loading
+ */
+static void free_conv_arrays(qsr__conv *conv) {
+    free(conv->wcode);
+    free(conv->weight_step);
+    conv->wcode = NULL;
+    conv->weight_step = NULL;
+}
+
+void qsr_model_destroy(qsr_model *model) {
+    if (!model) return;
+    if (model->body)
+        for (uint32_t i = 0; i < 2 * model->info.blocks; i++)
+            free_conv_arrays(&model->body[i]);
+    free(model->body);
+    free(model->shortcut);
+    aligned_buffer_free(model->data);
+    free(model);
+}
+
+static qsr_status parse_table(const uint8_t *data, size_t size, const qsr_model_info *info,
+                              const qsr__layout *layout, qsr__entry *entries) {
+    for (uint32_t i = 0; i < info->tensor_count; i++) {
+        qsr_status st = parse_entry(data, size, info, layout->data_offset, i, &entries[i]);
+        if (st != QSR_OK) return st;
+    }
+    return check_no_overlap(entries, info->tensor_count);
+}
+
+static qsr_status bind_all(qsr_model *model, const qsr__spec_list *list,
+                           const qsr__entry *entries) {
+    const uint8_t *data = (const uint8_t *)model->data;
+    for (uint32_t k = 0; k < list->count; k++) {
+        const qsr__spec *s = &list->items[k];
+        const qsr__entry *e = &entries[s->entry];
+        qsr_status st = check_values(s, e, data);
+        if (st == QSR_OK) st = bind_tensor(model, s, e, data);
+        if (st != QSR_OK) return st;
+    }
+    model->info.parameters = 0;
+    for (uint32_t i = 0; i < model->info.tensor_count; i++)
+        model->info.parameters += entries[i].count;
+    return QSR_OK;
+}
+
+/* Allocates the per-block arrays and fixes the upsampler from the validated header. */
+static qsr_status prepare_model(qsr_model *model) {
+    uint32_t blocks = model->info.blocks;
+    model->body = (qsr__conv *)calloc(2 * (size_t)blocks, sizeof *model->body);
+    model->shortcut = (float *)calloc(blocks, sizeof *model->shortcut);
+    if (!model->body || !model->shortcut)
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate %u blocks", blocks);
+    model->upsample_count = model->info.scale == 4 ? 2 : 1;
+    model->upsample_factor = model->info.scale == 3 ? 3 : 2;
+    return QSR_OK;
+}
+
+/* Builds a model from an aligned buffer holding the file, which the model then owns (it is
+ * freed on failure too). */
+static qsr_status load_owned_buffer(void *buffer, size_t size, qsr_model **out) {
+    const uint8_t *data = (const uint8_t *)buffer;
+    qsr_model *model = (qsr_model *)calloc(1, sizeof *model);
+    if (!model) {
+        aligned_buffer_free(buffer);
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the model");
+    }
+    model->data = buffer;
+    model->data_size = size;
+    qsr__layout layout;
+    qsr__entry *entries = NULL;
+    qsr__spec_list specs = {0};
+    qsr_status st = parse_header(data, size, &model->info, &layout);
+    if (st == QSR_OK) {
+        entries = (qsr__entry *)calloc(model->info.tensor_count, sizeof *entries);
+        if (!entries)
+            st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the tensor table");
+    }
+    if (st == QSR_OK) st = parse_table(data, size, &model->info, &layout, entries);
+    if (st == QSR_OK) st = prepare_model(model);
+    if (st == QSR_OK) st = build_specs(model, &specs);
+    if (st == QSR_OK) st = match_entries(&specs, entries, model->info.tensor_count);
+    if (st == QSR_OK) st = bind_all(model, &specs, entries);
+    free(specs.items);
+    free(entries);
+    if (st != QSR_OK) {
+        qsr_model_destroy(model);
+        return st;
+    }
+    *out = model;
+    return QSR_OK;
+}
+
+static qsr_status check_load_arguments(size_t size, qsr_model **out) {
+    if (!out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_load: out is NULL");
+    if (!host_is_little_endian())
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         ".qsr models are little-endian and this host is not");
+    if ((uint64_t)size > QSR__MAX_FILE_BYTES)
+        return qsr__fail(QSR_ERROR_LIMIT, "model is %llu bytes, larger than the 2 GiB limit",
+                         (unsigned long long)size);
+    return QSR_OK;
+}
+
+qsr_status qsr_model_load_memory(const void *data, size_t size, qsr_model **out) {
+    qsr_status st = check_load_arguments(size, out);
+    if (st != QSR_OK) return st;
+    if (!data && size > 0)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_load_memory: data is NULL");
+    if (size == 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "file is truncated: 0 bytes, smaller than the %u-byte header",
+                         QSR__HEADER_BYTES);
+    void *copy = aligned_buffer(size);
+    if (!copy)
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate %zu bytes for the model",
+                         size);
+    memcpy(copy, data, size);
+    return load_owned_buffer(copy, size, out);
+}
+
+/* Reads a whole file into a new aligned buffer. */
+static qsr_status read_file(const char *path, void **out_data, size_t *out_size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return qsr__fail(QSR_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+#if !defined(_WIN32)
+    /* fopen accepts a directory on POSIX systems, and ftell cannot size a pipe. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return qsr__fail(QSR_ERROR_IO, "%s: not a regular file", path);
+    }
+#endif
+    long end = -1;
+    if (fseek(f, 0, SEEK_END) == 0) end = ftell(f);
+    int seek_errno = errno;
+    if (end < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return qsr__fail(QSR_ERROR_IO, "%s: cannot determine the file size: %s", path,
+                         strerror(seek_errno));
+    }
+    if ((uint64_t)end > QSR__MAX_FILE_BYTES) {
+        fclose(f);
+        return qsr__fail(QSR_ERROR_LIMIT, "%s: model is %lld bytes, larger than the 2 GiB limit",
+                         path, (long long)end);
+    }
+    size_t size = (size_t)end;
+    /* Ask for one byte more than the size so a file that grew, or a non-regular file whose
+     * size ftell cannot tell, is noticed. */
+    void *data = aligned_buffer(size + 1);
+    if (!data) {
+        fclose(f);
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY,
+                         "%s: cannot allocate %zu bytes for the model", path, size);
+    }
+    errno = 0;
+    size_t got = fread(data, 1, size + 1, f);
+    int read_failed = ferror(f), read_errno = errno;
+    fclose(f);
+    if (read_failed || got != size) {
+        aligned_buffer_free(data);
+        if (read_failed)
+            return qsr__fail(QSR_ERROR_IO, "%s: read error: %s", path,
+                             strerror(read_errno ? read_errno : EIO));
+        return qsr__fail(QSR_ERROR_IO, "%s: the file changed size while being read", path);
+    }
+    *out_data = data;
+    *out_size = size;
+    return QSR_OK;
+}
+
+qsr_status qsr_model_load_file(const char *path, qsr_model **out) {
+    if (!path) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_load_file: path is NULL");
+    qsr_status st = check_load_arguments(0, out);
+    if (st != QSR_OK) return st;
+    void *data = NULL;
+    size_t size = 0;
+    if ((st = read_file(path, &data, &size)) != QSR_OK) return st;
+    if (size == 0) {
+        aligned_buffer_free(data);
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "%s: file is truncated: 0 bytes, smaller than the %u-byte header", path,
+                         QSR__HEADER_BYTES);
+    }
+    st = load_owned_buffer(data, size, out);
+    if (st != QSR_OK) return qsr__fail_context(st, "%s", path);
+    return QSR_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Queries
+ */
+qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out) {
+    if (!model || !out)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_get_info: %s is NULL",
+                         model ? "out" : "model");
+    *out = model->info;
+    return QSR_OK;
+}
+
+uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth) {
+    if (!model) return 0;
+    const uint64_t c = model->info.channels, s = model->info.scale;
+    uint64_t active = depth == 0 || depth > model->info.blocks ? model->info.blocks : depth;
+    uint64_t macs = 9 * 3 * c;      /* conv_first */
+    macs += active * 2 * 9 * c * c; /* body */
+    macs += 9 * c * c;              /* conv_after_body */
+    if (s == 2) macs += 9 * c * 4 * c;
+    if (s == 3) macs += 9 * c * 9 * c;
+    /* x4: the second x2 stage runs on 4 times as many pixels. */
+    if (s == 4) macs += 9 * c * 4 * c + 4 * 9 * c * 4 * c;
+    macs += 9 * c * 3 * s * s; /* conv_last at the output resolution */
+    return macs;
+}
+
+qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth, int any_depth) {
+    if (!model) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_check_depth: no model");
+    const qsr_model_info *info = &model->info;
+    if (depth == 0) return QSR_OK;
+    if (any_depth) {
+        if (depth <= info->blocks) return QSR_OK;
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "depth %u is out of range: the model has %u blocks (valid: 0 to %u)",
+                         depth, info->blocks, info->blocks);
+    }
+    char levels[8 * 12] = "";
+    size_t n = 0;
+    for (uint32_t i = 0; i < info->depth_level_count; i++) {
+        if (info->depth_levels[i] == depth) return QSR_OK;
+        n += (size_t)snprintf(levels + n, sizeof levels - n, i ? ", %u" : "%u",
+                              info->depth_levels[i]);
+        if (n >= sizeof levels) n = sizeof levels - 1;
+    }
+    return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                     "depth %u is not one of the model's depth levels (%s; 0 = all blocks)", depth,
+                     levels);
+}

@@ -1,0 +1,72 @@
+/* ops.h - the network's operations: one pipeline family per shader (shaders/<op>.comp), each
+ * with a create (specialization constants) and a record function. */
+#ifndef QSR_OPS_H
+#define QSR_OPS_H
+
+#include "vk.h"
+
+/* C mirror of the push-constant block in shaders/common.glsl; keep the order identical. */
+typedef struct qsr__op_push {
+    int32_t in_w, in_h;
+    int32_t out_w, out_h;
+    int32_t org_x, org_y;
+    int32_t cin, cout;
+    int32_t w_off;
+    int32_t bias_off;
+    int32_t scale_off;
+    int32_t dst_w, dst_h;
+    int32_t dst_x, dst_y;
+    int32_t reserved;
+    float in_scale;
+    float shortcut;
+    float step;
+    float img_range;
+    float mean[3];
+    float dst_scale;
+} qsr__op_push;
+_Static_assert(sizeof(qsr__op_push) == 96, "push block must match shaders/common.glsl");
+_Static_assert(sizeof(qsr__op_push) <= 128, "push constants beyond the guaranteed 128 bytes");
+
+/* Epilogues of the 3x3 convolutions (shaders/epilogue.glsl). */
+typedef enum qsr__epilogue {
+    QSR__EPILOGUE_STORE = 0,
+    QSR__EPILOGUE_RELU = 1,
+    QSR__EPILOGUE_RESIDUAL = 2,
+    QSR__EPILOGUE_ADD_SKIP = 3,
+    QSR__EPILOGUE_SHUFFLE = 4,
+    QSR__EPILOGUE_RGB = 5
+} qsr__epilogue;
+
+/* Workgroup shape shared by the per-pixel ops. */
+#define QSR__LOCAL_X 8u
+#define QSR__LOCAL_Y 8u
+
+/* rgb_to_planar: bindings (rgba u32 in, float out). */
+qsr__pipeline_desc qsr__rgb_to_planar_desc(void);
+qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                     VkDescriptorSet set, const qsr__op_push *push);
+
+/* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba). */
+#define QSR__CONV_F32_BINDINGS 6u
+qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r);
+qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, const qsr__op_push *push);
+
+/* quantize_rlq: bindings (src float, params, dst packed). */
+qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);
+qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                    VkDescriptorSet set, const qsr__op_push *push);
+/* Codes per packed word for `bits`-bit activations. */
+uint32_t qsr__codes_per_word(uint32_t bits);
+
+/* conv3x3_q: bindings (src packed, weight pairs, params, dst, skip). */
+#define QSR__CONV_Q_BINDINGS 5u
+qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed);
+qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                 VkDescriptorSet set, const qsr__op_push *push);
+/* Number of int32 words conv3x3_q reads for a cout x cin layer. */
+size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin);
+/* Repacks a layer's weight codes ([cout][cin][9]) into conv3x3_q's pair words. */
+void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, int32_t *out);
+
+#endif

@@ -1,0 +1,509 @@
+/* plan.c - weights on the device, pipelines, activation buffers and one tile's recording. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Weights: every fp32 convolution in one float buffer, every quantized one in one int32
+ * buffer of pair words, every per-channel vector in one parameter buffer; layers find their
+ * data through offsets in the push constants, so a whole network needs only a few bindings.
+ */
+typedef struct weight_builder {
+    float *wf;
+    size_t wf_len;
+    int32_t *wq;
+    size_t wq_len;
+    float *params;
+    size_t params_len;
+} weight_builder;
+
+static int32_t append_floats(float **arr, size_t *len, const float *src, size_t n) {
+    int32_t off = (int32_t)*len;
+    if (*arr && src) memcpy(*arr + *len, src, n * sizeof(float));
+    *len += n;
+    return off;
+}
+
+/* Adds one convolution. In the first pass (arrays NULL) only the lengths are counted. */
+static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized,
+                     qsr__layer_slot *slot) {
+    size_t nw = (size_t)conv->cout * conv->cin * 9;
+    slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
+    if (conv->qweight && run_quantized) {
+        slot->w_off = (int32_t)b->wq_len;
+        if (b->wq) qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
+        b->wq_len += qsr__conv3x3_q_weight_words(conv->cout, conv->cin);
+        slot->shift_off = append_floats(&b->params, &b->params_len, conv->act_shift, conv->cin);
+        slot->scale_off = (int32_t)b->params_len;
+        if (b->params)
+            for (uint32_t o = 0; o < conv->cout; o++)
+                /* One float product a * a_w, as the CPU reference computes it. */
+                b->params[b->params_len + o] = conv->act_step * conv->weight_step[o];
+        b->params_len += conv->cout;
+    } else if (conv->qweight) {
+        /* fp32 execution of a quantized layer: dequantized weights code * a_w. */
+        slot->w_off = (int32_t)b->wf_len;
+        if (b->wf)
+            for (size_t i = 0; i < nw; i++)
+                b->wf[b->wf_len + i] = (float)conv->wcode[i] * conv->weight_step[i / (conv->cin * 9)];
+        b->wf_len += nw;
+    } else {
+        slot->w_off = append_floats(&b->wf, &b->wf_len, conv->weight, nw);
+    }
+}
+
+static void add_all(weight_builder *b, qsr__plan *plan) {
+    const qsr_model *m = plan->model;
+    add_conv(b, &m->conv_first, 0, &plan->first);
+    for (uint32_t i = 0; i < 2 * m->info.blocks; i++)
+        add_conv(b, &m->body[i], plan->quantized, &plan->body[i]);
+    add_conv(b, &m->conv_after_body, 0, &plan->after_body);
+    for (uint32_t k = 0; k < m->upsample_count; k++) add_conv(b, &m->upsample[k], 0, &plan->upsample[k]);
+    add_conv(b, &m->conv_last, 0, &plan->last);
+}
+
+static qsr_status upload_weights(qsr__plan *plan) {
+    weight_builder b = {0};
+    add_all(&b, plan); /* count */
+    weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)), 0,
+                           calloc(b.wq_len + 1, sizeof(int32_t)), 0,
+                           calloc(b.params_len + 1, sizeof(float)), 0};
+    qsr_status st = QSR_OK;
+    if (!fill.wf || !fill.wq || !fill.params)
+        st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "packing weights");
+    if (st == QSR_OK) {
+        add_all(&fill, plan);
+        qsr_context *ctx = plan->ctx;
+        st = qsr__buffer_create(ctx, fill.wf_len * 4, QSR__MEMORY_DEVICE, &plan->wf);
+        if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->wf, fill.wf, fill.wf_len * 4);
+        if (st == QSR_OK) st = qsr__buffer_create(ctx, fill.wq_len * 4, QSR__MEMORY_DEVICE, &plan->wq);
+        if (st == QSR_OK && fill.wq_len) st = qsr__buffer_upload(ctx, &plan->wq, fill.wq, fill.wq_len * 4);
+        if (st == QSR_OK)
+            st = qsr__buffer_create(ctx, fill.params_len * 4, QSR__MEMORY_DEVICE, &plan->params);
+        if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->params, fill.params, fill.params_len * 4);
+    }
+    free(fill.wf);
+    free(fill.wq);
+    free(fill.params);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Pipelines
+ */
+static qsr_status create_pipelines(qsr__plan *plan) {
+    const qsr_model *m = plan->model;
+    uint32_t bits_a = m->info.bits_a;
+    qsr__pipeline_desc d[QSR__PIPE_COUNT];
+    memset(d, 0, sizeof d);
+    d[QSR__PIPE_RGB_TO_PLANAR] = qsr__rgb_to_planar_desc();
+    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0);
+    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
+    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0);
+    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0);
+    d[QSR__PIPE_CONV_SHUFFLE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor);
+    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0);
+    if (plan->quantized) {
+        d[QSR__PIPE_QUANTIZE_UNSIGNED] = qsr__quantize_rlq_desc(bits_a, 0);
+        d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
+        d[QSR__PIPE_CONVQ_RELU_UNSIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 0);
+        d[QSR__PIPE_CONVQ_RELU_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 1);
+        d[QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 0);
+        d[QSR__PIPE_CONVQ_RESIDUAL_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 1);
+    }
+    for (int i = 0; i < QSR__PIPE_COUNT; i++) {
+        if (d[i].binding_count == 0) continue; /* not used by this plan */
+        qsr_status st = qsr__pipeline_create(plan->ctx, &d[i], &plan->pipes[i]);
+        if (st != QSR_OK) return st;
+    }
+    return QSR_OK;
+}
+
+static qsr_status create_sync(qsr__plan *plan) {
+    qsr_context *ctx = plan->ctx;
+    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = ctx->command_pool,
+                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = 1};
+    QSR__VK(ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &plan->cmd));
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    QSR__VK(ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &plan->fence));
+    if (ctx->timestamp_period_ns > 0) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                    .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                    .queryCount = 2};
+        QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &plan->queries));
+    }
+    return QSR_OK;
+}
+
+qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
+                            qsr__plan *out) {
+    memset(out, 0, sizeof *out);
+    out->ctx = ctx;
+    out->model = model;
+    out->quantized = model->info.bits_w != 32 && precision != QSR_PRECISION_FP32;
+    out->body = calloc(2 * model->info.blocks, sizeof *out->body);
+    if (!out->body) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
+    qsr_status st = upload_weights(out);
+    if (st == QSR_OK) st = create_pipelines(out);
+    if (st == QSR_OK) st = create_sync(out);
+    if (st == QSR_OK) st = qsr__descriptor_pool_create(ctx, QSR__SET_COUNT, &out->pool);
+    if (st != QSR_OK) qsr__plan_destroy(out);
+    return st;
+}
+
+void qsr__plan_release_activations(qsr__plan *plan) {
+    for (int i = 0; i < QSR__ACT_COUNT; i++) {
+        qsr__buffer_destroy(plan->ctx, &plan->act[i]);
+        plan->act_bytes[i] = 0;
+    }
+    if (plan->pool) plan->ctx->vk.vkResetDescriptorPool(plan->ctx->device, plan->pool, 0);
+}
+
+void qsr__plan_destroy(qsr__plan *plan) {
+    if (!plan || !plan->ctx) return;
+    qsr_context *ctx = plan->ctx;
+    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    qsr__plan_release_activations(plan);
+    if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
+    for (int i = 0; i < QSR__PIPE_COUNT; i++) qsr__pipeline_destroy(ctx, &plan->pipes[i]);
+    if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, NULL);
+    if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, NULL);
+    if (plan->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &plan->cmd);
+    qsr__buffer_destroy(ctx, &plan->wf);
+    qsr__buffer_destroy(ctx, &plan->wq);
+    qsr__buffer_destroy(ctx, &plan->params);
+    free(plan->body);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Activation buffers
+ */
+void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
+                                VkDeviceSize bytes[QSR__ACT_COUNT]) {
+    const qsr_model *m = plan->model;
+    VkDeviceSize c = m->info.channels, s = m->info.scale, r = m->upsample_factor;
+    VkDeviceSize region = (VkDeviceSize)g->region.w * g->region.h;
+    VkDeviceSize ups = (VkDeviceSize)g->ups.w * g->ups.h;
+    VkDeviceSize words = plan->quantized ? qsr__div_up((uint32_t)c, qsr__codes_per_word(m->info.bits_a)) : 0;
+    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
+    bytes[QSR__ACT_IMG_IN] = region * 4;
+    bytes[QSR__ACT_X0] = 3 * region * 4;
+    bytes[QSR__ACT_F] = bytes[QSR__ACT_H] = bytes[QSR__ACT_T] = c * region * 4;
+    bytes[QSR__ACT_Q] = words * region * 4;
+    bytes[QSR__ACT_U1] = c * r * r * ups * 4;
+    bytes[QSR__ACT_U2] = m->upsample_count > 1 ? c * s * s * ups * 4 : 0;
+    bytes[QSR__ACT_IMG_OUT] = (VkDeviceSize)g->tile.w * g->tile.h * s * s * 4;
+    bytes[QSR__ACT_DUMMY] = 16;
+}
+
+typedef struct set_spec {
+    qsr__set set;
+    qsr__pipe pipe;
+    qsr__act bufs[QSR__MAX_BINDINGS];
+} set_spec;
+
+#define WF   (QSR__ACT_COUNT + 0)
+#define WQ   (QSR__ACT_COUNT + 1)
+#define PRM  (QSR__ACT_COUNT + 2)
+#define DUM  QSR__ACT_DUMMY
+
+static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
+    if (id == WF) return &plan->wf;
+    if (id == WQ) return &plan->wq;
+    if (id == PRM) return &plan->params;
+    return &plan->act[id];
+}
+
+static qsr_status write_sets(qsr__plan *plan) {
+    int last_in = plan->model->upsample_count > 1 ? QSR__ACT_U2 : QSR__ACT_U1;
+    const struct {
+        qsr__set set;
+        qsr__pipe pipe;
+        int bufs[QSR__MAX_BINDINGS];
+        int quantized_only;
+    } specs[] = {
+        {QSR__SET_RGB, QSR__PIPE_RGB_TO_PLANAR, {QSR__ACT_IMG_IN, QSR__ACT_X0}, 0},
+        {QSR__SET_FIRST, QSR__PIPE_CONV_STORE, {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM}, 0},
+        {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
+        {QSR__SET_QUANT_T, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_T, PRM, QSR__ACT_Q}, 1},
+        {QSR__SET_CONVQ_T, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_T, DUM}, 1},
+        {QSR__SET_CONVQ_H, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_H, DUM}, 1},
+        {QSR__SET_F32_H_T, QSR__PIPE_CONV_STORE, {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM}, 0},
+        {QSR__SET_F32_T_H, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM}, 0},
+        {QSR__SET_AFTER_BODY, QSR__PIPE_CONV_STORE,
+         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM}, 0},
+        {QSR__SET_UPS0, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_U1, DUM, DUM}, 0},
+        {QSR__SET_UPS1, QSR__PIPE_CONV_STORE, {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM}, 0},
+        {QSR__SET_LAST, QSR__PIPE_CONV_STORE, {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT}, 0},
+    };
+    plan->ctx->vk.vkResetDescriptorPool(plan->ctx->device, plan->pool, 0);
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        /* Sets are compatible across pipelines of one shader (identical layouts), so one
+         * representative pipeline per shader allocates them. */
+        if (specs[i].quantized_only && !plan->quantized) continue;
+        const qsr__pipeline *p = &plan->pipes[specs[i].pipe];
+        qsr__buffer *bufs[QSR__MAX_BINDINGS];
+        for (uint32_t b = 0; b < p->desc.binding_count; b++) bufs[b] = buffer_of(plan, specs[i].bufs[b]);
+        qsr_status st = qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[specs[i].set]);
+        if (st != QSR_OK) return st;
+    }
+    return QSR_OK;
+}
+
+qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]) {
+    int grow = 0;
+    for (int i = 0; i < QSR__ACT_COUNT; i++) grow |= bytes[i] > plan->act_bytes[i];
+    if (!grow) return QSR_OK;
+    qsr__plan_release_activations(plan);
+    for (int i = 0; i < QSR__ACT_COUNT; i++) {
+        int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT;
+        qsr_status st = qsr__buffer_create(plan->ctx, bytes[i] ? bytes[i] : 16,
+                                           host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
+        if (st != QSR_OK) {
+            qsr__plan_release_activations(plan);
+            return st;
+        }
+        plan->act_bytes[i] = bytes[i];
+    }
+    return write_sets(plan);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Recording one tile
+ */
+static void upload_region(qsr__plan *plan, const qsr__rect *r, const qsr_image *in) {
+    uint32_t *dst = (uint32_t *)plan->act[QSR__ACT_IMG_IN].mapped;
+    uint32_t ch = in->channels;
+    for (uint32_t y = 0; y < r->h; y++) {
+        const uint8_t *row = in->pixels + ((size_t)(r->y + y) * in->width + r->x) * ch;
+        for (uint32_t x = 0; x < r->w; x++, row += ch)
+            dst[(size_t)y * r->w + x] = row[0] | (uint32_t)row[1] << 8 | (uint32_t)row[2] << 16 | 0xFF000000u;
+    }
+}
+
+static void download_tile(qsr__plan *plan, const qsr__rect *t, uint32_t scale, qsr_image *out) {
+    const uint32_t *src = (const uint32_t *)plan->act[QSR__ACT_IMG_OUT].mapped;
+    uint32_t w = t->w * scale, h = t->h * scale, ch = out->channels;
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *row = out->pixels + ((size_t)(t->y * scale + y) * out->width + t->x * scale) * ch;
+        for (uint32_t x = 0; x < w; x++, row += ch) {
+            uint32_t p = src[(size_t)y * w + x];
+            row[0] = (uint8_t)p;
+            row[1] = (uint8_t)(p >> 8);
+            row[2] = (uint8_t)(p >> 16);
+        }
+    }
+}
+
+static qsr__op_push base_push(const qsr__plan *plan) {
+    const qsr_model *m = plan->model;
+    return (qsr__op_push){.in_scale = 1.0f,
+                          .shortcut = 1.0f,
+                          .step = 1.0f,
+                          .img_range = m->info.img_range,
+                          .mean = {m->info.rgb_mean[0], m->info.rgb_mean[1], m->info.rgb_mean[2]},
+                          .dst_scale = 1.0f};
+}
+
+/* A same-size convolution over a w x h tensor. */
+static qsr__op_push conv_push(const qsr__plan *plan, const qsr__conv *conv,
+                              const qsr__layer_slot *slot, uint32_t w, uint32_t h) {
+    qsr__op_push p = base_push(plan);
+    p.in_w = p.out_w = (int32_t)w;
+    p.in_h = p.out_h = (int32_t)h;
+    p.cin = (int32_t)conv->cin;
+    p.cout = (int32_t)conv->cout;
+    p.w_off = slot->w_off;
+    p.bias_off = slot->bias_off;
+    p.scale_off = slot->scale_off;
+    return p;
+}
+
+static void transfer_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
+                             VkPipelineStageFlags dst, VkAccessFlags dst_access) {
+    VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                         .srcAccessMask = src_access,
+                         .dstAccessMask = dst_access};
+    plan->ctx->vk.vkCmdPipelineBarrier(plan->cmd, src, dst, 0, 1, &b, 0, NULL, 0, NULL);
+}
+
+/* One quantized block: quantize h, conv1 + ReLU into t, quantize t, conv2 + residual into h. */
+static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, uint32_t h,
+                                 float pending) {
+    qsr_context *ctx = plan->ctx;
+    const qsr_model *m = plan->model;
+    const qsr__conv *c1 = &m->body[2 * block], *c2 = &m->body[2 * block + 1];
+    const qsr__layer_slot *s1 = &plan->body[2 * block], *s2 = &plan->body[2 * block + 1];
+
+    qsr__op_push p = conv_push(plan, c1, s1, w, h);
+    p.scale_off = s1->shift_off;
+    p.step = c1->act_step;
+    p.in_scale = pending;
+    qsr_status st = qsr__quantize_rlq_record(
+        ctx, plan->cmd, &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
+        plan->sets[QSR__SET_QUANT_H], &p);
+    if (st != QSR_OK) return st;
+    p = conv_push(plan, c1, s1, w, h);
+    st = qsr__conv3x3_q_record(
+        ctx, plan->cmd,
+        &plan->pipes[c1->act_signed ? QSR__PIPE_CONVQ_RELU_SIGNED : QSR__PIPE_CONVQ_RELU_UNSIGNED],
+        plan->sets[QSR__SET_CONVQ_T], &p);
+    if (st != QSR_OK) return st;
+
+    p = conv_push(plan, c2, s2, w, h);
+    p.scale_off = s2->shift_off;
+    p.step = c2->act_step;
+    st = qsr__quantize_rlq_record(
+        ctx, plan->cmd, &plan->pipes[c2->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
+        plan->sets[QSR__SET_QUANT_T], &p);
+    if (st != QSR_OK) return st;
+    p = conv_push(plan, c2, s2, w, h);
+    p.shortcut = m->shortcut[block];
+    p.dst_scale = pending;
+    return qsr__conv3x3_q_record(
+        ctx, plan->cmd,
+        &plan->pipes[c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED],
+        plan->sets[QSR__SET_CONVQ_H], &p);
+}
+
+/* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
+static qsr_status record_block_f32(qsr__plan *plan, uint32_t block, uint32_t w, uint32_t h,
+                                   float pending) {
+    const qsr_model *m = plan->model;
+    qsr__op_push p = conv_push(plan, &m->body[2 * block], &plan->body[2 * block], w, h);
+    p.in_scale = pending;
+    qsr_status st = qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RELU],
+                                            plan->sets[QSR__SET_F32_H_T], &p);
+    if (st != QSR_OK) return st;
+    p = conv_push(plan, &m->body[2 * block + 1], &plan->body[2 * block + 1], w, h);
+    p.shortcut = m->shortcut[block];
+    p.dst_scale = pending;
+    return qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RESIDUAL],
+                                   plan->sets[QSR__SET_F32_T_H], &p);
+}
+
+/* conv_first, the body and conv_after_body over the LR region; returns in t: r = conv(h) + f. */
+static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
+    qsr_context *ctx = plan->ctx;
+    const qsr_model *m = plan->model;
+    uint32_t w = g->region.w, h = g->region.h;
+    qsr__op_push p = base_push(plan);
+    p.in_w = (int32_t)w;
+    p.in_h = (int32_t)h;
+    qsr_status st = qsr__rgb_to_planar_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_RGB_TO_PLANAR],
+                                              plan->sets[QSR__SET_RGB], &p);
+    if (st != QSR_OK) return st;
+    p = conv_push(plan, &m->conv_first, &plan->first, w, h);
+    st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_STORE],
+                                 plan->sets[QSR__SET_FIRST], &p);
+    if (st != QSR_OK) return st;
+
+    /* h starts as a copy of f, which the global skip needs unchanged. */
+    transfer_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                     VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+    VkBufferCopy copy = {0, 0, (VkDeviceSize)m->info.channels * w * h * 4};
+    ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer, 1, &copy);
+    transfer_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+
+    /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
+     * to the next op that reads h (no dispatch, no memory traffic). */
+    float pending = 1.0f;
+    for (uint32_t b = 0; b < m->info.blocks; b++) {
+        if (!qsr__model_block_active(m, depth, b)) {
+            pending *= m->shortcut[b];
+            continue;
+        }
+        st = plan->quantized ? record_block_q(plan, b, w, h, pending)
+                             : record_block_f32(plan, b, w, h, pending);
+        if (st != QSR_OK) return st;
+        pending = 1.0f;
+    }
+    p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
+    p.in_scale = pending;
+    return qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_ADD_SKIP],
+                                   plan->sets[QSR__SET_AFTER_BODY], &p);
+}
+
+/* The upsampler over g->ups and conv_last over the tile. */
+static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g) {
+    qsr_context *ctx = plan->ctx;
+    const qsr_model *m = plan->model;
+    uint32_t r = m->upsample_factor, s = m->info.scale;
+    qsr__op_push p = conv_push(plan, &m->upsample[0], &plan->upsample[0], g->region.w, g->region.h);
+    p.out_w = (int32_t)g->ups.w;
+    p.out_h = (int32_t)g->ups.h;
+    p.org_x = (int32_t)(g->ups.x - g->region.x);
+    p.org_y = (int32_t)(g->ups.y - g->region.y);
+    qsr_status st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_SHUFFLE],
+                                            plan->sets[QSR__SET_UPS0], &p);
+    if (st != QSR_OK) return st;
+    uint32_t w = g->ups.w * r, h = g->ups.h * r;
+    if (m->upsample_count > 1) {
+        p = conv_push(plan, &m->upsample[1], &plan->upsample[1], w, h);
+        st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_SHUFFLE],
+                                     plan->sets[QSR__SET_UPS1], &p);
+        if (st != QSR_OK) return st;
+        w *= r;
+        h *= r;
+    }
+    p = conv_push(plan, &m->conv_last, &plan->last, w, h);
+    p.out_w = p.dst_w = (int32_t)(g->tile.w * s);
+    p.out_h = p.dst_h = (int32_t)(g->tile.h * s);
+    p.org_x = (int32_t)((g->tile.x - g->ups.x) * s);
+    p.org_y = (int32_t)((g->tile.y - g->ups.y) * s);
+    return qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RGB],
+                                   plan->sets[QSR__SET_LAST], &p);
+}
+
+static qsr_status record_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
+    qsr_context *ctx = plan->ctx;
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    QSR__VK(ctx->vk.vkResetCommandBuffer(plan->cmd, 0));
+    QSR__VK(ctx->vk.vkBeginCommandBuffer(plan->cmd, &bi));
+    if (plan->queries) {
+        ctx->vk.vkCmdResetQueryPool(plan->cmd, plan->queries, 0, 2);
+        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, plan->queries, 0);
+    }
+    transfer_barrier(plan, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_WRITE_BIT,
+                     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    qsr_status st = record_lr_stages(plan, g, depth);
+    if (st == QSR_OK) st = record_hr_stages(plan, g);
+    if (st != QSR_OK) {
+        ctx->vk.vkEndCommandBuffer(plan->cmd);
+        return st;
+    }
+    transfer_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                     VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    if (plan->queries)
+        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries, 1);
+    QSR__VK(ctx->vk.vkEndCommandBuffer(plan->cmd));
+    return QSR_OK;
+}
+
+qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
+                              const qsr_image *in, qsr_image *out, double *gpu_ms) {
+    qsr_context *ctx = plan->ctx;
+    upload_region(plan, &g->region, in);
+    qsr_status st = record_tile(plan, g, depth);
+    if (st != QSR_OK) return st;
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                       .commandBufferCount = 1,
+                       .pCommandBuffers = &plan->cmd};
+    QSR__VK(ctx->vk.vkResetFences(ctx->device, 1, &plan->fence));
+    QSR__VK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, plan->fence));
+    QSR__VK(ctx->vk.vkWaitForFences(ctx->device, 1, &plan->fence, VK_TRUE, UINT64_MAX));
+    if (plan->queries && gpu_ms) {
+        uint64_t ts[2];
+        if (ctx->vk.vkGetQueryPoolResults(ctx->device, plan->queries, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                          VK_QUERY_RESULT_64_BIT) == VK_SUCCESS && ts[1] >= ts[0])
+            *gpu_ms += (double)(ts[1] - ts[0]) * ctx->timestamp_period_ns * 1e-6;
+    }
+    download_tile(plan, &g->tile, plan->model->info.scale, out);
+    return QSR_OK;
+}

@@ -1,0 +1,104 @@
+/* plan.h - a model bound to a device: weights on the device, pipelines, activation buffers
+ * and the recording of one tile's dispatches. upscaler.c drives it tile by tile. */
+#ifndef QSR_PLAN_H
+#define QSR_PLAN_H
+
+#include "ops/ops.h"
+#include "tile.h"
+
+/* Where one convolution's data lives in the shared weight and parameter buffers. */
+typedef struct qsr__layer_slot {
+    int32_t w_off;     /* first weight (float in wf, or pair word in wq) */
+    int32_t bias_off;  /* first bias in params */
+    int32_t scale_off; /* quantized: per-output scale a * a_w in params */
+    int32_t shift_off; /* quantized: per-input shift in params */
+} qsr__layer_slot;
+
+/* The pipelines a plan uses, created once per upscaler. */
+typedef enum qsr__pipe {
+    QSR__PIPE_RGB_TO_PLANAR,
+    QSR__PIPE_CONV_STORE,
+    QSR__PIPE_CONV_RELU,
+    QSR__PIPE_CONV_RESIDUAL,
+    QSR__PIPE_CONV_ADD_SKIP,
+    QSR__PIPE_CONV_SHUFFLE,
+    QSR__PIPE_CONV_RGB,
+    QSR__PIPE_QUANTIZE_UNSIGNED,
+    QSR__PIPE_QUANTIZE_SIGNED,
+    QSR__PIPE_CONVQ_RELU_UNSIGNED,
+    QSR__PIPE_CONVQ_RELU_SIGNED,
+    QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
+    QSR__PIPE_CONVQ_RESIDUAL_SIGNED,
+    QSR__PIPE_COUNT
+} qsr__pipe;
+
+/* Descriptor sets: one per (op, buffers) combination the recording uses. */
+typedef enum qsr__set {
+    QSR__SET_RGB,        /* img_in -> x0 */
+    QSR__SET_FIRST,      /* x0 -> f */
+    QSR__SET_QUANT_H,    /* h -> q */
+    QSR__SET_QUANT_T,    /* t -> q */
+    QSR__SET_CONVQ_T,    /* q -> t */
+    QSR__SET_CONVQ_H,    /* q -> h */
+    QSR__SET_F32_H_T,    /* h -> t (fp32 body conv1) */
+    QSR__SET_F32_T_H,    /* t -> h (fp32 body conv2) */
+    QSR__SET_AFTER_BODY, /* h (+ f) -> t */
+    QSR__SET_UPS0,       /* t -> u1 */
+    QSR__SET_UPS1,       /* u1 -> u2 */
+    QSR__SET_LAST,       /* u1 or u2 -> img_out */
+    QSR__SET_COUNT
+} qsr__set;
+
+/* Activation buffers, sized for the largest tile seen so far. */
+typedef enum qsr__act {
+    QSR__ACT_IMG_IN, /* host-visible RGBA8 region */
+    QSR__ACT_X0,
+    QSR__ACT_F,
+    QSR__ACT_H,
+    QSR__ACT_T,
+    QSR__ACT_Q,
+    QSR__ACT_U1,
+    QSR__ACT_U2,
+    QSR__ACT_IMG_OUT, /* host-visible RGBA8 tile */
+    QSR__ACT_DUMMY,
+    QSR__ACT_COUNT
+} qsr__act;
+
+/* One tile's geometry: the output tile, the LR region computed and the upsampler region. */
+typedef struct qsr__tile_geometry {
+    qsr__rect tile, region, ups;
+} qsr__tile_geometry;
+
+typedef struct qsr__plan {
+    qsr_context *ctx;
+    const qsr_model *model;
+    int quantized; /* body runs conv3x3_q */
+    qsr__buffer wf, wq, params;
+    qsr__layer_slot first, after_body, upsample[2], last;
+    qsr__layer_slot *body; /* 2 * blocks */
+    qsr__pipeline pipes[QSR__PIPE_COUNT];
+    qsr__buffer act[QSR__ACT_COUNT];
+    VkDeviceSize act_bytes[QSR__ACT_COUNT]; /* capacity */
+    VkDescriptorPool pool;
+    VkDescriptorSet sets[QSR__SET_COUNT];
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkQueryPool queries;
+} qsr__plan;
+
+qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
+                            qsr__plan *out);
+void qsr__plan_destroy(qsr__plan *plan);
+/* Bytes of every activation buffer for one tile geometry. */
+void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
+                                VkDeviceSize bytes[QSR__ACT_COUNT]);
+/* Grows the activation buffers to at least `bytes` (reallocating and rewriting sets). */
+qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]);
+/* Runs one tile: uploads region pixels from `in` (RGB or RGBA), records, submits, waits and
+ * writes the tile's RGB output into `out` (3 or 4 channels; alpha left alone). */
+qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
+                              const qsr_image *in, qsr_image *out, double *gpu_ms);
+/* Releases the activation buffers (they grow again on the next run). */
+void qsr__plan_release_activations(qsr__plan *plan);
+
+#endif

@@ -1,0 +1,25 @@
+/* tile.c - tile and halo geometry (see tile.h for why the margins are exact). */
+#include "tile.h"
+
+uint32_t qsr__tile_margin(uint32_t active_blocks) { return 4u + 2u * active_blocks; }
+
+qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height) {
+    uint32_t x0 = r.x > margin ? r.x - margin : 0;
+    uint32_t y0 = r.y > margin ? r.y - margin : 0;
+    uint64_t x1 = (uint64_t)r.x + r.w + margin, y1 = (uint64_t)r.y + r.h + margin;
+    if (x1 > width) x1 = width;
+    if (y1 > height) y1 = height;
+    return (qsr__rect){x0, y0, (uint32_t)x1 - x0, (uint32_t)y1 - y0};
+}
+
+uint32_t qsr__tile_count(uint32_t width, uint32_t height, uint32_t tile) {
+    return ((width + tile - 1) / tile) * ((height + tile - 1) / tile);
+}
+
+qsr__rect qsr__tile_rect(uint32_t width, uint32_t height, uint32_t tile, uint32_t i) {
+    uint32_t cols = (width + tile - 1) / tile;
+    uint32_t x = (i % cols) * tile, y = (i / cols) * tile;
+    uint32_t w = width - x < tile ? width - x : tile;
+    uint32_t h = height - y < tile ? height - y : tile;
+    return (qsr__rect){x, y, w, h};
+}

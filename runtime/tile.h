@@ -1,0 +1,32 @@
+/* tile.h - how an image is cut into tiles whose results equal the untiled result exactly.
+ *
+ * Every 3x3 convolution widens the receptive field by one pixel at its own resolution. For an
+ * output tile T (LR pixels), the runtime computes:
+ *   - the LR stages (conv_first, the active blocks, conv_after_body) over T grown by
+ *     qsr__tile_margin(active) pixels, clamped to the image;
+ *   - the upsampler over T grown by 1 LR pixel (QSR__UPSAMPLE_MARGIN), clamped;
+ *   - conv_last over T only.
+ * Going backwards from the output: conv_last needs 1 HR pixel, which every upsampler stage
+ * and its conv turn into 2 LR pixels of r (conv_after_body's output), conv_after_body 1 more,
+ * each active block 2 (two convs), conv_first 1: margin = 4 + 2 * active blocks. Zero padding
+ * happens only at the real image border, so each pixel sees the same arithmetic as untiled.
+ */
+#ifndef QSR_TILE_H
+#define QSR_TILE_H
+
+#include <stdint.h>
+
+typedef struct qsr__rect {
+    uint32_t x, y, w, h;
+} qsr__rect;
+
+#define QSR__UPSAMPLE_MARGIN 1u
+
+uint32_t qsr__tile_margin(uint32_t active_blocks);
+/* r grown by `margin` on each side, clamped to a width x height image. */
+qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height);
+/* The i-th tile of edge `tile` over a width x height image (row-major order). */
+uint32_t qsr__tile_count(uint32_t width, uint32_t height, uint32_t tile);
+qsr__rect qsr__tile_rect(uint32_t width, uint32_t height, uint32_t tile, uint32_t i);
+
+#endif

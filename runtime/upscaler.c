@@ -1,0 +1,177 @@
+/* upscaler.c - the public upscaler: picks a tile size, walks the tiles, handles alpha. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "plan.h"
+#include "reference.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct qsr_upscaler {
+    qsr_context *ctx;
+    const qsr_model *model;
+    qsr_upscaler_desc desc;
+    qsr__plan plan;
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static uint32_t active_blocks(const qsr_model *m, uint32_t depth) {
+    return depth == 0 || depth > m->info.blocks ? m->info.blocks : depth;
+}
+
+static qsr__tile_geometry tile_geometry(const qsr_model *m, uint32_t width, uint32_t height,
+                                        uint32_t tile, uint32_t depth, uint32_t i) {
+    qsr__tile_geometry g;
+    g.tile = qsr__tile_rect(width, height, tile, i);
+    g.region = qsr__rect_grow(g.tile, qsr__tile_margin(active_blocks(m, depth)), width, height);
+    g.ups = qsr__rect_grow(g.tile, QSR__UPSAMPLE_MARGIN, width, height);
+    return g;
+}
+
+/* The largest buffer sizes any tile of this image needs. */
+static void image_activation_bytes(const qsr_upscaler *up, uint32_t width, uint32_t height,
+                                   uint32_t tile, uint32_t depth, VkDeviceSize bytes[QSR__ACT_COUNT]) {
+    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
+    uint32_t n = qsr__tile_count(width, height, tile);
+    for (uint32_t i = 0; i < n; i++) {
+        qsr__tile_geometry g = tile_geometry(up->model, width, height, tile, depth, i);
+        VkDeviceSize b[QSR__ACT_COUNT];
+        qsr__plan_activation_bytes(&up->plan, &g, b);
+        for (int k = 0; k < QSR__ACT_COUNT; k++)
+            if (b[k] > bytes[k]) bytes[k] = b[k];
+    }
+}
+
+static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__ACT_COUNT], uint64_t budget) {
+    VkDeviceSize total = 0;
+    for (int k = 0; k < QSR__ACT_COUNT; k++) {
+        if (bytes[k] > up->ctx->info.max_storage_buffer_range) return 0;
+        total += bytes[k];
+    }
+    return total <= budget;
+}
+
+static uint64_t memory_budget(const qsr_upscaler *up) {
+    if (up->desc.max_memory) return up->desc.max_memory;
+    uint64_t quarter = up->ctx->info.device_local_bytes / 4;
+    uint64_t cap = 1ull << 30;
+    return quarter && quarter < cap ? quarter : cap;
+}
+
+/* The tile edge: the user's, or the largest candidate whose buffers fit the budget and the
+ * device's maxStorageBufferRange for this image at full depth (so a depth change never needs
+ * a smaller tile). */
+static qsr_status choose_tile(const qsr_upscaler *up, uint32_t width, uint32_t height,
+                              uint32_t *out) {
+    if (up->desc.tile) {
+        *out = up->desc.tile;
+        return QSR_OK;
+    }
+    static const uint32_t candidates[] = {1024, 768, 512, 384, 256, 192, 128, 96, 64, 48, 32, 16};
+    uint64_t budget = memory_budget(up);
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        uint32_t t = candidates[i];
+        if (t > width && t > height && i + 1 < sizeof candidates / sizeof candidates[0] &&
+            candidates[i + 1] >= width && candidates[i + 1] >= height)
+            continue; /* a smaller candidate covers the image as well */
+        VkDeviceSize bytes[QSR__ACT_COUNT];
+        image_activation_bytes(up, width, height, t, 0, bytes);
+        if (fits(up, bytes, budget)) {
+            *out = t;
+            return QSR_OK;
+        }
+    }
+    return qsr__fail(QSR_ERROR_OUT_OF_DEVICE_MEMORY,
+                     "even 16-pixel tiles of this %u-channel model exceed the memory budget of "
+                     "%llu bytes",
+                     up->model->info.channels, (unsigned long long)budget);
+}
+
+qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
+                               const qsr_upscaler_desc *desc, qsr_upscaler **out) {
+    if (!ctx || !model || !out)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_create: NULL argument");
+    qsr_upscaler_desc d = desc ? *desc : (qsr_upscaler_desc){0};
+    if (d.tile && (d.tile < 8 || d.tile > 4096))
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "tile %u is outside 8..4096", d.tile);
+    if (model->info.arch != QSR_ARCH_QUANTSR_C)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "only QuantSR-C models run on the GPU so far");
+    qsr_upscaler *up = calloc(1, sizeof *up);
+    if (!up) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "upscaler");
+    up->ctx = ctx;
+    up->model = model;
+    up->desc = d;
+    qsr_status st = qsr__plan_create(ctx, model, d.precision, &up->plan);
+    if (st != QSR_OK) {
+        free(up);
+        return st;
+    }
+    *out = up;
+    return QSR_OK;
+}
+
+void qsr_upscaler_destroy(qsr_upscaler *up) {
+    if (!up) return;
+    qsr__plan_destroy(&up->plan);
+    free(up);
+}
+
+static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint32_t depth) {
+    if (!in || !in->pixels || (in->channels != 3 && in->channels != 4))
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "input must be an RGB or RGBA image");
+    if (in->width == 0 || in->height == 0 || in->width > QSR_MAX_IMAGE_DIMENSION ||
+        in->height > QSR_MAX_IMAGE_DIMENSION)
+        return qsr__fail(QSR_ERROR_LIMIT, "input of %ux%u pixels is outside 1..%u per side",
+                         in->width, in->height, QSR_MAX_IMAGE_DIMENSION);
+    uint64_t out_w = (uint64_t)in->width * up->model->info.scale;
+    uint64_t out_h = (uint64_t)in->height * up->model->info.scale;
+    if (out_w > QSR_MAX_IMAGE_DIMENSION * 4ull || out_h > QSR_MAX_IMAGE_DIMENSION * 4ull)
+        return qsr__fail(QSR_ERROR_LIMIT, "output of %llux%llu pixels is too large",
+                         (unsigned long long)out_w, (unsigned long long)out_h);
+    if (depth > up->model->info.blocks)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "depth %u exceeds the model's %u blocks", depth,
+                         up->model->info.blocks);
+    return QSR_OK;
+}
+
+qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                            qsr_image *out, qsr_run_stats *stats) {
+    if (!up || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run: NULL argument");
+    qsr_status st = check_input(up, in, depth);
+    if (st != QSR_OK) return st;
+    double t0 = now_ms();
+    const qsr_model *m = up->model;
+    uint32_t tile = 0;
+    st = choose_tile(up, in->width, in->height, &tile);
+    if (st != QSR_OK) return st;
+    VkDeviceSize bytes[QSR__ACT_COUNT];
+    image_activation_bytes(up, in->width, in->height, tile, depth, bytes);
+    st = qsr__plan_reserve(&up->plan, bytes);
+    if (st != QSR_OK) return st;
+
+    qsr_image result;
+    st = qsr_image_create(in->width * m->info.scale, in->height * m->info.scale, in->channels, &result);
+    if (st != QSR_OK) return st;
+    qsr_run_stats s = {.tile = tile};
+    uint32_t n = qsr__tile_count(in->width, in->height, tile);
+    for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
+        qsr__tile_geometry g = tile_geometry(m, in->width, in->height, tile, depth, i);
+        st = qsr__plan_run_tile(&up->plan, &g, depth, in, &result, &s.gpu_ms);
+        s.tiles++;
+        s.macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
+    }
+    if (st == QSR_OK && in->channels == 4) st = qsr__upscale_alpha(in, m->info.scale, &result);
+    if (st != QSR_OK) {
+        qsr_image_free(&result);
+        return st;
+    }
+    s.total_ms = now_ms() - t0;
+    if (stats) *stats = s;
+    *out = result;
+    return QSR_OK;
+}

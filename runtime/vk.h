@@ -1,0 +1,96 @@
+/* vk.h - the runtime's Vulkan layer: context, buffers, pipelines and dispatch recording.
+ * Device-level calls go through a per-context VolkDeviceTable, so two contexts (or a host
+ * application's own device) never share function pointers. */
+#ifndef QSR_VK_H
+#define QSR_VK_H
+
+#include "internal.h"
+
+#include <volk.h>
+
+/* Maps a failed VkResult of `call` to a qsr_status with a message naming the call. */
+qsr_status qsr__vk_fail(VkResult result, const char *call);
+#define QSR__VK(call)                                                                              \
+    do {                                                                                           \
+        VkResult qsr_vk_result_ = (call);                                                          \
+        if (qsr_vk_result_ != VK_SUCCESS) return qsr__vk_fail(qsr_vk_result_, #call);             \
+    } while (0)
+
+struct qsr_context {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice physical;
+    VkDevice device;
+    struct VolkDeviceTable vk;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkCommandPool command_pool;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties memory;
+    qsr_device_info info;
+    float timestamp_period_ns; /* 0 when the queue has no timestamps */
+    uint32_t validation_messages;
+};
+
+/* A buffer with its own memory allocation. Host-visible buffers stay mapped. */
+typedef struct qsr__buffer {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    VkDeviceSize size;
+    void *mapped; /* non-NULL for host-visible buffers */
+} qsr__buffer;
+
+typedef enum qsr__memory_kind {
+    QSR__MEMORY_DEVICE, /* device-local: weights, activations */
+    QSR__MEMORY_HOST    /* host-visible and coherent: uploads and downloads */
+} qsr__memory_kind;
+
+qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_kind kind,
+                              qsr__buffer *out);
+void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf);
+/* Copies host data into a device buffer through a temporary staging buffer (blocking). */
+qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *data,
+                              VkDeviceSize size);
+
+/* One compute pipeline: a shader from the embedded table, its specialization constants and
+ * its interface (storage-buffer bindings 0..binding_count-1, push constants). */
+#define QSR__MAX_BINDINGS   8
+#define QSR__MAX_SPEC       12
+typedef struct qsr__pipeline_desc {
+    uint32_t shader;        /* qsr_shader_id */
+    uint32_t binding_count; /* storage buffers at bindings 0..n-1 */
+    uint32_t push_bytes;
+    uint32_t spec_count;
+    int32_t spec[QSR__MAX_SPEC]; /* constant_id i = spec[i] */
+    uint32_t local_x, local_y;   /* workgroup size, spec ids 100 and 101 */
+} qsr__pipeline_desc;
+
+typedef struct qsr__pipeline {
+    qsr__pipeline_desc desc;
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+} qsr__pipeline;
+
+qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
+                                qsr__pipeline *out);
+void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p);
+
+/* A descriptor pool sized for `sets` sets of up to QSR__MAX_BINDINGS buffers each. */
+qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out);
+/* Allocates and writes a set binding `buffers` (whole buffers) at bindings 0..n-1. */
+qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
+                                      const qsr__pipeline *p, qsr__buffer *const *buffers,
+                                      VkDescriptorSet *out);
+
+/* Records one dispatch covering `groups` workgroups, checking the contract (push size,
+ * group-count limits), followed by a compute->compute barrier. */
+qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                VkDescriptorSet set, const void *push, uint32_t push_bytes,
+                                uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
+static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+/* Environment flags (SDL's hint <-> variable rule): QSR_VALIDATION, QSR_DEVICE. */
+int qsr__env_int(const char *name, int fallback);
+
+#endif

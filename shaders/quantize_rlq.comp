@@ -1,0 +1,35 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// quantize_rlq: the RLQ activation quantizer of one quantized convolution,
+//   q = clamp(round_half_even((x * in_scale + shift_c) / step), Qn, Qp),
+// packed CPW channels per word: dst[word][y][x]. Channels past cin pack as 0.
+#include "common.glsl"
+#include "qpack.glsl"
+
+layout(std430, binding = 0) readonly buffer Src { float src[]; };
+layout(std430, binding = 1) readonly buffer Params { float params[]; };
+layout(std430, binding = 2) writeonly buffer Dst { uint dst[]; };
+
+layout(constant_id = 0) const int BITS = 4;
+layout(constant_id = 1) const int SIGNED = 1;
+const int CONT = BITS == 2 ? 2 : 4;
+const int CPW = 32 / CONT;
+
+void main() {
+    int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
+    int word = int(gl_GlobalInvocationID.z);
+    if (x >= pc.in_w || y >= pc.in_h) return;
+    float qn = SIGNED != 0 ? -float(1 << (BITS - 1)) : 0.0;
+    float qp = SIGNED != 0 ? float((1 << (BITS - 1)) - 1) : float((1 << BITS) - 1);
+    int plane = pc.in_w * pc.in_h;
+    uint packed = 0u;
+    [[unroll]] for (int k = 0; k < CPW; k++) {
+        int c = word * CPW + k;
+        if (c < pc.cin) {
+            precise float t = (src[c * plane + y * pc.in_w + x] * pc.in_scale +
+                               params[pc.scale_off + c]) / pc.step;
+            packed |= qpack_put(int(clamp(roundEven(t), qn, qp)), k, CONT);
+        }
+    }
+    dst[word * plane + y * pc.in_w + x] = packed;
+}

@@ -1,0 +1,56 @@
+#include "test_util.h"
+
+#include <math.h>
+
+int qsr_test_failures = 0;
+
+int qsr_test_finish(const char *name) {
+    if (qsr_test_failures) {
+        fprintf(stderr, "%s: %d check(s) failed\n", name, qsr_test_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", name);
+    return 0;
+}
+
+uint64_t qsr_rng_next(qsr_rng *rng) {
+    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float qsr_rng_float(qsr_rng *rng) { return (float)(qsr_rng_next(rng) >> 40) / 16777216.0f; }
+
+int32_t qsr_rng_int(qsr_rng *rng, int32_t lo, int32_t hi) {
+    uint64_t span = (uint64_t)((int64_t)hi - lo + 1);
+    return (int32_t)(lo + (int64_t)(qsr_rng_next(rng) % span));
+}
+
+const char *qsr_test_env(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+    return (v && *v) ? v : fallback;
+}
+
+qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels) {
+    qsr_image img = {0};
+    if (qsr_image_create(w, h, channels, &img) != QSR_OK) return img;
+    float fx[4], fy[4], ph[4];
+    for (int k = 0; k < 4; k++) {
+        fx[k] = 0.02f + 0.3f * qsr_rng_float(rng);
+        fy[k] = 0.02f + 0.3f * qsr_rng_float(rng);
+        ph[k] = 6.28f * qsr_rng_float(rng);
+    }
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (uint32_t c = 0; c < channels; c++) {
+                float v = 0.5f;
+                for (int k = 0; k < 4; k++)
+                    v += 0.12f * sinf(fx[k] * (float)x * (float)(c + 1) + fy[k] * (float)y + ph[k]);
+                v += 0.1f * (qsr_rng_float(rng) - 0.5f);
+                if (v < 0) v = 0;
+                if (v > 1) v = 1;
+                img.pixels[((size_t)y * w + x) * channels + c] = (uint8_t)lrintf(v * 255.0f);
+            }
+    return img;
+}

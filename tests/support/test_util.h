@@ -1,0 +1,54 @@
+/* test_util.h - a tiny assertion harness and a seeded PRNG shared by the tests. */
+#ifndef QSR_TEST_UTIL_H
+#define QSR_TEST_UTIL_H
+
+#include "quantsr.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+extern int qsr_test_failures;
+
+/* Records a failure with the condition, location and a formatted explanation; the test goes
+ * on so one run reports every broken case. */
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            qsr_test_failures++;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+        }                                                                                          \
+    } while (0)
+
+/* Checks that a qsr call returns `expected`, printing qsr_last_error() otherwise. */
+#define CHECK_STATUS(call, expected)                                                               \
+    do {                                                                                           \
+        qsr_status st_ = (call);                                                                   \
+        CHECK(st_ == (expected), "got %s, expected %s (%s)", qsr_status_name(st_),                 \
+              qsr_status_name(expected), qsr_last_error());                                        \
+    } while (0)
+#define CHECK_OK(call) CHECK_STATUS(call, QSR_OK)
+
+/* Ends main(): prints a summary and returns the exit code ctest reads. */
+int qsr_test_finish(const char *name);
+
+/* splitmix64-based PRNG: reproducible inputs from a seed. */
+typedef struct qsr_rng {
+    uint64_t state;
+} qsr_rng;
+uint64_t qsr_rng_next(qsr_rng *rng);
+/* Uniform in [0, 1). */
+float qsr_rng_float(qsr_rng *rng);
+/* Uniform integer in [lo, hi]. */
+int32_t qsr_rng_int(qsr_rng *rng, int32_t lo, int32_t hi);
+
+/* Environment helpers: the value or a fallback. */
+const char *qsr_test_env(const char *name, const char *fallback);
+
+/* A random RGB test image with smooth structure and noise (like a photo, so quantizers see
+ * realistic ranges). */
+qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels);
+
+#endif

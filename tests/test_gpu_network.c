@@ -1,0 +1,140 @@
+/* test_gpu_network.c - whole random-weight networks on the GPU against the CPU reference, at
+ * every depth level and bit width, plus tiled == untiled and alpha handling.
+ *
+ * Tolerance: fp32 rounding order differs between the shaders and the reference (and the GPU
+ * folds skipped blocks' shortcuts into one factor), which may flip an occasional quantization
+ * step; so at least 99.9% of output bytes must be identical and none more than 2 levels
+ * apart. Tiling must not change a single byte. */
+#include "model_writer.h"
+#include "test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static qsr_context *ctx;
+
+typedef struct diff_stats {
+    size_t same, total;
+    int max_diff;
+} diff_stats;
+
+static diff_stats compare(const qsr_image *a, const qsr_image *b) {
+    diff_stats d = {0, 0, 0};
+    if (a->width != b->width || a->height != b->height || a->channels != b->channels) {
+        d.max_diff = 256;
+        return d;
+    }
+    d.total = (size_t)a->width * a->height * a->channels;
+    for (size_t i = 0; i < d.total; i++) {
+        int diff = abs((int)a->pixels[i] - (int)b->pixels[i]);
+        d.same += diff == 0;
+        if (diff > d.max_diff) d.max_diff = diff;
+    }
+    return d;
+}
+
+/* The reference output must use the 8-bit range, or agreement would prove little. */
+static int distinct_values(const qsr_image *img) {
+    int seen[256] = {0}, n = 0;
+    size_t total = (size_t)img->width * img->height * img->channels;
+    for (size_t i = 0; i < total; i++)
+        if (!seen[img->pixels[i]]++) n++;
+    return n;
+}
+
+static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h, uint32_t channels) {
+    void *data = NULL;
+    size_t size = 0;
+    qsr_model *model = NULL;
+    CHECK_OK(qsr_test_model_write(mp, &data, &size));
+    CHECK_OK(qsr_model_load_memory(data, size, &model));
+    free(data);
+    if (!model) return;
+    qsr_model_info info;
+    qsr_model_get_info(model, &info);
+    printf("model x%u w%u a%u C%u B%u, image %ux%ux%u\n", info.scale, info.bits_w, info.bits_a,
+           info.channels, info.blocks, w, h, channels);
+
+    qsr_rng rng = {mp->seed * 7 + 1};
+    qsr_image in = qsr_test_random_image(&rng, w, h, channels);
+    qsr_upscaler *whole = NULL, *tiled = NULL;
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &whole));
+    qsr_upscaler_desc small = {.tile = 8};
+    CHECK_OK(qsr_upscaler_create(ctx, model, &small, &tiled));
+    for (uint32_t l = 0; whole && tiled && l < info.depth_level_count; l++) {
+        uint32_t depth = info.depth_levels[l];
+        qsr_image ref = {0}, gpu = {0}, gpu_tiled = {0};
+        qsr_run_stats stats;
+        CHECK_OK(qsr_reference_upscale(model, &in, depth, &ref));
+        CHECK_OK(qsr_upscaler_run(whole, &in, depth, &gpu, &stats));
+        CHECK_OK(qsr_upscaler_run(tiled, &in, depth, &gpu_tiled, NULL));
+        diff_stats d = compare(&ref, &gpu);
+        printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s)\n", depth,
+               d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles);
+        CHECK(d.total > 0 && d.same * 1000 >= d.total * 999, "depth %u: only %zu of %zu identical",
+              depth, d.same, d.total);
+        CHECK(d.max_diff <= 2, "depth %u: max difference %d", depth, d.max_diff);
+        CHECK(distinct_values(&ref) >= 32, "reference output is degenerate");
+        diff_stats t = compare(&gpu, &gpu_tiled);
+        CHECK(t.total > 0 && t.same == t.total, "depth %u: tiled result differs in %zu bytes (max %d)",
+              depth, t.total - t.same, t.max_diff);
+        qsr_image_free(&ref), qsr_image_free(&gpu), qsr_image_free(&gpu_tiled);
+    }
+    qsr_upscaler_destroy(whole);
+    qsr_upscaler_destroy(tiled);
+    qsr_image_free(&in);
+    qsr_model_destroy(model);
+}
+
+/* The fp32 execution of a quantized model runs the same network without quantizers: it must
+ * differ from the quantized output but stay close to it. */
+static void check_fp32_precision(void) {
+    qsr_test_model_params mp = {.scale = 2, .channels = 8, .blocks = 2, .bits_w = 4, .seed = 11};
+    void *data = NULL;
+    size_t size = 0;
+    qsr_model *model = NULL;
+    CHECK_OK(qsr_test_model_write(&mp, &data, &size));
+    CHECK_OK(qsr_model_load_memory(data, size, &model));
+    free(data);
+    qsr_rng rng = {5};
+    qsr_image in = qsr_test_random_image(&rng, 20, 16, 3), q = {0}, f = {0};
+    qsr_upscaler *uq = NULL, *uf = NULL;
+    qsr_upscaler_desc fp = {.precision = QSR_PRECISION_FP32};
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &uq));
+    CHECK_OK(qsr_upscaler_create(ctx, model, &fp, &uf));
+    if (uq && uf) {
+        CHECK_OK(qsr_upscaler_run(uq, &in, 0, &q, NULL));
+        CHECK_OK(qsr_upscaler_run(uf, &in, 0, &f, NULL));
+        diff_stats d = compare(&q, &f);
+        printf("fp32 vs quantized: %zu/%zu identical, max diff %d\n", d.same, d.total, d.max_diff);
+        CHECK(d.same < d.total, "fp32 execution equals the quantized one");
+    }
+    qsr_upscaler_destroy(uq), qsr_upscaler_destroy(uf);
+    qsr_image_free(&in), qsr_image_free(&q), qsr_image_free(&f);
+    qsr_model_destroy(model);
+}
+
+int main(void) {
+    if (qsr_context_create(NULL, &ctx) != QSR_OK) {
+        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
+        return 1;
+    }
+    const qsr_test_model_params models[] = {
+        {.scale = 2, .channels = 12, .blocks = 4, .bits_w = 4, .bits_a = 4, .seed = 1},
+        {.scale = 4, .channels = 16, .blocks = 3, .bits_w = 2, .bits_a = 2, .seed = 2},
+        {.scale = 3, .channels = 10, .blocks = 4, .bits_w = 3, .bits_a = 3, .seed = 3},
+        {.scale = 4, .channels = 9, .blocks = 2, .bits_w = 2, .bits_a = 4, .seed = 4,
+         .per_channel_weight_step = 1},
+        {.scale = 2, .channels = 8, .blocks = 3, .bits_w = 32, .bits_a = 32, .seed = 5},
+    };
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        check_model(&models[i], 29 + (uint32_t)i, 23, i == 1 ? 4 : 3);
+    /* A realistic layer width: 64 channels, larger than a workgroup in every direction. */
+    qsr_test_model_params wide = {.scale = 2, .channels = 64, .blocks = 2, .bits_w = 4, .seed = 9};
+    check_model(&wide, 40, 36, 3);
+    check_fp32_precision();
+    uint32_t messages = qsr_context_validation_messages(ctx);
+    CHECK(messages == 0, "%u validation message(s)", messages);
+    qsr_context_destroy(ctx);
+    return qsr_test_finish("test_gpu_network");
+}

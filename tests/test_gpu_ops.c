@@ -1,0 +1,258 @@
+/* test_gpu_ops.c - every shader against the CPU reference layers on random tensors and odd
+ * sizes. Integer results (activation codes, quantized convolution sums) must match exactly;
+ * fp32 convolutions within a relative 1e-5 of the largest magnitude. Runs with the Khronos
+ * validation layer (QSR_VALIDATION=1 from ctest); any validation message fails the test.
+ * `test_gpu_ops --case N` runs one case. */
+#include "ops/ops.h"
+#include "reference.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+
+static qsr_context *ctx;
+static int only_case = -1, case_no = 0;
+
+/* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
+static qsr__buffer make_buffer(size_t bytes, const void *init) {
+    qsr__buffer b;
+    qsr_status st = qsr__buffer_create(ctx, bytes ? bytes : 16, QSR__MEMORY_HOST, &b);
+    if (st != QSR_OK) {
+        fprintf(stderr, "buffer: %s\n", qsr_last_error());
+        exit(1);
+    }
+    if (init) memcpy(b.mapped, init, bytes);
+    else memset(b.mapped, 0, b.size);
+    return b;
+}
+
+typedef qsr_status (*record_fn)(qsr_context *, VkCommandBuffer, const qsr__pipeline *,
+                                VkDescriptorSet, const qsr__op_push *);
+
+static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr__op_push *push,
+                   record_fn record) {
+    qsr__pipeline p;
+    VkDescriptorPool pool;
+    VkDescriptorSet set;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    CHECK_OK(qsr__pipeline_create(ctx, desc, &p));
+    CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
+    CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));
+    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
+                                      ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
+    ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &fence);
+    ctx->vk.vkBeginCommandBuffer(cmd, &bi);
+    CHECK_OK(record(ctx, cmd, &p, set, push));
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                                 0, 1, &mb, 0, NULL, 0, NULL);
+    ctx->vk.vkEndCommandBuffer(cmd);
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cmd};
+    CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence) == VK_SUCCESS, "submit");
+    ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
+    ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd);
+    ctx->vk.vkDestroyDescriptorPool(ctx->device, pool, NULL);
+    qsr__pipeline_destroy(ctx, &p);
+}
+
+static float *random_floats(qsr_rng *rng, size_t n, float lo, float hi) {
+    float *v = malloc(n * sizeof *v + 4);
+    for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * qsr_rng_float(rng);
+    return v;
+}
+
+static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
+    return (qsr__op_push){.in_w = (int32_t)w, .in_h = (int32_t)h, .out_w = (int32_t)w,
+                          .out_h = (int32_t)h, .cin = (int32_t)cin, .cout = (int32_t)cout,
+                          .in_scale = 1, .shortcut = 1, .step = 1, .img_range = 255,
+                          .mean = {0.4488f, 0.4371f, 0.4040f}, .dst_scale = 1};
+}
+
+static int begin_case(const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    int n = case_no++;
+    if (only_case >= 0 && n != only_case) return 0;
+    printf("case %d: ", n);
+    printf(fmt, a, b, c, d);
+    printf("\n");
+    return 1;
+}
+
+/* ---- quantize_rlq: codes equal the reference's exactly ---- */
+static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, uint32_t bits,
+                         int is_signed, int8_t *codes) {
+    uint32_t cpw = qsr__codes_per_word(bits), cont = 32 / cpw;
+    for (uint32_t c = 0; c < channels; c++)
+        for (size_t i = 0; i < plane; i++) {
+            uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
+            int32_t code = (int32_t)v;
+            if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
+            codes[(size_t)c * plane + i] = (int8_t)code;
+        }
+}
+
+static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w, uint32_t h) {
+    if (!begin_case("quantize_rlq bits %u signed %u %ux%u", bits, (uint32_t)is_signed, w, h)) return;
+    size_t plane = (size_t)w * h, words = (c + qsr__codes_per_word(bits) - 1) / qsr__codes_per_word(bits);
+    float step = 0.37f, in_scale = 0.8125f;
+    float *x = random_floats(rng, c * plane, -6, 6), *shift = random_floats(rng, c, -0.5f, 0.5f);
+    float *params = calloc(c + 8, sizeof(float));
+    memcpy(params + 5, shift, c * sizeof(float));
+    qsr__buffer bx = make_buffer(c * plane * 4, x), bp = make_buffer((c + 8) * 4, params),
+                bq = make_buffer(words * plane * 4, NULL);
+    qsr__buffer *bufs[] = {&bx, &bp, &bq};
+    qsr__op_push push = push_for(w, h, c, c);
+    push.scale_off = 5;
+    push.step = step;
+    push.in_scale = in_scale;
+    qsr__pipeline_desc d = qsr__quantize_rlq_desc(bits, is_signed);
+    run_op(&d, bufs, &push, qsr__quantize_rlq_record);
+
+    int32_t qn, qp;
+    qsr__act_range(bits, is_signed, &qn, &qp);
+    for (size_t i = 0; i < c * plane; i++) x[i] *= in_scale; /* the quantizer's input scaling */
+    int8_t *want = malloc(c * plane), *got = malloc(c * plane);
+    qsr__ref_quantize(x, c, plane, shift, step, qn, qp, want);
+    unpack_codes(bq.mapped, c, plane, bits, is_signed, got);
+    size_t bad = 0;
+    for (size_t i = 0; i < c * plane; i++) bad += want[i] != got[i];
+    CHECK(bad == 0, "%zu of %zu codes differ", bad, c * plane);
+    /* Channels past c in the last word must be zero (the convolution relies on it). */
+    uint32_t cpw = qsr__codes_per_word(bits);
+    if (c % cpw) {
+        const uint32_t *q = bq.mapped;
+        uint32_t used = (c % cpw) * (32 / cpw);
+        int dirty = 0;
+        for (size_t i = 0; i < plane; i++) dirty |= (q[(words - 1) * plane + i] >> used) != 0;
+        CHECK(!dirty, "unused code fields are not zero");
+    }
+    qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bp), qsr__buffer_destroy(ctx, &bq);
+    free(x), free(shift), free(params), free(want), free(got);
+}
+
+/* ---- conv3x3_q: integer sums equal the reference's exactly ---- */
+static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_signed, uint32_t cin,
+                        uint32_t cout, uint32_t w, uint32_t h) {
+    if (!begin_case("conv3x3_q w%u a%u cin %u cout %u", bits_w, bits_a, cin, cout)) return;
+    (void)is_signed;
+    size_t plane = (size_t)w * h;
+    uint32_t cpw = qsr__codes_per_word(bits_a), cont = 32 / cpw;
+    size_t words = (cin + cpw - 1) / cpw;
+    int32_t qn, qp, wn = -(1 << (bits_w - 1)), wp = (1 << (bits_w - 1)) - 1;
+    qsr__act_range(bits_a, is_signed, &qn, &qp);
+    int8_t *codes = malloc(cin * plane), *wcode = malloc((size_t)cout * cin * 9);
+    uint32_t *packed = calloc(words * plane, 4);
+    for (uint32_t c = 0; c < cin; c++)
+        for (size_t i = 0; i < plane; i++) {
+            int32_t q = qsr_rng_int(rng, qn, qp);
+            codes[c * plane + i] = (int8_t)q;
+            packed[(c / cpw) * plane + i] |= ((uint32_t)q & ((1u << cont) - 1)) << ((c % cpw) * cont);
+        }
+    for (size_t i = 0; i < (size_t)cout * cin * 9; i++) wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
+    int32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
+    qsr__conv3x3_q_pack_weights(wcode, cout, cin, pairs);
+    /* scale 1 and bias 0: the output is the integer sum itself (exact in float below 2^24). */
+    float *params = calloc(2 * cout + 4, sizeof(float));
+    for (uint32_t o = 0; o < cout; o++) params[cout + o] = 1.0f;
+    qsr__buffer bq = make_buffer(words * plane * 4, packed),
+                bw = make_buffer(qsr__conv3x3_q_weight_words(cout, cin) * 4, pairs),
+                bp = make_buffer((2 * cout + 4) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
+                bd = make_buffer(16, NULL);
+    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bd};
+    qsr__op_push push = push_for(w, h, cin, cout);
+    push.bias_off = 0;
+    push.scale_off = (int32_t)cout;
+    qsr__pipeline_desc d = qsr__conv3x3_q_desc(QSR__EPILOGUE_STORE, bits_a, is_signed);
+    run_op(&d, bufs, &push, qsr__conv3x3_q_record);
+
+    float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
+    for (uint32_t o = 0; o < cout; o++) ones[o] = 1.0f;
+    float *want = malloc(cout * plane * sizeof(float));
+    CHECK_OK(qsr__ref_conv3x3_q(codes, cin, h, w, wcode, ones, 1.0f, zeros, cout, want));
+    const float *got = bo.mapped;
+    size_t bad = 0;
+    for (size_t i = 0; i < cout * plane; i++) bad += want[i] != got[i];
+    CHECK(bad == 0, "%zu of %zu sums differ (first: want %g got %g)", bad, cout * plane, want[0], got[0]);
+    qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
+    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd);
+    free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros), free(want);
+}
+
+/* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
+static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w, uint32_t h,
+                          uint32_t shuffle_r) {
+    if (!begin_case("conv3x3_f32 cin %u cout %u %ux%u", cin, cout, w, h)) return;
+    size_t plane = (size_t)w * h;
+    float *x = random_floats(rng, cin * plane, -2, 2);
+    float *wt = random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
+    float *bias = random_floats(rng, cout, -1, 1);
+    float *params = calloc(cout + 3, sizeof(float));
+    memcpy(params + 3, bias, cout * sizeof(float));
+    float *wbuf = calloc((size_t)cout * cin * 9 + 7, sizeof(float));
+    memcpy(wbuf + 7, wt, (size_t)cout * cin * 9 * sizeof(float));
+    qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer(((size_t)cout * cin * 9 + 7) * 4, wbuf),
+                bp = make_buffer((cout + 3) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
+                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL);
+    qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2};
+    qsr__op_push push = push_for(w, h, cin, cout);
+    push.w_off = 7;
+    push.bias_off = 3;
+    qsr__pipeline_desc d = qsr__conv3x3_f32_desc(shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE,
+                                                 shuffle_r);
+    run_op(&d, bufs, &push, qsr__conv3x3_f32_record);
+
+    float *want = malloc(cout * plane * sizeof(float)), *shuffled = malloc(cout * plane * sizeof(float));
+    CHECK_OK(qsr__ref_conv3x3_f32(x, cin, h, w, wt, bias, cout, want));
+    if (shuffle_r) {
+        qsr__ref_pixel_shuffle(want, cout / (shuffle_r * shuffle_r), h, w, shuffle_r, shuffled);
+        memcpy(want, shuffled, cout * plane * sizeof(float));
+    }
+    const float *got = bo.mapped;
+    double max_ref = 0, max_err = 0;
+    for (size_t i = 0; i < cout * plane; i++) {
+        max_ref = fmax(max_ref, fabs(want[i]));
+        max_err = fmax(max_err, fabs(want[i] - got[i]));
+    }
+    CHECK(max_err <= 1e-5 * max_ref, "max error %g (max magnitude %g)", max_err, max_ref);
+    qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
+    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd), qsr__buffer_destroy(ctx, &bd2);
+    free(x), free(wt), free(bias), free(params), free(wbuf), free(want), free(shuffled);
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--case") == 0) only_case = atoi(argv[i + 1]);
+    qsr_status st = qsr_context_create(NULL, &ctx);
+    if (st != QSR_OK) {
+        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
+        return 1;
+    }
+    qsr_rng rng = {42};
+    for (uint32_t bits = 2; bits <= 4; bits++)
+        for (int s = 0; s <= 1; s++) {
+            test_quantize(&rng, bits, s, 13, 11, 7);
+            test_quantize(&rng, bits, s, 64, 5, 3);
+        }
+    for (uint32_t bw = 2; bw <= 4; bw++)
+        for (uint32_t ba = 2; ba <= 4; ba++) test_conv_q(&rng, bw, ba, (bw + ba) % 2, 13, 7, 11, 9);
+    /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
+    test_conv_q(&rng, 4, 4, 1, 64, 64, 48, 40);
+    test_conv_q(&rng, 2, 2, 0, 64, 64, 33, 17);
+    test_conv_q(&rng, 3, 4, 0, 1, 1, 1, 1);
+    test_conv_f32(&rng, 3, 16, 13, 9, 0);
+    test_conv_f32(&rng, 17, 5, 7, 12, 0);
+    test_conv_f32(&rng, 64, 64, 24, 20, 0);
+    test_conv_f32(&rng, 8, 32, 9, 6, 2);
+    test_conv_f32(&rng, 6, 54, 5, 7, 3);
+    uint32_t messages = qsr_context_validation_messages(ctx);
+    CHECK(messages == 0, "%u validation message(s)", messages);
+    qsr_context_destroy(ctx);
+    return qsr_test_finish("test_gpu_ops");
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""Export a training checkpoint (tools/train.py) to a .qsr file.
+
+    /usr/bin/python3 tools/export.py .train/x4_w4a4/final.pt models/quantsr_c_x4_w4a4.qsr
+
+Mapping from the PyTorch parameters (official QEDSR_Ours names) to the .qsr tensors:
+
+    body.i.convk.weight            -> QW codes clamp(round_half_even(w / alpha), -2^(b-1), 2^(b-1)-1)
+    body.i.convk.alpha             -> body.i.convk.weight_step   [1]
+    body.i.convk.ActOurs.alpha     -> body.i.convk.act_step      [1]
+    body.i.convk.channel_threshold -> body.i.convk.act_shift     [C]
+    body.i.convk.ActOurs.signed    -> body.i.convk.act_signed    [1] (I32)
+    body.i.learnable_shortcut      -> body.i.shortcut            [1]
+    upsample.0 / upsample.2        -> upsample.0 / upsample.1    (PixelShuffle modules dropped)
+
+Depth levels: B, B//2+1, B//4+1, deduplicated and strictly decreasing. This matches the official
+test script, which keeps the blocks at importance positions 0..B//2 at the half level and
+0..B//4 at the quarter level. block_rank is the ranking the checkpoint was DQA-trained with
+(tools/train.py), most important first.
+"""
+
+import argparse
+import os
+import sys
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qsr_format as qf  # noqa: E402
+from quantsr_c import FP_BITS, QuantSRC, depth_levels, quant_range  # noqa: E402
+
+
+def _np(t):
+    return t.detach().cpu().float().numpy()
+
+
+def model_to_qsr(model, block_rank, levels=None):
+    """QsrModel of a QuantSRC module (trained or converted)."""
+    if levels is None:
+        levels = depth_levels(model.blocks)
+    if sorted(int(b) for b in block_rank) != list(range(model.blocks)):
+        raise ValueError(f'block_rank {list(block_rank)} is not a permutation of 0..{model.blocks - 1}')
+    q = qf.QsrModel(model.scale, model.channels, model.blocks, model.bits_w, model.bits_a,
+                    levels, [int(b) for b in block_rank],
+                    rgb_mean=tuple(model.mean.view(-1).tolist()), img_range=model.img_range)
+    t = q.tensors
+
+    def f32(name, value):
+        t[name] = qf.QsrTensor(qf.DTYPE_F32, _np(value))
+
+    f32('conv_first.weight', model.conv_first.weight)
+    f32('conv_first.bias', model.conv_first.bias)
+    for i, block in enumerate(model.body):
+        for k, conv in ((1, block.conv1), (2, block.conv2)):
+            p = f'body.{i}.conv{k}.'
+            if model.bits_w == FP_BITS:
+                f32(p + 'weight', conv.weight)
+                f32(p + 'bias', conv.bias)
+                continue
+            alpha = conv.alpha.detach().float()
+            qn, qp = quant_range(model.bits_w, True)
+            codes = torch.clamp(torch.round(conv.weight.detach().float() / alpha), qn, qp)
+            t[p + 'weight'] = qf.QsrTensor(qf.DTYPE_QW, codes.to(torch.int8).numpy(), model.bits_w)
+            f32(p + 'bias', conv.bias)
+            f32(p + 'weight_step', alpha.view(-1))
+            f32(p + 'act_step', conv.ActOurs.alpha.view(-1))
+            f32(p + 'act_shift', conv.channel_threshold.view(-1))
+            signed = int(round(float(conv.ActOurs.signed.view(-1)[0])))
+            t[p + 'act_signed'] = qf.QsrTensor(qf.DTYPE_I32, np.array([signed], dtype=np.int32))
+        f32(f'body.{i}.shortcut', block.learnable_shortcut.view(-1))
+    f32('conv_after_body.weight', model.conv_after_body.weight)
+    f32('conv_after_body.bias', model.conv_after_body.bias)
+    convs = [m for m in model.upsample if isinstance(m, torch.nn.Conv2d)]
+    for k, conv in enumerate(convs):
+        f32(f'upsample.{k}.weight', conv.weight)
+        f32(f'upsample.{k}.bias', conv.bias)
+    f32('conv_last.weight', model.conv_last.weight)
+    f32('conv_last.bias', model.conv_last.bias)
+    qf.validate_model(q)
+    return q
+
+
+def load_checkpoint_model(path):
+    ckpt = torch.load(path, map_location='cpu')
+    cfg = ckpt['config']
+    model = QuantSRC(scale=cfg['scale'], channels=cfg['channels'], blocks=cfg['blocks'],
+                     bits_w=cfg['bits_w'], bits_a=cfg['bits_a'])
+    model.load_state_dict(ckpt['model'])
+    model.eval()
+    rank = ckpt.get('block_rank') or list(range(cfg['blocks']))
+    return model, rank, ckpt
+
+
+def export(ckpt_path, out_path):
+    model, rank, _ = load_checkpoint_model(ckpt_path)
+    q = model_to_qsr(model, rank)
+    size = qf.write_qsr(out_path, q)
+    qf.read_qsr(out_path)  # round-trip validation
+    return size, q
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description='Export a tools/train.py checkpoint to .qsr')
+    p.add_argument('checkpoint')
+    p.add_argument('out')
+    args = p.parse_args(argv)
+    size, q = export(args.checkpoint, args.out)
+    print(f'{args.out}: {size} bytes, x{q.scale} C={q.channels} B={q.blocks} '
+          f'w{q.bits_w}a{q.bits_a}, depth levels {q.depth_levels}, block_rank {q.block_rank}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Reference inference of a .qsr model in PyTorch with true integer quantization.
+
+    /usr/bin/python3 tools/reference.py MODEL.qsr IN.png OUT.png [--depth D]
+    /usr/bin/python3 tools/reference.py MODEL.qsr --eval ../shared/datasets/eval/Set5 [--ssim]
+
+It follows docs/model-format.md literally, in float32:
+
+    x0  = (rgb - rgb_mean) * img_range,  rgb = u8 / 255
+    quantized conv: q = clamp(round_half_even((x_c + t_c) / a), Qn, Qp)   (integers)
+                    s = sum q * q_w  (exact: integer values in float32)
+                    y = s * float32(a * a_w[o]) + bias_o
+    skipped block:  h = h * shortcut
+    output pixel:   floor(clamp(v, 0, 1) * 255 + 0.5)
+
+--eval makes each HR image's LR with the MATLAB-compatible bicubic (tools/data.py) and prints
+the Y-PSNR (and SSIM) at every depth level of the model, with `scale` pixels of border cropped.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+import qsr_format as qf  # noqa: E402
+
+
+class ReferenceModel:
+    def __init__(self, model):
+        self.m = model
+        self.t = {name: torch.from_numpy(np.array(t.array)) for name, t in model.tensors.items()}
+
+    def conv(self, name, x):
+        return F.conv2d(x, self.t[name + '.weight'].float(), self.t[name + '.bias'], 1, 1)
+
+    def qconv(self, name, x):
+        t = self.t
+        a = t[name + '.act_step'].float()[0]
+        shift = t[name + '.act_shift'].float().view(1, -1, 1, 1)
+        bits = self.m.bits_a
+        if int(t[name + '.act_signed'][0]) == 1:
+            qn, qp = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        else:
+            qn, qp = 0, 2 ** bits - 1
+        q = torch.clamp(torch.round((x + shift) / a), qn, qp)
+        s = F.conv2d(q, t[name + '.weight'].float(), None, 1, 1)
+        a_w = t[name + '.weight_step'].float()
+        scale = (a * a_w).view(1, -1, 1, 1)  # float32 product first, as the runtime
+        return s * scale + t[name + '.bias'].view(1, -1, 1, 1)
+
+    def block_conv(self, name, x):
+        if self.m.quantized:
+            return self.qconv(name, x)
+        return self.conv(name, x)
+
+    def kept_blocks(self, depth):
+        if depth not in self.m.depth_levels:
+            raise SystemExit(f'depth {depth} is not a depth level of this model '
+                             f'({self.m.depth_levels})')
+        return set(self.m.block_rank[:depth])
+
+    @torch.no_grad()
+    def run(self, lr_u8, depth=None):
+        """uint8 HxWx3 LR -> uint8 (sH)x(sW)x3 SR."""
+        m = self.m
+        kept = self.kept_blocks(depth if depth is not None else m.blocks)
+        rgb = torch.from_numpy(np.ascontiguousarray(lr_u8.transpose(2, 0, 1))).float()[None] / 255.0
+        mean = torch.tensor(m.rgb_mean, dtype=torch.float32).view(1, 3, 1, 1)
+        x = (rgb - mean) * torch.tensor(m.img_range, dtype=torch.float32)
+        f = self.conv('conv_first', x)
+        h = f
+        for i in range(m.blocks):
+            sc = self.t[f'body.{i}.shortcut'][0]
+            if i in kept:
+                u = self.block_conv(f'body.{i}.conv1', h)
+                u = self.block_conv(f'body.{i}.conv2', torch.relu(u))
+                h = h * sc + u
+            else:
+                h = h * sc
+        r = self.conv('conv_after_body', h) + f
+        for k, stage in enumerate(qf.upsample_stages(m.scale)):
+            r = F.pixel_shuffle(self.conv(f'upsample.{k}', r), stage)
+        out = self.conv('conv_last', r) / torch.tensor(m.img_range, dtype=torch.float32) + mean
+        out = torch.floor(torch.clamp(out, 0, 1) * 255.0 + 0.5)
+        return out[0].permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def evaluate_folder(ref, folder, with_ssim=False):
+    items = data.load_eval_set(folder, ref.m.scale)
+    rows = []
+    for depth in ref.m.depth_levels:
+        ps, ss = [], []
+        for _, hr, lr in items:
+            sr = ref.run(lr, depth)
+            ps.append(data.psnr_y(sr, hr, ref.m.scale))
+            if with_ssim:
+                ss.append(data.ssim_y(sr, hr, ref.m.scale))
+        rows.append((depth, float(np.mean(ps)), float(np.mean(ss)) if ss else None))
+    bic_p, bic_s = [], []
+    for _, hr, lr in items:
+        up = data.to_uint8(data.imresize(lr, float(ref.m.scale)))
+        bic_p.append(data.psnr_y(up, hr, ref.m.scale))
+        if with_ssim:
+            bic_s.append(data.ssim_y(up, hr, ref.m.scale))
+    bicubic = (float(np.mean(bic_p)), float(np.mean(bic_s)) if bic_s else None)
+    return rows, bicubic
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description='Integer-exact PyTorch reference of a .qsr model')
+    p.add_argument('model')
+    p.add_argument('input', nargs='?', help='LR input image')
+    p.add_argument('output', nargs='?', help='SR output PNG')
+    p.add_argument('--depth', type=int, help='DQA depth level (default: full depth)')
+    p.add_argument('--eval', metavar='DIR', help='HR folder to measure Y-PSNR on (every depth)')
+    p.add_argument('--ssim', action='store_true', help='with --eval: also SSIM')
+    p.add_argument('--threads', type=int, default=1)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        model = qf.read_qsr(args.model)
+    except (OSError, qf.QsrFormatError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    ref = ReferenceModel(model)
+    if args.eval:
+        rows, (bp, bs) = evaluate_folder(ref, args.eval, args.ssim)
+        name = os.path.basename(os.path.normpath(args.eval))
+        for depth, ps, ss in rows:
+            extra = f'  SSIM {ss:.4f}' if ss is not None else ''
+            print(f'{name} x{model.scale} depth {depth}: Y-PSNR {ps:.3f} dB{extra}')
+        extra = f'  SSIM {bs:.4f}' if bs is not None else ''
+        print(f'{name} x{model.scale} bicubic: Y-PSNR {bp:.3f} dB{extra}')
+        return 0
+    if not (args.input and args.output):
+        p.error('give IN.png and OUT.png, or --eval DIR')
+    lr = data.load_rgb(args.input)
+    sr = ref.run(lr, args.depth)
+    data.save_rgb(args.output, sr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
