@@ -113,8 +113,4 @@ qsr_status cli_session_upscale(cli_session *s, const qsr_image *in, uint32_t dep
 int cli_session_check_validation(const cli_session *s);
 void cli_session_close(cli_session *s);
 
-/* The context creation options every device-using command shares: device index from -g and
- * validation from $QSR_VALIDATION. */
-qsr_status cli_create_context(int32_t device, qsr_context **out);
-
 #endif

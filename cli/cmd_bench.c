@@ -204,7 +204,7 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
 }
 
 static void print_measure_row(uint32_t depth, const char *path, const bench_measure *m) {
-    printf("%5u  %-9s %10.2f %10.2f %10.1f %6u\n", depth, path, m->total_ms, m->gpu_ms,
+    printf("%5u  %-9s %10.2f %10.2f %10.2f %6u\n", depth, path, m->total_ms, m->gpu_ms,
            m->gmac_per_s, m->tiles);
 }
 

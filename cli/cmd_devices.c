@@ -1,9 +1,9 @@
 /* cmd_devices.c - `quantsr devices`: the Vulkan devices and the features quantsr uses.
  *
  * JSON keys (for docs/cli.md): {"devices": [ per device:
- *   index (int, what -g takes: the position in the list, from 1), name, type ("discrete GPU", ...), vendor_id, device_id,
- *   api_version (string "1.3.230"), subgroup_size, max_storage_buffer_range (bytes),
- *   device_local_bytes, shader_int8, storage_8bit, storage_16bit, shader_float16,
+ *   index (int, what -g takes: the position in the list, from 1), name, type ("discrete GPU", ...),
+ * vendor_id, device_id, api_version (string "1.3.230"), subgroup_size, max_storage_buffer_range
+ * (bytes), device_local_bytes, shader_int8, storage_8bit, storage_16bit, shader_float16,
  *   integer_dot_product, integer_dot_product_accelerated (booleans) ]}
  * The exit status is 1 when no device is found.
  */

@@ -54,6 +54,13 @@ static int is_known_format(const char *format) {
            cli_is_image_extension(ext);
 }
 
+/* Format names, case-insensitive, with jpg = jpeg. */
+static int same_format(const char *a, const char *b) {
+    int a_jpeg = strcasecmp(a, "jpg") == 0 || strcasecmp(a, "jpeg") == 0;
+    int b_jpeg = strcasecmp(b, "jpg") == 0 || strcasecmp(b, "jpeg") == 0;
+    return (a_jpeg && b_jpeg) || strcasecmp(a, b) == 0;
+}
+
 /* Checks the options that do not depend on the files. Returns an exit code. */
 static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->input == NULL) return cli_usage_error(spec, "missing -i INPUT");
@@ -108,13 +115,19 @@ static int single_output_path(const upscale_options *o, char *out, size_t cap) {
         }
     } else {
         const char *ext = cli_extension(o->output);
+        if (ext[0] == '\0') {
+            cli_error("unsupported output extension: '%s' has none (use .png, .jpg, .jpeg, .bmp "
+                      "or .tga, or an existing folder)",
+                      o->output);
+            return -1;
+        }
         if (!cli_is_image_extension(ext)) {
             cli_error("unsupported output extension '%s' in '%s' (use .png, .jpg, .jpeg, .bmp "
                       "or .tga)",
                       ext, o->output);
             return -1;
         }
-        if (o->format && strcasecmp(ext + 1, o->format) != 0) {
+        if (o->format && !same_format(ext + 1, o->format)) {
             cli_error("-f %s conflicts with the output name '%s'", o->format, o->output);
             return -1;
         }
@@ -172,17 +185,34 @@ static int upscale_single(const upscale_options *o) {
 
 typedef enum batch_action { ACTION_UPSCALE, ACTION_SKIP, ACTION_REFUSE } batch_action;
 
+typedef enum batch_reason {
+    REASON_NONE,
+    REASON_PATH_TOO_LONG,
+    REASON_IS_INPUT,     /* the output would replace an input */
+    REASON_SAME_OUTPUT,  /* an earlier input writes the same output */
+    REASON_OUTPUT_EXISTS /* skipped without --overwrite */
+} batch_reason;
+
+/* What happens to one image of the shard. Paths are rebuilt when needed, so a plan of many
+ * thousand images stays small. */
 typedef struct batch_item {
     size_t index; /* in the sorted list */
-    char in_path[CLI_PATH_MAX];
-    char out_path[CLI_PATH_MAX];
     batch_action action;
-    char reason[CLI_PATH_MAX + 96]; /* for skips and refusals */
+    batch_reason reason;
+    size_t other; /* the first input with the same stem (the image itself if none) */
 } batch_item;
 
 typedef struct batch_counts {
     size_t upscaled, skipped, failed;
 } batch_counts;
+
+/* The input and output paths of image i; 0 if one does not fit. */
+static int item_paths(const upscale_options *o, const cli_file_list *list, size_t i, char *in_path,
+                      char *out_path) {
+    return cli_join_path(in_path, CLI_PATH_MAX, o->input, list->names[i]) &&
+           output_path_for(out_path, CLI_PATH_MAX, o->output, list->names[i],
+                           o->format ? o->format : "png");
+}
 
 static int search_name(const void *key, const void *element) {
     return strcmp((const char *)key, *(char *const *)element);
@@ -192,46 +222,69 @@ static size_t stem_length(const char *name) {
     return strlen(name) - strlen(cli_extension(name));
 }
 
-/* Another input earlier in the list with the same stem writes the same output ("a.jpg" and
- * "a.png" both give a.png). Returns its index or (size_t)-1. */
-static size_t earlier_same_stem(const cli_file_list *list, size_t i) {
-    size_t len = stem_length(list->names[i]);
-    for (size_t j = 0; j < i; j++)
-        if (stem_length(list->names[j]) == len && strncmp(list->names[j], list->names[i], len) == 0)
-            return j;
-    return (size_t)-1;
+typedef struct stem_entry {
+    const char *name;
+    size_t stem; /* length of the name without its extension */
+    size_t index;
+} stem_entry;
+
+/* By stem, then by list index. */
+static int compare_stems(const void *a, const void *b) {
+    const stem_entry *x = (const stem_entry *)a, *y = (const stem_entry *)b;
+    int c = memcmp(x->name, y->name, x->stem < y->stem ? x->stem : y->stem);
+    if (c == 0) c = (x->stem > y->stem) - (x->stem < y->stem);
+    if (c == 0) c = (x->index > y->index) - (x->index < y->index);
+    return c;
 }
 
-/* Decides what happens to image i: its paths, and whether it is upscaled, skipped or refused. */
-static void plan_item(const upscale_options *o, const cli_file_list *list, int same_folder,
-                      size_t i, batch_item *item) {
-    const char *name = list->names[i];
-    const char *format = o->format ? o->format : "png";
-    item->index = i;
-    item->action = ACTION_UPSCALE;
-    item->reason[0] = '\0';
-    if (!cli_join_path(item->in_path, sizeof item->in_path, o->input, name) ||
-        !output_path_for(item->out_path, sizeof item->out_path, o->output, name, format)) {
-        item->action = ACTION_REFUSE;
-        snprintf(item->reason, sizeof item->reason, "path too long");
-        return;
+/* For each image, the first image with the same stem ("a.jpg" and "a.png" both write a.png);
+ * itself when it is the first. Sorting keeps this fast for folders of video frames. */
+static size_t *first_with_same_stem(const cli_file_list *list) {
+    stem_entry *entries = calloc(list->count, sizeof *entries);
+    size_t *first = calloc(list->count, sizeof *first);
+    if (entries == NULL || first == NULL) {
+        free(entries);
+        free(first);
+        return NULL;
     }
-    const char *out_name = cli_base_name(item->out_path);
-    size_t other = earlier_same_stem(list, i);
-    if ((same_folder &&
-         bsearch(out_name, list->names, list->count, sizeof *list->names, search_name) != NULL) ||
-        cli_same_file(item->in_path, item->out_path)) {
-        item->action = ACTION_REFUSE;
-        snprintf(item->reason, sizeof item->reason, "refusing to overwrite the input '%s'",
-                 item->out_path);
-    } else if (other != (size_t)-1) {
-        item->action = ACTION_REFUSE;
-        snprintf(item->reason, sizeof item->reason, "'%s' is already the output of '%s'",
-                 item->out_path, list->names[other]);
-    } else if (cli_path_exists(item->out_path) && !o->overwrite) {
+    for (size_t i = 0; i < list->count; i++) {
+        entries[i].name = list->names[i];
+        entries[i].stem = stem_length(list->names[i]);
+        entries[i].index = i;
+    }
+    qsort(entries, list->count, sizeof *entries, compare_stems);
+    size_t group = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (i > 0 && (entries[i].stem != entries[group].stem ||
+                      memcmp(entries[i].name, entries[group].name, entries[i].stem) != 0))
+            group = i;
+        first[entries[i].index] = entries[group].index;
+    }
+    free(entries);
+    return first;
+}
+
+/* Decides whether image i is upscaled, skipped or refused. */
+static void plan_item(const upscale_options *o, const cli_file_list *list, int same_folder,
+                      const size_t *first_stem, size_t i, batch_item *item) {
+    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX];
+    item->index = i;
+    item->action = ACTION_REFUSE;
+    item->other = first_stem[i];
+    if (!item_paths(o, list, i, in_path, out_path)) {
+        item->reason = REASON_PATH_TOO_LONG;
+    } else if ((same_folder && bsearch(cli_base_name(out_path), list->names, list->count,
+                                       sizeof *list->names, search_name) != NULL) ||
+               cli_same_file(in_path, out_path)) {
+        item->reason = REASON_IS_INPUT;
+    } else if (item->other != i) {
+        item->reason = REASON_SAME_OUTPUT;
+    } else if (cli_path_exists(out_path) && !o->overwrite) {
         item->action = ACTION_SKIP;
-        snprintf(item->reason, sizeof item->reason, "skipped: '%s' exists (pass --overwrite)",
-                 item->out_path);
+        item->reason = REASON_OUTPUT_EXISTS;
+    } else {
+        item->action = ACTION_UPSCALE;
+        item->reason = REASON_NONE;
     }
 }
 
@@ -243,10 +296,16 @@ static batch_item *plan_batch(const upscale_options *o, const cli_file_list *lis
     for (size_t i = 0; i < list->count; i++)
         selected += (i % n == k);
     batch_item *items = calloc(selected ? selected : 1, sizeof *items);
-    if (items == NULL) return NULL;
+    size_t *first_stem = first_with_same_stem(list);
+    if (items == NULL || first_stem == NULL) {
+        free(items);
+        free(first_stem);
+        return NULL;
+    }
     size_t next = 0;
     for (size_t i = 0; i < list->count; i++)
-        if (i % n == k) plan_item(o, list, same_folder, i, &items[next++]);
+        if (i % n == k) plan_item(o, list, same_folder, first_stem, i, &items[next++]);
+    free(first_stem);
     *count = selected;
     return items;
 }
@@ -257,21 +316,46 @@ static int needs_device(const batch_item *items, size_t count) {
     return 0;
 }
 
+static void describe_reason(const batch_item *item, const cli_file_list *list, const char *out_path,
+                            char *buf, size_t cap) {
+    switch (item->reason) {
+    case REASON_PATH_TOO_LONG:
+        snprintf(buf, cap, "path too long");
+        break;
+    case REASON_IS_INPUT:
+        snprintf(buf, cap, "refusing to overwrite the input '%s'", out_path);
+        break;
+    case REASON_SAME_OUTPUT:
+        snprintf(buf, cap, "'%s' is already the output of '%s'", out_path,
+                 list->names[item->other]);
+        break;
+    case REASON_OUTPUT_EXISTS:
+        snprintf(buf, cap, "skipped: '%s' exists (pass --overwrite)", out_path);
+        break;
+    case REASON_NONE:
+        buf[0] = '\0';
+        break;
+    }
+}
+
 /* Runs one planned item and updates the counts. Returns 0 to go on, -1 to stop the batch (the
  * device is gone, or the output folder cannot be made). */
-static int run_item(cli_session *s, const upscale_options *o, const batch_item *item,
-                    int *folder_ready, cli_progress *progress, batch_counts *counts) {
-    const char *name = cli_base_name(item->in_path);
-    char note[CLI_PATH_MAX + 128];
-    if (item->action == ACTION_SKIP) {
-        counts->skipped++;
-        cli_progress_step(progress, name, item->reason, 1);
-        return 0;
-    }
-    if (item->action == ACTION_REFUSE) {
+static int run_item(cli_session *s, const upscale_options *o, const cli_file_list *list,
+                    const batch_item *item, int *folder_ready, cli_progress *progress,
+                    batch_counts *counts) {
+    const char *name = list->names[item->index];
+    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX], note[CLI_PATH_MAX + 128];
+    if (!item_paths(o, list, item->index, in_path, out_path)) out_path[0] = '\0';
+    if (item->action != ACTION_UPSCALE) {
+        describe_reason(item, list, out_path, note, sizeof note);
+        if (item->action == ACTION_SKIP) {
+            counts->skipped++;
+            cli_progress_step(progress, name, note, 1);
+            return 0;
+        }
         counts->failed++;
         cli_progress_clear(progress);
-        cli_error("%s: %s", item->in_path, item->reason);
+        cli_error("%s: %s", name, note);
         cli_progress_step(progress, name, "failed", 0);
         return 0;
     }
@@ -282,7 +366,7 @@ static int run_item(cli_session *s, const upscale_options *o, const batch_item *
     const char *step = "";
     qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
     double start = cli_now_ms();
-    qsr_status st = upscale_file(s, o, item->in_path, item->out_path, &step, &stats);
+    qsr_status st = upscale_file(s, o, in_path, out_path, &step, &stats);
     if (st != QSR_OK) {
         counts->failed++;
         cli_progress_clear(progress);
@@ -291,7 +375,7 @@ static int run_item(cli_session *s, const upscale_options *o, const batch_item *
         return st == QSR_ERROR_DEVICE_LOST ? -1 : 0;
     }
     counts->upscaled++;
-    snprintf(note, sizeof note, "-> %s (%.0f ms)", item->out_path, cli_now_ms() - start);
+    snprintf(note, sizeof note, "-> %s (%.0f ms)", out_path, cli_now_ms() - start);
     cli_progress_step(progress, name, note, 0);
     return 0;
 }
@@ -331,7 +415,7 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
     double start = cli_now_ms();
     cli_progress_begin(&progress, count, o->quiet);
     for (size_t i = 0; i < count; i++)
-        if (run_item(&s, o, &items[i], &folder_ready, &progress, &counts) != 0) break;
+        if (run_item(&s, o, list, &items[i], &folder_ready, &progress, &counts) != 0) break;
     cli_progress_end(&progress);
     print_summary(o, &counts, count, list->count, cli_now_ms() - start);
     code =
@@ -345,6 +429,12 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
 static int upscale_folder(const upscale_options *o) {
     if (cli_path_exists(o->output) && !cli_is_directory(o->output)) {
         cli_error("output '%s' is not a folder (the input '%s' is one)", o->output, o->input);
+        return CLI_EXIT_FAILURE;
+    }
+    /* `-i photos -o out.png` is almost surely a mistake, not a folder named out.png. */
+    if (!cli_path_exists(o->output) && cli_is_image_extension(cli_extension(o->output))) {
+        cli_error("the input '%s' is a folder but the output '%s' looks like an image file",
+                  o->input, o->output);
         return CLI_EXIT_FAILURE;
     }
     cli_file_list list;

@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-qsr_status cli_create_context(int32_t device, qsr_context **out) {
+/* Device from -g (0 = automatic), validation from $QSR_VALIDATION. */
+static qsr_status create_context(int32_t device, qsr_context **out) {
     qsr_context_desc desc;
     memset(&desc, 0, sizeof desc);
     desc.device = device;
@@ -37,7 +38,7 @@ int cli_session_load_model(cli_session *s, const cli_model_options *opt) {
 
 int cli_session_open_device(cli_session *s, int32_t device, uint32_t tile,
                             qsr_precision precision) {
-    if (cli_create_context(device, &s->ctx) != QSR_OK)
+    if (create_context(device, &s->ctx) != QSR_OK)
         return cli_fail("cannot open Vulkan device%s", device ? " (-g)" : "");
     qsr_upscaler_desc desc;
     memset(&desc, 0, sizeof desc);

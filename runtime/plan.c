@@ -16,6 +16,7 @@ typedef struct weight_builder {
     size_t wq_len;
     float *params;
     size_t params_len;
+    int failed;
 } weight_builder;
 
 static int32_t append_floats(float **arr, size_t *len, const float *src, size_t n) {
@@ -25,13 +26,14 @@ static int32_t append_floats(float **arr, size_t *len, const float *src, size_t 
     return off;
 }
 
-/* Adds one convolution. In the first pass (arrays NULL) only the lengths are counted. */
+/* Adds one convolution. In the first pass (arrays NULL) only the lengths are counted.
+ * Weight offsets are in the shaders' vector units (4 elements). */
 static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized,
                      qsr__layer_slot *slot) {
     size_t nw = (size_t)conv->cout * conv->cin * 9;
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
-        slot->w_off = (int32_t)b->wq_len;
+        slot->w_off = (int32_t)(b->wq_len / 4);
         if (b->wq) qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
         b->wq_len += qsr__conv3x3_q_weight_words(conv->cout, conv->cin);
         slot->shift_off = append_floats(&b->params, &b->params_len, conv->act_shift, conv->cin);
@@ -41,16 +43,27 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
                 /* One float product a * a_w, as the CPU reference computes it. */
                 b->params[b->params_len + o] = conv->act_step * conv->weight_step[o];
         b->params_len += conv->cout;
-    } else if (conv->qweight) {
-        /* fp32 execution of a quantized layer: dequantized weights code * a_w. */
-        slot->w_off = (int32_t)b->wf_len;
-        if (b->wf)
-            for (size_t i = 0; i < nw; i++)
-                b->wf[b->wf_len + i] = (float)conv->wcode[i] * conv->weight_step[i / (conv->cin * 9)];
-        b->wf_len += nw;
-    } else {
-        slot->w_off = append_floats(&b->wf, &b->wf_len, conv->weight, nw);
+        return;
     }
+    slot->w_off = (int32_t)(b->wf_len / 4);
+    if (b->wf) {
+        const float *w = conv->weight;
+        float *dequantized = NULL;
+        if (conv->qweight) {
+            /* fp32 execution of a quantized layer: dequantized weights code * a_w. */
+            dequantized = malloc(nw * sizeof(float));
+            if (!dequantized) {
+                b->failed = 1;
+                return;
+            }
+            for (size_t i = 0; i < nw; i++)
+                dequantized[i] = (float)conv->wcode[i] * conv->weight_step[i / ((size_t)conv->cin * 9)];
+            w = dequantized;
+        }
+        qsr__conv3x3_f32_pack_weights(w, conv->cout, conv->cin, b->wf + b->wf_len);
+        free(dequantized);
+    }
+    b->wf_len += qsr__conv3x3_f32_weight_floats(conv->cout, conv->cin);
 }
 
 static void add_all(weight_builder *b, qsr__plan *plan) {
@@ -64,16 +77,19 @@ static void add_all(weight_builder *b, qsr__plan *plan) {
 }
 
 static qsr_status upload_weights(qsr__plan *plan) {
-    weight_builder b = {0};
+    weight_builder b = {NULL, 0, NULL, 0, NULL, 0, 0};
     add_all(&b, plan); /* count */
     weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)), 0,
                            calloc(b.wq_len + 1, sizeof(int32_t)), 0,
-                           calloc(b.params_len + 1, sizeof(float)), 0};
+                           calloc(b.params_len + 1, sizeof(float)), 0, 0};
     qsr_status st = QSR_OK;
     if (!fill.wf || !fill.wq || !fill.params)
         st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "packing weights");
     if (st == QSR_OK) {
         add_all(&fill, plan);
+        if (fill.failed) st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "packing weights");
+    }
+    if (st == QSR_OK) {
         qsr_context *ctx = plan->ctx;
         st = qsr__buffer_create(ctx, fill.wf_len * 4, QSR__MEMORY_DEVICE, &plan->wf);
         if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->wf, fill.wf, fill.wf_len * 4);

@@ -5,40 +5,34 @@
 // in that order without fused multiply-adds (`precise`), the order the CPU reference uses.
 #include "common.glsl"
 
+// Weights: [cout/4][cin][9] vec4, lane o holding output channel 4g+o.
 layout(std430, binding = 0) readonly buffer Src { float src[]; };
-layout(std430, binding = 1) readonly buffer Weights { float weights[]; }; // [cout][cin][9]
+layout(std430, binding = 1) readonly buffer Weights { vec4 weights[]; };
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
 layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
 
-layout(constant_id = 1) const int OCB = 4;
+const int OCB = 4; // output channels per invocation: one vec4
 
 #include "epilogue.glsl"
 
-void main() {
-    int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
-    int oc0 = int(gl_GlobalInvocationID.z) * OCB;
-    if (x >= pc.out_w || y >= pc.out_h) return;
-    int sx = x + pc.org_x, sy = y + pc.org_y;
-    int plane = pc.in_w * pc.in_h;
-    precise float acc[OCB];
-    [[unroll]] for (int o = 0; o < OCB; o++) acc[o] = 0.0;
-    for (int c = 0; c < pc.cin; c++) {
-        float v[9];
-        [[unroll]] for (int k = 0; k < 9; k++) {
-            int ix = sx + k % 3 - 1, iy = sy + k / 3 - 1;
-            bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-            v[k] = inside ? src[c * plane + iy * pc.in_w + ix] : 0.0;
-        }
-        [[unroll]] for (int o = 0; o < OCB; o++) {
-            int oc = min(oc0 + o, pc.cout - 1);
-            int wbase = pc.w_off + (oc * pc.cin + c) * 9;
-            [[unroll]] for (int k = 0; k < 9; k++) acc[o] += weights[wbase + k] * v[k];
-        }
-    }
+// Each invocation computes PX = 4 neighbouring pixels of one row for 4 output channels, so
+// the 9 weight vectors of an input channel are loaded once for 4 pixels.
+const int PX = 4;
+
+// The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
+// turns a load under a condition into a masked per-lane gather, many times slower.
+float load_value(int c, int ix, int iy, int plane) {
+    bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
+    float v = src[c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)];
+    return inside ? v : 0.0;
+}
+
+void store_pixel(int x, int y, int oc0, vec4 acc) {
+    if (x >= pc.out_w) return;
     if (EPILOGUE == EPILOGUE_RGB) {
-        // conv_last: all three channels live in this invocation (OCB >= 3, cout = 3).
+        // conv_last: the three channels of one pixel live in this invocation (cout = 3).
         uint rgba = 0xFF000000u;
         [[unroll]] for (int c = 0; c < 3; c++) {
             precise float r = acc[c] * pc.in_scale + params[pc.bias_off + c];
@@ -49,8 +43,38 @@ void main() {
     }
     [[unroll]] for (int o = 0; o < OCB; o++) {
         int oc = oc0 + o;
-        if (oc >= pc.cout) break;
-        precise float r = acc[o] * pc.in_scale + params[pc.bias_off + oc];
-        epilogue_store(oc, x, y, r);
+        if (oc < pc.cout) {
+            precise float r = acc[o] * pc.in_scale + params[pc.bias_off + oc];
+            epilogue_store(oc, x, y, r);
+        }
     }
+}
+
+void main() {
+    int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
+    int group = int(gl_GlobalInvocationID.z);
+    if (x0 >= pc.out_w || y >= pc.out_h) return;
+    int sx = x0 + pc.org_x, sy = y + pc.org_y;
+    int plane = pc.in_w * pc.in_h;
+    // The sum runs over (c, ky, kx) for every output, as in the CPU reference.
+    vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
+    for (int c = 0; c < pc.cin; c++) {
+        int wb = pc.w_off + (group * pc.cin + c) * 9;
+        [[unroll]] for (int ky = 0; ky < 3; ky++) {
+            int iy = sy + ky - 1;
+            float v0 = load_value(c, sx - 1, iy, plane), v1 = load_value(c, sx, iy, plane),
+                  v2 = load_value(c, sx + 1, iy, plane), v3 = load_value(c, sx + 2, iy, plane),
+                  v4 = load_value(c, sx + 3, iy, plane), v5 = load_value(c, sx + 4, iy, plane);
+            vec4 w0 = weights[wb + ky * 3], w1 = weights[wb + ky * 3 + 1], w2 = weights[wb + ky * 3 + 2];
+            a0 += w0 * v0; a0 += w1 * v1; a0 += w2 * v2;
+            a1 += w0 * v1; a1 += w1 * v2; a1 += w2 * v3;
+            a2 += w0 * v2; a2 += w1 * v3; a2 += w2 * v4;
+            a3 += w0 * v3; a3 += w1 * v4; a3 += w2 * v5;
+        }
+    }
+    int oc0 = group * OCB;
+    store_pixel(x0, y, oc0, a0);
+    store_pixel(x0 + 1, y, oc0, a1);
+    store_pixel(x0 + 2, y, oc0, a2);
+    store_pixel(x0 + 3, y, oc0, a3);
 }

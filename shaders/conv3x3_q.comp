@@ -10,63 +10,98 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-layout(std430, binding = 0) readonly buffer Src { uint src[]; };       // [cin/CPW][h][w]
-layout(std430, binding = 1) readonly buffer Weights { int weights[]; }; // [pairs][cin][9]
+// Weights: [cout/8][cin][9] ivec4, lane p holding the pair word of channels 8g+2p, 8g+2p+1.
+layout(std430, binding = 0) readonly buffer Src { uint src[]; }; // [cin/CPW][h][w]
+layout(std430, binding = 1) readonly buffer Weights { ivec4 weights[]; };
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
 
-layout(constant_id = 1) const int OCB = 8; // output channels per invocation, even
 layout(constant_id = 3) const int BITS_A = 4;
 layout(constant_id = 4) const int SIGNED_A = 1;
 const int CONT = BITS_A == 2 ? 2 : 4;
 const int CPW = 32 / CONT;
-const int PAIRS = OCB / 2;
+const int OCB = 8; // output channels per invocation: 4 pair words in one ivec4
 
 #include "epilogue.glsl"
 
-void main() {
-    int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
-    int oc0 = int(gl_GlobalInvocationID.z) * OCB;
-    if (x >= pc.out_w || y >= pc.out_h) return;
-    int plane = pc.in_w * pc.in_h;
-    int words = (pc.cin + CPW - 1) / CPW;
-    int last_pair = (pc.cout + 1) / 2 - 1;
-    int acc_lo[PAIRS], acc_hi[PAIRS];
-    [[unroll]] for (int p = 0; p < PAIRS; p++) acc_lo[p] = acc_hi[p] = 0;
-    for (int cw = 0; cw < words; cw++) {
-        uint nb[9];
-        [[unroll]] for (int k = 0; k < 9; k++) {
-            int ix = x + k % 3 - 1, iy = y + k / 3 - 1;
-            bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-            nb[k] = inside ? src[cw * plane + iy * pc.in_w + ix] : 0u;
-        }
-        int acc16[PAIRS];
-        [[unroll]] for (int p = 0; p < PAIRS; p++) acc16[p] = 0;
-        [[unroll]] for (int j = 0; j < CPW; j++) {
-            int c = cw * CPW + j;
-            if (c >= pc.cin) break;
-            int code[9];
-            [[unroll]] for (int k = 0; k < 9; k++) code[k] = qpack_get(nb[k], j, CONT, SIGNED_A != 0);
-            [[unroll]] for (int p = 0; p < PAIRS; p++) {
-                int wb = pc.w_off + (min(oc0 / 2 + p, last_pair) * pc.cin + c) * 9;
-                [[unroll]] for (int k = 0; k < 9; k++) acc16[p] += code[k] * weights[wb + k];
-            }
-        }
-        [[unroll]] for (int p = 0; p < PAIRS; p++) {
-            int lo = (acc16[p] << 16) >> 16;
-            acc_lo[p] += lo;
-            acc_hi[p] += (acc16[p] - lo) >> 16;
-        }
-    }
-    [[unroll]] for (int p = 0; p < PAIRS; p++) {
+// Each invocation computes PX = 4 neighbouring pixels of one row for 8 output channels:
+// the 9 weight vectors of an input channel are loaded once and used for all 4 pixels (on
+// lavapipe every buffer read is a per-lane gather, so reuse in registers is what counts).
+const int PX = 4;
+
+// The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
+// turns a load under a condition into a masked per-lane gather, many times slower.
+uint load_word(int cw, int ix, int iy, int plane) {
+    bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
+    uint v = src[cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)];
+    return inside ? v : 0u;
+}
+
+// Flushes 16-bit field sums into the 32-bit accumulators of one pixel.
+void flush(ivec4 acc16, inout ivec4 lo, inout ivec4 hi) {
+    ivec4 l = (acc16 << 16) >> 16;
+    lo += l;
+    hi += (acc16 - l) >> 16;
+}
+
+void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi) {
+    if (x >= pc.out_w) return;
+    [[unroll]] for (int p = 0; p < 4; p++) {
         [[unroll]] for (int half_ = 0; half_ < 2; half_++) {
             int oc = oc0 + 2 * p + half_;
             if (oc < pc.cout) {
-                int sum = half_ == 0 ? acc_lo[p] : acc_hi[p];
+                int sum = half_ == 0 ? lo[p] : hi[p];
                 precise float v = float(sum) * params[pc.scale_off + oc] + params[pc.bias_off + oc];
                 epilogue_store(oc, x, y, v);
             }
         }
     }
+}
+
+void main() {
+    int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
+    int group = int(gl_GlobalInvocationID.z);
+    if (x0 >= pc.out_w || y >= pc.out_h) return;
+    int plane = pc.in_w * pc.in_h;
+    int words = (pc.cin + CPW - 1) / CPW;
+    bool sgn = SIGNED_A != 0;
+    // Accumulators are named vectors, never arrays indexed in loops: lavapipe turns a
+    // private array with a dynamic index into per-lane memory traffic.
+    ivec4 lo0 = ivec4(0), lo1 = ivec4(0), lo2 = ivec4(0), lo3 = ivec4(0);
+    ivec4 hi0 = ivec4(0), hi1 = ivec4(0), hi2 = ivec4(0), hi3 = ivec4(0);
+    for (int cw = 0; cw < words; cw++) {
+        uint nb[18]; // 3 rows x (PX + 2) words around the 4 pixels
+        [[unroll]] for (int i = 0; i < 18; i++)
+            nb[i] = load_word(cw, x0 + i % 6 - 1, y + i / 6 - 1, plane);
+        ivec4 s0 = ivec4(0), s1 = ivec4(0), s2 = ivec4(0), s3 = ivec4(0);
+        int cend = min(CPW, pc.cin - cw * CPW);
+        [[unroll]] for (int j = 0; j < CPW; j++) {
+            if (j >= cend) break;
+            int wb = pc.w_off + (group * pc.cin + cw * CPW + j) * 9;
+            [[unroll]] for (int ky = 0; ky < 3; ky++) {
+                ivec4 w0 = weights[wb + ky * 3], w1 = weights[wb + ky * 3 + 1],
+                      w2 = weights[wb + ky * 3 + 2];
+                int c0 = qpack_get(nb[ky * 6 + 0], j, CONT, sgn);
+                int c1 = qpack_get(nb[ky * 6 + 1], j, CONT, sgn);
+                int c2 = qpack_get(nb[ky * 6 + 2], j, CONT, sgn);
+                int c3 = qpack_get(nb[ky * 6 + 3], j, CONT, sgn);
+                int c4 = qpack_get(nb[ky * 6 + 4], j, CONT, sgn);
+                int c5 = qpack_get(nb[ky * 6 + 5], j, CONT, sgn);
+                s0 += c0 * w0 + c1 * w1 + c2 * w2;
+                s1 += c1 * w0 + c2 * w1 + c3 * w2;
+                s2 += c2 * w0 + c3 * w1 + c4 * w2;
+                s3 += c3 * w0 + c4 * w1 + c5 * w2;
+            }
+        }
+        flush(s0, lo0, hi0);
+        flush(s1, lo1, hi1);
+        flush(s2, lo2, hi2);
+        flush(s3, lo3, hi3);
+    }
+    int oc0 = group * OCB;
+    store_pixel(x0, y, oc0, lo0, hi0);
+    store_pixel(x0 + 1, y, oc0, lo1, hi1);
+    store_pixel(x0 + 2, y, oc0, lo2, hi2);
+    store_pixel(x0 + 3, y, oc0, lo3, hi3);
 }

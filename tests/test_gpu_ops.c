@@ -195,14 +195,16 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     float *bias = random_floats(rng, cout, -1, 1);
     float *params = calloc(cout + 3, sizeof(float));
     memcpy(params + 3, bias, cout * sizeof(float));
-    float *wbuf = calloc((size_t)cout * cin * 9 + 7, sizeof(float));
-    memcpy(wbuf + 7, wt, (size_t)cout * cin * 9 * sizeof(float));
-    qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer(((size_t)cout * cin * 9 + 7) * 4, wbuf),
+    /* The layer sits at vec4 offset 3 of its weight buffer, as layers after the first do. */
+    size_t nw = qsr__conv3x3_f32_weight_floats(cout, cin);
+    float *wbuf = calloc(nw + 12, sizeof(float));
+    qsr__conv3x3_f32_pack_weights(wt, cout, cin, wbuf + 12);
+    qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer((nw + 12) * 4, wbuf),
                 bp = make_buffer((cout + 3) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
                 bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL);
     qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2};
     qsr__op_push push = push_for(w, h, cin, cout);
-    push.w_off = 7;
+    push.w_off = 3;
     push.bias_off = 3;
     qsr__pipeline_desc d = qsr__conv3x3_f32_desc(shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE,
                                                  shuffle_r);

@@ -622,6 +622,23 @@ static void test_missing_and_unknown(void) {
         CHECK(strstr(qsr_last_error(), "unknown") != NULL, "%s: '%s'", what, qsr_last_error());
         free(data);
     }
+    /* With an odd tensor count the table ends 32 bytes before data_offset; the padding must be
+     * zero (checked before the table, so the extra tensor is not what fails here). */
+    qsr_test_model_params odd = {0};
+    odd.extra_tensor = "padding.probe";
+    size_t odd_size;
+    void *odd_data = write_model(&odd, &odd_size);
+    if (odd_data) {
+        uint32_t count = qsr_test_get_u32(odd_data, QSR_TEST_HDR_TENSOR_COUNT);
+        size_t table_end = QSR_TEST_HEADER_BYTES + (size_t)QSR_TEST_ENTRY_SIZE * count;
+        CHECK(count % 2 == 1, "expected an odd tensor count, got %u", count);
+        ((uint8_t *)odd_data)[table_end + 5] = 0xAB;
+        qsr_test_model_fix_crc(odd_data, odd_size);
+        expect_failure("non-zero table padding", odd_data, odd_size, QSR_ERROR_MODEL_CORRUPT,
+                       "padding");
+        free(odd_data);
+    }
+
     /* A float model's body has no quantizer tensors. */
     qsr_test_model_params p = {0};
     p.bits_w = 32;
@@ -933,14 +950,16 @@ static output_spread measure_spread(const qsr_image *img) {
         sum += v;
         square += (double)v * v;
     }
-    for (int v = 0; v < 256; v++) r.distinct += used[v];
+    for (int v = 0; v < 256; v++)
+        r.distinct += used[v];
     r.saturated = (double)saturated / (double)n;
     r.stddev = sqrt(square / (double)n - (sum / (double)n) * (sum / (double)n));
     return r;
 }
 
 static void test_writer_realism(void) {
-    const uint32_t configs[][2] = {{2, 2}, {3, 3}, {4, 4}, {2, 32}, {4, 2}};
+    const uint32_t configs[][3] = {{2, 2, 2},   {3, 3, 3}, {4, 4, 4},
+                                   {2, 32, 32}, {4, 2, 4}, {3, 4, 2}}; /* scale, bits_w, bits_a */
     qsr_rng rng = {77};
     qsr_image in = qsr_test_random_image(&rng, 20, 20, 3);
     CHECK(in.pixels != NULL, "no test image");
@@ -948,6 +967,7 @@ static void test_writer_realism(void) {
         qsr_test_model_params p = {0};
         p.scale = configs[k][0];
         p.bits_w = configs[k][1];
+        p.bits_a = configs[k][2];
         p.channels = 16;
         p.blocks = 6;
         p.seed = 1000 + k;
@@ -961,19 +981,20 @@ static void test_writer_realism(void) {
             output_spread s = measure_spread(&full);
             double diff = 0;
             size_t n = (size_t)full.width * full.height * 3;
-            for (size_t i = 0; i < n; i++) diff += fabs((double)full.pixels[i] - shallow.pixels[i]);
+            for (size_t i = 0; i < n; i++)
+                diff += fabs((double)full.pixels[i] - shallow.pixels[i]);
             diff /= (double)n;
             if (getenv("QSR_TEST_VERBOSE"))
-                printf("x%u w%u: saturated %.4f stddev %.1f distinct %u depth-1 diff %.2f\n",
-                       p.scale, p.bits_w, s.saturated, s.stddev, s.distinct, diff);
-            CHECK(s.saturated < 0.01, "x%u w%u: %.1f%% of outputs are 0 or 255", p.scale,
-                  p.bits_w, 100 * s.saturated);
+                printf("x%u w%ua%u: saturated %.4f stddev %.1f distinct %u depth-1 diff %.2f\n",
+                       p.scale, p.bits_w, p.bits_a, s.saturated, s.stddev, s.distinct, diff);
+            CHECK(s.saturated < 0.01, "x%u w%u: %.1f%% of outputs are 0 or 255", p.scale, p.bits_w,
+                  100 * s.saturated);
             CHECK(s.stddev > 10, "x%u w%u: output stddev %.1f, too flat", p.scale, p.bits_w,
                   s.stddev);
             CHECK(s.distinct >= 64, "x%u w%u: only %u distinct output values", p.scale, p.bits_w,
                   s.distinct);
-            CHECK(diff > 1.0, "x%u w%u: the body barely matters (depth 1 differs by %.2f)",
-                  p.scale, p.bits_w, diff);
+            CHECK(diff > 1.0, "x%u w%u: the body barely matters (depth 1 differs by %.2f)", p.scale,
+                  p.bits_w, diff);
         }
         qsr_image_free(&full);
         qsr_image_free(&shallow);

@@ -33,8 +33,8 @@ def cubic_kernel(x):
     return near + far
 
 
-def resize_matrix(in_len, out_len, scale):
-    """Dense [out_len, in_len] matrix M such that out = M @ in along one dimension."""
+def resize_taps(in_len, out_len, scale):
+    """Per output pixel: source indices [out_len, taps] (0-based) and normalised weights."""
     kernel_width = 4.0
     antialias = scale < 1
     if antialias:
@@ -53,10 +53,25 @@ def resize_matrix(in_len, out_len, scale):
     # symmetric padding: 1..n, n..1 repeated
     mirror = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
     src = mirror[np.mod(idx.astype(np.int64) - 1, 2 * in_len)]
+    return src, weights
+
+
+def resize_matrix(in_len, out_len, scale):
+    """Dense [out_len, in_len] matrix M such that out = M @ in along one dimension."""
+    src, weights = resize_taps(in_len, out_len, scale)
     mat = np.zeros((out_len, in_len), dtype=np.float64)
-    rows = np.repeat(np.arange(out_len), taps)
+    rows = np.repeat(np.arange(out_len), src.shape[1])
     np.add.at(mat, (rows, src.reshape(-1)), weights.reshape(-1))
     return mat
+
+
+def _resize_axis0(img, out_len, scale):
+    src, weights = resize_taps(img.shape[0], out_len, scale)
+    out = np.zeros((out_len,) + img.shape[1:], dtype=np.float64)
+    wshape = (out_len,) + (1,) * (img.ndim - 1)
+    for k in range(src.shape[1]):
+        out += weights[:, k].reshape(wshape) * img[src[:, k]]
+    return out
 
 
 def imresize(img, scale=None, out_shape=None):
@@ -75,11 +90,9 @@ def imresize(img, scale=None, out_shape=None):
         sw = out_shape[1] / w
         if scale is not None:
             sh = sw = float(scale)
-    mh = resize_matrix(h, out_shape[0], sh)
-    mw = resize_matrix(w, out_shape[1], sw)
-    out = np.tensordot(mh, img, axes=([1], [0]))  # [oh, w, ...]
-    out = np.moveaxis(np.tensordot(mw, out, axes=([1], [1])), 0, 1)  # [oh, ow, ...]
-    return out
+    out = _resize_axis0(img, out_shape[0], sh)
+    out = np.swapaxes(_resize_axis0(np.swapaxes(out, 0, 1), out_shape[1], sw), 0, 1)
+    return np.ascontiguousarray(out)
 
 
 def to_uint8(img):
@@ -218,7 +231,8 @@ class PatchSampler:
             self.hr.append(np.load(hr_path, mmap_mode='r'))
             self.lr.append(np.load(lr_path, mmap_mode='r'))
         sizes = np.array([a.shape[0] * a.shape[1] for a in self.lr], dtype=np.float64)
-        self.prob = sizes / sizes.sum()  # sample images in proportion to their area
+        self.prob = sizes / sizes.sum()
+        self.max_patch = max(min(a.shape[0], a.shape[1]) for a in self.lr)  # sample images in proportion to their area
         self.rng = np.random.default_rng(seed)
 
     def __len__(self):
@@ -227,6 +241,9 @@ class PatchSampler:
     def sample(self, batch, lr_patch):
         """Returns (lr, hr) float32 arrays [N, 3, p, p] and [N, 3, p*s, p*s] in 0..1."""
         s = self.scale
+        if lr_patch > self.max_patch:
+            raise ValueError(f'LR patch {lr_patch} is larger than every training LR image '
+                             f'(largest fits {self.max_patch})')
         hp = lr_patch * s
         lrs = np.empty((batch, 3, lr_patch, lr_patch), dtype=np.float32)
         hrs = np.empty((batch, 3, hp, hp), dtype=np.float32)

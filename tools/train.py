@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument('--batch', type=int, default=16)
     p.add_argument('--patch', type=int, default=24, help='LR patch size')
     p.add_argument('--lr', type=float, default=5e-4)
+    p.add_argument('--time-budget', type=float,
+                   help='minutes of training; the schedule follows elapsed time when that is '
+                        'further along than the step count, and the run ends when it is spent')
     p.add_argument('--lr-min', type=float, default=1e-6)
     p.add_argument('--warmup', type=int, default=100, help='linear LR warm-up steps')
     p.add_argument('--schedule', choices=('cosine', 'step'), default='cosine')
@@ -77,17 +80,26 @@ class Logger:
             self.file.write(line + '\n')
 
 
-def learning_rate(args, step):
+def progress(args, step, seconds):
+    """Fraction of the run done: by steps, or by wall-clock time when --time-budget is set
+    (whichever is further), so the LR schedule always completes on a busy shared machine."""
+    p = step / args.steps
+    if args.time_budget:
+        p = max(p, seconds / (60.0 * args.time_budget))
+    return min(1.0, p)
+
+
+def learning_rate(args, step, prog):
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     if args.schedule == 'step':
         # halve at 50%, 75% and 90% of the run
         factor = 1.0
         for frac in (0.5, 0.75, 0.9):
-            if step >= frac * args.steps:
+            if prog >= frac:
                 factor *= 0.5
         return args.lr * factor
-    t = (step - args.warmup) / max(1, args.steps - args.warmup)
+    t = prog
     return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
@@ -165,6 +177,7 @@ def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, bes
         'sampler_rng': sampler.rng.bit_generator.state,
         'best': best,
         'cpu_seconds': time.process_time() + args._cpu_before,
+        'train_seconds': args._seconds_now,
     }
     tmp = path + '.tmp'
     torch.save(state, tmp)
@@ -206,6 +219,7 @@ def train(args):
     step = 0
     best = None
     args._cpu_before = 0.0
+    args._seconds_before = 0.0
     last = os.path.join(args.out, 'last.pt')
     if args.resume and os.path.exists(last):
         ckpt = torch.load(last, map_location='cpu')
@@ -218,6 +232,7 @@ def train(args):
         torch.set_rng_state(ckpt['torch_rng'])
         sampler.rng.bit_generator.state = ckpt['sampler_rng']
         args._cpu_before = ckpt.get('cpu_seconds', 0.0)
+        args._seconds_before = ckpt.get('train_seconds', 0.0)
         log(f'resumed at step {step} (rank {rank})')
     elif args.fp_init:
         init_rank = load_init(model, args.fp_init, log)
@@ -228,21 +243,28 @@ def train(args):
     # a fixed batch of training patches (own seed) for the importance ranking
     rank_sampler = data.PatchSampler(args.data, args.scale, cache, seed=args.seed + 1000,
                                      max_images=args.max_images, log=log)
-    rank_lr, rank_hr = (torch.from_numpy(a) for a in rank_sampler.sample(max(4, args.batch), args.patch * 2))
+    rank_patch = min(args.patch * 2, rank_sampler.max_patch)
+    rank_lr, rank_hr = (torch.from_numpy(a) for a in rank_sampler.sample(max(4, args.batch), rank_patch))
 
     model.train()
+    if model.quantized and step == 0:
+        # LSQ steps and signedness are initialised from the first training batch (at full
+        # depth), before the importance ranking may run the network in eval mode
+        with torch.no_grad():
+            model(torch.from_numpy(sampler.sample(args.batch, args.patch)[0]))
     dqa_step = int(args.dqa_start * args.steps)
     t_start = time.time()
     steps_timed = 0
     loss_acc, loss_n = 0.0, 0
-    while step < args.steps:
+    while progress(args, step, args._seconds_before + time.time() - t_start) < 1.0:
+        seconds = args._seconds_before + time.time() - t_start
         if args.dqa and not rank_fixed and step >= dqa_step and len(levels) > 1:
             rank, inc = importance_ranking(model, rank_lr, rank_hr)
             rank_fixed = True
             log('block importance (L1 increase when skipped): ' +
                 ' '.join(f'{i}:{v:.5f}' for i, v in enumerate(inc)))
             log(f'block_rank fixed: {rank}')
-        lr_now = learning_rate(args, step)
+        lr_now = learning_rate(args, step, progress(args, step, seconds))
         for g in opt.param_groups:
             g['lr'] = lr_now
         lr_b, hr_b = (torch.from_numpy(a) for a in sampler.sample(args.batch, args.patch))
@@ -268,20 +290,25 @@ def train(args):
         steps_timed += 1
         loss_acc += loss_val
         loss_n += 1
-        if step % args.log_every == 0 or step == args.steps:
+        seconds = args._seconds_before + time.time() - t_start
+        done = progress(args, step, seconds) >= 1.0
+        if step % args.log_every == 0 or done:
             elapsed = time.time() - t_start
             sps = steps_timed / max(elapsed, 1e-9)
             eta = (args.steps - step) / max(sps, 1e-9)
+            if args.time_budget:
+                eta = min(eta, max(0.0, 60.0 * args.time_budget - seconds))
             log(f'step {step}/{args.steps} loss {loss_acc / loss_n:.5f} lr {lr_now:.2e} '
                 f'{sps:.3f} steps/s ({1 / max(sps, 1e-9):.2f} s/step) ETA {eta / 60:.1f} min'
                 f'{" dqa" if use_dqa else ""}')
             loss_acc, loss_n = 0.0, 0
-        if val_items and (step % args.val_every == 0 or step == args.steps):
+        if val_items and (step % args.val_every == 0 or done):
             res = evaluate(model, val_items, args.scale, levels if rank_fixed else levels[:1], rank)
             log('val Y-PSNR ' + '  '.join(f'D={d}: {p:.3f}' for d, p, _ in res))
             if best is None or res[0][1] > best:
                 best = res[0][1]
-        if step % args.ckpt_every == 0 or step == args.steps:
+        if step % args.ckpt_every == 0 or done:
+            args._seconds_now = args._seconds_before + time.time() - t_start
             save_checkpoint(last, model, opt, step, rank, rank_fixed, args, sampler, best)
     final = os.path.join(args.out, 'final.pt')
     shutil.copyfile(last, final)

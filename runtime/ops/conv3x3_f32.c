@@ -2,16 +2,17 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-/* Output channels per invocation: 4 keeps the accumulators in registers and lets conv_last
- * (3 channels) produce a whole RGB pixel in one invocation. */
+/* Output channels per invocation: one vec4, which also holds a whole RGB pixel of conv_last. */
 #define CONV_F32_OCB 4
+/* Pixels per invocation (a row segment), PX in the shader. */
+#define CONV_F32_PX 4
 
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_CONV3X3_F32,
                                 .binding_count = QSR__CONV_F32_BINDINGS,
                                 .push_bytes = sizeof(qsr__op_push),
                                 .spec_count = 3,
-                                .spec = {(int32_t)epilogue, CONV_F32_OCB,
+                                .spec = {(int32_t)epilogue, 0,
                                          (int32_t)(shuffle_r ? shuffle_r : 2)},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y};
@@ -23,6 +24,22 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
                             ? 1u
                             : qsr__div_up((uint32_t)push->cout, CONV_F32_OCB);
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up((uint32_t)push->out_w, QSR__LOCAL_X),
+                                qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_F32_PX), QSR__LOCAL_X),
                                 qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y), groups_z);
+}
+
+size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin) {
+    return (size_t)((cout + CONV_F32_OCB - 1) / CONV_F32_OCB) * cin * 9 * CONV_F32_OCB;
+}
+
+void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, float *out) {
+    uint32_t groups = (cout + CONV_F32_OCB - 1) / CONV_F32_OCB;
+    for (uint32_t g = 0; g < groups; g++)
+        for (uint32_t c = 0; c < cin; c++)
+            for (uint32_t k = 0; k < 9; k++)
+                for (uint32_t o = 0; o < CONV_F32_OCB; o++) {
+                    uint32_t oc = g * CONV_F32_OCB + o;
+                    out[(((size_t)g * cin + c) * 9 + k) * CONV_F32_OCB + o] =
+                        oc < cout ? w[((size_t)oc * cin + c) * 9 + k] : 0.0f;
+                }
 }

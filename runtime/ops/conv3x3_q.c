@@ -2,16 +2,17 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-/* Output channels per invocation (4 weight pairs): enough reuse of each unpacked activation
- * code, few enough accumulators to stay in registers. */
+/* Output channels per invocation: 4 weight pair words, one ivec4 (shaders/conv3x3_q.comp). */
 #define CONV_Q_OCB 8
+/* Pixels per invocation (a row segment), PX in the shader. */
+#define CONV_Q_PX 4
 
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_CONV3X3_Q,
                                 .binding_count = QSR__CONV_Q_BINDINGS,
                                 .push_bytes = sizeof(qsr__op_push),
                                 .spec_count = 5,
-                                .spec = {(int32_t)epilogue, CONV_Q_OCB, 2, (int32_t)bits_a,
+                                .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a,
                                          is_signed ? 1 : 0},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y};
@@ -20,24 +21,27 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push) {
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up((uint32_t)push->out_w, QSR__LOCAL_X),
+                                qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_Q_PX), QSR__LOCAL_X),
                                 qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y),
                                 qsr__div_up((uint32_t)push->cout, CONV_Q_OCB));
 }
 
 size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin) {
-    return (size_t)((cout + 1) / 2) * cin * 9;
+    return (size_t)((cout + CONV_Q_OCB - 1) / CONV_Q_OCB) * cin * 9 * 4;
 }
 
-/* Word (p, c, k) = w[2p][c][k] + 65536 * w[2p+1][c][k]: the shader multiplies it by one
- * activation code and so accumulates both channels' products in 16-bit fields. */
+/* Word (g, c, k, p) = w[o][c][k] + 65536 * w[o + 1][c][k] with o = 8g + 2p: the shader
+ * multiplies it by one activation code and so accumulates two channels' products in 16-bit
+ * fields; channels past cout are 0. */
 void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, int32_t *out) {
-    uint32_t pairs = (cout + 1) / 2;
-    for (uint32_t p = 0; p < pairs; p++)
+    uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
+    for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cin; c++)
-            for (uint32_t k = 0; k < 9; k++) {
-                int32_t lo = codes[((size_t)(2 * p) * cin + c) * 9 + k];
-                int32_t hi = 2 * p + 1 < cout ? codes[((size_t)(2 * p + 1) * cin + c) * 9 + k] : 0;
-                out[((size_t)p * cin + c) * 9 + k] = lo + 65536 * hi;
-            }
+            for (uint32_t k = 0; k < 9; k++)
+                for (uint32_t p = 0; p < 4; p++) {
+                    uint32_t o = g * CONV_Q_OCB + 2 * p;
+                    int32_t lo = o < cout ? codes[((size_t)o * cin + c) * 9 + k] : 0;
+                    int32_t hi = o + 1 < cout ? codes[((size_t)(o + 1) * cin + c) * 9 + k] : 0;
+                    out[(((size_t)g * cin + c) * 9 + k) * 4 + p] = lo + 65536 * hi;
+                }
 }

@@ -127,6 +127,18 @@ rc=$?
 [ "$(listing "$TMP/dup_out")" = "x.bmp.png x.png" ] || fail "same stem wrote '$(listing "$TMP/dup_out")'"
 grep -q "x.tga" "$TMP/err" || fail "same-stem refusal does not name x.tga: $(cat "$TMP/err")"
 
+# A file into an existing folder lands as <folder>/<stem>.<format>.
+mkdir -p "$TMP/one"
+"$CLI" upscale -i "$TMP/in/b.png" -o "$TMP/one" -f bmp -m "$TMP/model.qsr" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "file into a folder: exit $rc: $(cat "$TMP/err")"
+[ "$(listing "$TMP/one")" = "b.bmp" ] || fail "file into a folder wrote '$(listing "$TMP/one")'"
+# A folder into a name that looks like an image file is refused (no folder 'x.png' appears).
+"$CLI" upscale -i "$TMP/in" -o "$TMP/x.png" -m "$TMP/model.qsr" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "folder into x.png: exit $rc, expected 1"
+[ ! -e "$TMP/x.png" ] || fail "folder into x.png created it"
+
 # An empty folder is an error.
 mkdir -p "$TMP/empty"
 "$CLI" upscale -i "$TMP/empty" -o "$TMP/empty_out" -m "$TMP/model.qsr" 2>"$TMP/err"

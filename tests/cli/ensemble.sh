@@ -50,7 +50,7 @@ for name in id fliph flipv transpose; do
         fail "upscale -x $name: $(cat "$TMP/err")"
 done
 "$CLI" upscale -i "$TMP/id.bmp" -o "$TMP/plain_id.bmp" -m "$TMP/model.qsr" 2>"$TMP/err" ||
-    fail "upscale $name: $(cat "$TMP/err")"
+    fail "plain upscale: $(cat "$TMP/err")"
 
 python3 - "$TMP" <<'PY' || fail "ensemble equivariance: see above"
 import struct, sys

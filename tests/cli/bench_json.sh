@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench_json.sh - `quantsr bench --json` runs both paths at every depth level and reports the
+# documented keys with consistent values. Speed itself is never asserted (CI runs lavapipe):
+# only that times are positive and the ratios are the quotients of the reported medians.
+set -u
+CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
+MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
+if [ ! -x "$MAKE_MODEL" ]; then
+    echo "skip: $MAKE_MODEL is missing"
+    exit 77
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+"$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 4 >/dev/null ||
+    { echo "make_random_model failed"; exit 1; }
+"$CLI" info -m "$TMP/model.qsr" --json >"$TMP/info.json" 2>"$TMP/err" ||
+    fail "info: $(cat "$TMP/err")"
+"$CLI" bench -m "$TMP/model.qsr" --size 24x16 --runs 3 --json >"$TMP/bench.json" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "bench --json: exit $rc: $(cat "$TMP/err")"
+python3 - "$TMP/bench.json" "$TMP/info.json" <<'PY' || fail "bench --json: see above"
+import json, math, sys
+bench = json.load(open(sys.argv[1]))
+info = json.load(open(sys.argv[2]))
+errors = []
+for k in ["model", "arch", "scale", "bits_w", "bits_a", "device", "width", "height", "runs",
+          "warmup", "results", "body_weight_bytes", "host_peak_rss_bytes"]:
+    if k not in bench:
+        errors.append("missing key %s" % k)
+if not errors:
+    if (bench["width"], bench["height"], bench["runs"]) != (24, 16, 3):
+        errors.append("size/runs %r" % ((bench["width"], bench["height"], bench["runs"]),))
+    depths = [r["depth"] for r in bench["results"]]
+    if depths != info["depth_levels"]:
+        errors.append("depths %r, model levels %r" % (depths, info["depth_levels"]))
+    for r, macs in zip(bench["results"], info["macs_per_pixel"]):
+        if r["macs_per_pixel"] != macs:
+            errors.append("depth %d: macs_per_pixel %r != info %r" % (r["depth"], r["macs_per_pixel"], macs))
+        for path in ("quantized", "fp32"):
+            m = r[path]
+            if not (m["total_ms"] > 0 and m["gpu_ms"] >= 0 and m["gmac_per_s"] > 0 and m["tiles"] >= 1):
+                errors.append("depth %d %s: %r" % (r["depth"], path, m))
+        q, f = r["quantized"], r["fp32"]
+        if not math.isclose(r["ratio_total_ms"], q["total_ms"] / f["total_ms"], rel_tol=1e-6):
+            errors.append("depth %d: ratio_total_ms %r" % (r["depth"], r["ratio_total_ms"]))
+        if f["gpu_ms"] > 0 and not math.isclose(r["ratio_gpu_ms"], q["gpu_ms"] / f["gpu_ms"], rel_tol=1e-6):
+            errors.append("depth %d: ratio_gpu_ms %r" % (r["depth"], r["ratio_gpu_ms"]))
+    w = bench["body_weight_bytes"]
+    if not (0 < w["quantized"] < w["fp32"]):
+        errors.append("body_weight_bytes %r" % w)
+for e in errors:
+    print(e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+# --depth D measures only D; the text form has one row per path.
+"$CLI" bench -m "$TMP/model.qsr" --size 16x16 --runs 1 --depth 2 >"$TMP/bench.txt" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "bench --depth 2: exit $rc: $(cat "$TMP/err")"
+[ "$(grep -c '^    2  quantized' "$TMP/bench.txt")" -eq 1 ] &&
+    [ "$(grep -c '^    2  fp32' "$TMP/bench.txt")" -eq 1 ] || fail "bench text: $(cat "$TMP/bench.txt")"
+"$CLI" bench -m "$TMP/model.qsr" --size 16x16 --runs 1 --depth 9 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "bench --depth 9: exit $rc, expected 1"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "bench_json.sh: all checks passed"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# devices_json.sh - `quantsr devices --json` lists every Vulkan device with every feature field
+# (the CI runs on lavapipe, so at least one device exists), numbered 1, 2, ... as -g takes them;
+# the text form shows the same devices; -g with a listed number opens that device.
+set -u
+CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+"$CLI" devices --json >"$TMP/devices.json" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "devices --json: exit $rc: $(cat "$TMP/err")"
+python3 - "$TMP/devices.json" <<'PY' || fail "devices --json: see above"
+import json, re, sys
+with open(sys.argv[1]) as f:
+    doc = json.load(f)
+devices = doc["devices"]
+errors = [] if devices else ["no device listed"]
+types = {"other", "integrated GPU", "discrete GPU", "virtual GPU", "CPU"}
+booleans = ["shader_int8", "storage_8bit", "storage_16bit", "shader_float16",
+            "integer_dot_product", "integer_dot_product_accelerated"]
+numbers = ["vendor_id", "device_id", "subgroup_size", "max_storage_buffer_range",
+           "device_local_bytes"]
+for i, d in enumerate(devices):
+    if d.get("index") != i + 1:
+        errors.append("device %d has index %r" % (i, d.get("index")))
+    if not d.get("name"):
+        errors.append("device %d has no name" % i)
+    if d.get("type") not in types:
+        errors.append("device %d type %r" % (i, d.get("type")))
+    if not re.fullmatch(r"1\.\d+\.\d+", str(d.get("api_version"))):
+        errors.append("device %d api_version %r" % (i, d.get("api_version")))
+    for k in booleans:
+        if not isinstance(d.get(k), bool):
+            errors.append("device %d: %s is %r, not a boolean" % (i, k, d.get(k)))
+    for k in numbers:
+        if not isinstance(d.get(k), int) or isinstance(d.get(k), bool):
+            errors.append("device %d: %s is %r, not an integer" % (i, k, d.get(k)))
+    if d.get("subgroup_size", 0) < 1 or d.get("max_storage_buffer_range", 0) < 1:
+        errors.append("device %d: implausible limits %r" % (i, d))
+for e in errors:
+    print(e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+count=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["devices"]))' \
+    "$TMP/devices.json" 2>/dev/null || echo 0)
+"$CLI" devices >"$TMP/devices.txt" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "devices: exit $rc: $(cat "$TMP/err")"
+[ "$(grep -c '^[0-9]*: ' "$TMP/devices.txt")" -eq "$count" ] ||
+    fail "devices text lists $(grep -c '^[0-9]*: ' "$TMP/devices.txt") devices, JSON $count"
+
+# -g picks a listed device; a number past the list fails with exit 1 (checked with `bench`,
+# the cheapest command that opens a device, on a tiny model).
+MAKE_MODEL=${QSR_BINARY_DIR:-}/make_random_model
+if [ -x "$MAKE_MODEL" ] && [ "$count" -ge 1 ]; then
+    "$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 1 >/dev/null ||
+        fail "make_random_model failed"
+    "$CLI" bench -m "$TMP/model.qsr" --size 8x8 --runs 1 -g 1 >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "bench -g 1: exit $rc: $(cat "$TMP/err")"
+    "$CLI" bench -m "$TMP/model.qsr" --size 8x8 --runs 1 -g $((count + 1)) >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "bench -g $((count + 1)) (no such device): exit $rc, expected 1"
+    grep -q "^quantsr: " "$TMP/err" || fail "no error message for a missing device"
+fi
+
+[ "$failures" -eq 0 ] || exit 1
+echo "devices_json.sh: all checks passed"
