@@ -57,7 +57,7 @@ void main() {
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
     int plane = pc.in_w * pc.in_h;
     // The sum runs over (c, ky, kx) for every output, as in the CPU reference.
-    vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
+    precise vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
     for (int c = 0; c < pc.cin; c++) {
         int wb = pc.w_off + (group * pc.cin + c) * 9;
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
