@@ -161,7 +161,7 @@ typedef enum qsr_device_type {
 } qsr_device_type;
 
 typedef struct qsr_device_info {
-    uint32_t index; /* as `--device N` takes it */
+    uint32_t index; /* position in qsr_device_list, from 0; `--device`/`-g` take index + 1 */
     char name[256];
     qsr_device_type type;
     uint32_t vendor_id, device_id;
@@ -183,8 +183,9 @@ QSR_API qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count);
 QSR_API const char *qsr_device_type_name(qsr_device_type type);
 
 typedef struct qsr_context_desc {
-    /* Device to use: 0 = automatic (discrete > integrated > virtual > CPU, or the QSR_DEVICE
-     * environment variable); N >= 1 picks device index N - 1 of qsr_device_list. */
+    /* Device to use: 0 = automatic (discrete > integrated > virtual > CPU), unless the
+     * QSR_DEVICE environment variable says N; N >= 1 picks the device whose index is N - 1
+     * (the numbering of `quantsr devices`). */
     int32_t device;
     /* Enable VK_LAYER_KHRONOS_validation (also with QSR_VALIDATION=1). Every message is
      * printed to stderr and counted (qsr_context_validation_messages). */

@@ -368,8 +368,9 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     if (!out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_create: out is NULL");
     qsr_context_desc d = desc ? *desc : (qsr_context_desc){0};
     int validation = d.validation || qsr__env_int("QSR_VALIDATION", 0) > 0;
-    /* device: 0 = automatic (or QSR_DEVICE=N), N+1 = index N. */
-    int32_t requested = d.device > 0 ? d.device - 1 : qsr__env_int("QSR_DEVICE", -1);
+    /* device: 0 = automatic (or QSR_DEVICE=N), N = index N - 1. */
+    int32_t number = d.device > 0 ? d.device : qsr__env_int("QSR_DEVICE", 0);
+    int32_t requested = number > 0 ? number - 1 : -1;
 
     qsr_status st = load_vulkan();
     if (st != QSR_OK) return st;
