@@ -97,7 +97,7 @@ static double median(double *values, uint32_t n) {
 static qsr_status measure(qsr_upscaler *up, const qsr_image *in, uint32_t depth, uint32_t runs,
                           bench_measure *m) {
     double *total = calloc(runs, sizeof *total), *gpu = calloc(runs, sizeof *gpu);
-    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    qsr_run_stats stats = {.tiles = 0};
     qsr_status st = (total && gpu) ? QSR_OK : QSR_ERROR_OUT_OF_HOST_MEMORY;
     for (uint32_t i = 0; st == QSR_OK && i < BENCH_WARMUP + runs; i++) {
         qsr_image out;

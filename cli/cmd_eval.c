@@ -114,7 +114,7 @@ static int evaluate_image(cli_session *s, const eval_options *o, const char *pat
                           image_score *score, eval_totals *totals) {
     eval_images im;
     memset(&im, 0, sizeof im);
-    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    qsr_run_stats stats = {.tiles = 0};
     const char *step = "";
     qsr_status st = make_images(s, o, path, &im, &stats, &step);
     if (st == QSR_OK) st = measure(&im, s->info.scale, score, &step);

@@ -160,7 +160,7 @@ static int upscale_single(const upscale_options *o) {
         cli_session_close(&s);
         return cli_fail("cannot read the input");
     }
-    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    qsr_run_stats stats = {.tiles = 0};
     code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
     if (code == CLI_EXIT_OK) {
         if (cli_session_upscale(&s, &in, o->model.depth, o->ensemble, &out, &stats) != QSR_OK) {
@@ -364,7 +364,7 @@ static int run_item(cli_session *s, const upscale_options *o, const cli_file_lis
         *folder_ready = 1;
     }
     const char *step = "";
-    qsr_run_stats stats = {0, 0, 0.0, 0.0, 0};
+    qsr_run_stats stats = {.tiles = 0};
     double start = cli_now_ms();
     qsr_status st = upscale_file(s, o, in_path, out_path, &step, &stats);
     if (st != QSR_OK) {

@@ -88,7 +88,7 @@ static qsr_status upscale_transformed(cli_upscale_fn fn, void *user, const qsr_i
 
 qsr_status cli_ensemble_upscale(cli_upscale_fn fn, void *user, const qsr_image *in, qsr_image *out,
                                 qsr_run_stats *stats) {
-    qsr_run_stats total = {0, 0, 0.0, 0.0, 0};
+    qsr_run_stats total = {.tiles = 0};
     qsr_image result;
     /* The identity run fixes the output size the seven others must match. */
     qsr_status st = fn(user, in, &result, &total);
@@ -105,7 +105,7 @@ qsr_status cli_ensemble_upscale(cli_upscale_fn fn, void *user, const qsr_image *
     accumulate(&result, 0, result.width, sums);
     for (uint32_t t = 1; t < CLI_ENSEMBLE_TRANSFORMS && st == QSR_OK; t++) {
         qsr_image up;
-        qsr_run_stats one = {0, 0, 0.0, 0.0, 0};
+        qsr_run_stats one = {.tiles = 0};
         st = upscale_transformed(fn, user, in, t, result.width, result.height, &up, &one);
         if (st != QSR_OK) break;
         accumulate(&up, t, result.width, sums);

@@ -224,6 +224,8 @@ typedef struct qsr_upscaler qsr_upscaler;
 typedef struct qsr_run_stats {
     uint32_t tiles;
     uint32_t tile;        /* tile edge used (LR pixels) */
+    uint32_t submissions; /* queue submissions; each is kept under QSR_SUBMIT_MS (250) of
+                             device time so OS GPU watchdogs never fire */
     double gpu_ms;        /* sum of the measured device time of every submission */
     double total_ms;      /* wall time of the run, uploads and downloads included */
     uint64_t macs;        /* multiply-accumulates executed, halos included */

@@ -364,6 +364,29 @@ static qsr_status create_device(qsr_context *ctx) {
     return QSR_OK;
 }
 
+static void destroy_device(qsr_context *ctx) {
+    if (!ctx->device) return;
+    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
+    ctx->vk.vkDestroyDevice(ctx->device, NULL);
+    ctx->command_pool = VK_NULL_HANDLE;
+    ctx->device = VK_NULL_HANDLE;
+}
+
+qsr_status qsr__context_reset_device(qsr_context *ctx) {
+    destroy_device(ctx);
+    ctx->generation++;
+    qsr_status st = create_device(ctx);
+    if (st != QSR_OK) return qsr__fail_context(st, "recreating the lost device %s", ctx->info.name);
+    return QSR_OK;
+}
+
+VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence fence) {
+    if (qsr__fault_hit(&ctx->faults, QSR__FAULT_LOST)) return VK_ERROR_DEVICE_LOST;
+    if (qsr__fault_hit(&ctx->faults, QSR__FAULT_SUBMIT)) return VK_ERROR_UNKNOWN;
+    return ctx->vk.vkQueueSubmit(ctx->queue, 1, submit, fence);
+}
+
 qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     if (!out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_create: out is NULL");
     qsr_context_desc d = desc ? *desc : (qsr_context_desc){0};
@@ -376,6 +399,7 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     if (st != QSR_OK) return st;
     qsr_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "context");
+    qsr__faults_parse(&ctx->faults, getenv("QSR_FAULT"));
     st = create_instance(validation, ctx, &ctx->instance);
     if (st == QSR_OK) st = pick_device(ctx, requested);
     if (st == QSR_OK) st = create_device(ctx);
@@ -389,11 +413,7 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
 
 void qsr_context_destroy(qsr_context *ctx) {
     if (!ctx) return;
-    if (ctx->device) {
-        ctx->vk.vkDeviceWaitIdle(ctx->device);
-        if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
-        ctx->vk.vkDestroyDevice(ctx->device, NULL);
-    }
+    destroy_device(ctx);
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
     free(ctx);

@@ -61,7 +61,9 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
         .allocationSize = req.size,
         .memoryTypeIndex = type,
     };
-    VkResult r = ctx->vk.vkAllocateMemory(ctx->device, &alloc, NULL, &out->memory);
+    VkResult r = kind == QSR__MEMORY_DEVICE && qsr__fault_hit(&ctx->faults, QSR__FAULT_ALLOC)
+                     ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+                     : ctx->vk.vkAllocateMemory(ctx->device, &alloc, NULL, &out->memory);
     if (r == VK_SUCCESS) r = ctx->vk.vkBindBufferMemory(ctx->device, out->buffer, out->memory, 0);
     if (r == VK_SUCCESS && kind == QSR__MEMORY_HOST)
         r = ctx->vk.vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->mapped);
@@ -122,7 +124,7 @@ qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *da
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                            .commandBufferCount = 1,
                            .pCommandBuffers = &cmd};
-        r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence);
+        r = qsr__queue_submit(ctx, &si, fence);
     }
     if (r == VK_SUCCESS) r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
     if (fence) ctx->vk.vkDestroyFence(ctx->device, fence, NULL);

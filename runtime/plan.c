@@ -167,6 +167,11 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precis
     if (st == QSR_OK) st = create_sync(out);
     if (st == QSR_OK) st = qsr__descriptor_pool_create(ctx, QSR__SET_COUNT, &out->pool);
     if (st != QSR_OK) qsr__plan_destroy(out);
+    out->generation = ctx->generation;
+    out->budget_ms = qsr__env_int("QSR_SUBMIT_MS", 250);
+    /* A pessimistic 1 GMAC/s until the first submission is measured: the first cut comes
+     * early on fast GPUs and is corrected at once. */
+    out->ns_per_mac = 1.0;
     return st;
 }
 
@@ -213,6 +218,7 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     bytes[QSR__ACT_U1] = c * r * r * ups * 4;
     bytes[QSR__ACT_U2] = m->upsample_count > 1 ? c * s * s * ups * 4 : 0;
     bytes[QSR__ACT_IMG_OUT] = (VkDeviceSize)g->tile.w * g->tile.h * s * s * 4;
+    bytes[QSR__ACT_STATUS] = 16;
     bytes[QSR__ACT_DUMMY] = 16;
 }
 
@@ -226,6 +232,7 @@ typedef struct set_spec {
 #define WQ   (QSR__ACT_COUNT + 1)
 #define PRM  (QSR__ACT_COUNT + 2)
 #define DUM  QSR__ACT_DUMMY
+#define STA  QSR__ACT_STATUS
 
 static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
     if (id == WF) return &plan->wf;
@@ -243,18 +250,18 @@ static qsr_status write_sets(qsr__plan *plan) {
         int quantized_only;
     } specs[] = {
         {QSR__SET_RGB, QSR__PIPE_RGB_TO_PLANAR, {QSR__ACT_IMG_IN, QSR__ACT_X0}, 0},
-        {QSR__SET_FIRST, QSR__PIPE_CONV_STORE, {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM}, 0},
+        {QSR__SET_FIRST, QSR__PIPE_CONV_STORE, {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM, STA}, 0},
         {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
         {QSR__SET_QUANT_T, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_T, PRM, QSR__ACT_Q}, 1},
         {QSR__SET_CONVQ_T, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_T, DUM}, 1},
         {QSR__SET_CONVQ_H, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_H, DUM}, 1},
-        {QSR__SET_F32_H_T, QSR__PIPE_CONV_STORE, {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM}, 0},
-        {QSR__SET_F32_T_H, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM}, 0},
+        {QSR__SET_F32_H_T, QSR__PIPE_CONV_STORE, {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA}, 0},
+        {QSR__SET_F32_T_H, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM, STA}, 0},
         {QSR__SET_AFTER_BODY, QSR__PIPE_CONV_STORE,
-         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM}, 0},
-        {QSR__SET_UPS0, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_U1, DUM, DUM}, 0},
-        {QSR__SET_UPS1, QSR__PIPE_CONV_STORE, {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM}, 0},
-        {QSR__SET_LAST, QSR__PIPE_CONV_STORE, {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT}, 0},
+         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM, STA}, 0},
+        {QSR__SET_UPS0, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_U1, DUM, DUM, STA}, 0},
+        {QSR__SET_UPS1, QSR__PIPE_CONV_STORE, {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM, STA}, 0},
+        {QSR__SET_LAST, QSR__PIPE_CONV_STORE, {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT, STA}, 0},
     };
     plan->ctx->vk.vkResetDescriptorPool(plan->ctx->device, plan->pool, 0);
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -276,7 +283,7 @@ qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_
     if (!grow) return QSR_OK;
     qsr__plan_release_activations(plan);
     for (int i = 0; i < QSR__ACT_COUNT; i++) {
-        int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT;
+        int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT || i == QSR__ACT_STATUS;
         qsr_status st = qsr__buffer_create(plan->ctx, bytes[i] ? bytes[i] : 16,
                                            host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
         if (st != QSR_OK) {
@@ -339,12 +346,83 @@ static qsr__op_push conv_push(const qsr__plan *plan, const qsr__conv *conv,
     return p;
 }
 
-static void transfer_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
+static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
                              VkPipelineStageFlags dst, VkAccessFlags dst_access) {
     VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                          .srcAccessMask = src_access,
                          .dstAccessMask = dst_access};
     plan->ctx->vk.vkCmdPipelineBarrier(plan->cmd, src, dst, 0, 1, &b, 0, NULL, 0, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Segments: a tile's work goes out in one or more submissions, cut between ops so each stays
+ * under the time budget.
+ */
+static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
+                          VkPipelineStageFlags dst, VkAccessFlags dst_access);
+
+static qsr_status segment_begin(qsr__plan *plan) {
+    qsr_context *ctx = plan->ctx;
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    QSR__VK(ctx->vk.vkResetCommandBuffer(plan->cmd, 0));
+    QSR__VK(ctx->vk.vkBeginCommandBuffer(plan->cmd, &bi));
+    if (plan->queries) {
+        ctx->vk.vkCmdResetQueryPool(plan->cmd, plan->queries, 0, 2);
+        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, plan->queries, 0);
+    }
+    /* Host writes (uploaded pixels, cleared flags) and earlier submissions' results. */
+    write_barrier(plan, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                  VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    plan->segment_macs = 0;
+    return QSR_OK;
+}
+
+static qsr_status segment_submit(qsr__plan *plan) {
+    qsr_context *ctx = plan->ctx;
+    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    if (plan->queries)
+        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries, 1);
+    QSR__VK(ctx->vk.vkEndCommandBuffer(plan->cmd));
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                       .commandBufferCount = 1,
+                       .pCommandBuffers = &plan->cmd};
+    QSR__VK(ctx->vk.vkResetFences(ctx->device, 1, &plan->fence));
+    VkResult r = qsr__queue_submit(ctx, &si, plan->fence);
+    if (r != VK_SUCCESS) return qsr__vk_fail(r, "vkQueueSubmit");
+    QSR__VK(ctx->vk.vkWaitForFences(ctx->device, 1, &plan->fence, VK_TRUE, UINT64_MAX));
+    plan->submissions++;
+    uint64_t ts[2];
+    if (plan->queries &&
+        ctx->vk.vkGetQueryPoolResults(ctx->device, plan->queries, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                      VK_QUERY_RESULT_64_BIT) == VK_SUCCESS &&
+        ts[1] >= ts[0]) {
+        double ns = (double)(ts[1] - ts[0]) * ctx->timestamp_period_ns;
+        if (plan->gpu_ms) *plan->gpu_ms += ns * 1e-6;
+        if (plan->segment_macs > 1000000) plan->ns_per_mac = ns / (double)plan->segment_macs;
+    }
+    return QSR_OK;
+}
+
+/* Called between ops: submits what is recorded once it would take longer than the budget. */
+static qsr_status segment_split_point(qsr__plan *plan) {
+    double estimate_ms = (double)plan->segment_macs * plan->ns_per_mac * 1e-6;
+    if (estimate_ms < plan->budget_ms) return QSR_OK;
+    qsr_status st = segment_submit(plan);
+    return st == QSR_OK ? segment_begin(plan) : st;
+}
+
+static qsr_status conv_f32(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p) {
+    plan->segment_macs += qsr__conv3x3_macs(p);
+    return qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+}
+
+static qsr_status conv_q(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p) {
+    plan->segment_macs += qsr__conv3x3_macs(p);
+    return qsr__conv3x3_q_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
 }
 
 /* One quantized block: quantize h, conv1 + ReLU into t, quantize t, conv2 + residual into h. */
@@ -364,10 +442,8 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
         plan->sets[QSR__SET_QUANT_H], &p);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c1, s1, w, h);
-    st = qsr__conv3x3_q_record(
-        ctx, plan->cmd,
-        &plan->pipes[c1->act_signed ? QSR__PIPE_CONVQ_RELU_SIGNED : QSR__PIPE_CONVQ_RELU_UNSIGNED],
-        plan->sets[QSR__SET_CONVQ_T], &p);
+    st = conv_q(plan, c1->act_signed ? QSR__PIPE_CONVQ_RELU_SIGNED : QSR__PIPE_CONVQ_RELU_UNSIGNED,
+                QSR__SET_CONVQ_T, &p);
     if (st != QSR_OK) return st;
 
     p = conv_push(plan, c2, s2, w, h);
@@ -380,10 +456,9 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
     p = conv_push(plan, c2, s2, w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
-    return qsr__conv3x3_q_record(
-        ctx, plan->cmd,
-        &plan->pipes[c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED],
-        plan->sets[QSR__SET_CONVQ_H], &p);
+    return conv_q(plan,
+                  c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
+                  QSR__SET_CONVQ_H, &p);
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
@@ -392,14 +467,12 @@ static qsr_status record_block_f32(qsr__plan *plan, uint32_t block, uint32_t w, 
     const qsr_model *m = plan->model;
     qsr__op_push p = conv_push(plan, &m->body[2 * block], &plan->body[2 * block], w, h);
     p.in_scale = pending;
-    qsr_status st = qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RELU],
-                                            plan->sets[QSR__SET_F32_H_T], &p);
+    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_RELU, QSR__SET_F32_H_T, &p);
     if (st != QSR_OK) return st;
     p = conv_push(plan, &m->body[2 * block + 1], &plan->body[2 * block + 1], w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
-    return qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RESIDUAL],
-                                   plan->sets[QSR__SET_F32_T_H], &p);
+    return conv_f32(plan, QSR__PIPE_CONV_RESIDUAL, QSR__SET_F32_T_H, &p);
 }
 
 /* conv_first, the body and conv_after_body over the LR region; returns in t: r = conv(h) + f. */
@@ -414,16 +487,15 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
                                               plan->sets[QSR__SET_RGB], &p);
     if (st != QSR_OK) return st;
     p = conv_push(plan, &m->conv_first, &plan->first, w, h);
-    st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_STORE],
-                                 plan->sets[QSR__SET_FIRST], &p);
+    st = conv_f32(plan, QSR__PIPE_CONV_STORE, QSR__SET_FIRST, &p);
     if (st != QSR_OK) return st;
 
     /* h starts as a copy of f, which the global skip needs unchanged. */
-    transfer_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
     VkBufferCopy copy = {0, 0, (VkDeviceSize)m->info.channels * w * h * 4};
     ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer, 1, &copy);
-    transfer_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
@@ -436,18 +508,18 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
         }
         st = plan->quantized ? record_block_q(plan, b, w, h, pending)
                              : record_block_f32(plan, b, w, h, pending);
+        if (st == QSR_OK) st = segment_split_point(plan);
         if (st != QSR_OK) return st;
         pending = 1.0f;
     }
     p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
     p.in_scale = pending;
-    return qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_ADD_SKIP],
-                                   plan->sets[QSR__SET_AFTER_BODY], &p);
+    st = conv_f32(plan, QSR__PIPE_CONV_ADD_SKIP, QSR__SET_AFTER_BODY, &p);
+    return st == QSR_OK ? segment_split_point(plan) : st;
 }
 
 /* The upsampler over g->ups and conv_last over the tile. */
 static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g) {
-    qsr_context *ctx = plan->ctx;
     const qsr_model *m = plan->model;
     uint32_t r = m->upsample_factor, s = m->info.scale;
     qsr__op_push p = conv_push(plan, &m->upsample[0], &plan->upsample[0], g->region.w, g->region.h);
@@ -455,14 +527,14 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     p.out_h = (int32_t)g->ups.h;
     p.org_x = (int32_t)(g->ups.x - g->region.x);
     p.org_y = (int32_t)(g->ups.y - g->region.y);
-    qsr_status st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_SHUFFLE],
-                                            plan->sets[QSR__SET_UPS0], &p);
+    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS0, &p);
+    if (st == QSR_OK) st = segment_split_point(plan);
     if (st != QSR_OK) return st;
     uint32_t w = g->ups.w * r, h = g->ups.h * r;
     if (m->upsample_count > 1) {
         p = conv_push(plan, &m->upsample[1], &plan->upsample[1], w, h);
-        st = qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_SHUFFLE],
-                                     plan->sets[QSR__SET_UPS1], &p);
+        st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS1, &p);
+        if (st == QSR_OK) st = segment_split_point(plan);
         if (st != QSR_OK) return st;
         w *= r;
         h *= r;
@@ -472,54 +544,28 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     p.out_h = p.dst_h = (int32_t)(g->tile.h * s);
     p.org_x = (int32_t)((g->tile.x - g->ups.x) * s);
     p.org_y = (int32_t)((g->tile.y - g->ups.y) * s);
-    return qsr__conv3x3_f32_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_CONV_RGB],
-                                   plan->sets[QSR__SET_LAST], &p);
-}
-
-static qsr_status record_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
-    qsr_context *ctx = plan->ctx;
-    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    QSR__VK(ctx->vk.vkResetCommandBuffer(plan->cmd, 0));
-    QSR__VK(ctx->vk.vkBeginCommandBuffer(plan->cmd, &bi));
-    if (plan->queries) {
-        ctx->vk.vkCmdResetQueryPool(plan->cmd, plan->queries, 0, 2);
-        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, plan->queries, 0);
-    }
-    transfer_barrier(plan, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_WRITE_BIT,
-                     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
-    qsr_status st = record_lr_stages(plan, g, depth);
-    if (st == QSR_OK) st = record_hr_stages(plan, g);
-    if (st != QSR_OK) {
-        ctx->vk.vkEndCommandBuffer(plan->cmd);
-        return st;
-    }
-    transfer_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                     VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-    if (plan->queries)
-        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries, 1);
-    QSR__VK(ctx->vk.vkEndCommandBuffer(plan->cmd));
-    return QSR_OK;
+    return conv_f32(plan, QSR__PIPE_CONV_RGB, QSR__SET_LAST, &p);
 }
 
 qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
                               const qsr_image *in, qsr_image *out, double *gpu_ms) {
-    qsr_context *ctx = plan->ctx;
     upload_region(plan, &g->region, in);
-    qsr_status st = record_tile(plan, g, depth);
+    plan->gpu_ms = gpu_ms;
+    qsr_status st = segment_begin(plan);
+    if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
+    if (st == QSR_OK) st = record_hr_stages(plan, g);
+    if (st == QSR_OK) st = segment_submit(plan);
+    else plan->ctx->vk.vkEndCommandBuffer(plan->cmd);
+    plan->gpu_ms = NULL;
     if (st != QSR_OK) return st;
-    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                       .commandBufferCount = 1,
-                       .pCommandBuffers = &plan->cmd};
-    QSR__VK(ctx->vk.vkResetFences(ctx->device, 1, &plan->fence));
-    QSR__VK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, plan->fence));
-    QSR__VK(ctx->vk.vkWaitForFences(ctx->device, 1, &plan->fence, VK_TRUE, UINT64_MAX));
-    if (plan->queries && gpu_ms) {
-        uint64_t ts[2];
-        if (ctx->vk.vkGetQueryPoolResults(ctx->device, plan->queries, 0, 2, sizeof ts, ts, sizeof ts[0],
-                                          VK_QUERY_RESULT_64_BIT) == VK_SUCCESS && ts[1] >= ts[0])
-            *gpu_ms += (double)(ts[1] - ts[0]) * ctx->timestamp_period_ns * 1e-6;
-    }
     download_tile(plan, &g->tile, plan->model->info.scale, out);
     return QSR_OK;
+}
+
+int qsr__plan_take_nonfinite(qsr__plan *plan) {
+    uint32_t *flags = (uint32_t *)plan->act[QSR__ACT_STATUS].mapped;
+    if (!flags) return 0;
+    int bad = flags[0] != 0;
+    flags[0] = 0;
+    return bad;
 }

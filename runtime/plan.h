@@ -60,6 +60,7 @@ typedef enum qsr__act {
     QSR__ACT_U1,
     QSR__ACT_U2,
     QSR__ACT_IMG_OUT, /* host-visible RGBA8 tile */
+    QSR__ACT_STATUS,  /* host-visible flags: non-finite output */
     QSR__ACT_DUMMY,
     QSR__ACT_COUNT
 } qsr__act;
@@ -84,6 +85,15 @@ typedef struct qsr__plan {
     VkCommandBuffer cmd;
     VkFence fence;
     VkQueryPool queries;
+    uint32_t generation; /* ctx->generation the plan was made on */
+    /* Submissions are cut so that each stays under budget_ms of device time (OS GPU
+     * watchdogs such as Windows' 2 s TDR kill longer ones); the cost of recorded work is
+     * estimated from the device time per MAC measured so far. */
+    double budget_ms;
+    double ns_per_mac;
+    uint64_t segment_macs;
+    double *gpu_ms; /* where the running tile adds measured device time */
+    uint32_t submissions;
 } qsr__plan;
 
 qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
@@ -98,6 +108,8 @@ qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_
  * writes the tile's RGB output into `out` (3 or 4 channels; alpha left alone). */
 qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
                               const qsr_image *in, qsr_image *out, double *gpu_ms);
+/* Non-zero if a run since the last call produced non-finite values; clears the flag. */
+int qsr__plan_take_nonfinite(qsr__plan *plan);
 /* Releases the activation buffers (they grow again on the next run). */
 void qsr__plan_release_activations(qsr__plan *plan);
 

@@ -139,6 +139,56 @@ static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint3
     return QSR_OK;
 }
 
+/* Every tile of the image at one tile size. */
+static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t depth, uint32_t tile,
+                            qsr_image *result, qsr_run_stats *s) {
+    const qsr_model *m = up->model;
+    VkDeviceSize bytes[QSR__ACT_COUNT];
+    image_activation_bytes(up, in->width, in->height, tile, depth, bytes);
+    qsr_status st = qsr__plan_reserve(&up->plan, bytes);
+    if (st != QSR_OK) return st;
+    qsr__plan_take_nonfinite(&up->plan);
+    *s = (qsr_run_stats){.tile = tile};
+    up->plan.submissions = 0;
+    uint32_t n = qsr__tile_count(in->width, in->height, tile);
+    for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
+        qsr__tile_geometry g = tile_geometry(m, in->width, in->height, tile, depth, i);
+        st = qsr__plan_run_tile(&up->plan, &g, depth, in, result, &s->gpu_ms);
+        s->tiles++;
+        s->macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
+    }
+    s->submissions = up->plan.submissions;
+    return st;
+}
+
+/* After VK_ERROR_DEVICE_LOST: a new device, and this upscaler's objects made again on it. */
+static qsr_status recover_device(qsr_upscaler *up) {
+    qsr__plan_destroy(&up->plan);
+    qsr_status st = qsr__context_reset_device(up->ctx);
+    if (st == QSR_OK) st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+    return st;
+}
+
+static int is_constant(const qsr_image *img) {
+    size_t n = (size_t)img->width * img->height;
+    for (size_t i = 1; i < n; i++)
+        for (uint32_t c = 0; c < 3; c++)
+            if (img->pixels[i * img->channels + c] != img->pixels[c]) return 0;
+    return 1;
+}
+
+/* A run whose result cannot be right is an error, never an output: non-finite values, or a
+ * constant image from a non-constant input (the "black image" of a failed device). */
+static qsr_status check_output(qsr_upscaler *up, const qsr_image *in, const qsr_image *out) {
+    if (qsr__plan_take_nonfinite(&up->plan))
+        return qsr__fail(QSR_ERROR_BAD_OUTPUT, "the network produced non-finite values (NaN or "
+                                               "infinity); the model or the device is faulty");
+    if (is_constant(out) && !is_constant(in))
+        return qsr__fail(QSR_ERROR_BAD_OUTPUT, "the output is a constant image although the input "
+                                               "is not; the device returned no real result");
+    return QSR_OK;
+}
+
 qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                             qsr_image *out, qsr_run_stats *stats) {
     if (!up || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run: NULL argument");
@@ -146,25 +196,43 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     if (st != QSR_OK) return st;
     double t0 = now_ms();
     const qsr_model *m = up->model;
+    /* Another upscaler of this context recovered from a device loss: rebuild on the new one. */
+    if (up->plan.generation != up->ctx->generation || !up->plan.ctx) {
+        qsr__plan_destroy(&up->plan);
+        st = qsr__plan_create(up->ctx, m, up->desc.precision, &up->plan);
+        if (st != QSR_OK) return st;
+    }
     uint32_t tile = 0;
     st = choose_tile(up, in->width, in->height, &tile);
-    if (st != QSR_OK) return st;
-    VkDeviceSize bytes[QSR__ACT_COUNT];
-    image_activation_bytes(up, in->width, in->height, tile, depth, bytes);
-    st = qsr__plan_reserve(&up->plan, bytes);
     if (st != QSR_OK) return st;
 
     qsr_image result;
     st = qsr_image_create(in->width * m->info.scale, in->height * m->info.scale, in->channels, &result);
     if (st != QSR_OK) return st;
-    qsr_run_stats s = {.tile = tile};
-    uint32_t n = qsr__tile_count(in->width, in->height, tile);
-    for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
-        qsr__tile_geometry g = tile_geometry(m, in->width, in->height, tile, depth, i);
-        st = qsr__plan_run_tile(&up->plan, &g, depth, in, &result, &s.gpu_ms);
-        s.tiles++;
-        s.macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
+    qsr_run_stats s;
+    int recovered = 0;
+    for (;;) {
+        st = run_tiles(up, in, depth, tile, &result, &s);
+        if (st == QSR_ERROR_OUT_OF_DEVICE_MEMORY && tile > 16) {
+            /* Smaller tiles need smaller buffers: halve until it fits. */
+            qsr__plan_release_activations(&up->plan);
+            tile /= 2;
+            continue;
+        }
+        if (st == QSR_ERROR_DEVICE_LOST && !recovered) {
+            /* Once: a new device, and the image again at half the tile size (a watchdog or
+             * a driver fault on a large tile is the usual cause). */
+            recovered = 1;
+            st = recover_device(up);
+            if (st != QSR_OK) break;
+            tile = tile / 2 >= 16 ? tile / 2 : 16;
+            continue;
+        }
+        break;
     }
+    if (st == QSR_ERROR_DEVICE_LOST)
+        qsr__fail_context(st, "the device was lost again after being recreated");
+    if (st == QSR_OK) st = check_output(up, in, &result);
     if (st == QSR_OK && in->channels == 4) st = qsr__upscale_alpha(in, m->info.scale, &result);
     if (st != QSR_OK) {
         qsr_image_free(&result);

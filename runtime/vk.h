@@ -4,6 +4,7 @@
 #ifndef QSR_VK_H
 #define QSR_VK_H
 
+#include "fault.h"
 #include "internal.h"
 
 #include <volk.h>
@@ -30,7 +31,15 @@ struct qsr_context {
     qsr_device_info info;
     float timestamp_period_ns; /* 0 when the queue has no timestamps */
     uint32_t validation_messages;
+    uint32_t generation; /* bumped each time the device is recreated after a loss */
+    qsr__faults faults;  /* QSR_FAULT injection (tests) */
 };
+
+/* vkQueueSubmit through the fault injector. */
+VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence fence);
+/* Recreates the logical device after VK_ERROR_DEVICE_LOST. Every object made on the old device
+ * must have been destroyed; ctx->generation tells their owners to rebuild. */
+qsr_status qsr__context_reset_device(qsr_context *ctx);
 
 /* A buffer with its own memory allocation. Host-visible buffers stay mapped. */
 typedef struct qsr__buffer {

@@ -12,6 +12,8 @@ layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
 layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
+// status[0] != 0 after a run: conv_last produced a non-finite value (the output is unusable).
+layout(std430, binding = 6) buffer Status { uint status[]; };
 
 const int OCB = 4; // output channels per invocation: one vec4
 
@@ -36,6 +38,7 @@ void store_pixel(int x, int y, int oc0, vec4 acc) {
         uint rgba = 0xFF000000u;
         [[unroll]] for (int c = 0; c < 3; c++) {
             precise float r = acc[c] * pc.in_scale + params[pc.bias_off + c];
+            if (isnan(r) || isinf(r)) status[0] = 1u;
             rgba |= rgb_to_u8(r, c) << (8 * c);
         }
         dst_rgba[(y + pc.dst_y) * pc.dst_w + x + pc.dst_x] = rgba;

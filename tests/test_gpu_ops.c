@@ -201,8 +201,8 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     qsr__conv3x3_f32_pack_weights(wt, cout, cin, wbuf + 12);
     qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer((nw + 12) * 4, wbuf),
                 bp = make_buffer((cout + 3) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
-                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL);
-    qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2};
+                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL), bd3 = make_buffer(16, NULL);
+    qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2, &bd3};
     qsr__op_push push = push_for(w, h, cin, cout);
     push.w_off = 3;
     push.bias_off = 3;
@@ -225,6 +225,7 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     CHECK(max_err <= 1e-5 * max_ref, "max error %g (max magnitude %g)", max_err, max_ref);
     qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
     qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd), qsr__buffer_destroy(ctx, &bd2);
+    qsr__buffer_destroy(ctx, &bd3);
     free(x), free(wt), free(bias), free(params), free(wbuf), free(want), free(shuffled);
 }
 

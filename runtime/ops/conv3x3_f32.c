@@ -43,3 +43,8 @@ void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, 
                         oc < cout ? w[((size_t)oc * cin + c) * 9 + k] : 0.0f;
                 }
 }
+
+uint64_t qsr__conv3x3_macs(const qsr__op_push *push) {
+    return (uint64_t)push->out_w * (uint64_t)push->out_h * (uint64_t)push->cin *
+           (uint64_t)push->cout * 9u;
+}

@@ -46,11 +46,13 @@ qsr__pipeline_desc qsr__rgb_to_planar_desc(void);
 qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                      VkDescriptorSet set, const qsr__op_push *push);
 
-/* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba). */
-#define QSR__CONV_F32_BINDINGS 6u
+/* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba, status). */
+#define QSR__CONV_F32_BINDINGS 7u
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r);
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push);
+/* Multiply-accumulates of one 3x3 convolution dispatch (its output region). */
+uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
 
 /* quantize_rlq: bindings (src float, params, dst packed). */
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);

@@ -1,0 +1,137 @@
+/* render.c - textures and the drawing of one frame. Only the visible part of each texture is
+ * drawn, so zooming far into a large image costs no more than showing a small one. */
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TILE 4096
+
+void viewer_texture_free(viewer_texture *t) {
+    for (int i = 0; i < t->cols * t->rows; i++)
+        if (t->tiles[i]) SDL_DestroyTexture(t->tiles[i]);
+    free(t->tiles);
+    memset(t, 0, sizeof *t);
+}
+
+static int tile_edge(SDL_Renderer *r) {
+    SDL_RendererInfo info;
+    int edge = DEFAULT_TILE;
+    if (SDL_GetRendererInfo(r, &info) == 0) {
+        if (info.max_texture_width > 0 && info.max_texture_width < edge)
+            edge = info.max_texture_width;
+        if (info.max_texture_height > 0 && info.max_texture_height < edge)
+            edge = info.max_texture_height;
+    }
+    return edge;
+}
+
+static int create_tiles(SDL_Renderer *r, viewer_texture *t, int w, int h, char *err,
+                        size_t err_cap) {
+    t->tile = tile_edge(r);
+    t->cols = (w + t->tile - 1) / t->tile;
+    t->rows = (h + t->tile - 1) / t->tile;
+    t->w = w;
+    t->h = h;
+    t->tiles = calloc((size_t)t->cols * (size_t)t->rows, sizeof *t->tiles);
+    if (!t->tiles) {
+        snprintf(err, err_cap, "out of memory for a %dx%d texture grid", w, h);
+        return -1;
+    }
+    for (int ty = 0; ty < t->rows; ty++)
+        for (int tx = 0; tx < t->cols; tx++) {
+            int tw = w - tx * t->tile < t->tile ? w - tx * t->tile : t->tile;
+            int th = h - ty * t->tile < t->tile ? h - ty * t->tile : t->tile;
+            SDL_Texture *tex = SDL_CreateTexture(r, SDL_PIXELFORMAT_RGB24,
+                                                 SDL_TEXTUREACCESS_STATIC, tw, th);
+            if (!tex) {
+                snprintf(err, err_cap, "cannot create a %dx%d texture: %s", tw, th,
+                         SDL_GetError());
+                return -1;
+            }
+            t->tiles[ty * t->cols + tx] = tex;
+        }
+    return 0;
+}
+
+int viewer_texture_set(SDL_Renderer *r, viewer_texture *t, const qsr_image *image, char *err,
+                       size_t err_cap) {
+    if (image->channels != 3) {
+        snprintf(err, err_cap, "texture upload needs RGB, got %u channels", image->channels);
+        return -1;
+    }
+    int w = (int)image->width, h = (int)image->height;
+    if (!t->tiles || t->w != w || t->h != h) {
+        viewer_texture_free(t);
+        if (create_tiles(r, t, w, h, err, err_cap) != 0) {
+            viewer_texture_free(t);
+            return -1;
+        }
+    }
+    int pitch = w * 3;
+    for (int ty = 0; ty < t->rows; ty++)
+        for (int tx = 0; tx < t->cols; tx++) {
+            const uint8_t *first = image->pixels + (size_t)ty * t->tile * pitch + (size_t)tx * t->tile * 3;
+            if (SDL_UpdateTexture(t->tiles[ty * t->cols + tx], NULL, first, pitch) != 0) {
+                snprintf(err, err_cap, "texture upload failed: %s", SDL_GetError());
+                viewer_texture_free(t);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+/* Draws the part of texture `t` that falls in screen columns [sx0, sx1). */
+static void draw_side(SDL_Renderer *r, const viewer_texture *t, const viewer_view *v, int sx0,
+                      int sx1) {
+    if (!t->tiles || sx1 <= sx0) return;
+    SDL_Rect clip = {sx0, 0, sx1 - sx0, v->win_h};
+    SDL_RenderSetClipRect(r, &clip);
+    viewer_irect vis = viewer_view_visible(v, sx0, sx1);
+    /* Pixel peeping wants sharp pixels; shrinking wants filtering against aliasing. */
+    SDL_ScaleMode mode = v->zoom >= 1.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear;
+    for (int ty = 0; ty < t->rows; ty++)
+        for (int tx = 0; tx < t->cols; tx++) {
+            int x0 = tx * t->tile, y0 = ty * t->tile;
+            int ax = vis.x0 > x0 ? vis.x0 : x0, ay = vis.y0 > y0 ? vis.y0 : y0;
+            int bx = vis.x1 < x0 + t->tile ? vis.x1 : x0 + t->tile;
+            int by = vis.y1 < y0 + t->tile ? vis.y1 : y0 + t->tile;
+            if (ax >= bx || ay >= by) continue;
+            SDL_Texture *tex = t->tiles[ty * t->cols + tx];
+            SDL_SetTextureScaleMode(tex, mode);
+            SDL_Rect src = {ax - x0, ay - y0, bx - ax, by - ay};
+            SDL_FRect dst = {(float)viewer_view_screen_x(v, ax), (float)viewer_view_screen_y(v, ay),
+                             (float)((bx - ax) * v->zoom), (float)((by - ay) * v->zoom)};
+            SDL_RenderCopyF(r, tex, &src, &dst);
+        }
+    SDL_RenderSetClipRect(r, NULL);
+}
+
+static void draw_divider(SDL_Renderer *r, const viewer_view *v, int with_handle) {
+    int x = viewer_view_split_x(v);
+    SDL_Rect line = {x - 1, 0, 2, v->win_h};
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r, 255, 255, 255, 255);
+    SDL_RenderFillRect(r, &line);
+    if (!with_handle) return;
+    SDL_Rect grip = {x - 5, v->win_h / 2 - 20, 10, 40};
+    SDL_RenderFillRect(r, &grip);
+    SDL_SetRenderDrawColor(r, 60, 60, 60, 255);
+    for (int i = -1; i <= 1; i++) {
+        SDL_Rect notch = {x - 3, v->win_h / 2 + 8 * i - 1, 6, 2};
+        SDL_RenderFillRect(r, &notch);
+    }
+}
+
+void viewer_render_scene(SDL_Renderer *r, const viewer_scene *scene) {
+    const viewer_view *v = scene->view;
+    int split = viewer_view_split_x(v);
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r, 28, 28, 30, 255);
+    SDL_RenderClear(r);
+    draw_side(r, scene->left, v, 0, split);
+    draw_side(r, scene->right, v, split, v->win_w);
+    draw_divider(r, v, scene->hud != NULL);
+    if (scene->hud) viewer_overlay_draw(r, v->win_w, v->win_h, split, scene->hud);
+}
