@@ -44,11 +44,16 @@ int qsr__env_int(const char *name, int fallback) {
 
 const char *qsr_device_type_name(qsr_device_type type) {
     switch (type) {
-    case QSR_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
-    case QSR_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
-    case QSR_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
-    case QSR_DEVICE_TYPE_CPU: return "CPU";
-    default: return "other";
+    case QSR_DEVICE_TYPE_INTEGRATED_GPU:
+        return "integrated GPU";
+    case QSR_DEVICE_TYPE_DISCRETE_GPU:
+        return "discrete GPU";
+    case QSR_DEVICE_TYPE_VIRTUAL_GPU:
+        return "virtual GPU";
+    case QSR_DEVICE_TYPE_CPU:
+        return "CPU";
+    default:
+        return "other";
     }
 }
 
@@ -67,7 +72,8 @@ static int has_layer(const char *name) {
     if (!layers) return 0;
     int found = 0;
     if (vkEnumerateInstanceLayerProperties(&n, layers) == VK_SUCCESS)
-        for (uint32_t i = 0; i < n; i++) found |= strcmp(layers[i].layerName, name) == 0;
+        for (uint32_t i = 0; i < n; i++)
+            found |= strcmp(layers[i].layerName, name) == 0;
     free(layers);
     return found;
 }
@@ -147,18 +153,24 @@ static int device_has_extension(VkPhysicalDevice pd, const char *name) {
     if (!ext) return 0;
     int found = 0;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) == VK_SUCCESS)
-        for (uint32_t i = 0; i < n; i++) found |= strcmp(ext[i].extensionName, name) == 0;
+        for (uint32_t i = 0; i < n; i++)
+            found |= strcmp(ext[i].extensionName, name) == 0;
     free(ext);
     return found;
 }
 
 static qsr_device_type map_type(VkPhysicalDeviceType t) {
     switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return QSR_DEVICE_TYPE_INTEGRATED_GPU;
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return QSR_DEVICE_TYPE_DISCRETE_GPU;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return QSR_DEVICE_TYPE_VIRTUAL_GPU;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return QSR_DEVICE_TYPE_CPU;
-    default: return QSR_DEVICE_TYPE_OTHER;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+        return QSR_DEVICE_TYPE_INTEGRATED_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+        return QSR_DEVICE_TYPE_DISCRETE_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+        return QSR_DEVICE_TYPE_VIRTUAL_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+        return QSR_DEVICE_TYPE_CPU;
+    default:
+        return QSR_DEVICE_TYPE_OTHER;
     }
 }
 
@@ -254,7 +266,8 @@ qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count) {
     uint32_t n = 0;
     st = enumerate(instance, &list, &n);
     if (st == QSR_OK) {
-        for (uint32_t i = 0; infos && i < n && i < *count; i++) describe_device(list[i], i, &infos[i]);
+        for (uint32_t i = 0; infos && i < n && i < *count; i++)
+            describe_device(list[i], i, &infos[i]);
         *count = n;
     }
     free(list);
@@ -265,11 +278,16 @@ qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count) {
 /* Discrete > integrated > virtual > other > CPU, as ncnn and ggml order them. */
 static int type_rank(qsr_device_type t) {
     switch (t) {
-    case QSR_DEVICE_TYPE_DISCRETE_GPU: return 4;
-    case QSR_DEVICE_TYPE_INTEGRATED_GPU: return 3;
-    case QSR_DEVICE_TYPE_VIRTUAL_GPU: return 2;
-    case QSR_DEVICE_TYPE_OTHER: return 1;
-    default: return 0;
+    case QSR_DEVICE_TYPE_DISCRETE_GPU:
+        return 4;
+    case QSR_DEVICE_TYPE_INTEGRATED_GPU:
+        return 3;
+    case QSR_DEVICE_TYPE_VIRTUAL_GPU:
+        return 2;
+    case QSR_DEVICE_TYPE_OTHER:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -308,8 +326,9 @@ static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
     if (requested >= 0) {
         if ((uint32_t)requested >= n) {
             free(list);
-            return qsr__fail(QSR_ERROR_NO_DEVICE, "device %d asked for, but only %u device(s) "
-                                                  "exist (see `quantsr devices`)",
+            return qsr__fail(QSR_ERROR_NO_DEVICE,
+                             "device %d asked for, but only %u device(s) "
+                             "exist (see `quantsr devices`)",
                              requested, n);
         }
         chosen = requested;

@@ -13,7 +13,9 @@
 
 static QSR__THREAD_LOCAL char qsr__error_text[1024];
 
-const char *qsr_last_error(void) { return qsr__error_text; }
+const char *qsr_last_error(void) {
+    return qsr__error_text;
+}
 
 qsr_status qsr__fail(qsr_status status, const char *fmt, ...) {
     va_list ap;
@@ -75,11 +77,13 @@ uint32_t qsr__crc32(const void *data, size_t size) {
     uint32_t table[256];
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         table[i] = c;
     }
     const uint8_t *p = (const uint8_t *)data;
     uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < size; i++) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+    for (size_t i = 0; i < size; i++)
+        crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
     return crc ^ 0xFFFFFFFFu;
 }

@@ -31,8 +31,8 @@ uint32_t qsr__crc32(const void *data, size_t size);
  */
 typedef struct qsr__conv {
     uint32_t cin, cout;
-    const float *weight;  /* F32 [cout][cin][3][3], or NULL when quantized */
-    const float *bias;    /* [cout] */
+    const float *weight; /* F32 [cout][cin][3][3], or NULL when quantized */
+    const float *bias;   /* [cout] */
     /* Quantized convolutions only (bits_w != 32): */
     uint32_t bits_w, bits_a;
     const uint32_t *qweight; /* canonical QW packing, docs/model-format.md */
@@ -46,14 +46,14 @@ typedef struct qsr__conv {
 struct qsr_model {
     qsr_model_info info;
     qsr__conv conv_first;
-    qsr__conv *body;        /* 2 * blocks: body[2 i] = conv1, body[2 i + 1] = conv2 */
-    float *shortcut;        /* [blocks] */
+    qsr__conv *body; /* 2 * blocks: body[2 i] = conv1, body[2 i + 1] = conv2 */
+    float *shortcut; /* [blocks] */
     qsr__conv conv_after_body;
-    uint32_t upsample_count; /* 1 (x2, x3) or 2 (x4) */
+    uint32_t upsample_count;  /* 1 (x2, x3) or 2 (x4) */
     uint32_t upsample_factor; /* r of each stage: 2 or 3 */
     qsr__conv upsample[2];
     qsr__conv conv_last;
-    void *data;              /* owned copy of the file */
+    void *data; /* owned copy of the file */
     size_t data_size;
 };
 

@@ -3,11 +3,10 @@
 
 #include <string.h>
 
-static int find_memory_type(const qsr_context *ctx, uint32_t type_bits,
-                            VkMemoryPropertyFlags want, uint32_t *out) {
+static int find_memory_type(const qsr_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
+                            uint32_t *out) {
     for (uint32_t i = 0; i < ctx->memory.memoryTypeCount; i++)
-        if ((type_bits & (1u << i)) &&
-            (ctx->memory.memoryTypes[i].propertyFlags & want) == want) {
+        if ((type_bits & (1u << i)) && (ctx->memory.memoryTypes[i].propertyFlags & want) == want) {
             *out = i;
             return 1;
         }
@@ -47,9 +46,9 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
                                      VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                                  &type);
     } else {
-        found = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
-                                 &type) ||
-                find_memory_type(ctx, req.memoryTypeBits, 0, &type);
+        found =
+            find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &type) ||
+            find_memory_type(ctx, req.memoryTypeBits, 0, &type);
     }
     if (!found) {
         qsr__buffer_destroy(ctx, out);

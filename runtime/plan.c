@@ -34,7 +34,8 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
         slot->w_off = (int32_t)(b->wq_len / 4);
-        if (b->wq) qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
+        if (b->wq)
+            qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
         b->wq_len += qsr__conv3x3_q_weight_words(conv->cout, conv->cin);
         slot->shift_off = append_floats(&b->params, &b->params_len, conv->act_shift, conv->cin);
         slot->scale_off = (int32_t)b->params_len;
@@ -57,7 +58,8 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
                 return;
             }
             for (size_t i = 0; i < nw; i++)
-                dequantized[i] = (float)conv->wcode[i] * conv->weight_step[i / ((size_t)conv->cin * 9)];
+                dequantized[i] =
+                    (float)conv->wcode[i] * conv->weight_step[i / ((size_t)conv->cin * 9)];
             w = dequantized;
         }
         qsr__conv3x3_f32_pack_weights(w, conv->cout, conv->cin, b->wf + b->wf_len);
@@ -72,16 +74,21 @@ static void add_all(weight_builder *b, qsr__plan *plan) {
     for (uint32_t i = 0; i < 2 * m->info.blocks; i++)
         add_conv(b, &m->body[i], plan->quantized, &plan->body[i]);
     add_conv(b, &m->conv_after_body, 0, &plan->after_body);
-    for (uint32_t k = 0; k < m->upsample_count; k++) add_conv(b, &m->upsample[k], 0, &plan->upsample[k]);
+    for (uint32_t k = 0; k < m->upsample_count; k++)
+        add_conv(b, &m->upsample[k], 0, &plan->upsample[k]);
     add_conv(b, &m->conv_last, 0, &plan->last);
 }
 
 static qsr_status upload_weights(qsr__plan *plan) {
     weight_builder b = {NULL, 0, NULL, 0, NULL, 0, 0};
     add_all(&b, plan); /* count */
-    weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)), 0,
-                           calloc(b.wq_len + 1, sizeof(int32_t)), 0,
-                           calloc(b.params_len + 1, sizeof(float)), 0, 0};
+    weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)),
+                           0,
+                           calloc(b.wq_len + 1, sizeof(int32_t)),
+                           0,
+                           calloc(b.params_len + 1, sizeof(float)),
+                           0,
+                           0};
     qsr_status st = QSR_OK;
     if (!fill.wf || !fill.wq || !fill.params)
         st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "packing weights");
@@ -93,11 +100,14 @@ static qsr_status upload_weights(qsr__plan *plan) {
         qsr_context *ctx = plan->ctx;
         st = qsr__buffer_create(ctx, fill.wf_len * 4, QSR__MEMORY_DEVICE, &plan->wf);
         if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->wf, fill.wf, fill.wf_len * 4);
-        if (st == QSR_OK) st = qsr__buffer_create(ctx, fill.wq_len * 4, QSR__MEMORY_DEVICE, &plan->wq);
-        if (st == QSR_OK && fill.wq_len) st = qsr__buffer_upload(ctx, &plan->wq, fill.wq, fill.wq_len * 4);
+        if (st == QSR_OK)
+            st = qsr__buffer_create(ctx, fill.wq_len * 4, QSR__MEMORY_DEVICE, &plan->wq);
+        if (st == QSR_OK && fill.wq_len)
+            st = qsr__buffer_upload(ctx, &plan->wq, fill.wq, fill.wq_len * 4);
         if (st == QSR_OK)
             st = qsr__buffer_create(ctx, fill.params_len * 4, QSR__MEMORY_DEVICE, &plan->params);
-        if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->params, fill.params, fill.params_len * 4);
+        if (st == QSR_OK)
+            st = qsr__buffer_upload(ctx, &plan->params, fill.params, fill.params_len * 4);
     }
     free(fill.wf);
     free(fill.wq);
@@ -125,7 +135,8 @@ static qsr_status create_pipelines(qsr__plan *plan) {
         d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
         d[QSR__PIPE_CONVQ_RELU_UNSIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 0);
         d[QSR__PIPE_CONVQ_RELU_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 1);
-        d[QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 0);
+        d[QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED] =
+            qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 0);
         d[QSR__PIPE_CONVQ_RESIDUAL_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 1);
     }
     for (int i = 0; i < QSR__PIPE_COUNT; i++) {
@@ -189,7 +200,8 @@ void qsr__plan_destroy(qsr__plan *plan) {
     ctx->vk.vkDeviceWaitIdle(ctx->device);
     qsr__plan_release_activations(plan);
     if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
-    for (int i = 0; i < QSR__PIPE_COUNT; i++) qsr__pipeline_destroy(ctx, &plan->pipes[i]);
+    for (int i = 0; i < QSR__PIPE_COUNT; i++)
+        qsr__pipeline_destroy(ctx, &plan->pipes[i]);
     if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, NULL);
     if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, NULL);
     if (plan->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &plan->cmd);
@@ -209,7 +221,8 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     VkDeviceSize c = m->info.channels, s = m->info.scale, r = m->upsample_factor;
     VkDeviceSize region = (VkDeviceSize)g->region.w * g->region.h;
     VkDeviceSize ups = (VkDeviceSize)g->ups.w * g->ups.h;
-    VkDeviceSize words = plan->quantized ? qsr__div_up((uint32_t)c, qsr__codes_per_word(m->info.bits_a)) : 0;
+    VkDeviceSize words =
+        plan->quantized ? qsr__div_up((uint32_t)c, qsr__codes_per_word(m->info.bits_a)) : 0;
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
     bytes[QSR__ACT_IMG_IN] = region * 4;
     bytes[QSR__ACT_X0] = 3 * region * 4;
@@ -228,11 +241,11 @@ typedef struct set_spec {
     qsr__act bufs[QSR__MAX_BINDINGS];
 } set_spec;
 
-#define WF   (QSR__ACT_COUNT + 0)
-#define WQ   (QSR__ACT_COUNT + 1)
-#define PRM  (QSR__ACT_COUNT + 2)
-#define DUM  QSR__ACT_DUMMY
-#define STA  QSR__ACT_STATUS
+#define WF  (QSR__ACT_COUNT + 0)
+#define WQ  (QSR__ACT_COUNT + 1)
+#define PRM (QSR__ACT_COUNT + 2)
+#define DUM QSR__ACT_DUMMY
+#define STA QSR__ACT_STATUS
 
 static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
     if (id == WF) return &plan->wf;
@@ -250,18 +263,35 @@ static qsr_status write_sets(qsr__plan *plan) {
         int quantized_only;
     } specs[] = {
         {QSR__SET_RGB, QSR__PIPE_RGB_TO_PLANAR, {QSR__ACT_IMG_IN, QSR__ACT_X0}, 0},
-        {QSR__SET_FIRST, QSR__PIPE_CONV_STORE, {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM, STA}, 0},
+        {QSR__SET_FIRST,
+         QSR__PIPE_CONV_STORE,
+         {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM, STA},
+         0},
         {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
         {QSR__SET_QUANT_T, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_T, PRM, QSR__ACT_Q}, 1},
         {QSR__SET_CONVQ_T, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_T, DUM}, 1},
         {QSR__SET_CONVQ_H, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_H, DUM}, 1},
-        {QSR__SET_F32_H_T, QSR__PIPE_CONV_STORE, {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA}, 0},
-        {QSR__SET_F32_T_H, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM, STA}, 0},
-        {QSR__SET_AFTER_BODY, QSR__PIPE_CONV_STORE,
-         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM, STA}, 0},
+        {QSR__SET_F32_H_T,
+         QSR__PIPE_CONV_STORE,
+         {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA},
+         0},
+        {QSR__SET_F32_T_H,
+         QSR__PIPE_CONV_STORE,
+         {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM, STA},
+         0},
+        {QSR__SET_AFTER_BODY,
+         QSR__PIPE_CONV_STORE,
+         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM, STA},
+         0},
         {QSR__SET_UPS0, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_U1, DUM, DUM, STA}, 0},
-        {QSR__SET_UPS1, QSR__PIPE_CONV_STORE, {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM, STA}, 0},
-        {QSR__SET_LAST, QSR__PIPE_CONV_STORE, {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT, STA}, 0},
+        {QSR__SET_UPS1,
+         QSR__PIPE_CONV_STORE,
+         {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM, STA},
+         0},
+        {QSR__SET_LAST,
+         QSR__PIPE_CONV_STORE,
+         {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT, STA},
+         0},
     };
     plan->ctx->vk.vkResetDescriptorPool(plan->ctx->device, plan->pool, 0);
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -270,8 +300,10 @@ static qsr_status write_sets(qsr__plan *plan) {
         if (specs[i].quantized_only && !plan->quantized) continue;
         const qsr__pipeline *p = &plan->pipes[specs[i].pipe];
         qsr__buffer *bufs[QSR__MAX_BINDINGS];
-        for (uint32_t b = 0; b < p->desc.binding_count; b++) bufs[b] = buffer_of(plan, specs[i].bufs[b]);
-        qsr_status st = qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[specs[i].set]);
+        for (uint32_t b = 0; b < p->desc.binding_count; b++)
+            bufs[b] = buffer_of(plan, specs[i].bufs[b]);
+        qsr_status st =
+            qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[specs[i].set]);
         if (st != QSR_OK) return st;
     }
     return QSR_OK;
@@ -279,13 +311,15 @@ static qsr_status write_sets(qsr__plan *plan) {
 
 qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]) {
     int grow = 0;
-    for (int i = 0; i < QSR__ACT_COUNT; i++) grow |= bytes[i] > plan->act_bytes[i];
+    for (int i = 0; i < QSR__ACT_COUNT; i++)
+        grow |= bytes[i] > plan->act_bytes[i];
     if (!grow) return QSR_OK;
     qsr__plan_release_activations(plan);
     for (int i = 0; i < QSR__ACT_COUNT; i++) {
         int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT || i == QSR__ACT_STATUS;
-        qsr_status st = qsr__buffer_create(plan->ctx, bytes[i] ? bytes[i] : 16,
-                                           host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
+        qsr_status st =
+            qsr__buffer_create(plan->ctx, bytes[i] ? bytes[i] : 16,
+                               host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
         if (st != QSR_OK) {
             qsr__plan_release_activations(plan);
             return st;
@@ -304,7 +338,8 @@ static void upload_region(qsr__plan *plan, const qsr__rect *r, const qsr_image *
     for (uint32_t y = 0; y < r->h; y++) {
         const uint8_t *row = in->pixels + ((size_t)(r->y + y) * in->width + r->x) * ch;
         for (uint32_t x = 0; x < r->w; x++, row += ch)
-            dst[(size_t)y * r->w + x] = row[0] | (uint32_t)row[1] << 8 | (uint32_t)row[2] << 16 | 0xFF000000u;
+            dst[(size_t)y * r->w + x] =
+                row[0] | (uint32_t)row[1] << 8 | (uint32_t)row[2] << 16 | 0xFF000000u;
     }
 }
 
@@ -347,7 +382,7 @@ static qsr__op_push conv_push(const qsr__plan *plan, const qsr__conv *conv,
 }
 
 static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
-                             VkPipelineStageFlags dst, VkAccessFlags dst_access) {
+                          VkPipelineStageFlags dst, VkAccessFlags dst_access) {
     VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                          .srcAccessMask = src_access,
                          .dstAccessMask = dst_access};
@@ -385,7 +420,8 @@ static qsr_status segment_submit(qsr__plan *plan) {
     write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                   VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
     if (plan->queries)
-        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries, 1);
+        ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries,
+                                    1);
     QSR__VK(ctx->vk.vkEndCommandBuffer(plan->cmd));
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                        .commandBufferCount = 1,
@@ -438,7 +474,8 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
     p.step = c1->act_step;
     p.in_scale = pending;
     qsr_status st = qsr__quantize_rlq_record(
-        ctx, plan->cmd, &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
+        ctx, plan->cmd,
+        &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
         plan->sets[QSR__SET_QUANT_H], &p);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c1, s1, w, h);
@@ -450,15 +487,16 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
     p.scale_off = s2->shift_off;
     p.step = c2->act_step;
     st = qsr__quantize_rlq_record(
-        ctx, plan->cmd, &plan->pipes[c2->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
+        ctx, plan->cmd,
+        &plan->pipes[c2->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
         plan->sets[QSR__SET_QUANT_T], &p);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c2, s2, w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
-    return conv_q(plan,
-                  c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
-                  QSR__SET_CONVQ_H, &p);
+    return conv_q(
+        plan, c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
+        QSR__SET_CONVQ_H, &p);
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
@@ -492,11 +530,14 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
 
     /* h starts as a copy of f, which the global skip needs unchanged. */
     write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                     VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+                  VK_PIPELINE_STAGE_TRANSFER_BIT,
+                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
     VkBufferCopy copy = {0, 0, (VkDeviceSize)m->info.channels * w * h * 4};
-    ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer, 1, &copy);
+    ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer,
+                            1, &copy);
     write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
      * to the next op that reads h (no dispatch, no memory traffic). */
@@ -554,8 +595,10 @@ qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint
     qsr_status st = segment_begin(plan);
     if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
     if (st == QSR_OK) st = record_hr_stages(plan, g);
-    if (st == QSR_OK) st = segment_submit(plan);
-    else plan->ctx->vk.vkEndCommandBuffer(plan->cmd);
+    if (st == QSR_OK)
+        st = segment_submit(plan);
+    else
+        plan->ctx->vk.vkEndCommandBuffer(plan->cmd);
     plan->gpu_ms = NULL;
     if (st != QSR_OK) return st;
     download_tile(plan, &g->tile, plan->model->info.scale, out);

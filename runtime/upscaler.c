@@ -35,7 +35,8 @@ static qsr__tile_geometry tile_geometry(const qsr_model *m, uint32_t width, uint
 
 /* The largest buffer sizes any tile of this image needs. */
 static void image_activation_bytes(const qsr_upscaler *up, uint32_t width, uint32_t height,
-                                   uint32_t tile, uint32_t depth, VkDeviceSize bytes[QSR__ACT_COUNT]) {
+                                   uint32_t tile, uint32_t depth,
+                                   VkDeviceSize bytes[QSR__ACT_COUNT]) {
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
     uint32_t n = qsr__tile_count(width, height, tile);
     for (uint32_t i = 0; i < n; i++) {
@@ -134,8 +135,8 @@ static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint3
         return qsr__fail(QSR_ERROR_LIMIT, "output of %llux%llu pixels is too large",
                          (unsigned long long)out_w, (unsigned long long)out_h);
     if (depth > up->model->info.blocks)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "depth %u exceeds the model's %u blocks", depth,
-                         up->model->info.blocks);
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "depth %u exceeds the model's %u blocks",
+                         depth, up->model->info.blocks);
     return QSR_OK;
 }
 
@@ -189,9 +190,10 @@ static qsr_status check_output(qsr_upscaler *up, const qsr_image *in, const qsr_
     return QSR_OK;
 }
 
-qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
-                            qsr_image *out, qsr_run_stats *stats) {
-    if (!up || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run: NULL argument");
+qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t depth, qsr_image *out,
+                            qsr_run_stats *stats) {
+    if (!up || !out)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run: NULL argument");
     qsr_status st = check_input(up, in, depth);
     if (st != QSR_OK) return st;
     double t0 = now_ms();
@@ -207,7 +209,8 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     if (st != QSR_OK) return st;
 
     qsr_image result;
-    st = qsr_image_create(in->width * m->info.scale, in->height * m->info.scale, in->channels, &result);
+    st = qsr_image_create(in->width * m->info.scale, in->height * m->info.scale, in->channels,
+                          &result);
     if (st != QSR_OK) return st;
     qsr_run_stats s;
     int recovered = 0;

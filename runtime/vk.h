@@ -14,7 +14,7 @@ qsr_status qsr__vk_fail(VkResult result, const char *call);
 #define QSR__VK(call)                                                                              \
     do {                                                                                           \
         VkResult qsr_vk_result_ = (call);                                                          \
-        if (qsr_vk_result_ != VK_SUCCESS) return qsr__vk_fail(qsr_vk_result_, #call);             \
+        if (qsr_vk_result_ != VK_SUCCESS) return qsr__vk_fail(qsr_vk_result_, #call);              \
     } while (0)
 
 struct qsr_context {
@@ -63,8 +63,8 @@ qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *da
 
 /* One compute pipeline: a shader from the embedded table, its specialization constants and
  * its interface (storage-buffer bindings 0..binding_count-1, push constants). */
-#define QSR__MAX_BINDINGS   8
-#define QSR__MAX_SPEC       12
+#define QSR__MAX_BINDINGS 8
+#define QSR__MAX_SPEC     12
 typedef struct qsr__pipeline_desc {
     uint32_t shader;        /* qsr_shader_id */
     uint32_t binding_count; /* storage buffers at bindings 0..n-1 */
@@ -97,7 +97,9 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
-static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) {
+    return (a + b - 1) / b;
+}
 
 /* Environment flags (SDL's hint <-> variable rule): QSR_VALIDATION, QSR_DEVICE. */
 int qsr__env_int(const char *name, int fallback);

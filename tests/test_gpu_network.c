@@ -42,7 +42,8 @@ static int distinct_values(const qsr_image *img) {
     return n;
 }
 
-static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h, uint32_t channels) {
+static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
+                        uint32_t channels) {
     void *data = NULL;
     size_t size = 0;
     qsr_model *model = NULL;
@@ -69,15 +70,16 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
         CHECK_OK(qsr_upscaler_run(whole, &in, depth, &gpu, &stats));
         CHECK_OK(qsr_upscaler_run(tiled, &in, depth, &gpu_tiled, NULL));
         diff_stats d = compare(&ref, &gpu);
-        printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s)\n", depth,
-               d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles);
+        printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s)\n",
+               depth, d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles);
         CHECK(d.total > 0 && d.same * 1000 >= d.total * 999, "depth %u: only %zu of %zu identical",
               depth, d.same, d.total);
         CHECK(d.max_diff <= 2, "depth %u: max difference %d", depth, d.max_diff);
         CHECK(distinct_values(&ref) >= 32, "reference output is degenerate");
         diff_stats t = compare(&gpu, &gpu_tiled);
-        CHECK(t.total > 0 && t.same == t.total, "depth %u: tiled result differs in %zu bytes (max %d)",
-              depth, t.total - t.same, t.max_diff);
+        CHECK(t.total > 0 && t.same == t.total,
+              "depth %u: tiled result differs in %zu bytes (max %d)", depth, t.total - t.same,
+              t.max_diff);
         qsr_image_free(&ref), qsr_image_free(&gpu), qsr_image_free(&gpu_tiled);
     }
     qsr_upscaler_destroy(whole);
@@ -123,7 +125,12 @@ int main(void) {
         {.scale = 2, .channels = 12, .blocks = 4, .bits_w = 4, .bits_a = 4, .seed = 1},
         {.scale = 4, .channels = 16, .blocks = 3, .bits_w = 2, .bits_a = 2, .seed = 2},
         {.scale = 3, .channels = 10, .blocks = 4, .bits_w = 3, .bits_a = 3, .seed = 3},
-        {.scale = 4, .channels = 9, .blocks = 2, .bits_w = 2, .bits_a = 4, .seed = 4,
+        {.scale = 4,
+         .channels = 9,
+         .blocks = 2,
+         .bits_w = 2,
+         .bits_a = 4,
+         .seed = 4,
          .per_channel_weight_step = 1},
         {.scale = 2, .channels = 8, .blocks = 3, .bits_w = 32, .bits_a = 32, .seed = 5},
     };

@@ -21,8 +21,10 @@ static qsr__buffer make_buffer(size_t bytes, const void *init) {
         fprintf(stderr, "buffer: %s\n", qsr_last_error());
         exit(1);
     }
-    if (init) memcpy(b.mapped, init, bytes);
-    else memset(b.mapped, 0, b.size);
+    if (init)
+        memcpy(b.mapped, init, bytes);
+    else
+        memset(b.mapped, 0, b.size);
     return b;
 }
 
@@ -50,11 +52,11 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
-                                 0, 1, &mb, 0, NULL, 0, NULL);
+    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
     ctx->vk.vkEndCommandBuffer(cmd);
-    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
-                       .pCommandBuffers = &cmd};
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
     CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence) == VK_SUCCESS, "submit");
     ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
     ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
@@ -65,15 +67,24 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr
 
 static float *random_floats(qsr_rng *rng, size_t n, float lo, float hi) {
     float *v = malloc(n * sizeof *v + 4);
-    for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * qsr_rng_float(rng);
+    for (size_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * qsr_rng_float(rng);
     return v;
 }
 
 static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
-    return (qsr__op_push){.in_w = (int32_t)w, .in_h = (int32_t)h, .out_w = (int32_t)w,
-                          .out_h = (int32_t)h, .cin = (int32_t)cin, .cout = (int32_t)cout,
-                          .in_scale = 1, .shortcut = 1, .step = 1, .img_range = 255,
-                          .mean = {0.4488f, 0.4371f, 0.4040f}, .dst_scale = 1};
+    return (qsr__op_push){.in_w = (int32_t)w,
+                          .in_h = (int32_t)h,
+                          .out_w = (int32_t)w,
+                          .out_h = (int32_t)h,
+                          .cin = (int32_t)cin,
+                          .cout = (int32_t)cout,
+                          .in_scale = 1,
+                          .shortcut = 1,
+                          .step = 1,
+                          .img_range = 255,
+                          .mean = {0.4488f, 0.4371f, 0.4040f},
+                          .dst_scale = 1};
 }
 
 static int begin_case(const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -98,9 +109,12 @@ static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane,
         }
 }
 
-static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w, uint32_t h) {
-    if (!begin_case("quantize_rlq bits %u signed %u %ux%u", bits, (uint32_t)is_signed, w, h)) return;
-    size_t plane = (size_t)w * h, words = (c + qsr__codes_per_word(bits) - 1) / qsr__codes_per_word(bits);
+static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
+                          uint32_t h) {
+    if (!begin_case("quantize_rlq bits %u signed %u %ux%u", bits, (uint32_t)is_signed, w, h))
+        return;
+    size_t plane = (size_t)w * h,
+           words = (c + qsr__codes_per_word(bits) - 1) / qsr__codes_per_word(bits);
     float step = 0.37f, in_scale = 0.8125f;
     float *x = random_floats(rng, c * plane, -6, 6), *shift = random_floats(rng, c, -0.5f, 0.5f);
     float *params = calloc(c + 8, sizeof(float));
@@ -117,12 +131,14 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
 
     int32_t qn, qp;
     qsr__act_range(bits, is_signed, &qn, &qp);
-    for (size_t i = 0; i < c * plane; i++) x[i] *= in_scale; /* the quantizer's input scaling */
+    for (size_t i = 0; i < c * plane; i++)
+        x[i] *= in_scale; /* the quantizer's input scaling */
     int8_t *want = malloc(c * plane), *got = malloc(c * plane);
     qsr__ref_quantize(x, c, plane, shift, step, qn, qp, want);
     unpack_codes(bq.mapped, c, plane, bits, is_signed, got);
     size_t bad = 0;
-    for (size_t i = 0; i < c * plane; i++) bad += want[i] != got[i];
+    for (size_t i = 0; i < c * plane; i++)
+        bad += want[i] != got[i];
     CHECK(bad == 0, "%zu of %zu codes differ", bad, c * plane);
     /* Channels past c in the last word must be zero (the convolution relies on it). */
     uint32_t cpw = qsr__codes_per_word(bits);
@@ -130,7 +146,8 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         const uint32_t *q = bq.mapped;
         uint32_t used = (c % cpw) * (32 / cpw);
         int dirty = 0;
-        for (size_t i = 0; i < plane; i++) dirty |= (q[(words - 1) * plane + i] >> used) != 0;
+        for (size_t i = 0; i < plane; i++)
+            dirty |= (q[(words - 1) * plane + i] >> used) != 0;
         CHECK(!dirty, "unused code fields are not zero");
     }
     qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bp), qsr__buffer_destroy(ctx, &bq);
@@ -153,18 +170,21 @@ static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_s
         for (size_t i = 0; i < plane; i++) {
             int32_t q = qsr_rng_int(rng, qn, qp);
             codes[c * plane + i] = (int8_t)q;
-            packed[(c / cpw) * plane + i] |= ((uint32_t)q & ((1u << cont) - 1)) << ((c % cpw) * cont);
+            packed[(c / cpw) * plane + i] |= ((uint32_t)q & ((1u << cont) - 1))
+                                             << ((c % cpw) * cont);
         }
-    for (size_t i = 0; i < (size_t)cout * cin * 9; i++) wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
+    for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
+        wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
     int32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
     qsr__conv3x3_q_pack_weights(wcode, cout, cin, pairs);
     /* scale 1 and bias 0: the output is the integer sum itself (exact in float below 2^24). */
     float *params = calloc(2 * cout + 4, sizeof(float));
-    for (uint32_t o = 0; o < cout; o++) params[cout + o] = 1.0f;
+    for (uint32_t o = 0; o < cout; o++)
+        params[cout + o] = 1.0f;
     qsr__buffer bq = make_buffer(words * plane * 4, packed),
                 bw = make_buffer(qsr__conv3x3_q_weight_words(cout, cin) * 4, pairs),
-                bp = make_buffer((2 * cout + 4) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
-                bd = make_buffer(16, NULL);
+                bp = make_buffer((2 * cout + 4) * 4, params),
+                bo = make_buffer(cout * plane * 4, NULL), bd = make_buffer(16, NULL);
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bd};
     qsr__op_push push = push_for(w, h, cin, cout);
     push.bias_off = 0;
@@ -173,16 +193,20 @@ static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_s
     run_op(&d, bufs, &push, qsr__conv3x3_q_record);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
-    for (uint32_t o = 0; o < cout; o++) ones[o] = 1.0f;
+    for (uint32_t o = 0; o < cout; o++)
+        ones[o] = 1.0f;
     float *want = malloc(cout * plane * sizeof(float));
     CHECK_OK(qsr__ref_conv3x3_q(codes, cin, h, w, wcode, ones, 1.0f, zeros, cout, want));
     const float *got = bo.mapped;
     size_t bad = 0;
-    for (size_t i = 0; i < cout * plane; i++) bad += want[i] != got[i];
-    CHECK(bad == 0, "%zu of %zu sums differ (first: want %g got %g)", bad, cout * plane, want[0], got[0]);
+    for (size_t i = 0; i < cout * plane; i++)
+        bad += want[i] != got[i];
+    CHECK(bad == 0, "%zu of %zu sums differ (first: want %g got %g)", bad, cout * plane, want[0],
+          got[0]);
     qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
     qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd);
-    free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros), free(want);
+    free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros),
+        free(want);
 }
 
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
@@ -201,16 +225,18 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     qsr__conv3x3_f32_pack_weights(wt, cout, cin, wbuf + 12);
     qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer((nw + 12) * 4, wbuf),
                 bp = make_buffer((cout + 3) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
-                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL), bd3 = make_buffer(16, NULL);
+                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL),
+                bd3 = make_buffer(16, NULL);
     qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2, &bd3};
     qsr__op_push push = push_for(w, h, cin, cout);
     push.w_off = 3;
     push.bias_off = 3;
-    qsr__pipeline_desc d = qsr__conv3x3_f32_desc(shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE,
-                                                 shuffle_r);
+    qsr__pipeline_desc d =
+        qsr__conv3x3_f32_desc(shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r);
     run_op(&d, bufs, &push, qsr__conv3x3_f32_record);
 
-    float *want = malloc(cout * plane * sizeof(float)), *shuffled = malloc(cout * plane * sizeof(float));
+    float *want = malloc(cout * plane * sizeof(float)),
+          *shuffled = malloc(cout * plane * sizeof(float));
     CHECK_OK(qsr__ref_conv3x3_f32(x, cin, h, w, wt, bias, cout, want));
     if (shuffle_r) {
         qsr__ref_pixel_shuffle(want, cout / (shuffle_r * shuffle_r), h, w, shuffle_r, shuffled);
@@ -244,7 +270,8 @@ int main(int argc, char **argv) {
             test_quantize(&rng, bits, s, 64, 5, 3);
         }
     for (uint32_t bw = 2; bw <= 4; bw++)
-        for (uint32_t ba = 2; ba <= 4; ba++) test_conv_q(&rng, bw, ba, (bw + ba) % 2, 13, 7, 11, 9);
+        for (uint32_t ba = 2; ba <= 4; ba++)
+            test_conv_q(&rng, bw, ba, (bw + ba) % 2, 13, 7, 11, 9);
     /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
     test_conv_q(&rng, 4, 4, 1, 64, 64, 48, 40);
     test_conv_q(&rng, 2, 2, 0, 64, 64, 33, 17);

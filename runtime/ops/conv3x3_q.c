@@ -8,22 +8,23 @@
 #define CONV_Q_PX 4
 
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed) {
-    return (qsr__pipeline_desc){.shader = QSR_SHADER_CONV3X3_Q,
-                                .binding_count = QSR__CONV_Q_BINDINGS,
-                                .push_bytes = sizeof(qsr__op_push),
-                                .spec_count = 5,
-                                .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a,
-                                         is_signed ? 1 : 0},
-                                .local_x = QSR__LOCAL_X,
-                                .local_y = QSR__LOCAL_Y};
+    return (qsr__pipeline_desc){
+        .shader = QSR_SHADER_CONV3X3_Q,
+        .binding_count = QSR__CONV_Q_BINDINGS,
+        .push_bytes = sizeof(qsr__op_push),
+        .spec_count = 5,
+        .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0},
+        .local_x = QSR__LOCAL_X,
+        .local_y = QSR__LOCAL_Y};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push) {
-    return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_Q_PX), QSR__LOCAL_X),
-                                qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y),
-                                qsr__div_up((uint32_t)push->cout, CONV_Q_OCB));
+    return qsr__record_dispatch(
+        ctx, cmd, p, set, push, sizeof *push,
+        qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_Q_PX), QSR__LOCAL_X),
+        qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y),
+        qsr__div_up((uint32_t)push->cout, CONV_Q_OCB));
 }
 
 size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin) {

@@ -2,7 +2,9 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-uint32_t qsr__codes_per_word(uint32_t bits) { return bits == 2 ? 16u : 8u; }
+uint32_t qsr__codes_per_word(uint32_t bits) {
+    return bits == 2 ? 16u : 8u;
+}
 
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_QUANTIZE_RLQ,
@@ -16,7 +18,8 @@ qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
 
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__op_push *push) {
-    uint32_t words = qsr__div_up((uint32_t)push->cin, qsr__codes_per_word((uint32_t)p->desc.spec[0]));
+    uint32_t words =
+        qsr__div_up((uint32_t)push->cin, qsr__codes_per_word((uint32_t)p->desc.spec[0]));
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
                                 qsr__div_up((uint32_t)push->in_w, QSR__LOCAL_X),
                                 qsr__div_up((uint32_t)push->in_h, QSR__LOCAL_Y), words);

@@ -1,0 +1,653 @@
+/* app.c - models, sources, the per-depth output cache and the exchange with the worker. */
+#include "app.h"
+
+#include "demo.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_MS 4000
+
+static void set_error(viewer_app *app, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void set_error(viewer_app *app, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->error, sizeof app->error, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "quantsr-view: %s\n", app->error);
+}
+
+void viewer_app_set_status(viewer_app *app, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->status, sizeof app->status, fmt, ap);
+    va_end(ap);
+    app->status_until_ms = SDL_GetTicks64() + STATUS_MS;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Models
+ */
+
+/* The depth stops: the model's levels plus "every block", unique, ascending. */
+static void make_stops(const qsr_model *model, viewer_model_summary *s) {
+    uint32_t blocks = s->info.blocks;
+    s->stop_count = 0;
+    for (uint32_t d = 1; d <= blocks && s->stop_count < VIEWER_MAX_STOPS; d++) {
+        int is_level = d == blocks;
+        for (uint32_t i = 0; i < s->info.depth_level_count && i < QSR_MAX_DEPTH_LEVELS; i++)
+            is_level |= s->info.depth_levels[i] == d;
+        if (!is_level) continue;
+        s->macs[s->stop_count] = qsr_model_macs_per_pixel(model, d);
+        s->stops[s->stop_count++] = d;
+    }
+}
+
+static void model_name(const char *path, char *out, size_t cap) {
+    snprintf(out, cap, "%s", viewer_basename(path));
+    size_t n = strlen(out);
+    if (n > 4 && viewer_is_model_path(out)) out[n - 4] = '\0';
+}
+
+static int summarize_model(viewer_app *app, const char *path, viewer_model_summary *out) {
+    qsr_model *model = NULL;
+    qsr_status st = qsr_model_load_file(path, &model);
+    if (st == QSR_OK) st = qsr_model_get_info(model, &out->info);
+    if (st != QSR_OK) {
+        set_error(app, "cannot load model '%s': %s", path, qsr_last_error());
+        qsr_model_destroy(model);
+        return -1;
+    }
+    snprintf(out->path, sizeof out->path, "%s", path);
+    model_name(path, out->name, sizeof out->name);
+    make_stops(model, out);
+    qsr_model_destroy(model);
+    return 0;
+}
+
+/* Stop index for `depth` blocks (0 = all); -1 if it is not a stop. */
+static long stop_of_depth(const viewer_model_summary *m, uint32_t depth) {
+    if (depth == 0) return (long)m->stop_count - 1;
+    for (uint32_t i = 0; i < m->stop_count; i++)
+        if (m->stops[i] == depth) return (long)i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Content: the input shown and its outputs
+ */
+
+static void free_cache(viewer_app *app) {
+    for (uint32_t i = 0; i < VIEWER_MAX_STOPS; i++)
+        qsr_image_free(&app->cache[i]);
+    app->right_image = NULL;
+    app->right_dirty = 1;
+}
+
+/* Everything computed so far belongs to the old content. */
+static void new_content(viewer_app *app) {
+    app->content_first_id = app->next_job_id;
+    app->in_flight = 0;
+    app->awaiting_stop = -1;
+    viewer_frame_free(&app->pending_frame);
+    free_cache(app);
+}
+
+static void show_frame(viewer_app *app) {
+    app->left_dirty = 1;
+    viewer_view_set_image(&app->view, (int)app->frame.bicubic.width,
+                          (int)app->frame.bicubic.height);
+}
+
+static void submit(viewer_app *app, const qsr_image *input, uint32_t stop) {
+    viewer_job job;
+    memset(&job, 0, sizeof job);
+    if (qsr_image_create(input->width, input->height, 3, &job.input) != QSR_OK) {
+        set_error(app, "out of memory for a %ux%u input", input->width, input->height);
+        return;
+    }
+    memcpy(job.input.pixels, input->pixels, (size_t)input->width * input->height * 3);
+    job.id = app->next_job_id++;
+    job.depth = app->model.stops[stop];
+    snprintf(job.model_path, sizeof job.model_path, "%s", app->model.path);
+    app->awaiting_id = job.id;
+    app->awaiting_stop = (long)stop;
+    app->in_flight = 1;
+    viewer_worker_submit(app->worker, &job);
+}
+
+static void show_cached(viewer_app *app, uint32_t stop) {
+    app->right_image = &app->cache[stop];
+    app->right_depth = app->model.stops[stop];
+    app->right_stats = app->cache_stats[stop];
+    app->right_psnr = viewer_frame_psnr(&app->frame, app->right_image);
+    app->right_dirty = 1;
+}
+
+/* STILL: shows the output for the selected stop, computing it if it is not cached. */
+static void request_current(viewer_app *app) {
+    if (app->kind != VIEWER_SOURCE_STILL || !app->has_frame) return;
+    if (app->cache[app->stop].pixels) {
+        show_cached(app, app->stop);
+        return;
+    }
+    if (app->in_flight && app->awaiting_stop == (long)app->stop) return;
+    submit(app, &app->frame.lr, app->stop);
+}
+
+/* STILL: prepares app->source for the current model and starts its first run. */
+static int prepare_still(viewer_app *app) {
+    viewer_frame f;
+    if (viewer_frame_prepare(&app->source, app->model.info.scale, app->opt.hr, &f) != QSR_OK) {
+        set_error(app, "%s: %s", app->source_name, qsr_last_error());
+        return -1;
+    }
+    new_content(app);
+    viewer_frame_free(&app->frame);
+    app->frame = f;
+    app->has_frame = 1;
+    app->error[0] = '\0';
+    show_frame(app);
+    request_current(app);
+    return 0;
+}
+
+static int load_still(viewer_app *app, size_t index) {
+    qsr_image img;
+    const char *path = app->files.paths[index];
+    if (qsr_image_load_file(path, 0, &img) != QSR_OK) {
+        set_error(app, "cannot open '%s': %s", path, qsr_last_error());
+        return -1;
+    }
+    qsr_image old = app->source;
+    app->source = img;
+    snprintf(app->source_name, sizeof app->source_name, "%s", viewer_basename(path));
+    if (prepare_still(app) != 0) {
+        app->source = old;
+        qsr_image_free(&img);
+        return -1;
+    }
+    qsr_image_free(&old);
+    app->file_index = index;
+    return 0;
+}
+
+static int set_model(viewer_app *app, const char *path) {
+    viewer_model_summary s;
+    if (summarize_model(app, path, &s) != 0) return -1;
+    uint32_t old_depth = app->model.stop_count ? app->model.stops[app->stop] : 0;
+    app->model = s;
+    long stop = stop_of_depth(&s, old_depth);
+    app->stop = stop >= 0 ? (uint32_t)stop : s.stop_count - 1;
+    viewer_file_list_add(&app->models, path);
+    new_content(app);
+    if (app->kind == VIEWER_SOURCE_STILL && app->source.pixels) return prepare_still(app);
+    return 0;
+}
+
+/* Picks -m, else the default model name, else the first model found. */
+static int choose_initial_model(viewer_app *app) {
+    viewer_list_models(&app->models);
+    if (app->opt.model) return set_model(app, app->opt.model);
+    for (size_t i = 0; i < app->models.count; i++)
+        if (strcmp(viewer_basename(app->models.paths[i]), "quantsr_c_x4_w4a4.qsr") == 0)
+            return set_model(app, app->models.paths[i]);
+    if (app->models.count) return set_model(app, app->models.paths[0]);
+    char dirs[3 * VIEWER_PATH_MAX];
+    viewer_describe_model_dirs(dirs, sizeof dirs);
+    set_error(app, "no model: pass -m MODEL.qsr or put .qsr files in one of: %s", dirs);
+    return -1;
+}
+
+static int apply_initial_depth(viewer_app *app) {
+    if (!app->opt.has_depth) return 0;
+    long stop = stop_of_depth(&app->model, app->opt.depth);
+    if (stop < 0) {
+        char levels[128] = "";
+        for (uint32_t i = 0; i < app->model.stop_count; i++) {
+            size_t n = strlen(levels);
+            snprintf(levels + n, sizeof levels - n, " %u", app->model.stops[i]);
+        }
+        set_error(app, "--depth %u is not a depth level of model '%s' (levels:%s; 0 = all)",
+                  app->opt.depth, app->model.path, levels);
+        return -1;
+    }
+    app->stop = (uint32_t)stop;
+    return 0;
+}
+
+/* Replaces the file list and the source kind (the old list is freed). */
+static void set_files(viewer_app *app, viewer_source_kind kind, viewer_file_list *files) {
+    viewer_file_list_free(&app->files);
+    app->files = *files;
+    files->paths = NULL;
+    files->count = 0;
+    app->kind = kind;
+    app->file_index = 0;
+}
+
+static int open_folder(viewer_app *app, const char *dir, viewer_source_kind kind) {
+    viewer_file_list files;
+    if (viewer_list_files(dir, viewer_is_image_path, &files, app->error, sizeof app->error) != 0) {
+        fprintf(stderr, "quantsr-view: %s\n", app->error);
+        return -1;
+    }
+    if (files.count == 0) {
+        set_error(app, "folder '%s' has no .png/.jpg/.jpeg/.bmp/.tga images", dir);
+        viewer_file_list_free(&files);
+        return -1;
+    }
+    viewer_file_list old = app->files;
+    viewer_source_kind old_kind = app->kind;
+    size_t old_index = app->file_index;
+    app->files = files;
+    app->kind = kind;
+    if (kind == VIEWER_SOURCE_STILL && load_still(app, 0) != 0) {
+        viewer_file_list_free(&app->files);
+        app->files = old;
+        app->kind = old_kind;
+        app->file_index = old_index;
+        return -1;
+    }
+    viewer_file_list_free(&old);
+    app->file_index = 0;
+    if (kind == VIEWER_SOURCE_FRAMES) {
+        snprintf(app->source_name, sizeof app->source_name, "%s", dir);
+        new_content(app);
+    }
+    return 0;
+}
+
+static int open_image(viewer_app *app, const char *path) {
+    viewer_file_list files = {NULL, 0};
+    if (viewer_file_list_add(&files, path) != 0) {
+        set_error(app, "out of memory");
+        return -1;
+    }
+    viewer_file_list old = app->files;
+    viewer_source_kind old_kind = app->kind;
+    app->files = files;
+    app->kind = VIEWER_SOURCE_STILL;
+    if (load_still(app, 0) != 0) {
+        viewer_file_list_free(&app->files);
+        app->files = old;
+        app->kind = old_kind;
+        return -1;
+    }
+    viewer_file_list_free(&old);
+    return 0;
+}
+
+int viewer_app_open(viewer_app *app, const char *path) {
+    if (viewer_is_directory(path)) return open_folder(app, path, VIEWER_SOURCE_STILL);
+    if (viewer_is_model_path(path)) return set_model(app, path);
+    return open_image(app, path);
+}
+
+static int open_initial_source(viewer_app *app) {
+    const viewer_options *o = &app->opt;
+    if (o->frames) {
+        if (!viewer_is_directory(o->frames)) {
+            set_error(app, "--frames needs a folder of images, '%s' is not one", o->frames);
+            return -1;
+        }
+        return open_folder(app, o->frames, VIEWER_SOURCE_FRAMES);
+    }
+    if (o->demo) {
+        app->kind = VIEWER_SOURCE_DEMO;
+        snprintf(app->source_name, sizeof app->source_name, "demo");
+        return 0;
+    }
+    if (o->input) return viewer_app_open(app, o->input);
+    viewer_app_set_status(app, "drop an image, a folder or a .qsr model on the window");
+    app->status_until_ms = ~0ull;
+    return 0;
+}
+
+int viewer_app_init(viewer_app *app, const viewer_options *opt, int win_w, int win_h,
+                    uint32_t wake_event) {
+    memset(app, 0, sizeof *app);
+    app->opt = *opt;
+    app->left_nearest = opt->nearest;
+    app->awaiting_stop = -1;
+    app->right_psnr = NAN;
+    app->next_job_id = 1;
+    viewer_view_init(&app->view, win_w, win_h, opt->split);
+    snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload)");
+    app->worker = viewer_worker_start(opt->device, wake_event, app->error, sizeof app->error);
+    if (!app->worker) {
+        fprintf(stderr, "quantsr-view: %s\n", app->error);
+        return -1;
+    }
+    if (choose_initial_model(app) != 0 || apply_initial_depth(app) != 0) return -1;
+    if (opt->input && viewer_is_model_path(opt->input)) {
+        set_error(app, "'%s' is a model: pass it with -m and give an image", opt->input);
+        return -1;
+    }
+    return open_initial_source(app);
+}
+
+void viewer_app_free(viewer_app *app) {
+    viewer_worker_stop(app->worker);
+    app->worker = NULL;
+    free_cache(app);
+    qsr_image_free(&app->live_output);
+    qsr_image_free(&app->source);
+    viewer_frame_free(&app->frame);
+    viewer_frame_free(&app->pending_frame);
+    viewer_file_list_free(&app->files);
+    viewer_file_list_free(&app->models);
+    viewer_texture_free(&app->left_tex);
+    viewer_texture_free(&app->right_tex);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * User actions
+ */
+
+void viewer_app_cycle_model(viewer_app *app, int direction) {
+    if (app->models.count < 2) {
+        viewer_app_set_status(app, "no other model in the models folder");
+        return;
+    }
+    long i = viewer_file_list_find(&app->models, app->model.path);
+    long n = (long)app->models.count;
+    i = ((i < 0 ? 0 : i) + direction + n) % n;
+    if (set_model(app, app->models.paths[i]) == 0)
+        viewer_app_set_status(app, "model %s", app->model.name);
+}
+
+void viewer_app_set_stop(viewer_app *app, uint32_t stop) {
+    if (stop >= app->model.stop_count || stop == app->stop) return;
+    app->stop = stop;
+    request_current(app); /* live sources pick it up with the next frame */
+}
+
+void viewer_app_step_image(viewer_app *app, int direction) {
+    if (app->kind != VIEWER_SOURCE_STILL || app->files.count < 2) return;
+    size_t n = app->files.count;
+    size_t next = (app->file_index + n + (direction < 0 ? n - 1 : 1)) % n;
+    load_still(app, next);
+}
+
+void viewer_app_toggle_nearest(viewer_app *app) {
+    app->left_nearest = !app->left_nearest;
+    app->left_dirty = 1;
+}
+
+void viewer_app_toggle_pause(viewer_app *app) {
+    if (app->kind != VIEWER_SOURCE_FRAMES && app->kind != VIEWER_SOURCE_DEMO) return;
+    app->paused = !app->paused;
+    app->last_tick_ms = SDL_GetTicks64();
+    viewer_app_set_status(app, app->paused ? "paused" : "playing");
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Live frames
+ */
+
+/* Decodes or renders the next live input; NULL-free image on failure (error set). */
+static int next_live_image(viewer_app *app, qsr_image *out) {
+    if (app->kind == VIEWER_SOURCE_DEMO) {
+        uint64_t now = SDL_GetTicks64();
+        if (app->last_tick_ms && !app->paused) app->demo_time += (now - app->last_tick_ms) / 1e3;
+        app->last_tick_ms = now;
+        if (viewer_demo_render(VIEWER_DEMO_WIDTH, VIEWER_DEMO_HEIGHT, app->demo_time, out) ==
+            QSR_OK)
+            return 0;
+        set_error(app, "demo: %s", qsr_last_error());
+        return -1;
+    }
+    const char *path = app->files.paths[app->file_index];
+    snprintf(app->source_name, sizeof app->source_name, "%s (%zu/%zu)", viewer_basename(path),
+             app->file_index + 1, app->files.count);
+    app->file_index = (app->file_index + 1) % app->files.count;
+    if (qsr_image_load_file(path, 0, out) == QSR_OK) return 0;
+    set_error(app, "cannot open frame '%s': %s", path, qsr_last_error());
+    return -1;
+}
+
+static void start_live_frame(viewer_app *app) {
+    qsr_image img;
+    if (next_live_image(app, &img) != 0) {
+        /* Skip unreadable frames, but stop if none can be read. */
+        if (++app->failed_in_a_row >= (app->files.count ? app->files.count : 1)) app->paused = 1;
+        return;
+    }
+    viewer_frame f;
+    qsr_status st = viewer_frame_prepare(&img, app->model.info.scale, app->opt.hr, &f);
+    qsr_image_free(&img);
+    if (st != QSR_OK) {
+        set_error(app, "%s: %s", app->source_name, qsr_last_error());
+        if (++app->failed_in_a_row >= (app->files.count ? app->files.count : 1)) app->paused = 1;
+        return;
+    }
+    app->failed_in_a_row = 0;
+    viewer_frame_free(&app->pending_frame);
+    app->pending_frame = f;
+    submit(app, &f.lr, app->stop);
+}
+
+static void count_fps(viewer_app *app) {
+    uint64_t now = SDL_GetTicks64();
+    if (!app->fps_since_ms) app->fps_since_ms = now;
+    app->fps_frames++;
+    if (now - app->fps_since_ms >= 500) {
+        app->fps = app->fps_frames * 1e3 / (double)(now - app->fps_since_ms);
+        app->fps_frames = 0;
+        app->fps_since_ms = now;
+    }
+}
+
+static void finish_live_frame(viewer_app *app, viewer_result *res) {
+    viewer_frame_free(&app->frame);
+    app->frame = app->pending_frame;
+    memset(&app->pending_frame, 0, sizeof app->pending_frame);
+    app->has_frame = 1;
+    show_frame(app);
+    qsr_image_free(&app->live_output);
+    app->live_output = res->output;
+    memset(&res->output, 0, sizeof res->output);
+    app->right_image = &app->live_output;
+    app->right_depth = res->depth;
+    app->right_stats = res->stats;
+    app->right_psnr = viewer_frame_psnr(&app->frame, &app->live_output);
+    app->right_dirty = 1;
+    count_fps(app);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Results
+ */
+
+static void handle_result(viewer_app *app, viewer_result *res) {
+    int awaited = app->in_flight && res->id == app->awaiting_id;
+    if (res->device[0]) snprintf(app->device, sizeof app->device, "%s", res->device);
+    app->validation_messages = res->validation_messages;
+    if (res->id < app->content_first_id) return; /* for an image or model no longer shown */
+    if (awaited) app->in_flight = 0;
+    if (res->status != QSR_OK) {
+        set_error(app, "QuantSR run failed: %s", res->error);
+        if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO) app->paused = 1;
+        return;
+    }
+    if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO) {
+        if (awaited) finish_live_frame(app, res);
+        return;
+    }
+    long stop = stop_of_depth(&app->model, res->depth);
+    if (stop < 0) return;
+    qsr_image_free(&app->cache[stop]);
+    app->cache[stop] = res->output;
+    memset(&res->output, 0, sizeof res->output);
+    app->cache_stats[stop] = res->stats;
+    if ((uint32_t)stop == app->stop) show_cached(app, (uint32_t)stop);
+    request_current(app);
+}
+
+void viewer_app_poll(viewer_app *app) {
+    viewer_result res;
+    while (viewer_worker_take(app->worker, &res)) {
+        handle_result(app, &res);
+        qsr_image_free(&res.output);
+    }
+    int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
+    if (live && !app->in_flight && !app->paused) start_live_frame(app);
+    if (app->status_until_ms && SDL_GetTicks64() > app->status_until_ms) {
+        app->status[0] = '\0';
+        app->status_until_ms = 0;
+    }
+}
+
+int viewer_app_wait(viewer_app *app) {
+    viewer_app_poll(app); /* live sources submit their first frame here */
+    while (app->in_flight) {
+        viewer_result res;
+        viewer_worker_wait(app->worker, &res);
+        handle_result(app, &res);
+        qsr_image_free(&res.output);
+    }
+    if (app->error[0]) return -1;
+    if (!app->right_image) {
+        set_error(app, "nothing to show: no output was computed");
+        return -1;
+    }
+    return 0;
+}
+
+int viewer_app_animating(const viewer_app *app) {
+    int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
+    return app->in_flight || (live && !app->paused);
+}
+
+void viewer_app_output_size(const viewer_app *app, int *w, int *h) {
+    *w = app->has_frame ? (int)app->frame.bicubic.width : 0;
+    *h = app->has_frame ? (int)app->frame.bicubic.height : 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Drawing
+ */
+
+static int upload(viewer_app *app) {
+    char err[256];
+    if (app->left_dirty && app->has_frame) {
+        const qsr_image *left = app->left_nearest ? &app->frame.nearest : &app->frame.bicubic;
+        if (viewer_texture_set(app->renderer, &app->left_tex, left, err, sizeof err) != 0) {
+            set_error(app, "%s", err);
+            return -1;
+        }
+    }
+    app->left_dirty = 0;
+    if (app->right_dirty) {
+        if (!app->right_image)
+            viewer_texture_free(&app->right_tex);
+        else if (viewer_texture_set(app->renderer, &app->right_tex, app->right_image, err,
+                                    sizeof err) != 0) {
+            set_error(app, "%s", err);
+            return -1;
+        }
+    }
+    app->right_dirty = 0;
+    return 0;
+}
+
+int viewer_app_render(viewer_app *app, int with_overlay) {
+    int status = upload(app);
+    viewer_hud hud;
+    if (with_overlay) viewer_app_build_hud(app, &hud);
+    viewer_scene scene = {&app->left_tex, &app->right_tex, &app->view,
+                          with_overlay ? &hud : NULL};
+    viewer_render_scene(app->renderer, &scene);
+    return status;
+}
+
+static void bits_text(const qsr_model_info *info, char *out, size_t cap) {
+    if (info->bits_w == 32 && info->bits_a == 32)
+        snprintf(out, cap, "fp32");
+    else
+        snprintf(out, cap, "w%ua%u", info->bits_w, info->bits_a);
+}
+
+static void psnr_text(double psnr, char *out, size_t cap) {
+    if (isnan(psnr))
+        snprintf(out, cap, "-");
+    else if (isinf(psnr))
+        snprintf(out, cap, "inf dB");
+    else
+        snprintf(out, cap, "%.2f dB", psnr);
+}
+
+static void add_line(viewer_hud *hud, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void add_line(viewer_hud *hud, const char *fmt, ...) {
+    if (hud->line_count >= VIEWER_HUD_LINES) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(hud->lines[hud->line_count++], VIEWER_HUD_LINE_CAP, fmt, ap);
+    va_end(ap);
+}
+
+static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
+    const viewer_model_summary *m = &app->model;
+    char bits[16];
+    bits_text(&m->info, bits, sizeof bits);
+    add_line(hud, "%s   %s  x%u  %u ch  %u blocks", m->name, bits, m->info.scale,
+             m->info.channels, m->info.blocks);
+    if (app->right_image) {
+        long stop = stop_of_depth(m, app->right_depth);
+        double lr_pixels = (double)app->frame.lr.width * app->frame.lr.height;
+        double gmac = stop >= 0 ? (double)m->macs[stop] * lr_pixels / 1e9 : 0.0;
+        add_line(hud, "depth %u/%u   %.1f ms (gpu %.1f)   %.2f GMAC", app->right_depth,
+                 m->info.blocks, app->right_stats.total_ms, app->right_stats.gpu_ms, gmac);
+    }
+    if (app->frame.gt.pixels) {
+        char left[32], right[32];
+        psnr_text(app->left_nearest ? app->frame.psnr_nearest : app->frame.psnr_bicubic, left,
+                  sizeof left);
+        psnr_text(app->right_image ? app->right_psnr : NAN, right, sizeof right);
+        add_line(hud, "Y-PSNR vs ground truth: %s %s   QuantSR %s",
+                 app->left_nearest ? "nearest" : "bicubic", left, right);
+    }
+    if (app->has_frame) {
+        char fps[32] = "";
+        if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO)
+            snprintf(fps, sizeof fps, "   %.1f fps%s", app->fps, app->paused ? " (paused)" : "");
+        add_line(hud, "%s   %ux%u -> %ux%u%s", app->source_name, app->frame.lr.width,
+                 app->frame.lr.height, app->frame.bicubic.width, app->frame.bicubic.height, fps);
+    }
+    add_line(hud, "present: %s   device: %s", app->present,
+             app->device[0] ? app->device : "(starting)");
+}
+
+void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
+    memset(hud, 0, sizeof *hud);
+    snprintf(hud->left_label, sizeof hud->left_label, "%s",
+             app->left_nearest ? "nearest" : "bicubic");
+    if (app->right_image)
+        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR  %u blocks",
+                 app->right_depth);
+    else
+        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR");
+    build_info_lines(app, hud);
+    hud->stop_count = app->model.stop_count;
+    memcpy(hud->stops, app->model.stops, sizeof hud->stops);
+    hud->stop = app->stop;
+    int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
+    hud->computing = app->in_flight && (!live || !app->right_image);
+    snprintf(hud->status, sizeof hud->status, "%s", app->status);
+    snprintf(hud->error, sizeof hud->error, "%s", app->error);
+    hud->show_help = app->show_help;
+}

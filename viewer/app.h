@@ -1,0 +1,126 @@
+/* app.h - the viewer's state and what the keys, the mouse and the compute thread do to it.
+ *
+ * The UI thread owns everything here. Network runs go to the worker (worker.h) as jobs with
+ * increasing ids; `content_first_id` is the first id of the current content (image + model),
+ * so results of anything older are dropped when they arrive. */
+#ifndef QSR_VIEWER_APP_H
+#define QSR_VIEWER_APP_H
+
+#include "files.h"
+#include "imageops.h"
+#include "options.h"
+#include "overlay.h"
+#include "render.h"
+#include "view.h"
+#include "worker.h"
+
+#include <SDL.h>
+
+typedef enum viewer_source_kind {
+    VIEWER_SOURCE_NONE,   /* nothing open yet: drop a file */
+    VIEWER_SOURCE_STILL,  /* an image, or the images of a folder one at a time */
+    VIEWER_SOURCE_FRAMES, /* --frames: a folder played as video */
+    VIEWER_SOURCE_DEMO    /* --demo: the procedural scene */
+} viewer_source_kind;
+
+/* What the UI needs to know about a model (the worker holds its own loaded copy). */
+typedef struct viewer_model_summary {
+    char path[VIEWER_PATH_MAX];
+    char name[128];
+    qsr_model_info info;
+    uint32_t stops[VIEWER_MAX_STOPS]; /* depth levels in blocks, ascending, last = all */
+    uint64_t macs[VIEWER_MAX_STOPS];  /* per LR pixel at each stop */
+    uint32_t stop_count;
+} viewer_model_summary;
+
+typedef struct viewer_app {
+    viewer_options opt;
+    SDL_Renderer *renderer; /* set before the first viewer_app_render */
+    char present[128];      /* how frames reach the screen, for the overlay */
+    viewer_worker *worker;
+
+    viewer_file_list models; /* the `m` cycle */
+    viewer_model_summary model;
+    uint32_t stop; /* selected index into model.stops */
+
+    viewer_source_kind kind;
+    viewer_file_list files; /* STILL folder or FRAMES */
+    size_t file_index;
+    char source_name[256];
+    qsr_image source;   /* STILL: the decoded image, kept for model changes */
+    viewer_frame frame; /* the input shown now, prepared for the model */
+    int has_frame;
+
+    /* STILL: outputs per depth stop of the current content. */
+    qsr_image cache[VIEWER_MAX_STOPS];
+    qsr_run_stats cache_stats[VIEWER_MAX_STOPS];
+    /* The output on the right side: a cache entry or the newest live frame. */
+    qsr_image live_output;
+    const qsr_image *right_image;
+    uint32_t right_depth;
+    qsr_run_stats right_stats;
+    double right_psnr;
+
+    uint64_t next_job_id, content_first_id, awaiting_id;
+    int in_flight; /* the job `awaiting_id` has not come back yet */
+    long awaiting_stop;
+    viewer_frame pending_frame; /* live: the input of the job in flight */
+
+    /* Live frames. */
+    int paused;
+    double demo_time;
+    uint64_t last_tick_ms;
+    uint32_t fps_frames;
+    uint64_t fps_since_ms;
+    double fps;
+    uint32_t failed_in_a_row;
+
+    viewer_texture left_tex, right_tex;
+    int left_dirty, right_dirty;
+    int left_nearest;
+    viewer_view view;
+
+    char status[256];
+    uint64_t status_until_ms;
+    char error[512];
+    char device[256];
+    uint32_t validation_messages;
+    int show_help;
+} viewer_app;
+
+/* Loads the model (-m or the default), opens the source of the options and starts the first
+ * run. win_w x win_h is the initial drawing area. On failure prints why and returns -1. */
+int viewer_app_init(viewer_app *app, const viewer_options *opt, int win_w, int win_h,
+                    uint32_t wake_event);
+void viewer_app_free(viewer_app *app);
+
+/* Opens an image, a folder of images or a .qsr model; on failure keeps the current state,
+ * shows the error and returns -1. */
+int viewer_app_open(viewer_app *app, const char *path);
+void viewer_app_cycle_model(viewer_app *app, int direction);
+void viewer_app_set_stop(viewer_app *app, uint32_t stop);
+void viewer_app_step_image(viewer_app *app, int direction);
+void viewer_app_toggle_nearest(viewer_app *app);
+void viewer_app_toggle_pause(viewer_app *app);
+void viewer_app_set_status(viewer_app *app, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Takes finished results and, for live sources, starts the next frame. */
+void viewer_app_poll(viewer_app *app);
+/* Headless: blocks until the output for the current view has arrived. Returns -1 (with
+ * app->error set) if the run failed. */
+int viewer_app_wait(viewer_app *app);
+/* Something moves on screen by itself (live frames, a run in flight): redraw often. */
+int viewer_app_animating(const viewer_app *app);
+/* Output size of the current input (0 x 0 when none). */
+void viewer_app_output_size(const viewer_app *app, int *w, int *h);
+
+/* Draws the current frame onto the renderer's target, with or without the overlay. On a
+ * texture upload failure sets app->error and returns -1. */
+int viewer_app_render(viewer_app *app, int with_overlay);
+void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud);
+
+#endif
