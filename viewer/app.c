@@ -189,7 +189,15 @@ static int set_model(viewer_app *app, const char *path) {
     app->stop = stop >= 0 ? (uint32_t)stop : s.stop_count - 1;
     viewer_file_list_add(&app->models, path);
     new_content(app);
-    if (app->kind == VIEWER_SOURCE_STILL && app->source.pixels) return prepare_still(app);
+    if (app->kind != VIEWER_SOURCE_STILL || !app->source.pixels) return 0;
+    if (prepare_still(app) != 0) {
+        /* The input does not suit the new model (e.g. --hr and a larger scale): show none
+         * rather than a frame prepared for another scale. */
+        viewer_frame_free(&app->frame);
+        app->has_frame = 0;
+        app->left_dirty = 1;
+        return -1;
+    }
     return 0;
 }
 
@@ -222,16 +230,6 @@ static int apply_initial_depth(viewer_app *app) {
     }
     app->stop = (uint32_t)stop;
     return 0;
-}
-
-/* Replaces the file list and the source kind (the old list is freed). */
-static void set_files(viewer_app *app, viewer_source_kind kind, viewer_file_list *files) {
-    viewer_file_list_free(&app->files);
-    app->files = *files;
-    files->paths = NULL;
-    files->count = 0;
-    app->kind = kind;
-    app->file_index = 0;
 }
 
 static int open_folder(viewer_app *app, const char *dir, viewer_source_kind kind) {
@@ -474,6 +472,7 @@ static void handle_result(viewer_app *app, viewer_result *res) {
     app->validation_messages = res->validation_messages;
     if (res->id < app->content_first_id) return; /* for an image or model no longer shown */
     if (awaited) app->in_flight = 0;
+    if (awaited && res->status == QSR_OK) app->error[0] = '\0';
     if (res->status != QSR_OK) {
         set_error(app, "QuantSR run failed: %s", res->error);
         if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO) app->paused = 1;
@@ -539,6 +538,7 @@ void viewer_app_output_size(const viewer_app *app, int *w, int *h) {
 
 static int upload(viewer_app *app) {
     char err[256];
+    if (app->left_dirty && !app->has_frame) viewer_texture_free(&app->left_tex);
     if (app->left_dirty && app->has_frame) {
         const qsr_image *left = app->left_nearest ? &app->frame.nearest : &app->frame.bicubic;
         if (viewer_texture_set(app->renderer, &app->left_tex, left, err, sizeof err) != 0) {
@@ -646,7 +646,10 @@ void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
     memcpy(hud->stops, app->model.stops, sizeof hud->stops);
     hud->stop = app->stop;
     int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
-    hud->computing = app->in_flight && (!live || !app->right_image);
+    if (live)
+        hud->computing = app->in_flight && !app->right_image;
+    else
+        hud->computing = app->in_flight && app->awaiting_stop == (long)app->stop;
     snprintf(hud->status, sizeof hud->status, "%s", app->status);
     snprintf(hud->error, sizeof hud->error, "%s", app->error);
     hud->show_help = app->show_help;

@@ -1,0 +1,362 @@
+/* test_viewer.c - quantsr-view's headless screenshots (--screenshot) under Xvfb:
+ * - the picture is not blank and its two sides differ;
+ * - at --zoom 1 the right of the divider is exactly `quantsr upscale` of the same input at the
+ *   same depth (within 1 level), and the left is qsr_image_resize_bicubic (or nearest with
+ *   --nearest); at --zoom 2 both sides follow the centred 2x mapping;
+ * - every depth level gives a different right side;
+ * - --hr downscales the ground truth first; the overlay draws something; --demo renders;
+ * - bad inputs fail with a non-zero exit and leave no file.
+ * The test re-runs itself under `xvfb-run -a` so every viewer run shares one X server; it is
+ * skipped (77) without xvfb-run or without the quantsr-view binary (QSR_BUILD_VIEWER=OFF). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "test_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define IN_W  40
+#define IN_H  32
+#define SCALE 2
+#define OUT_W (IN_W * SCALE)
+#define OUT_H (IN_H * SCALE)
+/* Columns next to the divider (2 px at the split) are left out of the comparisons. */
+#define DIVIDER_MARGIN 3
+
+static char tmp[64];
+static char viewer[4096], make_model[4096];
+static const char *cli;
+
+/* Runs a shell command built from fmt; returns its exit code (-1 if it did not exit). */
+static int run(const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int status = system(cmd);
+    if (status == -1 || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+static void path_in_tmp(char *out, size_t cap, const char *name) {
+    snprintf(out, cap, "%s/%s", tmp, name);
+}
+
+/* Loads a PNG the test expects to exist; an empty image (and a failure) otherwise. */
+static qsr_image load(const char *path) {
+    qsr_image img = {0};
+    CHECK_OK(qsr_image_load_file(path, 0, &img));
+    return img;
+}
+
+static const uint8_t *pixel(const qsr_image *img, uint32_t x, uint32_t y) {
+    return img->pixels + ((size_t)y * img->width + x) * img->channels;
+}
+
+/* Largest channel difference between shot(x, y) and ref(map(x), map(y)) over screen columns
+ * [x0, x1) and all rows, where map is (s + off) / zoom. */
+static int max_diff_mapped(const qsr_image *shot, const qsr_image *ref, uint32_t x0, uint32_t x1,
+                           int off_x, int off_y, int zoom) {
+    int worst = 0;
+    for (uint32_t y = 0; y < shot->height; y++)
+        for (uint32_t x = x0; x < x1; x++) {
+            uint32_t rx = (uint32_t)(((int)x + off_x) / zoom), ry = (uint32_t)(((int)y + off_y) / zoom);
+            if (rx >= ref->width || ry >= ref->height) return 256;
+            const uint8_t *a = pixel(shot, x, y), *b = pixel(ref, rx, ry);
+            for (int c = 0; c < 3; c++) {
+                int d = abs((int)a[c] - (int)b[c]);
+                worst = d > worst ? d : worst;
+            }
+        }
+    return worst;
+}
+
+/* Mean absolute channel difference of two images over columns [x0, x1). */
+static double mean_diff(const qsr_image *a, const qsr_image *b, uint32_t x0, uint32_t x1) {
+    double sum = 0;
+    size_t n = 0;
+    for (uint32_t y = 0; y < a->height && y < b->height; y++)
+        for (uint32_t x = x0; x < x1 && x < a->width && x < b->width; x++)
+            for (int c = 0; c < 3; c++, n++)
+                sum += abs((int)pixel(a, x, y)[c] - (int)pixel(b, x, y)[c]);
+    return n ? sum / (double)n : 0.0;
+}
+
+/* Standard deviation of all channel values: a blank or single-colour frame gives ~0. */
+static double spread(const qsr_image *img) {
+    double sum = 0, sq = 0;
+    size_t n = (size_t)img->width * img->height * 3;
+    for (size_t i = 0; i < (size_t)img->width * img->height; i++)
+        for (int c = 0; c < 3; c++) {
+            double v = img->pixels[i * img->channels + c];
+            sum += v;
+            sq += v * v;
+        }
+    double mean = sum / (double)n;
+    return sqrt(sq / (double)n - mean * mean);
+}
+
+/* quantsr-view IN --screenshot OUT (+ args) under the inherited display. */
+static int screenshot(const char *input, const char *out, const char *args) {
+    return run("\"%s\" \"%s\" -m \"%s/m.qsr\" --screenshot \"%s\" %s", viewer, input, tmp, out,
+               args);
+}
+
+/* The right side at zoom 1 equals the CLI output; returns the screenshot (caller frees). */
+static qsr_image check_depth(const char *input, uint32_t depth, const qsr_image *bicubic) {
+    char shot_path[256], cli_path[256], args[256];
+    snprintf(shot_path, sizeof shot_path, "%s/shot_d%u.png", tmp, depth);
+    snprintf(cli_path, sizeof cli_path, "%s/cli_d%u.png", tmp, depth);
+    snprintf(args, sizeof args, "--depth %u --zoom 1 --split 0.5 --size %dx%d --no-overlay",
+             depth, OUT_W, OUT_H);
+    qsr_image shot = {0};
+    int rc = screenshot(input, shot_path, args);
+    CHECK(rc == 0, "viewer at depth %u exited %d", depth, rc);
+    rc = run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/m.qsr\" --depth %u", cli, input,
+             cli_path, tmp, depth);
+    CHECK(rc == 0, "quantsr upscale at depth %u exited %d", depth, rc);
+    if (!file_exists(shot_path) || !file_exists(cli_path)) return shot;
+    shot = load(shot_path);
+    qsr_image ref = load(cli_path);
+    CHECK(shot.width == OUT_W && shot.height == OUT_H, "screenshot is %ux%u", shot.width,
+          shot.height);
+    if (shot.width == OUT_W && shot.height == OUT_H && ref.pixels) {
+        uint32_t split = OUT_W / 2;
+        CHECK(spread(&shot) > 10.0, "depth %u: blank screenshot (spread %.2f)", depth,
+              spread(&shot));
+        int right = max_diff_mapped(&shot, &ref, split + DIVIDER_MARGIN, OUT_W, 0, 0, 1);
+        CHECK(right <= 1, "depth %u: right side differs from quantsr upscale by %d levels",
+              depth, right);
+        int left = max_diff_mapped(&shot, bicubic, 0, split - DIVIDER_MARGIN, 0, 0, 1);
+        CHECK(left <= 1, "depth %u: left side differs from bicubic by %d levels", depth, left);
+        double sides = mean_diff(&ref, bicubic, 0, OUT_W);
+        CHECK(sides > 2.0, "depth %u: QuantSR and bicubic look the same (%.2f)", depth, sides);
+    }
+    qsr_image_free(&ref);
+    return shot;
+}
+
+static void check_depth_levels(const char *input, const qsr_image *bicubic) {
+    static const uint32_t depths[3] = {4, 2, 1}; /* make_random_model's levels for 4 blocks */
+    qsr_image shots[3];
+    for (int i = 0; i < 3; i++)
+        shots[i] = check_depth(input, depths[i], bicubic);
+    for (int i = 0; i < 3; i++)
+        for (int k = i + 1; k < 3; k++) {
+            if (!shots[i].pixels || !shots[k].pixels) continue;
+            double d = mean_diff(&shots[i], &shots[k], OUT_W / 2 + DIVIDER_MARGIN, OUT_W);
+            CHECK(d > 0.5, "depths %u and %u give the same right side (%.3f)", depths[i],
+                  depths[k], d);
+            double l = mean_diff(&shots[i], &shots[k], 0, OUT_W / 2 - DIVIDER_MARGIN);
+            CHECK(l == 0.0, "depths %u and %u change the left side (%.3f)", depths[i],
+                  depths[k], l);
+        }
+    for (int i = 0; i < 3; i++)
+        qsr_image_free(&shots[i]);
+}
+
+/* --zoom 2 on an OUT_W x OUT_H frame: the view zooms around the centre, so screen (x, y)
+ * shows output pixel ((x + OUT_W / 2) / 2, (y + OUT_H / 2) / 2) on both sides. */
+static void check_zoom(const char *input, const qsr_image *bicubic) {
+    char shot_path[256], cli_path[256], args[256];
+    path_in_tmp(shot_path, sizeof shot_path, "zoom2.png");
+    path_in_tmp(cli_path, sizeof cli_path, "cli_d4.png");
+    snprintf(args, sizeof args, "--zoom 2 --split 0.25 --size %dx%d --no-overlay", OUT_W, OUT_H);
+    int rc = screenshot(input, shot_path, args);
+    CHECK(rc == 0, "viewer --zoom 2 exited %d", rc);
+    if (rc != 0 || !file_exists(cli_path)) return;
+    qsr_image shot = load(shot_path), ref = load(cli_path);
+    uint32_t split = OUT_W / 4;
+    int right = max_diff_mapped(&shot, &ref, split + DIVIDER_MARGIN, OUT_W, OUT_W / 2, OUT_H / 2, 2);
+    int left = max_diff_mapped(&shot, bicubic, 0, split - DIVIDER_MARGIN, OUT_W / 2, OUT_H / 2, 2);
+    CHECK(right <= 1, "zoom 2: right side off the 2x mapping by %d levels", right);
+    CHECK(left <= 1, "zoom 2: left side off the 2x mapping by %d levels", left);
+    qsr_image_free(&shot);
+    qsr_image_free(&ref);
+}
+
+static void check_nearest(const char *input, const qsr_image *in) {
+    char shot_path[256], args[256];
+    path_in_tmp(shot_path, sizeof shot_path, "nearest.png");
+    snprintf(args, sizeof args, "--nearest --zoom 1 --size %dx%d --no-overlay", OUT_W, OUT_H);
+    int rc = screenshot(input, shot_path, args);
+    CHECK(rc == 0, "viewer --nearest exited %d", rc);
+    if (rc != 0) return;
+    qsr_image shot = load(shot_path);
+    int worst = max_diff_mapped(&shot, in, 0, OUT_W / 2 - DIVIDER_MARGIN, 0, 0, SCALE);
+    CHECK(worst == 0, "--nearest: left side is not the input repeated 2x2 (%d levels)", worst);
+    qsr_image_free(&shot);
+}
+
+/* --hr: the 40x32 input is ground truth; the network sees its 20x16 bicubic downscale, so
+ * the left side is bicubic(bicubic_down(in)), a 40x32 picture centred in 64x64. */
+static void check_hr(const char *input, const qsr_image *in) {
+    char shot_path[256];
+    path_in_tmp(shot_path, sizeof shot_path, "hr.png");
+    int rc = screenshot(input, shot_path, "--hr --zoom 1 --split 1 --size 64x64 --no-overlay");
+    CHECK(rc == 0, "viewer --hr exited %d", rc);
+    qsr_image lr = {0}, left = {0};
+    CHECK_OK(qsr_image_resize_bicubic(in, IN_W / SCALE, IN_H / SCALE, &lr));
+    CHECK_OK(qsr_image_resize_bicubic(&lr, IN_W, IN_H, &left));
+    if (rc == 0 && left.pixels) {
+        qsr_image shot = load(shot_path);
+        int off_x = (64 - IN_W) / 2, off_y = (64 - IN_H) / 2, worst = 0;
+        for (uint32_t y = 0; y < IN_H; y++)
+            for (uint32_t x = 0; x < IN_W; x++)
+                for (int c = 0; c < 3; c++) {
+                    int d = abs((int)pixel(&shot, x + off_x, y + off_y)[c] -
+                                (int)pixel(&left, x, y)[c]);
+                    worst = d > worst ? d : worst;
+                }
+        CHECK(worst <= 1, "--hr: left side is not the bicubic round trip (%d levels)", worst);
+        qsr_image_free(&shot);
+    }
+    qsr_image_free(&lr);
+    qsr_image_free(&left);
+}
+
+/* The overlay (labels, info panel, slider) changes pixels; 320x200 fits all of it. */
+static void check_overlay(const char *input) {
+    char with[256], without[256];
+    path_in_tmp(with, sizeof with, "overlay.png");
+    path_in_tmp(without, sizeof without, "plain.png");
+    int a = screenshot(input, with, "--size 320x200");
+    int b = screenshot(input, without, "--size 320x200 --no-overlay");
+    CHECK(a == 0 && b == 0, "overlay screenshots exited %d and %d", a, b);
+    if (a || b) return;
+    qsr_image x = load(with), y = load(without);
+    CHECK(x.width == 320 && x.height == 200, "overlay screenshot is %ux%u", x.width, x.height);
+    double d = mean_diff(&x, &y, 0, 320);
+    CHECK(d > 1.0, "the overlay draws nothing (%.3f)", d);
+    qsr_image_free(&x);
+    qsr_image_free(&y);
+}
+
+static void check_demo(void) {
+    char shot_path[256];
+    path_in_tmp(shot_path, sizeof shot_path, "demo.png");
+    int rc = run("\"%s\" --demo -m \"%s/m.qsr\" --depth 1 --screenshot \"%s\" --zoom 1 "
+                 "--size 256x128 --no-overlay",
+                 viewer, tmp, shot_path);
+    CHECK(rc == 0, "viewer --demo exited %d", rc);
+    if (rc != 0) return;
+    qsr_image shot = load(shot_path);
+    CHECK(spread(&shot) > 10.0, "demo screenshot is blank");
+    qsr_image_free(&shot);
+}
+
+/* Each bad invocation exits non-zero and writes no file. */
+static void check_failures(const char *input) {
+    char out[256], junk[256], args[1024];
+    path_in_tmp(out, sizeof out, "never.png");
+    path_in_tmp(junk, sizeof junk, "junk.qsr");
+    FILE *f = fopen(junk, "wb");
+    if (f) {
+        fputs("not a model", f);
+        fclose(f);
+    }
+    struct {
+        const char *what, *args;
+    } cases[] = {
+        {"missing input", "\"%s/none.png\" -m \"%s/m.qsr\""},
+        {"depth 3 is no level", "\"%s/in.png\" -m \"%s/m.qsr\" --depth 3"},
+        {"corrupt model", "\"%s/in.png\" -m \"%s/junk.qsr\""},
+        {"missing model", "\"%s/in.png\" -m \"%s/none.qsr\""},
+        {"split out of range", "\"%s/in.png\" -m \"%s/m.qsr\" --split 2"},
+        {"input is not an image", "\"%s/m.qsr\" -m \"%s/m.qsr\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char formatted[512];
+        snprintf(formatted, sizeof formatted, cases[i].args, tmp, tmp);
+        snprintf(args, sizeof args, "%s --screenshot \"%s\"", formatted, out);
+        int rc = run("\"%s\" %s 2>/dev/null", viewer, args);
+        CHECK(rc != 0 && rc != -1, "%s: exit code %d", cases[i].what, rc);
+        CHECK(!file_exists(out), "%s: left a file", cases[i].what);
+        remove(out);
+    }
+    /* An output folder that does not exist: the frame renders but cannot be saved. */
+    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --screenshot \"%s/no/such/dir/x.png\" "
+                 "2>/dev/null",
+                 viewer, input, tmp, tmp);
+    CHECK(rc == 1, "unwritable output: exit code %d", rc);
+}
+
+/* Re-executes this test under xvfb-run (once); returns 77 when that is impossible. */
+static int enter_xvfb(char **argv) {
+    (void)argv;
+    if (getenv("QSR_VIEWER_TEST_XVFB")) return 0;
+    if (run("command -v xvfb-run >/dev/null 2>&1") != 0) {
+        printf("skip: xvfb-run is missing (Debian package xvfb)\n");
+        return 77;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return 77;
+    self[n] = '\0';
+    setenv("QSR_VIEWER_TEST_XVFB", "1", 1);
+    fflush(stdout);
+    execlp("xvfb-run", "xvfb-run", "-a", self, (char *)NULL);
+    perror("test_viewer: xvfb-run");
+    return 1;
+}
+
+static int find_tools(void) {
+    const char *bin = qsr_test_env("QSR_BINARY_DIR", NULL);
+    cli = qsr_test_env("QSR_CLI", NULL);
+    if (!bin || !cli) {
+        printf("skip: QSR_BINARY_DIR and QSR_CLI must be set (run through ctest)\n");
+        return 77;
+    }
+    snprintf(viewer, sizeof viewer, "%s/quantsr-view", bin);
+    snprintf(make_model, sizeof make_model, "%s/make_random_model", bin);
+    if (access(viewer, X_OK) != 0) {
+        printf("skip: %s was not built (QSR_BUILD_VIEWER=OFF or no SDL2)\n", viewer);
+        return 77;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    int skip = find_tools();
+    if (skip) return skip;
+    int code = enter_xvfb(argv);
+    if (code) return code;
+
+    snprintf(tmp, sizeof tmp, "/tmp/qsr_viewer_XXXXXX");
+    if (!mkdtemp(tmp)) {
+        perror("test_viewer: mkdtemp");
+        return 1;
+    }
+    char input[256];
+    path_in_tmp(input, sizeof input, "in.png");
+    qsr_rng rng = {20240611};
+    qsr_image in = qsr_test_random_image(&rng, IN_W, IN_H, 3), bicubic = {0};
+    CHECK_OK(qsr_image_save_file(input, &in, 0));
+    CHECK_OK(qsr_image_resize_bicubic(&in, OUT_W, OUT_H, &bicubic));
+    int rc = run("\"%s\" \"%s/m.qsr\" --scale 2 --channels 8 --blocks 4 >/dev/null", make_model,
+                 tmp);
+    CHECK(rc == 0, "make_random_model exited %d", rc);
+
+    if (rc == 0 && bicubic.pixels) {
+        check_depth_levels(input, &bicubic);
+        check_zoom(input, &bicubic);
+        check_nearest(input, &in);
+        check_hr(input, &in);
+        check_overlay(input);
+        check_demo();
+        check_failures(input);
+    }
+    qsr_image_free(&in);
+    qsr_image_free(&bicubic);
+    run("rm -rf \"%s\"", tmp);
+    return qsr_test_finish("test_viewer");
+}
