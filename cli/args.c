@@ -8,13 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_parse_u32(const char *text, uint32_t *out) {
-    /* strtoul accepts leading blanks and a '-' (which wraps around): only digits are wanted. */
+int cli_parse_u64(const char *text, uint64_t *out) {
+    /* strtoull accepts leading blanks and a '-' (which wraps around): only digits are wanted. */
     if (text == NULL || !isdigit((unsigned char)text[0])) return 0;
     errno = 0;
     char *end = NULL;
     unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > UINT32_MAX) return 0;
+    if (errno != 0 || *end != '\0') return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+int cli_parse_u32(const char *text, uint32_t *out) {
+    uint64_t v = 0;
+    if (!cli_parse_u64(text, &v) || v > UINT32_MAX) return 0;
     *out = (uint32_t)v;
     return 1;
 }
@@ -108,6 +115,13 @@ static cli_parse_result store_value(const cli_command_spec *spec, const cli_opti
         if (!cli_parse_u32(value, (uint32_t *)opt->value)) {
             cli_usage_error(spec, "option %s needs a whole number from 0 to %u, not '%s'", shown,
                             UINT32_MAX, value);
+            return CLI_PARSE_ERROR;
+        }
+        return CLI_PARSE_OK;
+    case CLI_ARG_U64:
+        if (!cli_parse_u64(value, (uint64_t *)opt->value)) {
+            cli_usage_error(spec, "option %s needs a whole number from 0 to %llu, not '%s'", shown,
+                            (unsigned long long)UINT64_MAX, value);
             return CLI_PARSE_ERROR;
         }
         return CLI_PARSE_OK;

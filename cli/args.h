@@ -13,7 +13,8 @@
 typedef enum cli_arg_kind {
     CLI_ARG_FLAG,   /* int *: set to 1 */
     CLI_ARG_STRING, /* const char **: points into argv */
-    CLI_ARG_U32     /* uint32_t *: a decimal number */
+    CLI_ARG_U32,    /* uint32_t *: a decimal number */
+    CLI_ARG_U64     /* uint64_t *: a decimal number */
 } cli_arg_kind;
 
 typedef struct cli_option {
@@ -51,5 +52,7 @@ int cli_usage_error(const cli_command_spec *spec, const char *fmt, ...)
     ;
 /* Parses a whole decimal uint32 ("12"); 0 on junk, sign or overflow. */
 int cli_parse_u32(const char *text, uint32_t *out);
+/* The same for uint64. */
+int cli_parse_u64(const char *text, uint64_t *out);
 
 #endif

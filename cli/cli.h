@@ -27,6 +27,15 @@ enum {
 #define CLI_PATH_MAX      4096
 #define CLI_DEFAULT_MODEL "quantsr_c_x4_w4a4.qsr"
 
+/* ---- the command line as a whole (commands.c) ---- */
+/* `quantsr argv[1] ...` (argv[0] is the program): dispatches to a command and returns the
+ * exit code. main() is this call. */
+int cli_main(int argc, char **argv);
+/* Parse-only mode: each command returns CLI_EXIT_OK as soon as its command line is parsed and
+ * checked, before it touches a file or a device. Set by the argument fuzzer
+ * (tests/fuzz/fuzz_args.c) and, for its regression replay, by $QSR_CLI_PARSE_ONLY. */
+extern int cli_parse_only;
+
 /* ---- commands (argv[0] is the command's name) ---- */
 int cmd_upscale(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -75,6 +84,11 @@ typedef struct cli_file_list {
 /* 0 on success (an error is printed otherwise). */
 int cli_list_images(const char *dir, cli_file_list *out);
 void cli_file_list_free(cli_file_list *list);
+/* Removes the temporary files that a killed quantsr left in dir: qsr_image_save_file writes
+ * "<dir>/.<name>.tmp-<pid>-<n>" and renames it; one whose process no longer exists is litter.
+ * Temporaries of running processes (parallel shards) are kept. Returns how many were removed;
+ * a file that cannot be removed is reported. */
+size_t cli_remove_stale_temporaries(const char *dir);
 
 /* ---- models (model_path.c) ---- */
 /* Finds the model file for `-m PATH`, `-n NAME` or, with neither, the default model, and
@@ -111,6 +125,9 @@ qsr_status cli_session_upscale(cli_session *s, const qsr_image *in, uint32_t dep
                                qsr_image *out, qsr_run_stats *stats);
 /* Fails (printing why) if the Vulkan validation layer reported anything. Returns an exit code. */
 int cli_session_check_validation(const cli_session *s);
+/* Destroys the upscaler and the context but keeps the model (after a lost device, the next
+ * cli_session_open_device starts afresh). */
+void cli_session_close_device(cli_session *s);
 void cli_session_close(cli_session *s);
 
 #endif

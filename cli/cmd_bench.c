@@ -299,6 +299,7 @@ int cmd_bench(int argc, char **argv) {
     if (o.runs == 0 || o.runs > 10000)
         return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
+    if (cli_parse_only) return CLI_EXIT_OK;
     cli_session s;
     int code = cli_session_load_model(&s, &o.model);
     if (code != CLI_EXIT_OK) return code;

@@ -96,6 +96,7 @@ int cmd_devices(int argc, char **argv) {
     };
     cli_parse_result r = cli_parse_args(&spec, argc, argv);
     if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (cli_parse_only) return CLI_EXIT_OK;
     qsr_device_info *infos = NULL;
     uint32_t count = 0;
     int code = list_devices(&infos, &count);

@@ -314,6 +314,7 @@ int cmd_eval(int argc, char **argv) {
         return cli_usage_error(&spec, "--cpu runs the CPU reference: --fp32, -t and -g do not "
                                       "apply");
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
+    if (cli_parse_only) return CLI_EXIT_OK;
     if (!cli_is_directory(o.hr_dir)) {
         cli_error("--hr '%s' is not a folder", o.hr_dir);
         return CLI_EXIT_FAILURE;

@@ -123,6 +123,7 @@ int cmd_info(int argc, char **argv) {
     };
     cli_parse_result r = cli_parse_args(&spec, argc, argv);
     if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (cli_parse_only) return CLI_EXIT_OK;
     cli_session s;
     int code = cli_session_load_model(&s, &model);
     if (code != CLI_EXIT_OK) return code;

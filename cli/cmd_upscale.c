@@ -2,9 +2,11 @@
  *
  * Safety rules: an input is never overwritten; an existing output only with --overwrite; an
  * output file appears only after its upscale succeeded (the runtime's save writes a temporary
- * file and renames it). */
+ * file and renames it); --resume redoes only the outputs that do not decode at the expected
+ * size; Ctrl-C finishes the image in flight and stops (interrupt.h). */
 #include "args.h"
 #include "cli.h"
+#include "interrupt.h"
 #include "progress.h"
 
 #include <stdlib.h>
@@ -17,7 +19,8 @@ typedef struct upscale_options {
     const char *format; /* -f, for folder outputs */
     const char *shard;  /* "K/N" */
     uint32_t tile, device;
-    int ensemble, overwrite, fp32, quiet;
+    uint64_t max_pixels; /* largest input accepted (0 = QSR_DEFAULT_MAX_PIXELS) */
+    int ensemble, overwrite, resume, fp32, quiet;
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
 } upscale_options;
 
@@ -25,13 +28,14 @@ static const char *const upscale_description =
     "Upscales IN into OUT with a QuantSR model. IN and OUT are both files, or IN is a folder:\n"
     "then every .png/.jpg/.jpeg/.bmp/.tga of IN (sorted by name) is written to\n"
     "OUT/<name>.<format>, failures are reported and the batch goes on. Existing outputs are\n"
-    "kept unless --overwrite; an input is never overwritten.";
+    "kept unless --overwrite (or redone by --resume when broken); an input is never\n"
+    "overwritten. Ctrl-C finishes the image in flight and stops; run again with --resume.";
 
 static const char *const upscale_epilog =
     "The default model is models/" CLI_DEFAULT_MODEL ", searched in <exe_dir>/../models,\n"
     "<exe_dir>/models and $QSR_MODEL_DIR (also where -n NAME is looked for).\n"
     "Exit status: 0 if every image was upscaled or skipped, 1 if any failed, 2 on a bad\n"
-    "command line.";
+    "command line, 128 + N when stopped by signal N (130 after Ctrl-C).";
 
 /* "K/N" with 1 <= K <= N. */
 static int parse_shard(const char *text, uint32_t *index, uint32_t *count) {
@@ -82,21 +86,46 @@ static int output_path_for(char *out, size_t cap, const char *dir, const char *n
     return n > 0 && (size_t)n < sizeof file && cli_join_path(out, cap, dir, file);
 }
 
-/* Loads, upscales and saves one image. On failure returns the status and names the step. */
-static qsr_status upscale_file(cli_session *s, const upscale_options *o, const char *in_path,
-                               const char *out_path, const char **step, qsr_run_stats *stats) {
-    qsr_image in, out;
-    *step = "cannot read";
-    qsr_status st = qsr_image_load_file(in_path, 0, &in);
-    if (st != QSR_OK) return st;
+/* Saves with a second Ctrl-C held back until the file is complete and renamed. */
+static qsr_status save_output(const char *out_path, const qsr_image *out) {
+    cli_interrupt_begin_save();
+    qsr_status st = qsr_image_save_file(out_path, out, 0);
+    cli_interrupt_end_save();
+    return st;
+}
+
+/* Upscales a loaded image and saves it. On failure returns the status and names the step. */
+static qsr_status upscale_and_save(cli_session *s, const upscale_options *o, const qsr_image *in,
+                                   const char *out_path, const char **step, qsr_run_stats *stats) {
+    qsr_image out;
     *step = "cannot upscale";
-    st = cli_session_upscale(s, &in, o->model.depth, o->ensemble, &out, stats);
-    qsr_image_free(&in);
+    qsr_status st = cli_session_upscale(s, in, o->model.depth, o->ensemble, &out, stats);
     if (st != QSR_OK) return st;
     *step = "cannot write";
-    st = qsr_image_save_file(out_path, &out, 0);
+    st = save_output(out_path, &out);
     qsr_image_free(&out);
     return st;
+}
+
+/* --resume: is out_path a finished output of `in`, i.e. does it decode at the model's scale?
+ * Outputs are written whole or not at all, but a copy, a full disk or another program may
+ * still have left a broken file. On 0, *why says what is wrong with it. */
+static int output_is_finished(const cli_session *s, const qsr_image *in, const char *out_path,
+                              char *why, size_t cap) {
+    uint64_t width = (uint64_t)in->width * s->info.scale;
+    uint64_t height = (uint64_t)in->height * s->info.scale;
+    qsr_image out;
+    /* A cap at the expected size: a bogus huge file is rejected from its header. */
+    if (qsr_image_load_file(out_path, width * height, &out) != QSR_OK) {
+        snprintf(why, cap, "%s", qsr_last_error());
+        return 0;
+    }
+    int finished = out.width == width && out.height == height;
+    if (!finished)
+        snprintf(why, cap, "'%s' is %ux%u, expected %llux%llu", out_path, out.width, out.height,
+                 (unsigned long long)width, (unsigned long long)height);
+    qsr_image_free(&out);
+    return finished;
 }
 
 static qsr_precision precision_of(const upscale_options *o) {
@@ -137,10 +166,33 @@ static int single_output_path(const upscale_options *o, char *out, size_t cap) {
         cli_error("refusing to overwrite the input '%s'", o->input);
         return -1;
     }
-    if (cli_path_exists(out) && !o->overwrite) {
-        cli_error("output '%s' exists (pass --overwrite to replace it)", out);
+    if (cli_path_exists(out) && !o->overwrite && !o->resume) {
+        cli_error("output '%s' exists (pass --overwrite to replace it, or --resume to keep it "
+                  "if it is complete)",
+                  out);
         return -1;
     }
+    return 0;
+}
+
+/* A stop signal before the work starts: nothing was written. Returns the exit code. */
+static int stopped_before_start(void) {
+    int sig = cli_interrupt_signal();
+    cli_error("interrupted by %s before the upscale started; nothing was written",
+              cli_interrupt_name(sig));
+    return cli_interrupt_exit_code(sig);
+}
+
+/* --resume with an existing output: 1 if it is finished (reported), 0 if it is to be redone. */
+static int single_already_finished(const upscale_options *o, const cli_session *s,
+                                   const qsr_image *in, const char *out_path) {
+    char why[CLI_PATH_MAX + 256];
+    if (!o->resume || !cli_path_exists(out_path)) return 0;
+    if (output_is_finished(s, in, out_path, why, sizeof why)) {
+        if (!o->quiet) fprintf(stderr, "quantsr: '%s' is already finished (--resume)\n", out_path);
+        return 1;
+    }
+    if (!o->quiet) fprintf(stderr, "quantsr: redoing '%s': %s\n", out_path, why);
     return 0;
 }
 
@@ -156,17 +208,24 @@ static int upscale_single(const upscale_options *o) {
     if (code != CLI_EXIT_OK) return code;
     /* The image is decoded before the device is opened: a bad file fails fast. */
     qsr_image in, out;
-    if (qsr_image_load_file(o->input, 0, &in) != QSR_OK) {
+    if (qsr_image_load_file(o->input, o->max_pixels, &in) != QSR_OK) {
         cli_session_close(&s);
         return cli_fail("cannot read the input");
     }
+    if (single_already_finished(o, &s, &in, out_path)) {
+        qsr_image_free(&in);
+        cli_session_close(&s);
+        return CLI_EXIT_OK;
+    }
     qsr_run_stats stats = {.tiles = 0};
     code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
+    if (code == CLI_EXIT_OK && cli_interrupt_signal()) code = stopped_before_start();
     if (code == CLI_EXIT_OK) {
         if (cli_session_upscale(&s, &in, o->model.depth, o->ensemble, &out, &stats) != QSR_OK) {
             code = cli_fail("cannot upscale '%s'", o->input);
         } else {
-            if (qsr_image_save_file(out_path, &out, 0) != QSR_OK)
+            /* A Ctrl-C during the upscale still saves its result: the work is not lost. */
+            if (save_output(out_path, &out) != QSR_OK)
                 code = cli_fail("cannot write the output");
             else if (!o->quiet)
                 fprintf(stderr, "%s (%ux%u) -> %s (%ux%u), %.1f ms, %.1f ms on the device\n",
@@ -176,6 +235,11 @@ static int upscale_single(const upscale_options *o) {
         }
     }
     if (code == CLI_EXIT_OK) code = cli_session_check_validation(&s);
+    if (code == CLI_EXIT_OK && cli_interrupt_signal()) {
+        cli_error("interrupted by %s; '%s' was finished first",
+                  cli_interrupt_name(cli_interrupt_signal()), out_path);
+        code = cli_interrupt_exit_code(cli_interrupt_signal());
+    }
     qsr_image_free(&in);
     cli_session_close(&s);
     return code;
@@ -183,7 +247,12 @@ static int upscale_single(const upscale_options *o) {
 
 /* ---- a folder ---- */
 
-typedef enum batch_action { ACTION_UPSCALE, ACTION_SKIP, ACTION_REFUSE } batch_action;
+typedef enum batch_action {
+    ACTION_UPSCALE,
+    ACTION_RESUME, /* the output exists: keep it if it is finished, redo it otherwise */
+    ACTION_SKIP,
+    ACTION_REFUSE
+} batch_action;
 
 typedef enum batch_reason {
     REASON_NONE,
@@ -279,6 +348,9 @@ static void plan_item(const upscale_options *o, const cli_file_list *list, int s
         item->reason = REASON_IS_INPUT;
     } else if (item->other != i) {
         item->reason = REASON_SAME_OUTPUT;
+    } else if (cli_path_exists(out_path) && o->resume) {
+        item->action = ACTION_RESUME;
+        item->reason = REASON_NONE;
     } else if (cli_path_exists(out_path) && !o->overwrite) {
         item->action = ACTION_SKIP;
         item->reason = REASON_OUTPUT_EXISTS;
@@ -310,12 +382,6 @@ static batch_item *plan_batch(const upscale_options *o, const cli_file_list *lis
     return items;
 }
 
-static int needs_device(const batch_item *items, size_t count) {
-    for (size_t i = 0; i < count; i++)
-        if (items[i].action == ACTION_UPSCALE) return 1;
-    return 0;
-}
-
 static void describe_reason(const batch_item *item, const cli_file_list *list, const char *out_path,
                             char *buf, size_t cap) {
     switch (item->reason) {
@@ -338,59 +404,132 @@ static void describe_reason(const batch_item *item, const cli_file_list *list, c
     }
 }
 
-/* Runs one planned item and updates the counts. Returns 0 to go on, -1 to stop the batch (the
- * device is gone, or the output folder cannot be made). */
-static int run_item(cli_session *s, const upscale_options *o, const cli_file_list *list,
-                    const batch_item *item, int *folder_ready, cli_progress *progress,
-                    batch_counts *counts) {
-    const char *name = list->names[item->index];
-    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX], note[CLI_PATH_MAX + 128];
-    if (!item_paths(o, list, item->index, in_path, out_path)) out_path[0] = '\0';
-    if (item->action != ACTION_UPSCALE) {
-        describe_reason(item, list, out_path, note, sizeof note);
-        if (item->action == ACTION_SKIP) {
-            counts->skipped++;
-            cli_progress_step(progress, name, note, 1);
-            return 0;
+/* A batch in progress: the session (its device is opened when the first image needs it), the
+ * progress display and the counts. */
+typedef struct batch_run {
+    const upscale_options *o;
+    const cli_file_list *list;
+    cli_session session;
+    cli_progress progress;
+    batch_counts counts;
+    int folder_ready;
+} batch_run;
+
+/* Reports a failed item. */
+static void item_failed(batch_run *b, const char *name, const char *what) {
+    b->counts.failed++;
+    cli_progress_clear(&b->progress);
+    cli_fail("%s: %s", name, what);
+    cli_progress_step(&b->progress, name, "failed", 0);
+}
+
+/* Creates the output folder and opens the device on first use. Returns 0, or -1 to stop the
+ * batch (the error is printed). */
+static int prepare_to_write(batch_run *b) {
+    const upscale_options *o = b->o;
+    if (!b->folder_ready) {
+        if (cli_ensure_directory(o->output) != 0) return -1;
+        b->folder_ready = 1;
+    }
+    if (b->session.up == NULL) {
+        cli_progress_clear(&b->progress);
+        if (cli_session_open_device(&b->session, (int32_t)o->device, o->tile, precision_of(o)) !=
+            CLI_EXIT_OK) {
+            cli_session_close_device(&b->session);
+            return -1;
         }
-        counts->failed++;
-        cli_progress_clear(progress);
-        cli_error("%s: %s", name, note);
-        cli_progress_step(progress, name, "failed", 0);
+    }
+    return 0;
+}
+
+/* --resume: 1 if the existing output of `in` is finished (the item is then skipped), 0 to
+ * redo it. `note` receives what happened. */
+static int resume_keeps(batch_run *b, const qsr_image *in, const char *out_path, char *note,
+                        size_t cap) {
+    char why[CLI_PATH_MAX + 256];
+    if (output_is_finished(&b->session, in, out_path, why, sizeof why)) {
+        snprintf(note, cap, "already finished: '%s' (--resume)", out_path);
+        return 1;
+    }
+    cli_progress_clear(&b->progress);
+    if (!b->o->quiet) fprintf(stderr, "quantsr: redoing '%s': %s\n", out_path, why);
+    return 0;
+}
+
+/* Upscales one planned image (or keeps its finished output under --resume) and updates the
+ * counts. Returns 0 to go on, -1 to stop the batch (no device, or no output folder). */
+static int run_upscale_item(batch_run *b, const batch_item *item, const char *in_path,
+                            const char *out_path) {
+    const char *name = b->list->names[item->index];
+    char note[CLI_PATH_MAX + 128];
+    double start = cli_now_ms();
+    qsr_image in;
+    if (qsr_image_load_file(in_path, b->o->max_pixels, &in) != QSR_OK) {
+        item_failed(b, name, "cannot read");
         return 0;
     }
-    if (!*folder_ready) {
-        if (cli_ensure_directory(o->output) != 0) return -1;
-        *folder_ready = 1;
+    if (item->action == ACTION_RESUME && resume_keeps(b, &in, out_path, note, sizeof note)) {
+        qsr_image_free(&in);
+        b->counts.skipped++;
+        cli_progress_step(&b->progress, name, note, 1);
+        return 0;
+    }
+    if (prepare_to_write(b) != 0) {
+        qsr_image_free(&in);
+        return -1;
     }
     const char *step = "";
     qsr_run_stats stats = {.tiles = 0};
-    double start = cli_now_ms();
-    qsr_status st = upscale_file(s, o, in_path, out_path, &step, &stats);
+    qsr_status st = upscale_and_save(&b->session, b->o, &in, out_path, &step, &stats);
+    qsr_image_free(&in);
     if (st != QSR_OK) {
-        counts->failed++;
-        cli_progress_clear(progress);
-        cli_fail("%s: %s", name, step);
-        cli_progress_step(progress, name, "failed", 0);
-        return st == QSR_ERROR_DEVICE_LOST ? -1 : 0;
+        item_failed(b, name, step);
+        /* The runtime already retried on a fresh device; the next image gets a new one too. */
+        if (st == QSR_ERROR_DEVICE_LOST) cli_session_close_device(&b->session);
+        return 0;
     }
-    counts->upscaled++;
+    b->counts.upscaled++;
     snprintf(note, sizeof note, "-> %s (%.0f ms)", out_path, cli_now_ms() - start);
-    cli_progress_step(progress, name, note, 0);
+    cli_progress_step(&b->progress, name, note, 0);
+    return 0;
+}
+
+/* Runs one planned item and updates the counts. Returns 0 to go on, -1 to stop the batch. */
+static int run_item(batch_run *b, const batch_item *item) {
+    const char *name = b->list->names[item->index];
+    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX], note[CLI_PATH_MAX + 128];
+    if (!item_paths(b->o, b->list, item->index, in_path, out_path)) out_path[0] = '\0';
+    if (item->action == ACTION_UPSCALE || item->action == ACTION_RESUME)
+        return run_upscale_item(b, item, in_path, out_path);
+    describe_reason(item, b->list, out_path, note, sizeof note);
+    if (item->action == ACTION_SKIP) {
+        b->counts.skipped++;
+        cli_progress_step(&b->progress, name, note, 1);
+        return 0;
+    }
+    b->counts.failed++;
+    cli_progress_clear(&b->progress);
+    cli_error("%s: %s", name, note);
+    cli_progress_step(&b->progress, name, "failed", 0);
     return 0;
 }
 
 static void print_summary(const upscale_options *o, const batch_counts *c, size_t planned,
-                          size_t listed, double ms) {
-    if (o->quiet && c->failed == 0) return;
+                          size_t listed, double ms, int signal_number) {
+    if (o->quiet && c->failed == 0 && signal_number == 0) return;
     size_t not_run = planned - c->upscaled - c->skipped - c->failed;
     char shard[48] = "";
     if (o->shard)
         snprintf(shard, sizeof shard, ", shard %u/%u", o->shard_index + 1, o->shard_count);
+    if (signal_number)
+        fprintf(stderr, "quantsr: interrupted by %s; no file is left half-written\n",
+                cli_interrupt_name(signal_number));
     fprintf(stderr, "quantsr: %zu upscaled, %zu skipped, %zu failed", c->upscaled, c->skipped,
             c->failed);
     if (not_run) fprintf(stderr, ", %zu not run", not_run);
     fprintf(stderr, " (%zu of %zu images%s) in %.1f s\n", planned, listed, shard, ms / 1000.0);
+    if (signal_number && not_run)
+        fprintf(stderr, "quantsr: run the same command with --resume to finish the rest\n");
 }
 
 static int run_batch(const upscale_options *o, const cli_file_list *list) {
@@ -400,28 +539,33 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
         cli_error("out of memory planning %zu images", list->count);
         return CLI_EXIT_FAILURE;
     }
-    cli_session s;
-    int code = cli_session_load_model(&s, &o->model);
-    if (code == CLI_EXIT_OK && needs_device(items, count))
-        code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
+    batch_run b;
+    memset(&b, 0, sizeof b);
+    b.o = o;
+    b.list = list;
+    int code = cli_session_load_model(&b.session, &o->model);
     if (code != CLI_EXIT_OK) {
-        cli_session_close(&s);
         free(items);
         return code;
     }
-    batch_counts counts = {0, 0, 0};
-    cli_progress progress;
-    int folder_ready = 0;
+    /* Temporaries of a run that was killed while saving are litter, never outputs. */
+    size_t removed = cli_is_directory(o->output) ? cli_remove_stale_temporaries(o->output) : 0;
+    if (removed && !o->quiet)
+        fprintf(stderr, "quantsr: removed %zu stale temporary file%s from '%s'\n", removed,
+                removed == 1 ? "" : "s", o->output);
     double start = cli_now_ms();
-    cli_progress_begin(&progress, count, o->quiet);
-    for (size_t i = 0; i < count; i++)
-        if (run_item(&s, o, list, &items[i], &folder_ready, &progress, &counts) != 0) break;
-    cli_progress_end(&progress);
-    print_summary(o, &counts, count, list->count, cli_now_ms() - start);
-    code =
-        counts.failed || counts.upscaled + counts.skipped < count ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-    if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
-    cli_session_close(&s);
+    cli_progress_begin(&b.progress, count, o->quiet);
+    /* A stop signal lets the image in flight finish; no new one starts. */
+    for (size_t i = 0; i < count && !cli_interrupt_signal(); i++)
+        if (run_item(&b, &items[i]) != 0) break;
+    cli_progress_end(&b.progress);
+    int signal_number = cli_interrupt_signal();
+    print_summary(o, &b.counts, count, list->count, cli_now_ms() - start, signal_number);
+    code = b.counts.failed || b.counts.upscaled + b.counts.skipped < count ? CLI_EXIT_FAILURE
+                                                                           : CLI_EXIT_OK;
+    if (cli_session_check_validation(&b.session) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
+    if (signal_number) code = cli_interrupt_exit_code(signal_number);
+    cli_session_close(&b.session);
     free(items);
     return code;
 }
@@ -475,6 +619,10 @@ int cmd_upscale(int argc, char **argv) {
         {0, "shard", CLI_ARG_STRING, &o.shard, "K/N",
          "process only the images whose sorted index i has i % N == K - 1"},
         {0, "overwrite", CLI_ARG_FLAG, &o.overwrite, NULL, "replace existing outputs"},
+        {0, "resume", CLI_ARG_FLAG, &o.resume, NULL,
+         "keep existing outputs that decode at the expected size, redo the others"},
+        {0, "max-pixels", CLI_ARG_U64, &o.max_pixels, "N",
+         "reject inputs of more than N pixels before decoding them (0 = 16384 x 16384)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
          "run every convolution in fp32 (dequantized weights)"},
         {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},
@@ -487,9 +635,11 @@ int cmd_upscale(int argc, char **argv) {
     if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     int code = validate_options(&o, &spec);
     if (code != CLI_EXIT_OK) return code;
+    if (cli_parse_only) return CLI_EXIT_OK;
     if (!cli_path_exists(o.input)) {
         cli_error("input '%s' does not exist", o.input);
         return CLI_EXIT_FAILURE;
     }
+    cli_interrupt_install();
     return cli_is_directory(o.input) ? upscale_folder(&o) : upscale_single(&o);
 }

@@ -3,8 +3,10 @@
 
 #include "cli.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -137,4 +139,56 @@ void cli_file_list_free(cli_file_list *list) {
     free(list->names);
     list->names = NULL;
     list->count = 0;
+}
+
+/* Does the text from p to the end read "<digits>-<digits>"? The first number goes to *pid. */
+static int parse_pid_and_counter(const char *p, long *pid) {
+    char *end = NULL;
+    if (!isdigit((unsigned char)*p)) return 0;
+    errno = 0;
+    long value = strtol(p, &end, 10);
+    if (errno != 0 || value <= 0 || *end != '-' || !isdigit((unsigned char)end[1])) return 0;
+    for (const char *q = end + 1; *q; q++)
+        if (!isdigit((unsigned char)*q)) return 0;
+    *pid = value;
+    return 1;
+}
+
+/* ".<image name>.tmp-<pid>-<n>" with an image extension on <image name>; *pid set. */
+static int is_save_temporary(const char *name, long *pid) {
+    static const char marker[] = ".tmp-";
+    if (name[0] != '.') return 0;
+    const char *tmp = strstr(name + 1, marker);
+    if (tmp == NULL || !parse_pid_and_counter(tmp + sizeof marker - 1, pid)) return 0;
+    char inner[CLI_PATH_MAX];
+    size_t len = (size_t)(tmp - (name + 1));
+    if (len == 0 || len >= sizeof inner) return 0;
+    memcpy(inner, name + 1, len);
+    inner[len] = '\0';
+    return cli_is_image_extension(cli_extension(inner));
+}
+
+static int process_exists(long pid) {
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+size_t cli_remove_stale_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    size_t removed = 0;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        long pid = 0;
+        char path[CLI_PATH_MAX];
+        if (!is_save_temporary(entry->d_name, &pid) || process_exists(pid)) continue;
+        if (!is_regular_file_in(dir, entry->d_name) ||
+            !cli_join_path(path, sizeof path, dir, entry->d_name))
+            continue;
+        if (unlink(path) == 0)
+            removed++;
+        else
+            cli_error("cannot remove the stale temporary file '%s': %s", path, strerror(errno));
+    }
+    closedir(d);
+    return removed;
 }

@@ -85,11 +85,15 @@ int cli_session_check_validation(const cli_session *s) {
     return CLI_EXIT_FAILURE;
 }
 
-void cli_session_close(cli_session *s) {
+void cli_session_close_device(cli_session *s) {
     qsr_upscaler_destroy(s->up);
     qsr_context_destroy(s->ctx);
-    qsr_model_destroy(s->model);
     s->up = NULL;
     s->ctx = NULL;
+}
+
+void cli_session_close(cli_session *s) {
+    cli_session_close_device(s);
+    qsr_model_destroy(s->model);
     s->model = NULL;
 }

@@ -5,14 +5,14 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Weights: every fp32 convolution in one float buffer, every quantized one in one int32
- * buffer of pair words, every per-channel vector in one parameter buffer; layers find their
- * data through offsets in the push constants, so a whole network needs only a few bindings.
+ * Weights: every fp32 convolution in one float buffer, every quantized one in one uint32
+ * buffer of nibble-packed codes, every per-channel vector in one parameter buffer; layers find
+ * their data through offsets in the push constants, so a whole network needs only a few bindings.
  */
 typedef struct weight_builder {
     float *wf;
     size_t wf_len;
-    int32_t *wq;
+    uint32_t *wq;
     size_t wq_len;
     float *params;
     size_t params_len;
@@ -33,7 +33,7 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
     size_t nw = (size_t)conv->cout * conv->cin * 9;
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
-        slot->w_off = (int32_t)(b->wq_len / 4);
+        slot->w_off = (int32_t)b->wq_len;
         if (b->wq)
             qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
         b->wq_len += qsr__conv3x3_q_weight_words(conv->cout, conv->cin);
@@ -84,7 +84,7 @@ static qsr_status upload_weights(qsr__plan *plan) {
     add_all(&b, plan); /* count */
     weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)),
                            0,
-                           calloc(b.wq_len + 1, sizeof(int32_t)),
+                           calloc(b.wq_len + 1, sizeof(uint32_t)),
                            0,
                            calloc(b.params_len + 1, sizeof(float)),
                            0,

@@ -19,9 +19,10 @@ const int OCB = 4; // output channels per invocation: one vec4
 
 #include "epilogue.glsl"
 
-// Each invocation computes PX = 4 neighbouring pixels of one row for 4 output channels, so
-// the 9 weight vectors of an input channel are loaded once for 4 pixels.
-const int PX = 4;
+// Each invocation computes PX = 8 neighbouring pixels of one row for 4 output channels, so
+// the 9 weight vectors of an input channel are loaded once for 8 pixels (on lavapipe every
+// buffer load costs far more than the arithmetic; docs/benchmarks.md).
+const int PX = 8;
 
 // The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
 // turns a load under a condition into a masked per-lane gather, many times slower.
@@ -61,18 +62,25 @@ void main() {
     int plane = pc.in_w * pc.in_h;
     // The sum runs over (c, ky, kx) for every output, as in the CPU reference.
     precise vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
+    precise vec4 a4 = vec4(0.0), a5 = vec4(0.0), a6 = vec4(0.0), a7 = vec4(0.0);
     for (int c = 0; c < pc.cin; c++) {
         int wb = pc.w_off + (group * pc.cin + c) * 9;
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
             int iy = sy + ky - 1;
             float v0 = load_value(c, sx - 1, iy, plane), v1 = load_value(c, sx, iy, plane),
                   v2 = load_value(c, sx + 1, iy, plane), v3 = load_value(c, sx + 2, iy, plane),
-                  v4 = load_value(c, sx + 3, iy, plane), v5 = load_value(c, sx + 4, iy, plane);
+                  v4 = load_value(c, sx + 3, iy, plane), v5 = load_value(c, sx + 4, iy, plane),
+                  v6 = load_value(c, sx + 5, iy, plane), v7 = load_value(c, sx + 6, iy, plane),
+                  v8 = load_value(c, sx + 7, iy, plane), v9 = load_value(c, sx + 8, iy, plane);
             vec4 w0 = weights[wb + ky * 3], w1 = weights[wb + ky * 3 + 1], w2 = weights[wb + ky * 3 + 2];
             a0 += w0 * v0; a0 += w1 * v1; a0 += w2 * v2;
             a1 += w0 * v1; a1 += w1 * v2; a1 += w2 * v3;
             a2 += w0 * v2; a2 += w1 * v3; a2 += w2 * v4;
             a3 += w0 * v3; a3 += w1 * v4; a3 += w2 * v5;
+            a4 += w0 * v4; a4 += w1 * v5; a4 += w2 * v6;
+            a5 += w0 * v5; a5 += w1 * v6; a5 += w2 * v7;
+            a6 += w0 * v6; a6 += w1 * v7; a6 += w2 * v8;
+            a7 += w0 * v7; a7 += w1 * v8; a7 += w2 * v9;
         }
     }
     int oc0 = group * OCB;
@@ -80,4 +88,8 @@ void main() {
     store_pixel(x0 + 1, y, oc0, a1);
     store_pixel(x0 + 2, y, oc0, a2);
     store_pixel(x0 + 3, y, oc0, a3);
+    store_pixel(x0 + 4, y, oc0, a4);
+    store_pixel(x0 + 5, y, oc0, a5);
+    store_pixel(x0 + 6, y, oc0, a6);
+    store_pixel(x0 + 7, y, oc0, a7);
 }

@@ -175,7 +175,7 @@ static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_s
         }
     for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
-    int32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
+    uint32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
     qsr__conv3x3_q_pack_weights(wcode, cout, cin, pairs);
     /* scale 1 and bias 0: the output is the integer sum itself (exact in float below 2^24). */
     float *params = calloc(2 * cout + 4, sizeof(float));

@@ -5,7 +5,7 @@
 /* Output channels per invocation: one vec4, which also holds a whole RGB pixel of conv_last. */
 #define CONV_F32_OCB 4
 /* Pixels per invocation (a row segment), PX in the shader. */
-#define CONV_F32_PX 4
+#define CONV_F32_PX 8
 
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r) {
     return (qsr__pipeline_desc){

@@ -5,7 +5,7 @@
 /* Output channels per invocation: 4 weight pair words, one ivec4 (shaders/conv3x3_q.comp). */
 #define CONV_Q_OCB 8
 /* Pixels per invocation (a row segment), PX in the shader. */
-#define CONV_Q_PX 4
+#define CONV_Q_PX 8
 
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed) {
     return (qsr__pipeline_desc){
@@ -28,21 +28,24 @@ qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qs
 }
 
 size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin) {
-    return (size_t)((cout + CONV_Q_OCB - 1) / CONV_Q_OCB) * cin * 9 * 4;
+    return (size_t)((cout + CONV_Q_OCB - 1) / CONV_Q_OCB) * cin * 9;
 }
 
-/* Word (g, c, k, p) = w[o][c][k] + 65536 * w[o + 1][c][k] with o = 8g + 2p: the shader
- * multiplies it by one activation code and so accumulates two channels' products in 16-bit
- * fields; channels past cout are 0. */
-void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, int32_t *out) {
+/* Word (g, c, k) holds in nibble o the code w[8g + o][c][k] (two's complement, 4 bits; codes
+ * of 2 and 3 bits fit), 0 past cout. The shader expands a word into pair words
+ * w[o] + 65536 * w[o + 1], multiplies each by one activation code and so accumulates two
+ * channels' products in 16-bit fields. */
+void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cin; c++)
-            for (uint32_t k = 0; k < 9; k++)
-                for (uint32_t p = 0; p < 4; p++) {
-                    uint32_t o = g * CONV_Q_OCB + 2 * p;
-                    int32_t lo = o < cout ? codes[((size_t)o * cin + c) * 9 + k] : 0;
-                    int32_t hi = o + 1 < cout ? codes[((size_t)(o + 1) * cin + c) * 9 + k] : 0;
-                    out[(((size_t)g * cin + c) * 9 + k) * 4 + p] = lo + 65536 * hi;
+            for (uint32_t k = 0; k < 9; k++) {
+                uint32_t word = 0;
+                for (uint32_t o = 0; o < CONV_Q_OCB; o++) {
+                    uint32_t oc = g * CONV_Q_OCB + o;
+                    int32_t code = oc < cout ? codes[((size_t)oc * cin + c) * 9 + k] : 0;
+                    word |= ((uint32_t)code & 0xFu) << (4 * o);
                 }
+                out[((size_t)g * cin + c) * 9 + k] = word;
+            }
 }

@@ -66,12 +66,11 @@ uint32_t qsr__codes_per_word(uint32_t bits);
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
-/* Number of int32 words conv3x3_q reads for a cout x cin layer (a multiple of 4: the shader
- * reads ivec4s, so layer offsets are in units of 4 words). */
+/* Number of 32-bit words conv3x3_q reads for a cout x cin layer. */
 size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin);
-/* Repacks a layer's weight codes ([cout][cin][9]) into conv3x3_q's layout
- * [cout/8][cin][9][4 pair words]. */
-void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, int32_t *out);
+/* Repacks a layer's weight codes ([cout][cin][9]) into conv3x3_q's layout [cout/8][cin][9]
+ * words of 8 nibbles. */
+void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, uint32_t *out);
 /* Floats conv3x3_f32 reads for a cout x cin layer (a multiple of 4: offsets are in vec4s). */
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin);
 /* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4]. */
