@@ -44,7 +44,9 @@ static int run(const char *fmt, ...) {
     return WEXITSTATUS(status);
 }
 
-static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+static int file_exists(const char *path) {
+    return access(path, F_OK) == 0;
+}
 
 static void path_in_tmp(char *out, size_t cap, const char *name) {
     snprintf(out, cap, "%s/%s", tmp, name);
@@ -68,7 +70,8 @@ static int max_diff_mapped(const qsr_image *shot, const qsr_image *ref, uint32_t
     int worst = 0;
     for (uint32_t y = 0; y < shot->height; y++)
         for (uint32_t x = x0; x < x1; x++) {
-            uint32_t rx = (uint32_t)(((int)x + off_x) / zoom), ry = (uint32_t)(((int)y + off_y) / zoom);
+            uint32_t rx = (uint32_t)(((int)x + off_x) / zoom),
+                     ry = (uint32_t)(((int)y + off_y) / zoom);
             if (rx >= ref->width || ry >= ref->height) return 256;
             const uint8_t *a = pixel(shot, x, y), *b = pixel(ref, rx, ry);
             for (int c = 0; c < 3; c++) {
@@ -115,8 +118,8 @@ static qsr_image check_depth(const char *input, uint32_t depth, const qsr_image 
     char shot_path[256], cli_path[256], args[256];
     snprintf(shot_path, sizeof shot_path, "%s/shot_d%u.png", tmp, depth);
     snprintf(cli_path, sizeof cli_path, "%s/cli_d%u.png", tmp, depth);
-    snprintf(args, sizeof args, "--depth %u --zoom 1 --split 0.5 --size %dx%d --no-overlay",
-             depth, OUT_W, OUT_H);
+    snprintf(args, sizeof args, "--depth %u --zoom 1 --split 0.5 --size %dx%d --no-overlay", depth,
+             OUT_W, OUT_H);
     qsr_image shot = {0};
     int rc = screenshot(input, shot_path, args);
     CHECK(rc == 0, "viewer at depth %u exited %d", depth, rc);
@@ -133,8 +136,8 @@ static qsr_image check_depth(const char *input, uint32_t depth, const qsr_image 
         CHECK(spread(&shot) > 10.0, "depth %u: blank screenshot (spread %.2f)", depth,
               spread(&shot));
         int right = max_diff_mapped(&shot, &ref, split + DIVIDER_MARGIN, OUT_W, 0, 0, 1);
-        CHECK(right <= 1, "depth %u: right side differs from quantsr upscale by %d levels",
-              depth, right);
+        CHECK(right <= 1, "depth %u: right side differs from quantsr upscale by %d levels", depth,
+              right);
         int left = max_diff_mapped(&shot, bicubic, 0, split - DIVIDER_MARGIN, 0, 0, 1);
         CHECK(left <= 1, "depth %u: left side differs from bicubic by %d levels", depth, left);
         double sides = mean_diff(&ref, bicubic, 0, OUT_W);
@@ -153,11 +156,11 @@ static void check_depth_levels(const char *input, const qsr_image *bicubic) {
         for (int k = i + 1; k < 3; k++) {
             if (!shots[i].pixels || !shots[k].pixels) continue;
             double d = mean_diff(&shots[i], &shots[k], OUT_W / 2 + DIVIDER_MARGIN, OUT_W);
-            CHECK(d > 0.5, "depths %u and %u give the same right side (%.3f)", depths[i],
-                  depths[k], d);
+            CHECK(d > 0.5, "depths %u and %u give the same right side (%.3f)", depths[i], depths[k],
+                  d);
             double l = mean_diff(&shots[i], &shots[k], 0, OUT_W / 2 - DIVIDER_MARGIN);
-            CHECK(l == 0.0, "depths %u and %u change the left side (%.3f)", depths[i],
-                  depths[k], l);
+            CHECK(l == 0.0, "depths %u and %u change the left side (%.3f)", depths[i], depths[k],
+                  l);
         }
     for (int i = 0; i < 3; i++)
         qsr_image_free(&shots[i]);
@@ -175,7 +178,8 @@ static void check_zoom(const char *input, const qsr_image *bicubic) {
     if (rc != 0 || !file_exists(cli_path)) return;
     qsr_image shot = load(shot_path), ref = load(cli_path);
     uint32_t split = OUT_W / 4;
-    int right = max_diff_mapped(&shot, &ref, split + DIVIDER_MARGIN, OUT_W, OUT_W / 2, OUT_H / 2, 2);
+    int right =
+        max_diff_mapped(&shot, &ref, split + DIVIDER_MARGIN, OUT_W, OUT_W / 2, OUT_H / 2, 2);
     int left = max_diff_mapped(&shot, bicubic, 0, split - DIVIDER_MARGIN, OUT_W / 2, OUT_H / 2, 2);
     CHECK(right <= 1, "zoom 2: right side off the 2x mapping by %d levels", right);
     CHECK(left <= 1, "zoom 2: left side off the 2x mapping by %d levels", left);
@@ -342,8 +346,8 @@ int main(int argc, char **argv) {
     qsr_image in = qsr_test_random_image(&rng, IN_W, IN_H, 3), bicubic = {0};
     CHECK_OK(qsr_image_save_file(input, &in, 0));
     CHECK_OK(qsr_image_resize_bicubic(&in, OUT_W, OUT_H, &bicubic));
-    int rc = run("\"%s\" \"%s/m.qsr\" --scale 2 --channels 8 --blocks 4 >/dev/null", make_model,
-                 tmp);
+    int rc =
+        run("\"%s\" \"%s/m.qsr\" --scale 2 --channels 8 --blocks 4 >/dev/null", make_model, tmp);
     CHECK(rc == 0, "make_random_model exited %d", rc);
 
     if (rc == 0 && bicubic.pixels) {

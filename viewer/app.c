@@ -164,7 +164,7 @@ static int load_still(viewer_app *app, size_t index) {
     qsr_image img;
     const char *path = app->files.paths[index];
     if (qsr_image_load_file(path, 0, &img) != QSR_OK) {
-        set_error(app, "cannot open '%s': %s", path, qsr_last_error());
+        set_error(app, "cannot open image: %s", qsr_last_error()); /* names the file */
         return -1;
     }
     qsr_image old = app->source;
@@ -180,8 +180,10 @@ static int load_still(viewer_app *app, size_t index) {
     return 0;
 }
 
-static int set_model(viewer_app *app, const char *path) {
+static int set_model(viewer_app *app, const char *given_path) {
     viewer_model_summary s;
+    char path[VIEWER_PATH_MAX];
+    viewer_canonical_path(given_path, path, sizeof path);
     if (summarize_model(app, path, &s) != 0) return -1;
     uint32_t old_depth = app->model.stop_count ? app->model.stops[app->stop] : 0;
     app->model = s;
@@ -409,7 +411,7 @@ static int next_live_image(viewer_app *app, qsr_image *out) {
              app->file_index + 1, app->files.count);
     app->file_index = (app->file_index + 1) % app->files.count;
     if (qsr_image_load_file(path, 0, out) == QSR_OK) return 0;
-    set_error(app, "cannot open frame '%s': %s", path, qsr_last_error());
+    set_error(app, "cannot open frame: %s", qsr_last_error()); /* names the file */
     return -1;
 }
 
@@ -522,11 +524,6 @@ int viewer_app_wait(viewer_app *app) {
     return 0;
 }
 
-int viewer_app_animating(const viewer_app *app) {
-    int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
-    return app->in_flight || (live && !app->paused);
-}
-
 void viewer_app_output_size(const viewer_app *app, int *w, int *h) {
     *w = app->has_frame ? (int)app->frame.bicubic.width : 0;
     *h = app->has_frame ? (int)app->frame.bicubic.height : 0;
@@ -564,8 +561,7 @@ int viewer_app_render(viewer_app *app, int with_overlay) {
     int status = upload(app);
     viewer_hud hud;
     if (with_overlay) viewer_app_build_hud(app, &hud);
-    viewer_scene scene = {&app->left_tex, &app->right_tex, &app->view,
-                          with_overlay ? &hud : NULL};
+    viewer_scene scene = {&app->left_tex, &app->right_tex, &app->view, with_overlay ? &hud : NULL};
     viewer_render_scene(app->renderer, &scene);
     return status;
 }
@@ -604,8 +600,8 @@ static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
     const viewer_model_summary *m = &app->model;
     char bits[16];
     bits_text(&m->info, bits, sizeof bits);
-    add_line(hud, "%s   %s  x%u  %u ch  %u blocks", m->name, bits, m->info.scale,
-             m->info.channels, m->info.blocks);
+    add_line(hud, "%s   %s  x%u  %u ch  %u blocks", m->name, bits, m->info.scale, m->info.channels,
+             m->info.blocks);
     if (app->right_image) {
         long stop = stop_of_depth(m, app->right_depth);
         double lr_pixels = (double)app->frame.lr.width * app->frame.lr.height;
@@ -628,8 +624,8 @@ static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
         add_line(hud, "%s   %ux%u -> %ux%u%s", app->source_name, app->frame.lr.width,
                  app->frame.lr.height, app->frame.bicubic.width, app->frame.bicubic.height, fps);
     }
-    add_line(hud, "present: %s   device: %s", app->present,
-             app->device[0] ? app->device : "(starting)");
+    add_line(hud, "present: %s", app->present);
+    add_line(hud, "device: %s", app->device[0] ? app->device : "(starting)");
 }
 
 void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
@@ -637,8 +633,8 @@ void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
     snprintf(hud->left_label, sizeof hud->left_label, "%s",
              app->left_nearest ? "nearest" : "bicubic");
     if (app->right_image)
-        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR  %u blocks",
-                 app->right_depth);
+        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR  %u block%s", app->right_depth,
+                 app->right_depth == 1 ? "" : "s");
     else
         snprintf(hud->right_label, sizeof hud->right_label, "QuantSR");
     build_info_lines(app, hud);

@@ -113,8 +113,6 @@ void viewer_app_poll(viewer_app *app);
 /* Headless: blocks until the output for the current view has arrived. Returns -1 (with
  * app->error set) if the run failed. */
 int viewer_app_wait(viewer_app *app);
-/* Something moves on screen by itself (live frames, a run in flight): redraw often. */
-int viewer_app_animating(const viewer_app *app);
 /* Output size of the current input (0 x 0 when none). */
 void viewer_app_output_size(const viewer_app *app, int *w, int *h);
 

@@ -1,11 +1,12 @@
 /* files.c - POSIX folder listings and the model folders (kept in one place). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include "files.h"
 
 #include <SDL.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,9 @@ int viewer_is_image_path(const char *path) {
     return 0;
 }
 
-int viewer_is_model_path(const char *path) { return strcasecmp(extension(path), ".qsr") == 0; }
+int viewer_is_model_path(const char *path) {
+    return strcasecmp(extension(path), ".qsr") == 0;
+}
 
 const char *viewer_basename(const char *path) {
     const char *slash = strrchr(path, '/');
@@ -106,6 +109,12 @@ int viewer_list_files(const char *dir, int (*accept)(const char *path), viewer_f
     return 0;
 }
 
+void viewer_canonical_path(const char *path, char *out, size_t cap) {
+    char resolved[PATH_MAX];
+    const char *use = realpath(path, resolved) ? resolved : path;
+    snprintf(out, cap, "%s", use);
+}
+
 /* The model folders in search order; returns how many were written. */
 static size_t model_dirs(char dirs[3][VIEWER_PATH_MAX]) {
     size_t n = 0;
@@ -134,8 +143,11 @@ void viewer_list_models(viewer_file_list *out) {
         if (!viewer_is_directory(dirs[i])) continue;
         if (viewer_list_files(dirs[i], viewer_is_model_path, &found, err, sizeof err) != 0)
             continue;
-        for (size_t k = 0; k < found.count; k++)
-            viewer_file_list_add(out, found.paths[k]);
+        for (size_t k = 0; k < found.count; k++) {
+            char canonical[VIEWER_PATH_MAX];
+            viewer_canonical_path(found.paths[k], canonical, sizeof canonical);
+            viewer_file_list_add(out, canonical);
+        }
         viewer_file_list_free(&found);
     }
 }

@@ -30,8 +30,13 @@ int viewer_file_list_add(viewer_file_list *list, const char *path);
 long viewer_file_list_find(const viewer_file_list *list, const char *path);
 void viewer_file_list_free(viewer_file_list *list);
 
+/* The absolute path without links or "..", so one file has one name; a copy of path when
+ * that fails (the file may not exist: the caller reports that). */
+void viewer_canonical_path(const char *path, char *out, size_t cap);
+
 /* Every .qsr file of the model folders (<exe_dir>/../models, <exe_dir>/models,
- * $QSR_MODEL_DIR, the same as the quantsr tool searches), in that order, each sorted. */
+ * $QSR_MODEL_DIR, the same as the quantsr tool searches), in that order, each sorted, as
+ * canonical paths. */
 void viewer_list_models(viewer_file_list *out);
 /* Writes the folders searched into out (for messages). */
 void viewer_describe_model_dirs(char *out, size_t cap);

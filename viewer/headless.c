@@ -33,8 +33,8 @@ static int open_window_target(offscreen *o, int w, int h) {
     o->window = SDL_CreateWindow("quantsr-view", 0, 0, w, h, SDL_WINDOW_HIDDEN);
     if (o->window) o->renderer = SDL_CreateRenderer(o->window, -1, SDL_RENDERER_TARGETTEXTURE);
     if (o->renderer)
-        o->target = SDL_CreateTexture(o->renderer, SDL_PIXELFORMAT_RGB888,
-                                      SDL_TEXTUREACCESS_TARGET, w, h);
+        o->target =
+            SDL_CreateTexture(o->renderer, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
     if (!o->target || SDL_SetRenderTarget(o->renderer, o->target) != 0) {
         offscreen_free(o);
         return -1;
@@ -57,13 +57,16 @@ static int open_software(offscreen *o, int w, int h) {
 static int open_offscreen(offscreen *o, int w, int h) {
     SDL_memset(o, 0, sizeof *o);
     if (open_window_target(o, w, h) == 0) return 0;
-    fprintf(stderr, "quantsr-view: no display renderer (%s); drawing with the software "
-                    "renderer\n",
+    fprintf(stderr,
+            "quantsr-view: no display renderer (%s); drawing with the software "
+            "renderer\n",
             SDL_GetError());
     return open_software(o, w, h);
 }
 
-static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clamp_int(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* --size, else the output at --zoom (1 by default), within 64x64..1920x1080. */
 static void frame_size(const viewer_app *app, int *w, int *h) {
@@ -84,8 +87,7 @@ static int render_to_image(viewer_app *app, offscreen *o, int w, int h, qsr_imag
     SDL_RendererInfo info;
     app->renderer = o->renderer;
     if (SDL_GetRendererInfo(o->renderer, &info) == 0)
-        snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload, %s)",
-                 info.name);
+        snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload, %s)", info.name);
     viewer_view_set_window(&app->view, w, h);
     if (app->opt.zoom > 0)
         viewer_view_set_zoom(&app->view, app->opt.zoom);
@@ -117,8 +119,8 @@ int viewer_run_headless(const viewer_options *opt) {
         fprintf(stderr, "quantsr-view: %s\n", err);
         goto done;
     }
-    printf("quantsr-view: wrote %s (%dx%d, %s, %s at depth %u, %.1f ms)\n", opt->screenshot, w,
-           h, app.present, app.model.name, app.right_depth, app.right_stats.total_ms);
+    printf("quantsr-view: wrote %s (%dx%d, %s, %s at depth %u, %.1f ms)\n", opt->screenshot, w, h,
+           app.present, app.model.name, app.right_depth, app.right_stats.total_ms);
     code = VIEWER_EXIT_OK;
 done:
     qsr_image_free(&shot);

@@ -31,8 +31,8 @@ qsr_status viewer_image_crop(const qsr_image *in, uint32_t x, uint32_t y, uint32
     if (st != QSR_OK) return st;
     size_t row = (size_t)w * in->channels;
     for (uint32_t r = 0; r < h; r++)
-        memcpy(c.pixels + r * row,
-               in->pixels + ((size_t)(y + r) * in->width + x) * in->channels, row);
+        memcpy(c.pixels + r * row, in->pixels + ((size_t)(y + r) * in->width + x) * in->channels,
+               row);
     *out = c;
     return QSR_OK;
 }
@@ -63,8 +63,8 @@ static qsr_status make_input(const qsr_image *image, uint32_t scale, int hr, vie
     uint32_t w = image->width / scale * scale, h = image->height / scale * scale;
     if (w == 0 || h == 0)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                         "--hr: a %ux%u image is smaller than the model's scale %u",
-                         image->width, image->height, scale);
+                         "--hr: a %ux%u image is smaller than the model's scale %u", image->width,
+                         image->height, scale);
     qsr_image rgb = {0};
     qsr_status st = viewer_image_to_rgb(image, &rgb);
     if (st == QSR_OK) st = viewer_image_crop(&rgb, 0, 0, w, h, &f->gt);

@@ -39,7 +39,9 @@ static int level_key(const SDL_Keysym *k) {
     return -1;
 }
 
-static void request_screenshot(viewer_input *in) { in->screenshot_requested = 1; }
+static void request_screenshot(viewer_input *in) {
+    in->screenshot_requested = 1;
+}
 
 static void on_key(viewer_app *app, viewer_input *in, const SDL_Keysym *k) {
     int level = level_key(k);
@@ -55,23 +57,46 @@ static void on_key(viewer_app *app, viewer_input *in, const SDL_Keysym *k) {
         else
             in->quit = 1;
         break;
-    case SDLK_q: in->quit = 1; break;
-    case SDLK_0: viewer_view_fit(&app->view); break;
-    case SDLK_1: viewer_view_set_zoom(&app->view, 1.0); break;
+    case SDLK_q:
+        in->quit = 1;
+        break;
+    case SDLK_0:
+        viewer_view_fit(&app->view);
+        break;
+    case SDLK_1:
+        viewer_view_set_zoom(&app->view, 1.0);
+        break;
     case SDLK_LEFTBRACKET:
         if (app->stop > 0) viewer_app_set_stop(app, app->stop - 1);
         break;
-    case SDLK_RIGHTBRACKET: viewer_app_set_stop(app, app->stop + 1); break;
-    case SDLK_n: viewer_app_toggle_nearest(app); break;
-    case SDLK_m: viewer_app_cycle_model(app, shift ? -1 : 1); break;
+    case SDLK_RIGHTBRACKET:
+        viewer_app_set_stop(app, app->stop + 1);
+        break;
+    case SDLK_n:
+        viewer_app_toggle_nearest(app);
+        break;
+    case SDLK_m:
+        viewer_app_cycle_model(app, shift ? -1 : 1);
+        break;
     case SDLK_LEFT:
-    case SDLK_PAGEUP: viewer_app_step_image(app, -1); break;
+    case SDLK_PAGEUP:
+        viewer_app_step_image(app, -1);
+        break;
     case SDLK_RIGHT:
-    case SDLK_PAGEDOWN: viewer_app_step_image(app, 1); break;
-    case SDLK_SPACE: viewer_app_toggle_pause(app); break;
-    case SDLK_s: request_screenshot(in); break;
-    case SDLK_h: app->show_help = !app->show_help; break;
-    default: break;
+    case SDLK_PAGEDOWN:
+        viewer_app_step_image(app, 1);
+        break;
+    case SDLK_SPACE:
+        viewer_app_toggle_pause(app);
+        break;
+    case SDLK_s:
+        request_screenshot(in);
+        break;
+    case SDLK_h:
+        app->show_help = !app->show_help;
+        break;
+    default:
+        break;
     }
 }
 
@@ -104,8 +129,7 @@ static void on_motion(viewer_app *app, viewer_input *in, const SDL_MouseMotionEv
     if (in->dragging_divider) {
         viewer_view_set_split_x(&app->view, x);
     } else if (in->panning) {
-        viewer_view_pan(&app->view, m->xrel * in->pixels_per_point,
-                        m->yrel * in->pixels_per_point);
+        viewer_view_pan(&app->view, m->xrel * in->pixels_per_point, m->yrel * in->pixels_per_point);
     }
     if (in->dragging_divider || (!in->panning && near_divider(app, x)))
         set_cursor(in->resize);
@@ -131,16 +155,29 @@ static void on_drop(viewer_app *app, char *file) {
 
 void viewer_input_handle(viewer_app *app, viewer_input *in, const SDL_Event *ev) {
     switch (ev->type) {
-    case SDL_QUIT: in->quit = 1; break;
-    case SDL_KEYDOWN: on_key(app, in, &ev->key.keysym); break;
-    case SDL_MOUSEBUTTONDOWN: on_button_down(app, in, &ev->button); break;
+    case SDL_QUIT:
+        in->quit = 1;
+        break;
+    case SDL_KEYDOWN:
+        on_key(app, in, &ev->key.keysym);
+        break;
+    case SDL_MOUSEBUTTONDOWN:
+        on_button_down(app, in, &ev->button);
+        break;
     case SDL_MOUSEBUTTONUP:
         in->dragging_divider = 0;
         in->panning = 0;
         break;
-    case SDL_MOUSEMOTION: on_motion(app, in, &ev->motion); break;
-    case SDL_MOUSEWHEEL: on_wheel(app, in, &ev->wheel); break;
-    case SDL_DROPFILE: on_drop(app, ev->drop.file); break;
-    default: break;
+    case SDL_MOUSEMOTION:
+        on_motion(app, in, &ev->motion);
+        break;
+    case SDL_MOUSEWHEEL:
+        on_wheel(app, in, &ev->wheel);
+        break;
+    case SDL_DROPFILE:
+        on_drop(app, ev->drop.file);
+        break;
+    default:
+        break;
     }
 }

@@ -10,8 +10,10 @@
 
 #include <stdio.h>
 
-#define IDLE_WAIT_MS    250 /* nothing moves: wake up rarely (events wake us anyway) */
-#define ANIMATE_WAIT_MS 8
+/* The loop sleeps until an event: input, or the worker's "result ready". It never spins while
+ * a run is in flight, since on a software Vulkan driver (lavapipe) the compute shares the CPU
+ * with the drawing. The timeout only expires passing status messages. */
+#define WAIT_MS 500
 
 /* A window that shows the output 1:1 if it fits in most of the display. */
 static void initial_window_size(const viewer_app *app, int *w, int *h) {
@@ -31,8 +33,8 @@ static void initial_window_size(const viewer_app *app, int *w, int *h) {
 }
 
 static SDL_Renderer *create_renderer(SDL_Window *window, char *present, size_t cap) {
-    SDL_Renderer *r = SDL_CreateRenderer(window, -1, SDL_RENDERER_ACCELERATED |
-                                                         SDL_RENDERER_PRESENTVSYNC);
+    SDL_Renderer *r =
+        SDL_CreateRenderer(window, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
     if (!r) r = SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE);
     SDL_RendererInfo info;
     if (r && SDL_GetRendererInfo(r, &info) == 0)
@@ -79,8 +81,7 @@ static void event_loop(viewer_app *app, SDL_Window *window) {
     viewer_input_init(&in);
     while (!in.quit) {
         SDL_Event ev;
-        int timeout = viewer_app_animating(app) ? ANIMATE_WAIT_MS : IDLE_WAIT_MS;
-        if (SDL_WaitEventTimeout(&ev, timeout)) {
+        if (SDL_WaitEventTimeout(&ev, WAIT_MS)) {
             sync_window_size(app, window, &in);
             viewer_input_handle(app, &in, &ev);
             while (!in.quit && SDL_PollEvent(&ev))
@@ -112,8 +113,8 @@ static int run_window(const viewer_options *opt) {
     SDL_Window *window = NULL;
     if (viewer_app_init(&app, opt, 960, 640, wake == (uint32_t)-1 ? 0 : wake) != 0) goto done;
     initial_window_size(&app, &w, &h);
-    window = SDL_CreateWindow("quantsr-view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w,
-                              h, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    window = SDL_CreateWindow("quantsr-view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
+                              SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (window) app.renderer = create_renderer(window, app.present, sizeof app.present);
     if (!window || !app.renderer) {
         fprintf(stderr, "quantsr-view: cannot create the window: %s\n", SDL_GetError());
@@ -124,6 +125,7 @@ static int run_window(const viewer_options *opt) {
     viewer_view_set_window(&app.view, w, h);
     if (opt->zoom) viewer_view_set_zoom(&app.view, opt->zoom);
     event_loop(&app, window);
+    SDL_HideWindow(window); /* closing waits for a run in flight to finish */
     code = VIEWER_EXIT_OK;
 done:
     viewer_app_free(&app);
@@ -136,9 +138,12 @@ done:
 int main(int argc, char **argv) {
     viewer_options opt;
     switch (viewer_parse_options(argc, argv, &opt)) {
-    case VIEWER_PARSE_HELP: return VIEWER_EXIT_OK;
-    case VIEWER_PARSE_ERROR: return VIEWER_EXIT_USAGE;
-    case VIEWER_PARSE_OK: break;
+    case VIEWER_PARSE_HELP:
+        return VIEWER_EXIT_OK;
+    case VIEWER_PARSE_ERROR:
+        return VIEWER_EXIT_USAGE;
+    case VIEWER_PARSE_OK:
+        break;
     }
     if (opt.screenshot) return viewer_run_headless(&opt);
     return run_window(&opt);

@@ -138,12 +138,18 @@ typedef struct option_spec {
 } option_spec;
 
 static const option_spec option_specs[OPT_COUNT] = {
-    [OPT_MODEL] = {'m', "model", 1},        [OPT_HR] = {0, "hr", 0},
-    [OPT_DEPTH] = {0, "depth", 1},          [OPT_DEVICE] = {'g', "device", 1},
-    [OPT_FRAMES] = {0, "frames", 1},        [OPT_DEMO] = {0, "demo", 0},
-    [OPT_NEAREST] = {0, "nearest", 0},      [OPT_SPLIT] = {0, "split", 1},
-    [OPT_ZOOM] = {0, "zoom", 1},            [OPT_SIZE] = {0, "size", 1},
-    [OPT_SCREENSHOT] = {0, "screenshot", 1}, [OPT_NO_OVERLAY] = {0, "no-overlay", 0},
+    [OPT_MODEL] = {'m', "model", 1},
+    [OPT_HR] = {0, "hr", 0},
+    [OPT_DEPTH] = {0, "depth", 1},
+    [OPT_DEVICE] = {'g', "device", 1},
+    [OPT_FRAMES] = {0, "frames", 1},
+    [OPT_DEMO] = {0, "demo", 0},
+    [OPT_NEAREST] = {0, "nearest", 0},
+    [OPT_SPLIT] = {0, "split", 1},
+    [OPT_ZOOM] = {0, "zoom", 1},
+    [OPT_SIZE] = {0, "size", 1},
+    [OPT_SCREENSHOT] = {0, "screenshot", 1},
+    [OPT_NO_OVERLAY] = {0, "no-overlay", 0},
     [OPT_HELP] = {'h', "help", 0},
 };
 
@@ -152,8 +158,12 @@ static viewer_parse_result apply_option(option_id id, const char *name, const ch
                                         viewer_options *o) {
     uint32_t u = 0;
     switch (id) {
-    case OPT_MODEL: o->model = value; break;
-    case OPT_HR: o->hr = 1; break;
+    case OPT_MODEL:
+        o->model = value;
+        break;
+    case OPT_HR:
+        o->hr = 1;
+        break;
     case OPT_DEPTH:
         if (!parse_u32(value, 64, &o->depth))
             return usage_error("%s needs a block count 0..64, got '%s'", name, value);
@@ -164,9 +174,15 @@ static viewer_parse_result apply_option(option_id id, const char *name, const ch
             return usage_error("%s needs a device number (0 = automatic), got '%s'", name, value);
         o->device = (int32_t)u;
         break;
-    case OPT_FRAMES: o->frames = value; break;
-    case OPT_DEMO: o->demo = 1; break;
-    case OPT_NEAREST: o->nearest = 1; break;
+    case OPT_FRAMES:
+        o->frames = value;
+        break;
+    case OPT_DEMO:
+        o->demo = 1;
+        break;
+    case OPT_NEAREST:
+        o->nearest = 1;
+        break;
     case OPT_SPLIT:
         if (!parse_double(value, 0.0, 1.0, &o->split))
             return usage_error("%s needs a fraction 0..1 of the width, got '%s'", name, value);
@@ -177,13 +193,17 @@ static viewer_parse_result apply_option(option_id id, const char *name, const ch
         break;
     case OPT_SIZE:
         if (!parse_size(value, &o->width, &o->height))
-            return usage_error("%s needs WxH with both sides in 64..16384, got '%s'", name,
-                               value);
+            return usage_error("%s needs WxH with both sides in 64..16384, got '%s'", name, value);
         break;
-    case OPT_SCREENSHOT: o->screenshot = value; break;
-    case OPT_NO_OVERLAY: o->no_overlay = 1; break;
+    case OPT_SCREENSHOT:
+        o->screenshot = value;
+        break;
+    case OPT_NO_OVERLAY:
+        o->no_overlay = 1;
+        break;
     case OPT_HELP:
-    case OPT_COUNT: break;
+    case OPT_COUNT:
+        break;
     }
     return VIEWER_PARSE_OK;
 }

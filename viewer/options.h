@@ -19,11 +19,11 @@ typedef struct viewer_options {
     int nearest;            /* --nearest: left side starts as nearest instead of bicubic */
     int no_overlay;         /* --no-overlay: images and divider only */
     int has_depth;
-    uint32_t depth;  /* --depth: blocks, one of the model's levels, 0 = all */
-    int32_t device;  /* -g: Vulkan device as `quantsr devices` numbers it, 0 = automatic */
-    double split;    /* --split: divider position, fraction of the width (default 0.5) */
-    double zoom;     /* --zoom: screen pixels per output pixel, 0 = fit */
-    uint32_t width;  /* --size: window or screenshot size, 0 = automatic */
+    uint32_t depth; /* --depth: blocks, one of the model's levels, 0 = all */
+    int32_t device; /* -g: Vulkan device as `quantsr devices` numbers it, 0 = automatic */
+    double split;   /* --split: divider position, fraction of the width (default 0.5) */
+    double zoom;    /* --zoom: screen pixels per output pixel, 0 = fit */
+    uint32_t width; /* --size: window or screenshot size, 0 = automatic */
     uint32_t height;
 } viewer_options;
 

@@ -56,7 +56,8 @@ static void draw_side_labels(SDL_Renderer *r, int win_w, int split_x, float s,
                              const viewer_hud *hud) {
     int gap = (int)(6 * s), top = (int)(6 * s);
     int left_w = text_width(hud->left_label, s) + (int)(8 * s);
-    if (split_x - gap - left_w >= 0) text_box(r, split_x - gap - left_w, top, s, white, hud->left_label);
+    if (split_x - gap - left_w >= 0)
+        text_box(r, split_x - gap - left_w, top, s, white, hud->left_label);
     int right_w = text_width(hud->right_label, s) + (int)(8 * s);
     if (split_x + gap + right_w <= win_w)
         text_box(r, split_x + gap, top, s, accent, hud->right_label);
@@ -145,21 +146,42 @@ static void draw_computing(SDL_Renderer *r, int win_w, int win_h, int split_x, f
     text_box(r, right_center - w / 2, win_h / 2 - (int)(8 * s), s, accent, text);
 }
 
+/* A help line is "KEYS  what they do": splits it at the first double space. */
+static void split_help_line(const char *line, char *keys, size_t cap, const char **what) {
+    const char *gap = strstr(line, "  ");
+    size_t n = gap ? (size_t)(gap - line) : strlen(line);
+    if (n >= cap) n = cap - 1;
+    memcpy(keys, line, n);
+    keys[n] = '\0';
+    *what = gap ? gap : "";
+    while (**what == ' ')
+        (*what)++;
+}
+
+/* The key column is as wide as its widest entry, since the font is proportional. */
 static void draw_help(SDL_Renderer *r, int win_w, int win_h, float s) {
-    int lines = 0, width = 0, line_h = (int)(VIEWER_FONT_LINE * s), pad = (int)(10 * s);
+    int lines = 0, keys_w = 0, what_w = 0, line_h = (int)(VIEWER_FONT_LINE * s);
+    int pad = (int)(10 * s), gap = (int)(12 * s);
+    char keys[64];
+    const char *what;
     for (const char *const *line = viewer_key_help; *line; line++, lines++) {
-        int w = text_width(*line, s);
-        width = w > width ? w : width;
+        split_help_line(*line, keys, sizeof keys, &what);
+        int kw = text_width(keys, s), ww = text_width(what, s);
+        keys_w = kw > keys_w ? kw : keys_w;
+        what_w = ww > what_w ? ww : what_w;
     }
-    SDL_Rect box = {0, 0, width + 2 * pad, (lines + 2) * line_h + 2 * pad};
+    SDL_Rect box = {0, 0, keys_w + gap + what_w + 2 * pad, (lines + 2) * line_h + 2 * pad};
     box.x = (win_w - box.w) / 2;
     box.y = (win_h - box.h) / 2;
     draw_panel(r, box, 215);
     viewer_draw_text(r, (float)(box.x + pad), (float)(box.y + pad), s, accent,
                      "quantsr-view keys (h closes)");
-    for (int i = 0; i < lines; i++)
-        viewer_draw_text(r, (float)(box.x + pad), (float)(box.y + pad + (i + 2) * line_h), s,
-                         white, viewer_key_help[i]);
+    for (int i = 0; i < lines; i++) {
+        float y = (float)(box.y + pad + (i + 2) * line_h);
+        split_help_line(viewer_key_help[i], keys, sizeof keys, &what);
+        viewer_draw_text(r, (float)(box.x + pad), y, s, accent, keys);
+        viewer_draw_text(r, (float)(box.x + pad + keys_w + gap), y, s, white, what);
+    }
 }
 
 void viewer_overlay_draw(SDL_Renderer *r, int win_w, int win_h, int split_x,

@@ -7,9 +7,9 @@
 
 #include <SDL.h>
 
-#define VIEWER_HUD_LINES     6
-#define VIEWER_HUD_LINE_CAP  160
-#define VIEWER_MAX_STOPS     (QSR_MAX_DEPTH_LEVELS + 1)
+#define VIEWER_HUD_LINES    6
+#define VIEWER_HUD_LINE_CAP 160
+#define VIEWER_MAX_STOPS    (QSR_MAX_DEPTH_LEVELS + 1)
 
 /* Everything the overlay shows, filled in by the application each frame. */
 typedef struct viewer_hud {
@@ -48,7 +48,6 @@ int viewer_slider_hit(const viewer_slider_layout *layout, int x, int y);
 void viewer_draw_text(SDL_Renderer *r, float x, float y, float scale, SDL_Color color,
                       const char *text);
 /* Draws the whole overlay for a win_w x win_h area with the divider at split_x. */
-void viewer_overlay_draw(SDL_Renderer *r, int win_w, int win_h, int split_x,
-                         const viewer_hud *hud);
+void viewer_overlay_draw(SDL_Renderer *r, int win_w, int win_h, int split_x, const viewer_hud *hud);
 
 #endif

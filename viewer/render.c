@@ -43,11 +43,10 @@ static int create_tiles(SDL_Renderer *r, viewer_texture *t, int w, int h, char *
         for (int tx = 0; tx < t->cols; tx++) {
             int tw = w - tx * t->tile < t->tile ? w - tx * t->tile : t->tile;
             int th = h - ty * t->tile < t->tile ? h - ty * t->tile : t->tile;
-            SDL_Texture *tex = SDL_CreateTexture(r, SDL_PIXELFORMAT_RGB24,
-                                                 SDL_TEXTUREACCESS_STATIC, tw, th);
+            SDL_Texture *tex =
+                SDL_CreateTexture(r, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STATIC, tw, th);
             if (!tex) {
-                snprintf(err, err_cap, "cannot create a %dx%d texture: %s", tw, th,
-                         SDL_GetError());
+                snprintf(err, err_cap, "cannot create a %dx%d texture: %s", tw, th, SDL_GetError());
                 return -1;
             }
             t->tiles[ty * t->cols + tx] = tex;
@@ -72,7 +71,8 @@ int viewer_texture_set(SDL_Renderer *r, viewer_texture *t, const qsr_image *imag
     int pitch = w * 3;
     for (int ty = 0; ty < t->rows; ty++)
         for (int tx = 0; tx < t->cols; tx++) {
-            const uint8_t *first = image->pixels + (size_t)ty * t->tile * pitch + (size_t)tx * t->tile * 3;
+            const uint8_t *first =
+                image->pixels + (size_t)ty * t->tile * pitch + (size_t)tx * t->tile * 3;
             if (SDL_UpdateTexture(t->tiles[ty * t->cols + tx], NULL, first, pitch) != 0) {
                 snprintf(err, err_cap, "texture upload failed: %s", SDL_GetError());
                 viewer_texture_free(t);

@@ -13,8 +13,8 @@
 typedef struct viewer_texture {
     SDL_Texture **tiles; /* rows x cols */
     int cols, rows;
-    int tile;     /* tile edge in pixels */
-    int w, h;     /* image size */
+    int tile; /* tile edge in pixels */
+    int w, h; /* image size */
 } viewer_texture;
 
 /* Uploads an RGB image, reusing the textures when the size is unchanged. On failure writes a

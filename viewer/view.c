@@ -10,7 +10,9 @@ static double fit_zoom(const viewer_view *v) {
 }
 
 /* Zooming out below the fitted size (or 1:1 for small images) only adds empty border. */
-static double min_zoom(const viewer_view *v) { return fmin(fit_zoom(v), 1.0); }
+static double min_zoom(const viewer_view *v) {
+    return fmin(fit_zoom(v), 1.0);
+}
 
 /* One axis: centre the image when it is smaller than the window, else keep the window
  * covered. Offsets are whole pixels so 1:1 zoom maps pixels exactly. */
@@ -64,8 +66,15 @@ void viewer_view_set_image(viewer_view *v, int img_w, int img_h) {
     double ratio = had_image ? (double)img_w / v->img_w : 1.0;
     v->img_w = img_w;
     v->img_h = img_h;
-    if (v->fitted || !had_image) {
+    if (v->fitted) {
         viewer_view_fit(v);
+        return;
+    }
+    if (!had_image) { /* a zoom chosen before the first image (--zoom): centre it */
+        v->zoom = fmax(min_zoom(v), fmin(VIEWER_MAX_ZOOM, v->zoom));
+        v->off_x = (v->win_w - img_w * v->zoom) / 2;
+        v->off_y = (v->win_h - img_h * v->zoom) / 2;
+        clamp(v);
         return;
     }
     v->zoom = fmax(min_zoom(v), fmin(VIEWER_MAX_ZOOM, v->zoom / ratio));
@@ -85,6 +94,11 @@ void viewer_view_zoom_at(viewer_view *v, double factor, double x, double y) {
 }
 
 void viewer_view_set_zoom(viewer_view *v, double zoom) {
+    if (v->img_w <= 0) { /* applied when the first image arrives */
+        v->zoom = zoom;
+        v->fitted = 0;
+        return;
+    }
     viewer_view_zoom_at(v, zoom / v->zoom, v->win_w / 2.0, v->win_h / 2.0);
 }
 
@@ -95,7 +109,9 @@ void viewer_view_pan(viewer_view *v, double dx, double dy) {
     clamp(v);
 }
 
-int viewer_view_split_x(const viewer_view *v) { return (int)floor(v->split * v->win_w + 0.5); }
+int viewer_view_split_x(const viewer_view *v) {
+    return (int)floor(v->split * v->win_w + 0.5);
+}
 
 void viewer_view_set_split_x(viewer_view *v, double x) {
     if (v->win_w <= 0) return;
@@ -118,5 +134,9 @@ viewer_irect viewer_view_visible(const viewer_view *v, int sx0, int sx1) {
     return r;
 }
 
-double viewer_view_screen_x(const viewer_view *v, double ix) { return v->off_x + ix * v->zoom; }
-double viewer_view_screen_y(const viewer_view *v, double iy) { return v->off_y + iy * v->zoom; }
+double viewer_view_screen_x(const viewer_view *v, double ix) {
+    return v->off_x + ix * v->zoom;
+}
+double viewer_view_screen_y(const viewer_view *v, double iy) {
+    return v->off_y + iy * v->zoom;
+}

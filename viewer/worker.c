@@ -121,8 +121,7 @@ static int worker_main(void *arg) {
     return 0;
 }
 
-viewer_worker *viewer_worker_start(int32_t device, uint32_t wake_event, char *err,
-                                   size_t err_cap) {
+viewer_worker *viewer_worker_start(int32_t device, uint32_t wake_event, char *err, size_t err_cap) {
     viewer_worker *w = calloc(1, sizeof *w);
     if (!w) {
         snprintf(err, err_cap, "out of memory for the compute thread");

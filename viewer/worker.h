@@ -23,10 +23,10 @@ typedef struct viewer_result {
     uint64_t id; /* the job's */
     uint32_t depth;
     qsr_status status;
-    char error[512];     /* when status != QSR_OK */
-    qsr_image output;    /* owned by the receiver */
+    char error[512];  /* when status != QSR_OK */
+    qsr_image output; /* owned by the receiver */
     qsr_run_stats stats;
-    char device[256];    /* the Vulkan device that ran it */
+    char device[256];             /* the Vulkan device that ran it */
     uint32_t validation_messages; /* seen by the context so far */
 } viewer_result;
 
