@@ -314,17 +314,22 @@ qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_
     for (int i = 0; i < QSR__ACT_COUNT; i++)
         grow |= bytes[i] > plan->act_bytes[i];
     if (!grow) return QSR_OK;
+    /* Grow to the larger of old and new per buffer, so images of alternating shapes do not
+     * reallocate every time; an out-of-memory retry releases everything first. */
+    VkDeviceSize want[QSR__ACT_COUNT];
+    for (int i = 0; i < QSR__ACT_COUNT; i++)
+        want[i] = bytes[i] > plan->act_bytes[i] ? bytes[i] : plan->act_bytes[i];
     qsr__plan_release_activations(plan);
     for (int i = 0; i < QSR__ACT_COUNT; i++) {
         int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT || i == QSR__ACT_STATUS;
         qsr_status st =
-            qsr__buffer_create(plan->ctx, bytes[i] ? bytes[i] : 16,
+            qsr__buffer_create(plan->ctx, want[i] ? want[i] : 16,
                                host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
         if (st != QSR_OK) {
             qsr__plan_release_activations(plan);
             return st;
         }
-        plan->act_bytes[i] = bytes[i];
+        plan->act_bytes[i] = want[i];
     }
     return write_sets(plan);
 }
