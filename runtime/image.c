@@ -102,7 +102,10 @@ static qsr_status probe_header(const uint8_t *data, int len, uint64_t max_pixels
     int w = 0, h = 0, comp = 0;
     if (stbi_info_from_memory(data, len, &w, &h, &comp)) {
         *channels = comp;
-        return check_decode_limits((uint32_t)w, (uint32_t)h, max_pixels);
+        /* stb reports a top-down BMP's height as stored: negative (its decoder flips it). */
+        uint32_t uh = h < 0 ? (h == INT_MIN ? UINT32_MAX : (uint32_t)-h) : (uint32_t)h;
+        uint32_t uw = w < 0 ? UINT32_MAX : (uint32_t)w;
+        return check_decode_limits(uw, uh, max_pixels);
     }
     const char *reason = stbi_failure_reason();
     uint32_t pw, ph;
