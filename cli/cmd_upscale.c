@@ -413,6 +413,7 @@ typedef struct batch_run {
     cli_progress progress;
     batch_counts counts;
     int folder_ready;
+    int validation_failed; /* a closed device's validation layer had reported something */
 } batch_run;
 
 /* Reports a failed item. */
@@ -485,7 +486,10 @@ static int run_upscale_item(batch_run *b, const batch_item *item, const char *in
     if (st != QSR_OK) {
         item_failed(b, name, step);
         /* The runtime already retried on a fresh device; the next image gets a new one too. */
-        if (st == QSR_ERROR_DEVICE_LOST) cli_session_close_device(&b->session);
+        if (st == QSR_ERROR_DEVICE_LOST) {
+            if (cli_session_check_validation(&b->session) != CLI_EXIT_OK) b->validation_failed = 1;
+            cli_session_close_device(&b->session);
+        }
         return 0;
     }
     b->counts.upscaled++;
@@ -563,7 +567,8 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
     print_summary(o, &b.counts, count, list->count, cli_now_ms() - start, signal_number);
     code = b.counts.failed || b.counts.upscaled + b.counts.skipped < count ? CLI_EXIT_FAILURE
                                                                            : CLI_EXIT_OK;
-    if (cli_session_check_validation(&b.session) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
+    if (cli_session_check_validation(&b.session) != CLI_EXIT_OK || b.validation_failed)
+        code = CLI_EXIT_FAILURE;
     if (signal_number) code = cli_interrupt_exit_code(signal_number);
     cli_session_close(&b.session);
     free(items);
@@ -620,9 +625,9 @@ int cmd_upscale(int argc, char **argv) {
          "process only the images whose sorted index i has i % N == K - 1"},
         {0, "overwrite", CLI_ARG_FLAG, &o.overwrite, NULL, "replace existing outputs"},
         {0, "resume", CLI_ARG_FLAG, &o.resume, NULL,
-         "keep existing outputs that decode at the expected size, redo the others"},
+         "keep outputs that decode at the expected size, redo the others"},
         {0, "max-pixels", CLI_ARG_U64, &o.max_pixels, "N",
-         "reject inputs of more than N pixels before decoding them (0 = 16384 x 16384)"},
+         "reject larger inputs before decoding them (0 = 16384 x 16384)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
          "run every convolution in fp32 (dequantized weights)"},
         {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},

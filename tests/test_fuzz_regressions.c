@@ -56,6 +56,7 @@ static void describe_status(int status, const int *allowed, size_t allowed_count
 }
 
 static void run_entry_in_child(const char *kind, const input_file *in) {
+    fflush(NULL); /* or the child would print the parent's buffered output again */
     pid_t pid = fork();
     CHECK(pid >= 0, "fork: %s", strerror(errno));
     if (pid < 0) return;
@@ -83,6 +84,7 @@ static void run_args_input(const input_file *in) {
     char *argv[QSR_FUZZ_MAX_ARGS + 2];
     if (text == NULL) return;
     qsr_fuzz_split_args(in->data, in->size, text, argv, QSR_FUZZ_MAX_ARGS);
+    fflush(NULL);
     pid_t pid = fork();
     CHECK(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {

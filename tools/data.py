@@ -13,7 +13,6 @@ Each dimension is resized separately (height first, then width) in float64; LR i
 result rounded to uint8.
 """
 
-import glob
 import math
 import os
 

@@ -22,7 +22,6 @@ test script, which keeps the blocks at importance positions 0..B//2 at the half 
 import argparse
 import os
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import torch

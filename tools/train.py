@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
-from quantsr_c import FP_BITS, QuantSRC, active_set, depth_levels  # noqa: E402
+from quantsr_c import QuantSRC, active_set, depth_levels  # noqa: E402
 
 
 def parse_args(argv=None):

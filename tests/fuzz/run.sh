@@ -9,6 +9,9 @@
 #   QSR_FUZZ_BUILD  build folder (default: build-fuzz at the top of the source tree)
 #   QSR_FUZZ_JOBS   make -j for the build (default 2)
 #   CC              the clang to use (default clang-14, else clang)
+#   QSR_FUZZ_CMAKE_ARGS  more arguments for the configure step, e.g. to try another stb_image:
+#                   "-DSTB_INCLUDE_DIR=/path/to/stb -DCMAKE_C_FLAGS=-DSTBI_ONLY_PNG ..." (the
+#                   fuzzer flag is added to CMAKE_C_FLAGS either way)
 # The growing corpora stay in <build>/corpus/<target>, so later runs continue from them.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,8 +29,15 @@ SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame
 # The runtime and the tools, instrumented for coverage (fuzzer-no-link) and the sanitizers
 # (QSR_SANITIZE adds ASan + UBSan to every target).
 build_runtime() {
+    local extra=() flags="-fsanitize=fuzzer-no-link" arg
+    for arg in ${QSR_FUZZ_CMAKE_ARGS:-}; do
+        case $arg in
+        -DCMAKE_C_FLAGS=*) flags="$flags ${arg#-DCMAKE_C_FLAGS=}" ;;
+        *) extra+=("$arg") ;;
+        esac
+    done
     cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DQSR_SANITIZE=ON -DQSR_BUILD_VIEWER=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" \
+        -DQSR_SANITIZE=ON -DQSR_BUILD_VIEWER=OFF -DCMAKE_C_FLAGS="$flags" "${extra[@]}" \
         >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
     nice -n 10 cmake --build "$BUILD" -j "$JOBS" --target quantsr make_random_model >/dev/null
 }
@@ -87,13 +97,18 @@ run_target() {
     [ "$t" = fuzz_model ] && options+=(-max_len=65536)
     [ "$t" = fuzz_image ] && options+=(-max_len=65536)
     echo "== $t: ${SECONDS_PER_TARGET} s, log in $BUILD/$t.log"
+    # New inputs go to the first folder; the others are read (libFuzzer refuses missing ones,
+    # and git keeps no empty regressions/<kind>/).
+    local inputs=("$corpus") dir
+    for dir in "$SRC/tests/fuzz/seeds/$kind" "$BUILD/generated-seeds/$kind" \
+        "$SRC/tests/fuzz/regressions/$kind"; do
+        [ -d "$dir" ] && inputs+=("$dir")
+    done
     local rc=0
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        nice -n 10 "$BUILD/fuzz/$t" "${options[@]}" "$corpus" "$SRC/tests/fuzz/seeds/$kind" \
-        "$BUILD/generated-seeds/$kind" "$SRC/tests/fuzz/regressions/$kind" \
-        >"$BUILD/$t.log" 2>&1 || rc=$?
-    grep -E "^#[0-9]+ +(INITED|DONE)|stat::number_of_executed_units|stat::peak_rss_mb" \
+        nice -n 10 "$BUILD/fuzz/$t" "${options[@]}" "${inputs[@]}" >"$BUILD/$t.log" 2>&1 || rc=$?
+    grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|stat::peak_rss_mb" \
         "$BUILD/$t.log" || true
     if [ "$rc" -ne 0 ]; then
         grep -E "ERROR|SUMMARY|broken promise|Test unit written" "$BUILD/$t.log" >&2 || true
