@@ -104,6 +104,7 @@ typedef struct cli_session {
     qsr_context *ctx;  /* NULL until cli_session_open_device */
     qsr_upscaler *up;  /* NULL until cli_session_open_device */
     int use_reference; /* run on the CPU reference instead of the upscaler */
+    uint64_t max_memory; /* device memory budget for activations in bytes; 0 = the runtime's */
 } cli_session;
 
 typedef struct cli_model_options {

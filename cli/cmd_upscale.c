@@ -20,6 +20,7 @@ typedef struct upscale_options {
     const char *shard;  /* "K/N" */
     uint32_t tile, device;
     uint64_t max_pixels; /* largest input accepted (0 = QSR_DEFAULT_MAX_PIXELS) */
+    uint64_t max_memory_mib; /* device memory budget for activations (0 = runtime default) */
     int ensemble, overwrite, resume, fp32, quiet;
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
 } upscale_options;
@@ -69,6 +70,9 @@ static int same_format(const char *a, const char *b) {
 static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->input == NULL) return cli_usage_error(spec, "missing -i INPUT");
     if (o->output == NULL) return cli_usage_error(spec, "missing -o OUTPUT");
+    if (o->max_memory_mib > (UINT64_MAX >> 20))
+        return cli_usage_error(spec, "--max-memory %llu MiB is too large",
+                               (unsigned long long)o->max_memory_mib);
     if (o->shard && !parse_shard(o->shard, &o->shard_index, &o->shard_count))
         return cli_usage_error(spec, "--shard takes K/N with 1 <= K <= N, not '%s'", o->shard);
     if (o->format && !is_known_format(o->format))
@@ -218,6 +222,7 @@ static int upscale_single(const upscale_options *o) {
         return CLI_EXIT_OK;
     }
     qsr_run_stats stats = {.tiles = 0};
+    s.max_memory = o->max_memory_mib << 20;
     code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
     if (code == CLI_EXIT_OK && cli_interrupt_signal()) code = stopped_before_start();
     if (code == CLI_EXIT_OK) {
@@ -434,6 +439,7 @@ static int prepare_to_write(batch_run *b) {
     }
     if (b->session.up == NULL) {
         cli_progress_clear(&b->progress);
+        b->session.max_memory = o->max_memory_mib << 20;
         if (cli_session_open_device(&b->session, (int32_t)o->device, o->tile, precision_of(o)) !=
             CLI_EXIT_OK) {
             cli_session_close_device(&b->session);
@@ -628,6 +634,8 @@ int cmd_upscale(int argc, char **argv) {
          "keep outputs that decode at the expected size, redo the others"},
         {0, "max-pixels", CLI_ARG_U64, &o.max_pixels, "N",
          "reject larger inputs before decoding them (0 = 16384 x 16384)"},
+        {0, "max-memory", CLI_ARG_U64, &o.max_memory_mib, "MIB",
+         "device memory for activations; tiles shrink to fit (0 = 1/4 of the heap, <= 1 GiB)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
          "run every convolution in fp32 (dequantized weights)"},
         {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},
