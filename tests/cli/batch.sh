@@ -4,6 +4,8 @@
 # existing outputs are skipped unless --overwrite; -f picks the format; inputs are never
 # overwritten.
 set -u
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
 MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
 if [ ! -x "$MAKE_MODEL" ]; then
@@ -16,21 +18,6 @@ failures=0
 fail() {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))
-}
-
-# make_png PATH WIDTH HEIGHT SEED: a random RGB PNG (Python standard library only).
-make_png() {
-    python3 - "$@" <<'PY'
-import random, struct, sys, zlib
-path, w, h, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = random.Random(seed)
-raw = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(3 * w)) for _ in range(h))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-with open(path, "wb") as f:
-    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-PY
 }
 
 # png_size PATH: "WxH" from the PNG header.

@@ -5,6 +5,8 @@
 # --resume then finishes the batch with the same files as an uninterrupted run, and removes
 # the temporaries of a killed run.
 set -u
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
 MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
 if [ ! -x "$MAKE_MODEL" ]; then
@@ -21,21 +23,6 @@ fail() {
 # Background jobs of a script ignore SIGINT unless job control is on (and quantsr keeps a
 # signal ignored that was ignored when it started, as nohup expects).
 set -m
-
-# make_png PATH WIDTH HEIGHT SEED: a random RGB PNG (Python standard library only).
-make_png() {
-    python3 - "$@" <<'PY'
-import random, struct, sys, zlib
-path, w, h, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = random.Random(seed)
-raw = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(3 * w)) for _ in range(h))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-with open(path, "wb") as f:
-    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-PY
-}
 
 # complete_png PATH: prints WxH if PATH is a whole 8-bit RGB/RGBA PNG (every row inflates).
 complete_png() {
