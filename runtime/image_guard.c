@@ -50,43 +50,54 @@ static qsr_status check_jpeg(const uint8_t *d, size_t n) {
         }
         if (marker == 0xD9) break; /* end of image */
         uint32_t len = be16(d + pos + 2);
-        if (len < 2 || pos + 2 + len > n) break; /* stb reports the truncation itself */
+        if (len < 2) break; /* stb reports it */
         if (marker == 0xC4) {
-            qsr_status st = check_dht(d + pos + 4, len - 2);
+            /* A table cut off by the end of the file is checked as far as it goes: stb reads
+             * the counts of a truncated table too. */
+            size_t avail = n - pos - 4 < (size_t)len - 2 ? n - pos - 4 : (size_t)len - 2;
+            qsr_status st = check_dht(d + pos + 4, avail);
             if (st != QSR_OK) return st;
         }
+        if (pos + 2 + len > n) break;
         pos += 2 + len;
     }
     return QSR_OK;
 }
 
-/* A copy of a PNG without its zero-length IDAT chunks, or NULL if it has none. */
+/* Is the chunk at `pos` a zero-length IDAT (its CRC may be cut off)? */
+static int is_empty_idat(const uint8_t *d, size_t n, size_t pos) {
+    return pos + 8 <= n && be32(d + pos) == 0 && memcmp(d + pos + 4, "IDAT", 4) == 0;
+}
+
+/* Offset of the chunk after the one at `pos` (n when the chunk runs past the end). */
+static size_t next_chunk(const uint8_t *d, size_t n, size_t pos) {
+    if (pos + 8 > n) return n;
+    uint32_t len = be32(d + pos);
+    return len > n - pos - 8 || n - pos - 8 - len < 4 ? n : pos + 12 + len;
+}
+
+/* A copy of a PNG without its zero-length IDAT chunks (complete or cut off), or NULL if it has
+ * none. */
 static qsr_status strip_empty_idat(const uint8_t *d, size_t n, uint8_t **out, size_t *out_n) {
     *out = NULL;
     int found = 0;
-    for (size_t pos = 8; pos + 12 <= n;) {
-        uint32_t len = be32(d + pos);
-        if (len > n - pos - 12) break;
-        if (len == 0 && memcmp(d + pos + 4, "IDAT", 4) == 0) found = 1;
-        pos += 12 + len;
-    }
+    for (size_t pos = 8; pos < n; pos = next_chunk(d, n, pos))
+        found |= is_empty_idat(d, n, pos);
     if (!found) return QSR_OK;
     uint8_t *copy = malloc(n);
     if (!copy) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "copying a PNG of %zu bytes", n);
     memcpy(copy, d, 8);
-    size_t w = 8, pos = 8;
-    while (pos + 12 <= n) {
-        uint32_t len = be32(d + pos);
-        if (len > n - pos - 12) break;
-        if (!(len == 0 && memcmp(d + pos + 4, "IDAT", 4) == 0)) {
-            memcpy(copy + w, d + pos, 12 + (size_t)len);
-            w += 12 + (size_t)len;
+    size_t w = 8;
+    for (size_t pos = 8; pos < n;) {
+        size_t next = next_chunk(d, n, pos);
+        if (!is_empty_idat(d, n, pos)) {
+            memcpy(copy + w, d + pos, next - pos);
+            w += next - pos;
         }
-        pos += 12 + len;
+        pos = next;
     }
-    memcpy(copy + w, d + pos, n - pos); /* whatever trails (truncated chunk): stb judges it */
     *out = copy;
-    *out_n = w + (n - pos);
+    *out_n = w;
     return QSR_OK;
 }
 
