@@ -104,7 +104,11 @@ static qsr_status strip_empty_idat(const uint8_t *d, size_t n, uint8_t **out, si
 qsr_status qsr__image_guard(const uint8_t *data, size_t size, uint8_t **fixed, size_t *fixed_size) {
     static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     *fixed = NULL;
-    if (size >= 4 && data[0] == 0xFF && data[1] == 0xD8) return check_jpeg(data, size);
+    /* stb accepts fill bytes (0xFF) before the JPEG start-of-image marker; so does the check. */
+    size_t fill = 0;
+    while (fill < size && data[fill] == 0xFF) fill++;
+    if (fill >= 1 && fill < size && data[fill] == 0xD8)
+        return check_jpeg(data + fill - 1, size - (fill - 1));
     if (size >= 8 && memcmp(data, png_signature, 8) == 0)
         return strip_empty_idat(data, size, fixed, fixed_size);
     return QSR_OK;
