@@ -1,5 +1,5 @@
-/* test_fuzz_regressions.c - replays every input under tests/fuzz/seeds/<kind>/ and
- * tests/fuzz/regressions/<kind>/ through the work of the matching fuzz target
+/* test_fuzz_regressions.c - replays every input under tests/data/fuzz/seeds/<kind>/ and
+ * tests/data/fuzz/regressions/<kind>/ through the work of the matching fuzz target
  * (tests/support/fuzz_entries.c), so an input that once crashed a target stays a test:
  *   model  qsr_fuzz_model    image  qsr_fuzz_image
  *   args   the `quantsr` binary in parse-only mode (QSR_CLI_PARSE_ONLY=1), one argument per
@@ -169,12 +169,12 @@ int main(void) {
     static const char *const kinds[] = {"model", "image", "args"};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/tests/fuzz/seeds/%s", src, kinds[k]);
+        snprintf(dir, sizeof dir, "%s/tests/data/fuzz/seeds/%s", src, kinds[k]);
         size_t seeds = replay_folder(dir, kinds[k], 1);
-        snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/%s", src, kinds[k]);
+        snprintf(dir, sizeof dir, "%s/tests/data/fuzz/regressions/%s", src, kinds[k]);
         size_t regressions = replay_folder(dir, kinds[k], 0);
         printf("%-5s %zu seeds, %zu regressions replayed\n", kinds[k], seeds, regressions);
-        CHECK(seeds > 0, "no seeds in tests/fuzz/seeds/%s", kinds[k]);
+        CHECK(seeds > 0, "no seeds in tests/data/fuzz/seeds/%s", kinds[k]);
     }
     return qsr_test_finish("test_fuzz_regressions");
 }

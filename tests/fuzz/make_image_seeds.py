@@ -2,7 +2,7 @@
 """make_image_seeds.py OUT_DIR - writes the small image seeds of the image fuzzer.
 
 Python standard library only, plus cjpeg/jpegtran (libjpeg-turbo-progs) for the JPEG variants
-when they are installed. The committed seeds in tests/fuzz/seeds/image/ were made with it; run
+when they are installed. The committed seeds in tests/data/fuzz/seeds/image/ were made with it; run
 it again only to change them. Every variant the decoder has a separate path for gets one file:
 PNG colour types, bit depths, palette + tRNS and Adam7 interlacing; BMP 24/32/8/4-bit, bottom-up
 and top-down; TGA true-colour, gray, colour-mapped and RLE; JPEG baseline 4:2:0 / 4:4:4, gray,

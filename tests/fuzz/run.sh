@@ -2,7 +2,7 @@
 # run.sh SECONDS [TARGET...] - builds the libFuzzer targets (fuzz_model, fuzz_image, fuzz_args)
 # with clang and ASan + UBSan, seeds their corpora and runs each for SECONDS, one after the
 # other. Exits 1 on the first crash, leak, timeout or sanitizer report; the input that caused
-# it is left in <build>/artifacts/<target>/ (copy it to tests/fuzz/regressions/<target minus
+# it is left in <build>/artifacts/<target>/ (copy it to tests/data/fuzz/regressions/<target minus
 # fuzz_>/ so that tests/test_fuzz_regressions.c replays it in every ctest run).
 #
 # Needs clang-14 and libclang-rt-14-dev (Debian). Environment:
@@ -100,8 +100,8 @@ run_target() {
     # New inputs go to the first folder; the others are read (libFuzzer refuses missing ones,
     # and git keeps no empty regressions/<kind>/).
     local inputs=("$corpus") dir
-    for dir in "$SRC/tests/fuzz/seeds/$kind" "$BUILD/generated-seeds/$kind" \
-        "$SRC/tests/fuzz/regressions/$kind"; do
+    for dir in "$SRC/tests/data/fuzz/seeds/$kind" "$BUILD/generated-seeds/$kind" \
+        "$SRC/tests/data/fuzz/regressions/$kind"; do
         [ -d "$dir" ] && inputs+=("$dir")
     done
     local rc=0
