@@ -190,6 +190,27 @@ typedef struct qsr_context_desc {
     /* Enable VK_LAYER_KHRONOS_validation (also with QSR_VALIDATION=1). Every message is
      * printed to stderr and counted (qsr_context_validation_messages). */
     int validation;
+    /* Called for every validation message (besides printing and counting it), including the
+     * ones the layer's object tracker sends while qsr_context_destroy runs about Vulkan
+     * objects that were never destroyed. NULL: none. */
+    void (*on_validation_message)(void *user, int is_error, const char *message);
+    void *validation_user;
+
+    /* Vulkan interop, for an application that draws the output with the context's own device
+     * (quantsr-view presents through a swapchain this way). Extra instance and device
+     * extensions to enable, e.g. the list of SDL_Vulkan_GetInstanceExtensions and
+     * "VK_KHR_swapchain". Automatic device choice skips devices without the device
+     * extensions; a device named by `device` that lacks one is QSR_ERROR_UNSUPPORTED. */
+    const char *const *instance_extensions;
+    uint32_t instance_extension_count;
+    const char *const *device_extensions;
+    uint32_t device_extension_count;
+    /* Vulkan requires a queue to be used by one thread at a time. An application that submits
+     * to the context's queue (qsr_context_get_vulkan) from another thread gives a lock here:
+     * the runtime calls queue_lock(user, 1) before and queue_lock(user, 0) after each of its
+     * queue calls. NULL: the runtime assumes it is the only user of the queue. */
+    void (*queue_lock)(void *user, int locked);
+    void *queue_lock_user;
 } qsr_context_desc;
 
 typedef struct qsr_context qsr_context;
@@ -200,6 +221,35 @@ QSR_API void qsr_context_destroy(qsr_context *ctx);
 QSR_API qsr_status qsr_context_get_device_info(const qsr_context *ctx, qsr_device_info *out);
 /* Number of validation-layer messages (warnings and errors) seen so far. */
 QSR_API uint32_t qsr_context_validation_messages(const qsr_context *ctx);
+
+/* Vulkan memory the context's objects hold right now (all upscalers together). */
+typedef struct qsr_memory_stats {
+    uint64_t device_bytes;      /* device-local: weights and activations */
+    uint64_t host_bytes;        /* host-visible: uploads, downloads, status flags */
+    uint32_t allocations;       /* live vkAllocateMemory allocations */
+    uint64_t peak_device_bytes; /* the most device_bytes ever held by this context */
+} qsr_memory_stats;
+
+QSR_API qsr_status qsr_context_get_memory_stats(const qsr_context *ctx, qsr_memory_stats *out);
+
+/* A function pointer of any type (the C way to carry PFN_vkGetInstanceProcAddr). */
+typedef void (*qsr_void_function)(void);
+
+/* The context's Vulkan objects, as opaque pointers so that this header needs no vulkan.h. */
+typedef struct qsr_vulkan_handles {
+    void *instance;        /* VkInstance */
+    void *physical_device; /* VkPhysicalDevice */
+    void *device;          /* VkDevice */
+    void *queue;           /* VkQueue the runtime submits to (see qsr_context_desc.queue_lock) */
+    uint32_t queue_family;
+    uint32_t api_version; /* the instance's (VK_API_VERSION_1_1 or later) */
+    /* Increases each time the runtime recreated a lost device: device and queue are then
+     * new, and objects an application made on the old device must be made again. */
+    uint32_t generation;
+    qsr_void_function get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
+} qsr_vulkan_handles;
+
+QSR_API qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_handles *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Upscalers: a model bound to a context, with its weights on the device.
@@ -239,6 +289,39 @@ QSR_API void qsr_upscaler_destroy(qsr_upscaler *up);
  * stats may be NULL. */
 QSR_API qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                     qsr_image *out, qsr_run_stats *stats);
+
+/* A rectangle in pixels. */
+typedef struct qsr_rect {
+    uint32_t x, y, width, height;
+} qsr_rect;
+
+/* Computes only part of the output: the output pixels of the LR rectangle `region` of `in`
+ * (which is the whole input, so that pixels near the region's edges see the same neighbours
+ * as in a full run). `out` must already be the full output image (in->width * scale x
+ * in->height * scale, 3 or 4 channels); only the pixels of region * scale are written, and they
+ * are byte-identical to the same pixels of qsr_upscaler_run. A viewer uses this to compute
+ * just the tiles on screen. region NULL = the whole image. */
+QSR_API qsr_status qsr_upscaler_run_region(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                                           const qsr_rect *region, qsr_image *out,
+                                           qsr_run_stats *stats);
+
+/* A range of a VkBuffer made on the context's device (qsr_context_get_vulkan). */
+typedef struct qsr_gpu_buffer {
+    void *buffer;    /* VkBuffer with VK_BUFFER_USAGE_TRANSFER_DST_BIT */
+    uint64_t offset; /* bytes, a multiple of 4 */
+    uint64_t size;   /* bytes usable from offset */
+} qsr_gpu_buffer;
+
+/* Like qsr_upscaler_run_region, but the output stays in device memory: each output pixel of
+ * region * scale is written to `dst` as one 32-bit word (R in the low byte, then G, B, and 255),
+ * rows of in->width * scale words, so dst holds the whole output image (width * height * 4
+ * bytes). The copy waits for every earlier use of the queue (a full barrier), and the writes
+ * are complete when the call returns. Non-finite results are QSR_ERROR_BAD_OUTPUT (the
+ * constant-output check of qsr_upscaler_run needs the pixels on the host and is not made);
+ * a device loss is returned as QSR_ERROR_DEVICE_LOST (dst belongs to the lost device). */
+QSR_API qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                                              const qsr_rect *region, const qsr_gpu_buffer *dst,
+                                              qsr_run_stats *stats);
 
 #ifdef __cplusplus
 }

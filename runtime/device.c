@@ -82,21 +82,54 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     qsr_context *ctx = (qsr_context *)user;
+    int is_error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
+    const char *text = data && data->pMessage ? data->pMessage : "";
     if (ctx) ctx->validation_messages++;
-    fprintf(stderr, "quantsr: vulkan validation (%s): %s\n",
-            (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? "error" : "warning",
-            data && data->pMessage ? data->pMessage : "");
+    fprintf(stderr, "quantsr: vulkan validation (%s): %s\n", is_error ? "error" : "warning", text);
+    if (ctx && ctx->desc.on_validation_message)
+        ctx->desc.on_validation_message(ctx->desc.validation_user, is_error, text);
     return VK_FALSE;
 }
 
-static qsr_status create_instance(int validation, qsr_context *ctx, VkInstance *out) {
+/* The debug-utils extension (with validation) followed by the application's extensions. */
+static qsr_status instance_extensions(int validation, const qsr_context_desc *d, const char ***out,
+                                      uint32_t *count) {
+    uint32_t extra = d ? d->instance_extension_count : 0;
+    if (extra && !d->instance_extensions)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "instance_extension_count is %u but "
+                         "instance_extensions is NULL",
+                         extra);
+    const char **list = calloc((size_t)extra + 1, sizeof *list);
+    if (!list) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "instance extension list");
+    uint32_t n = 0;
+    if (validation) list[n++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    for (uint32_t i = 0; i < extra; i++) {
+        if (!d->instance_extensions[i]) {
+            free(list);
+            return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "instance_extensions[%u] is NULL", i);
+        }
+        list[n++] = d->instance_extensions[i];
+    }
+    *out = list;
+    *count = n;
+    return QSR_OK;
+}
+
+/* d: the application's requests (NULL for none); ctx receives validation messages (may be
+ * NULL for a throwaway instance). */
+static qsr_status create_instance(int validation, const qsr_context_desc *d, qsr_context *ctx,
+                                  VkInstance *out) {
     const char *layers[1] = {QSR__VALIDATION_LAYER};
-    const char *extensions[1] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
     if (validation && !has_layer(QSR__VALIDATION_LAYER))
         return qsr__fail(QSR_ERROR_UNSUPPORTED,
                          "validation was asked for but %s is not installed "
                          "(Debian: vulkan-validationlayers)",
                          QSR__VALIDATION_LAYER);
+    const char **extensions = NULL;
+    uint32_t extension_count = 0;
+    qsr_status st = instance_extensions(validation, d, &extensions, &extension_count);
+    if (st != QSR_OK) return st;
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
         .pApplicationName = "quantsr",
@@ -129,11 +162,16 @@ static qsr_status create_instance(int validation, qsr_context *ctx, VkInstance *
         .pApplicationInfo = &app,
         .enabledLayerCount = validation ? 1u : 0u,
         .ppEnabledLayerNames = layers,
-        .enabledExtensionCount = validation ? 1u : 0u,
+        .enabledExtensionCount = extension_count,
         .ppEnabledExtensionNames = extensions,
     };
     VkResult r = vkCreateInstance(&info, NULL, out);
+    free(extensions);
+    if (r == VK_ERROR_EXTENSION_NOT_PRESENT)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "vkCreateInstance: an instance extension the "
+                                                "application asked for is not available");
     if (r != VK_SUCCESS) return qsr__vk_fail(r, "vkCreateInstance");
+    if (ctx) ctx->api_version = app.apiVersion;
     volkLoadInstanceOnly(*out);
     if (validation && ctx) {
         messenger.pNext = NULL; /* the validation features belong to the instance only */
@@ -260,7 +298,7 @@ qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count) {
     qsr_status st = load_vulkan();
     if (st != QSR_OK) return st;
     VkInstance instance;
-    st = create_instance(0, NULL, &instance);
+    st = create_instance(0, NULL, NULL, &instance);
     if (st != QSR_OK) return st;
     VkPhysicalDevice *list = NULL;
     uint32_t n = 0;
@@ -312,6 +350,13 @@ static int find_compute_queue(VkPhysicalDevice pd, uint32_t *family, uint32_t *t
     return 0;
 }
 
+/* The first device extension the application asked for that `pd` lacks, or NULL. */
+static const char *missing_extension(const qsr_context *ctx, VkPhysicalDevice pd) {
+    for (uint32_t i = 0; i < ctx->device_extension_count; i++)
+        if (!device_has_extension(pd, ctx->device_extensions[i])) return ctx->device_extensions[i];
+    return NULL;
+}
+
 static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
     VkPhysicalDevice *list = NULL;
     uint32_t n = 0;
@@ -332,19 +377,29 @@ static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
                              requested, n);
         }
         chosen = requested;
+        const char *missing = missing_extension(ctx, list[chosen]);
+        if (missing) {
+            free(list);
+            return qsr__fail(QSR_ERROR_UNSUPPORTED, "device %d lacks the extension %s",
+                             requested + 1, missing);
+        }
     } else {
         int best = -1;
         for (uint32_t i = 0; i < n; i++) {
             qsr_device_info info;
             describe_device(list[i], i, &info);
             uint32_t fam, bits;
-            if (!find_compute_queue(list[i], &fam, &bits)) continue;
+            if (!find_compute_queue(list[i], &fam, &bits) || missing_extension(ctx, list[i]))
+                continue;
             if (type_rank(info.type) > best) best = type_rank(info.type), chosen = (int)i;
         }
     }
     if (chosen < 0) {
         free(list);
-        return qsr__fail(QSR_ERROR_NO_DEVICE, "no Vulkan device has a compute queue");
+        return qsr__fail(QSR_ERROR_NO_DEVICE, ctx->device_extension_count
+                                                  ? "no Vulkan device has a compute queue and "
+                                                    "the requested device extensions"
+                                                  : "no Vulkan device has a compute queue");
     }
     ctx->physical = list[chosen];
     free(list);
@@ -370,6 +425,8 @@ static qsr_status create_device(qsr_context *ctx) {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
+        .enabledExtensionCount = ctx->device_extension_count,
+        .ppEnabledExtensionNames = (const char *const *)ctx->device_extensions,
     };
     QSR__VK(vkCreateDevice(ctx->physical, &info, NULL, &ctx->device));
     volkLoadDeviceTable(&ctx->vk, ctx->device);
@@ -383,9 +440,15 @@ static qsr_status create_device(qsr_context *ctx) {
     return QSR_OK;
 }
 
+void qsr__device_wait_idle(qsr_context *ctx) {
+    if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 1);
+    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 0);
+}
+
 static void destroy_device(qsr_context *ctx) {
     if (!ctx->device) return;
-    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    qsr__device_wait_idle(ctx);
     if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
     ctx->vk.vkDestroyDevice(ctx->device, NULL);
     ctx->command_pool = VK_NULL_HANDLE;
@@ -403,7 +466,33 @@ qsr_status qsr__context_reset_device(qsr_context *ctx) {
 VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence fence) {
     if (qsr__fault_hit(&ctx->faults, QSR__FAULT_LOST)) return VK_ERROR_DEVICE_LOST;
     if (qsr__fault_hit(&ctx->faults, QSR__FAULT_SUBMIT)) return VK_ERROR_UNKNOWN;
-    return ctx->vk.vkQueueSubmit(ctx->queue, 1, submit, fence);
+    if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 1);
+    VkResult r = ctx->vk.vkQueueSubmit(ctx->queue, 1, submit, fence);
+    if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 0);
+    return r;
+}
+
+/* Keeps private copies of the application's device extension names (the desc's arrays need
+ * not outlive qsr_context_create, and a lost device is recreated with the same list). */
+static qsr_status copy_device_extensions(qsr_context *ctx, const qsr_context_desc *d) {
+    if (d->device_extension_count && !d->device_extensions)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "device_extension_count is %u but device_extensions is NULL",
+                         d->device_extension_count);
+    if (!d->device_extension_count) return QSR_OK;
+    ctx->device_extensions = calloc(d->device_extension_count, sizeof(char *));
+    if (!ctx->device_extensions) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "extension list");
+    for (uint32_t i = 0; i < d->device_extension_count; i++) {
+        const char *name = d->device_extensions[i];
+        if (!name) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "device_extensions[%u] is NULL", i);
+        size_t len = strlen(name) + 1;
+        ctx->device_extensions[i] = malloc(len);
+        if (!ctx->device_extensions[i])
+            return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "extension name");
+        memcpy(ctx->device_extensions[i], name, len);
+        ctx->device_extension_count = i + 1;
+    }
+    return QSR_OK;
 }
 
 qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
@@ -419,7 +508,11 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     qsr_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "context");
     qsr__faults_parse(&ctx->faults, getenv("QSR_FAULT"));
-    st = create_instance(validation, ctx, &ctx->instance);
+    ctx->desc = d;
+    ctx->desc.instance_extensions = NULL;
+    ctx->desc.device_extensions = NULL;
+    st = copy_device_extensions(ctx, &d);
+    if (st == QSR_OK) st = create_instance(validation, &d, ctx, &ctx->instance);
     if (st == QSR_OK) st = pick_device(ctx, requested);
     if (st == QSR_OK) st = create_device(ctx);
     if (st != QSR_OK) {
@@ -435,7 +528,31 @@ void qsr_context_destroy(qsr_context *ctx) {
     destroy_device(ctx);
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    for (uint32_t i = 0; i < ctx->device_extension_count; i++)
+        free(ctx->device_extensions[i]);
+    free(ctx->device_extensions);
     free(ctx);
+}
+
+qsr_status qsr_context_get_memory_stats(const qsr_context *ctx, qsr_memory_stats *out) {
+    if (!ctx || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_get_memory_stats");
+    *out = ctx->memory_stats;
+    return QSR_OK;
+}
+
+qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_handles *out) {
+    if (!ctx || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_get_vulkan");
+    *out = (qsr_vulkan_handles){
+        .instance = (void *)ctx->instance,
+        .physical_device = (void *)ctx->physical,
+        .device = (void *)ctx->device,
+        .queue = (void *)ctx->queue,
+        .queue_family = ctx->queue_family,
+        .api_version = ctx->api_version,
+        .generation = ctx->generation,
+        .get_instance_proc_addr = (qsr_void_function)vkGetInstanceProcAddr,
+    };
+    return QSR_OK;
 }
 
 qsr_status qsr_context_get_device_info(const qsr_context *ctx, qsr_device_info *out) {

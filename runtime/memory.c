@@ -74,6 +74,16 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
                                  "allocating %llu bytes", (unsigned long long)size);
     }
     out->size = size;
+    out->allocated = req.size;
+    out->host = kind == QSR__MEMORY_HOST;
+    qsr_memory_stats *ms = &ctx->memory_stats;
+    ms->allocations++;
+    if (out->host) {
+        ms->host_bytes += req.size;
+    } else {
+        ms->device_bytes += req.size;
+        if (ms->device_bytes > ms->peak_device_bytes) ms->peak_device_bytes = ms->device_bytes;
+    }
     return QSR_OK;
 }
 
@@ -82,6 +92,11 @@ void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf) {
     if (buf->mapped) ctx->vk.vkUnmapMemory(ctx->device, buf->memory);
     if (buf->buffer) ctx->vk.vkDestroyBuffer(ctx->device, buf->buffer, NULL);
     if (buf->memory) ctx->vk.vkFreeMemory(ctx->device, buf->memory, NULL);
+    if (buf->allocated) {
+        ctx->memory_stats.allocations--;
+        *(buf->host ? &ctx->memory_stats.host_bytes : &ctx->memory_stats.device_bytes) -=
+            buf->allocated;
+    }
     memset(buf, 0, sizeof *buf);
 }
 

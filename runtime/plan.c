@@ -197,7 +197,7 @@ void qsr__plan_release_activations(qsr__plan *plan) {
 void qsr__plan_destroy(qsr__plan *plan) {
     if (!plan || !plan->ctx) return;
     qsr_context *ctx = plan->ctx;
-    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    qsr__device_wait_idle(ctx);
     qsr__plan_release_activations(plan);
     if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
     for (int i = 0; i < QSR__PIPE_COUNT; i++)
@@ -593,20 +593,50 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     return conv_f32(plan, QSR__PIPE_CONV_RGB, QSR__SET_LAST, &p);
 }
 
+/* Copies the tile's output words into the sink's device buffer, one region per row. The
+ * barrier orders the copy after conv_last and after every earlier use of the destination on
+ * the queue (the application may have read it, e.g. to present it). */
+static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
+                                        const qsr__tile_sink *sink) {
+    uint32_t s = plan->model->info.scale, w = t->w * s, h = t->h * s;
+    VkBufferCopy *rows = malloc((size_t)h * sizeof *rows);
+    if (!rows) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "copy regions for %u rows", h);
+    for (uint32_t y = 0; y < h; y++)
+        rows[y] = (VkBufferCopy){
+            .srcOffset = (VkDeviceSize)y * w * 4,
+            .dstOffset =
+                sink->offset + ((VkDeviceSize)(t->y * s + y) * sink->row_pixels + t->x * s) * 4,
+            .size = (VkDeviceSize)w * 4,
+        };
+    write_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                  VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
+                  VK_PIPELINE_STAGE_TRANSFER_BIT,
+                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_IMG_OUT].buffer, sink->buffer, h,
+                                  rows);
+    /* Later submissions (the application's too) see the copied words. */
+    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                  VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
+    free(rows);
+    return QSR_OK;
+}
+
 qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
-                              const qsr_image *in, qsr_image *out, double *gpu_ms) {
+                              const qsr_image *in, const qsr__tile_sink *sink, double *gpu_ms) {
     upload_region(plan, &g->region, in);
     plan->gpu_ms = gpu_ms;
     qsr_status st = segment_begin(plan);
     if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
     if (st == QSR_OK) st = record_hr_stages(plan, g);
+    if (st == QSR_OK && !sink->image) st = record_copy_to_buffer(plan, &g->tile, sink);
     if (st == QSR_OK)
         st = segment_submit(plan);
     else
         plan->ctx->vk.vkEndCommandBuffer(plan->cmd);
     plan->gpu_ms = NULL;
     if (st != QSR_OK) return st;
-    download_tile(plan, &g->tile, plan->model->info.scale, out);
+    if (sink->image) download_tile(plan, &g->tile, plan->model->info.scale, sink->image);
     return QSR_OK;
 }
 

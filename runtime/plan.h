@@ -104,10 +104,19 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
                                 VkDeviceSize bytes[QSR__ACT_COUNT]);
 /* Grows the activation buffers to at least `bytes` (reallocating and rewriting sets). */
 qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]);
+/* Where a tile's output goes: a host image (3 or 4 channels; alpha left alone), or, when
+ * image is NULL, a device buffer of RGBA8 words with rows of row_pixels words from offset. */
+typedef struct qsr__tile_sink {
+    qsr_image *image;
+    VkBuffer buffer;
+    VkDeviceSize offset;
+    uint32_t row_pixels;
+} qsr__tile_sink;
+
 /* Runs one tile: uploads region pixels from `in` (RGB or RGBA), records, submits, waits and
- * writes the tile's RGB output into `out` (3 or 4 channels; alpha left alone). */
+ * writes the tile's RGB output to the sink. */
 qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
-                              const qsr_image *in, qsr_image *out, double *gpu_ms);
+                              const qsr_image *in, const qsr__tile_sink *sink, double *gpu_ms);
 /* Non-zero if a run since the last call produced non-finite values; clears the flag. */
 int qsr__plan_take_nonfinite(qsr__plan *plan);
 /* Releases the activation buffers (they grow again on the next run). */

@@ -24,23 +24,32 @@ static uint32_t active_blocks(const qsr_model *m, uint32_t depth) {
     return depth == 0 || depth > m->info.blocks ? m->info.blocks : depth;
 }
 
-static qsr__tile_geometry tile_geometry(const qsr_model *m, uint32_t width, uint32_t height,
-                                        uint32_t tile, uint32_t depth, uint32_t i) {
+/* What one run computes: the output of the LR rectangle `area` of a width x height input. */
+typedef struct run_area {
+    uint32_t width, height; /* the whole input */
+    qsr__rect area;
+} run_area;
+
+/* Tile i of the area; its halos reach into the whole image, so the result matches a full run. */
+static qsr__tile_geometry tile_geometry(const qsr_model *m, const run_area *a, uint32_t tile,
+                                        uint32_t depth, uint32_t i) {
     qsr__tile_geometry g;
-    g.tile = qsr__tile_rect(width, height, tile, i);
-    g.region = qsr__rect_grow(g.tile, qsr__tile_margin(active_blocks(m, depth)), width, height);
-    g.ups = qsr__rect_grow(g.tile, QSR__UPSAMPLE_MARGIN, width, height);
+    g.tile = qsr__tile_rect(a->area.w, a->area.h, tile, i);
+    g.tile.x += a->area.x;
+    g.tile.y += a->area.y;
+    g.region =
+        qsr__rect_grow(g.tile, qsr__tile_margin(active_blocks(m, depth)), a->width, a->height);
+    g.ups = qsr__rect_grow(g.tile, QSR__UPSAMPLE_MARGIN, a->width, a->height);
     return g;
 }
 
-/* The largest buffer sizes any tile of this image needs. */
-static void image_activation_bytes(const qsr_upscaler *up, uint32_t width, uint32_t height,
-                                   uint32_t tile, uint32_t depth,
-                                   VkDeviceSize bytes[QSR__ACT_COUNT]) {
+/* The largest buffer sizes any tile of the area needs. */
+static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uint32_t tile,
+                                  uint32_t depth, VkDeviceSize bytes[QSR__ACT_COUNT]) {
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
-    uint32_t n = qsr__tile_count(width, height, tile);
+    uint32_t n = qsr__tile_count(a->area.w, a->area.h, tile);
     for (uint32_t i = 0; i < n; i++) {
-        qsr__tile_geometry g = tile_geometry(up->model, width, height, tile, depth, i);
+        qsr__tile_geometry g = tile_geometry(up->model, a, tile, depth, i);
         VkDeviceSize b[QSR__ACT_COUNT];
         qsr__plan_activation_bytes(&up->plan, &g, b);
         for (int k = 0; k < QSR__ACT_COUNT; k++)
@@ -67,8 +76,8 @@ static uint64_t memory_budget(const qsr_upscaler *up) {
 /* The tile edge: the user's, or the largest candidate whose buffers fit the budget and the
  * device's maxStorageBufferRange for this image at full depth (so a depth change never needs
  * a smaller tile). */
-static qsr_status choose_tile(const qsr_upscaler *up, uint32_t width, uint32_t height,
-                              uint32_t *out) {
+static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_t *out) {
+    uint32_t width = a->area.w, height = a->area.h;
     if (up->desc.tile) {
         *out = up->desc.tile;
         return QSR_OK;
@@ -81,7 +90,7 @@ static qsr_status choose_tile(const qsr_upscaler *up, uint32_t width, uint32_t h
             candidates[i + 1] >= width && candidates[i + 1] >= height)
             continue; /* a smaller candidate covers the image as well */
         VkDeviceSize bytes[QSR__ACT_COUNT];
-        image_activation_bytes(up, width, height, t, 0, bytes);
+        area_activation_bytes(up, a, t, 0, bytes);
         if (fits(up, bytes, budget)) {
             *out = t;
             return QSR_OK;
@@ -140,21 +149,22 @@ static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint3
     return QSR_OK;
 }
 
-/* Every tile of the image at one tile size. */
-static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t depth, uint32_t tile,
-                            qsr_image *result, qsr_run_stats *s) {
+/* Every tile of the area at one tile size. */
+static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                            const run_area *a, uint32_t tile, const qsr__tile_sink *sink,
+                            qsr_run_stats *s) {
     const qsr_model *m = up->model;
     VkDeviceSize bytes[QSR__ACT_COUNT];
-    image_activation_bytes(up, in->width, in->height, tile, depth, bytes);
+    area_activation_bytes(up, a, tile, depth, bytes);
     qsr_status st = qsr__plan_reserve(&up->plan, bytes);
     if (st != QSR_OK) return st;
     qsr__plan_take_nonfinite(&up->plan);
     *s = (qsr_run_stats){.tile = tile};
     up->plan.submissions = 0;
-    uint32_t n = qsr__tile_count(in->width, in->height, tile);
+    uint32_t n = qsr__tile_count(a->area.w, a->area.h, tile);
     for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
-        qsr__tile_geometry g = tile_geometry(m, in->width, in->height, tile, depth, i);
-        st = qsr__plan_run_tile(&up->plan, &g, depth, in, result, &s->gpu_ms);
+        qsr__tile_geometry g = tile_geometry(m, a, tile, depth, i);
+        st = qsr__plan_run_tile(&up->plan, &g, depth, in, sink, &s->gpu_ms);
         s->tiles++;
         s->macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
     }
@@ -178,15 +188,75 @@ static int is_constant(const qsr_image *img) {
     return 1;
 }
 
-/* A run whose result cannot be right is an error, never an output: non-finite values, or a
- * constant image from a non-constant input (the "black image" of a failed device). */
-static qsr_status check_output(qsr_upscaler *up, const qsr_image *in, const qsr_image *out) {
-    if (qsr__plan_take_nonfinite(&up->plan))
-        return qsr__fail(QSR_ERROR_BAD_OUTPUT, "the network produced non-finite values (NaN or "
-                                               "infinity); the model or the device is faulty");
+/* A run whose result cannot be right is an error, never an output: a constant image from a
+ * non-constant input (the "black image" of a failed device). Non-finite values were checked
+ * by run_area_into. */
+static qsr_status check_output(const qsr_image *in, const qsr_image *out) {
     if (is_constant(out) && !is_constant(in))
         return qsr__fail(QSR_ERROR_BAD_OUTPUT, "the output is a constant image although the input "
                                                "is not; the device returned no real result");
+    return QSR_OK;
+}
+
+/* Runs the area into the sink at the chosen tile size, halving the tile when device memory
+ * runs out and, for host sinks, recreating a lost device once. Checks non-finite results. */
+static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                                const run_area *a, const qsr__tile_sink *sink, qsr_run_stats *s) {
+    /* Another upscaler of this context recovered from a device loss: rebuild on the new one. */
+    if (up->plan.generation != up->ctx->generation || !up->plan.ctx) {
+        qsr__plan_destroy(&up->plan);
+        qsr_status st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+        if (st != QSR_OK) return st;
+    }
+    uint32_t tile = 0;
+    qsr_status st = choose_tile(up, a, &tile);
+    if (st != QSR_OK) return st;
+    int recovered = 0;
+    for (;;) {
+        st = run_tiles(up, in, depth, a, tile, sink, s);
+        if (st == QSR_ERROR_OUT_OF_DEVICE_MEMORY && tile > 16) {
+            /* Smaller tiles need smaller buffers: halve until it fits. */
+            qsr__plan_release_activations(&up->plan);
+            tile /= 2;
+            continue;
+        }
+        /* Once: a new device, and the image again at half the tile size (a watchdog or a
+         * driver fault on a large tile is the usual cause). A device buffer of the
+         * application died with the old device, so that sink cannot be retried. */
+        if (st == QSR_ERROR_DEVICE_LOST && !recovered && sink->image) {
+            recovered = 1;
+            st = recover_device(up);
+            if (st != QSR_OK) break;
+            tile = tile / 2 >= 16 ? tile / 2 : 16;
+            continue;
+        }
+        break;
+    }
+    if (st == QSR_ERROR_DEVICE_LOST)
+        return qsr__fail_context(st, recovered ? "the device was lost again after being recreated"
+                                               : "the device was lost");
+    if (st == QSR_OK && qsr__plan_take_nonfinite(&up->plan))
+        return qsr__fail(QSR_ERROR_BAD_OUTPUT, "the network produced non-finite values (NaN or "
+                                               "infinity); the model or the device is faulty");
+    return st;
+}
+
+static run_area whole_area(const qsr_image *in) {
+    return (run_area){in->width, in->height, {0, 0, in->width, in->height}};
+}
+
+/* The area of a caller's region (NULL = whole image), checked against the image. */
+static qsr_status region_area(const qsr_image *in, const qsr_rect *region, run_area *out) {
+    *out = whole_area(in);
+    if (!region) return QSR_OK;
+    if (region->width == 0 || region->height == 0 || region->x >= in->width ||
+        region->y >= in->height || region->width > in->width - region->x ||
+        region->height > in->height - region->y)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "region %ux%u at (%u, %u) is empty or outside the %ux%u input",
+                         region->width, region->height, region->x, region->y, in->width,
+                         in->height);
+    out->area = (qsr__rect){region->x, region->y, region->width, region->height};
     return QSR_OK;
 }
 
@@ -198,44 +268,15 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     if (st != QSR_OK) return st;
     double t0 = now_ms();
     const qsr_model *m = up->model;
-    /* Another upscaler of this context recovered from a device loss: rebuild on the new one. */
-    if (up->plan.generation != up->ctx->generation || !up->plan.ctx) {
-        qsr__plan_destroy(&up->plan);
-        st = qsr__plan_create(up->ctx, m, up->desc.precision, &up->plan);
-        if (st != QSR_OK) return st;
-    }
-    uint32_t tile = 0;
-    st = choose_tile(up, in->width, in->height, &tile);
-    if (st != QSR_OK) return st;
-
     qsr_image result;
     st = qsr_image_create(in->width * m->info.scale, in->height * m->info.scale, in->channels,
                           &result);
     if (st != QSR_OK) return st;
-    qsr_run_stats s;
-    int recovered = 0;
-    for (;;) {
-        st = run_tiles(up, in, depth, tile, &result, &s);
-        if (st == QSR_ERROR_OUT_OF_DEVICE_MEMORY && tile > 16) {
-            /* Smaller tiles need smaller buffers: halve until it fits. */
-            qsr__plan_release_activations(&up->plan);
-            tile /= 2;
-            continue;
-        }
-        if (st == QSR_ERROR_DEVICE_LOST && !recovered) {
-            /* Once: a new device, and the image again at half the tile size (a watchdog or
-             * a driver fault on a large tile is the usual cause). */
-            recovered = 1;
-            st = recover_device(up);
-            if (st != QSR_OK) break;
-            tile = tile / 2 >= 16 ? tile / 2 : 16;
-            continue;
-        }
-        break;
-    }
-    if (st == QSR_ERROR_DEVICE_LOST)
-        qsr__fail_context(st, "the device was lost again after being recreated");
-    if (st == QSR_OK) st = check_output(up, in, &result);
+    qsr_run_stats s = {0};
+    run_area a = whole_area(in);
+    qsr__tile_sink sink = {.image = &result};
+    st = run_area_into(up, in, depth, &a, &sink, &s);
+    if (st == QSR_OK) st = check_output(in, &result);
     if (st == QSR_OK && in->channels == 4) st = qsr__upscale_alpha(in, m->info.scale, &result);
     if (st != QSR_OK) {
         qsr_image_free(&result);
@@ -244,5 +285,60 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     s.total_ms = now_ms() - t0;
     if (stats) *stats = s;
     *out = result;
+    return QSR_OK;
+}
+
+qsr_status qsr_upscaler_run_region(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                                   const qsr_rect *region, qsr_image *out, qsr_run_stats *stats) {
+    if (!up || !out || !out->pixels)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run_region: NULL argument");
+    qsr_status st = check_input(up, in, depth);
+    if (st != QSR_OK) return st;
+    uint32_t s = up->model->info.scale;
+    if (out->width != in->width * s || out->height != in->height * s ||
+        (out->channels != 3 && out->channels != 4))
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "region output must be the whole %ux%u RGB(A) output image, got "
+                         "%ux%u with %u channels",
+                         in->width * s, in->height * s, out->width, out->height, out->channels);
+    run_area a;
+    st = region_area(in, region, &a);
+    if (st != QSR_OK) return st;
+    double t0 = now_ms();
+    qsr_run_stats rs = {0};
+    qsr__tile_sink sink = {.image = out};
+    st = run_area_into(up, in, depth, &a, &sink, &rs);
+    if (st != QSR_OK) return st;
+    rs.total_ms = now_ms() - t0;
+    if (stats) *stats = rs;
+    return QSR_OK;
+}
+
+qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                                      const qsr_rect *region, const qsr_gpu_buffer *dst,
+                                      qsr_run_stats *stats) {
+    if (!up || !dst || !dst->buffer)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_run_to_buffer: NULL argument");
+    qsr_status st = check_input(up, in, depth);
+    if (st != QSR_OK) return st;
+    uint32_t s = up->model->info.scale;
+    uint64_t need = (uint64_t)in->width * s * in->height * s * 4;
+    if (dst->offset % 4 || dst->size < need)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "the device buffer holds %llu bytes at offset %llu; the %ux%u output "
+                         "needs %llu bytes at a multiple of 4",
+                         (unsigned long long)dst->size, (unsigned long long)dst->offset,
+                         in->width * s, in->height * s, (unsigned long long)need);
+    run_area a;
+    st = region_area(in, region, &a);
+    if (st != QSR_OK) return st;
+    double t0 = now_ms();
+    qsr_run_stats rs = {0};
+    qsr__tile_sink sink = {
+        .buffer = (VkBuffer)dst->buffer, .offset = dst->offset, .row_pixels = in->width * s};
+    st = run_area_into(up, in, depth, &a, &sink, &rs);
+    if (st != QSR_OK) return st;
+    rs.total_ms = now_ms() - t0;
+    if (stats) *stats = rs;
     return QSR_OK;
 }

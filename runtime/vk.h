@@ -31,22 +31,32 @@ struct qsr_context {
     qsr_device_info info;
     float timestamp_period_ns; /* 0 when the queue has no timestamps */
     uint32_t validation_messages;
-    uint32_t generation; /* bumped each time the device is recreated after a loss */
-    qsr__faults faults;  /* QSR_FAULT injection (tests) */
+    uint32_t generation;   /* bumped each time the device is recreated after a loss */
+    qsr__faults faults;    /* QSR_FAULT injection (tests) */
+    qsr_context_desc desc; /* callbacks and interop requests (extension lists not kept) */
+    uint32_t api_version;  /* of the instance */
+    /* Interop: device extensions requested by the application, enabled on (re)creation. */
+    char **device_extensions;
+    uint32_t device_extension_count;
+    qsr_memory_stats memory_stats; /* kept by qsr__buffer_create/destroy */
 };
 
-/* vkQueueSubmit through the fault injector. */
+/* vkQueueSubmit through the fault injector and the application's queue lock. */
 VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence fence);
 /* Recreates the logical device after VK_ERROR_DEVICE_LOST. Every object made on the old device
  * must have been destroyed; ctx->generation tells their owners to rebuild. */
 qsr_status qsr__context_reset_device(qsr_context *ctx);
+/* vkDeviceWaitIdle under the application's queue lock. */
+void qsr__device_wait_idle(qsr_context *ctx);
 
 /* A buffer with its own memory allocation. Host-visible buffers stay mapped. */
 typedef struct qsr__buffer {
     VkBuffer buffer;
     VkDeviceMemory memory;
     VkDeviceSize size;
-    void *mapped; /* non-NULL for host-visible buffers */
+    void *mapped;           /* non-NULL for host-visible buffers */
+    VkDeviceSize allocated; /* bytes of `memory`, counted in ctx->memory_stats */
+    int host;               /* allocated as QSR__MEMORY_HOST */
 } qsr__buffer;
 
 typedef enum qsr__memory_kind {

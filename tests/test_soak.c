@@ -79,12 +79,15 @@ static qsr_model *tiny_model(void) {
 typedef struct soak_result {
     uint64_t rss_first_kb, rss_baseline_kb, rss_last_kb;
     uint64_t heap_baseline_kb, heap_last_kb; /* ASan builds only */
+    /* The context's Vulkan memory after image 0 and at the end: every image has the same
+     * size, so the buffers must be exactly those of the first run (no growth, no churn). */
+    qsr_memory_stats vk_first, vk_last;
     double ms;
     qsr_image first_output; /* of image 0, to compare with a rerun at the end */
 } soak_result;
 
 /* Upscales SOAK_IMAGES different random images; stops at the first failure. */
-static void soak(qsr_upscaler *up, soak_result *r) {
+static void soak(qsr_context *ctx, qsr_upscaler *up, soak_result *r) {
     qsr_rng rng = {2024};
     double start = now_ms();
     for (uint32_t i = 0; i < SOAK_IMAGES; i++) {
@@ -100,6 +103,7 @@ static void soak(qsr_upscaler *up, soak_result *r) {
         else
             qsr_image_free(&out);
         if (i == 0) r->rss_first_kb = resident_kb();
+        if (i == 0) qsr_context_get_memory_stats(ctx, &r->vk_first);
         if (i + 1 == BASELINE_IMAGE) r->rss_baseline_kb = resident_kb();
 #if defined(SOAK_UNDER_ASAN)
         if (i + 1 == HEAP_BASELINE)
@@ -109,6 +113,7 @@ static void soak(qsr_upscaler *up, soak_result *r) {
             printf("  after %4u images: RSS %llu KiB\n", i + 1, (unsigned long long)resident_kb());
     }
     r->rss_last_kb = resident_kb();
+    qsr_context_get_memory_stats(ctx, &r->vk_last);
 #if defined(SOAK_UNDER_ASAN)
     r->heap_last_kb = __sanitizer_get_current_allocated_bytes() / 1024;
 #endif
@@ -146,7 +151,7 @@ int main(void) {
     soak_result r;
     memset(&r, 0, sizeof r);
     if (up) {
-        soak(up, &r);
+        soak(ctx, up, &r);
         check_rerun(up, &r.first_output);
     }
     printf("%u images of %ux%u: RSS %llu KiB after the first, %llu after %u, %llu after %u "
@@ -158,6 +163,18 @@ int main(void) {
           "RSS grew from %llu KiB after image %u to %llu KiB after image %u (margin %u KiB)",
           (unsigned long long)r.rss_baseline_kb, BASELINE_IMAGE, (unsigned long long)r.rss_last_kb,
           SOAK_IMAGES, RSS_MARGIN_KB);
+    printf("Vulkan memory: %llu device + %llu host bytes in %u allocations after image 0, "
+           "%llu + %llu in %u after %u (peak device %llu)\n",
+           (unsigned long long)r.vk_first.device_bytes, (unsigned long long)r.vk_first.host_bytes,
+           r.vk_first.allocations, (unsigned long long)r.vk_last.device_bytes,
+           (unsigned long long)r.vk_last.host_bytes, r.vk_last.allocations, SOAK_IMAGES,
+           (unsigned long long)r.vk_last.peak_device_bytes);
+    CHECK(r.vk_first.device_bytes > 0 && r.vk_first.allocations > 0, "memory stats are counted");
+    CHECK(r.vk_last.device_bytes == r.vk_first.device_bytes &&
+              r.vk_last.host_bytes == r.vk_first.host_bytes &&
+              r.vk_last.allocations == r.vk_first.allocations &&
+              r.vk_last.peak_device_bytes == r.vk_first.device_bytes,
+          "Vulkan memory changed during the soak");
 #if defined(SOAK_UNDER_ASAN)
     printf("heap in use: %llu KiB after image %u, %llu after %u\n",
            (unsigned long long)r.heap_baseline_kb, HEAP_BASELINE,
