@@ -48,6 +48,11 @@ typedef struct bench_row {
     bench_measure quantized, fp32;
 } bench_row;
 
+/* Device memory one upscaler holds for this input at full depth: weights + activations. */
+typedef struct bench_memory {
+    uint64_t quantized, fp32;
+} bench_memory;
+
 /* "WxH" with both in 1..QSR_MAX_IMAGE_DIMENSION. */
 static int parse_size(const char *text, uint32_t *w, uint32_t *h) {
     const char *x = strchr(text, 'x');
@@ -169,7 +174,7 @@ static void json_measure(cli_json *j, const char *key, const bench_measure *m) {
 }
 
 static void print_json(const cli_session *s, const bench_options *o, const char *device,
-                       const bench_row *rows, uint32_t count) {
+                       const bench_row *rows, uint32_t count, const bench_memory *memory) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_string(&j, "model", s->model_path);
@@ -199,6 +204,10 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
     cli_json_uint(&j, "quantized", body_weight_bytes(&s->info, s->info.bits_w));
     cli_json_uint(&j, "fp32", body_weight_bytes(&s->info, 32));
     cli_json_close(&j);
+    cli_json_object(&j, "device_bytes");
+    cli_json_uint(&j, "quantized", memory->quantized);
+    cli_json_uint(&j, "fp32", memory->fp32);
+    cli_json_close(&j);
     cli_json_uint(&j, "host_peak_rss_bytes", peak_rss_bytes());
     cli_json_end(&j);
 }
@@ -209,7 +218,7 @@ static void print_measure_row(uint32_t depth, const char *path, const bench_meas
 }
 
 static void print_text(const cli_session *s, const bench_options *o, const char *device,
-                       const bench_row *rows, uint32_t count) {
+                       const bench_row *rows, uint32_t count, const bench_memory *memory) {
     printf("model  %s (%s x%u, C%u B%u, W%u A%u)\n", s->model_path, cli_arch_name(s->info.arch),
            s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a);
     printf("on     %s\n", device);
@@ -227,6 +236,33 @@ static void print_text(const cli_session *s, const bench_options *o, const char 
            (unsigned long long)body_weight_bytes(&s->info, s->info.bits_w), s->info.bits_w,
            (unsigned long long)body_weight_bytes(&s->info, 32),
            (double)peak_rss_bytes() / (1024.0 * 1024.0));
+    printf("device memory per upscaler (weights + activations, full depth): quantized %.2f MiB, "
+           "fp32 %.2f MiB\n",
+           (double)memory->quantized / (1024.0 * 1024.0), (double)memory->fp32 / (1024.0 * 1024.0));
+}
+
+/* The device bytes a fresh upscaler of `precision` holds after one full-depth run: the
+ * context's allocations before its creation and after the run, subtracted. */
+static qsr_status upscaler_device_bytes(const cli_session *s, const bench_options *o,
+                                        qsr_precision precision, const qsr_image *in,
+                                        uint64_t *out) {
+    qsr_memory_stats before, after;
+    qsr_upscaler *up = NULL;
+    qsr_image result = {0};
+    qsr_status st = qsr_context_get_memory_stats(s->ctx, &before);
+    if (st == QSR_OK) st = create_upscaler(s, o, precision, &up);
+    if (st == QSR_OK) st = qsr_upscaler_run(up, in, 0, &result, NULL);
+    if (st == QSR_OK) st = qsr_context_get_memory_stats(s->ctx, &after);
+    if (st == QSR_OK) *out = after.device_bytes - before.device_bytes;
+    qsr_image_free(&result);
+    qsr_upscaler_destroy(up);
+    return st;
+}
+
+static qsr_status measure_memory(const cli_session *s, const bench_options *o, const qsr_image *in,
+                                 bench_memory *m) {
+    qsr_status st = upscaler_device_bytes(s, o, QSR_PRECISION_DEFAULT, in, &m->quantized);
+    return st == QSR_OK ? upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32) : st;
 }
 
 /* Measures every depth on both paths; returns an exit code. */
@@ -242,7 +278,10 @@ static int run_bench(cli_session *s, const bench_options *o) {
         qsr_upscaler_destroy(fp32);
         return cli_fail("cannot make a %ux%u input", o->width, o->height);
     }
+    bench_memory memory = {0, 0};
     int code = CLI_EXIT_OK;
+    if (measure_memory(s, o, &in, &memory) != QSR_OK)
+        code = cli_fail("cannot measure the device memory of '%s'", s->model_path);
     for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
         rows[i].depth = depths[i];
         rows[i].macs_per_pixel = qsr_model_macs_per_pixel(s->model, depths[i]);
@@ -255,9 +294,9 @@ static int run_bench(cli_session *s, const bench_options *o) {
         const char *device =
             qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
         if (o->json)
-            print_json(s, o, device, rows, count);
+            print_json(s, o, device, rows, count, &memory);
         else
-            print_text(s, o, device, rows, count);
+            print_text(s, o, device, rows, count, &memory);
     }
     qsr_image_free(&in);
     qsr_upscaler_destroy(fp32);
