@@ -62,6 +62,8 @@ def parse_args(argv=None):
     p.add_argument('--cache', help='LR cache folder (default: <out>/../cache)')
     p.add_argument('--resume', action='store_true', help='continue from <out>/last.pt')
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--device', default='cpu',
+                   help="torch device: cpu (default), cuda, or auto (cuda when available)")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--max-images', type=int, help='use only the first N training images')
     p.add_argument('--smoke', action='store_true',
@@ -123,8 +125,13 @@ def load_init(model, path, log):
     return ckpt.get('block_rank') if ckpt.get('rank_fixed') else None
 
 
+def model_device(model):
+    return next(model.parameters()).device
+
+
 def importance_ranking(model, lr, hr):
     """Block indices sorted by the L1 loss increase when that block alone is skipped."""
+    lr, hr = lr.to(model_device(model)), hr.to(model_device(model))
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -153,8 +160,8 @@ def evaluate(model, items, scale, levels, rank, with_ssim=False):
             active = None if depth == model.blocks else active_set(rank, depth)
             ps, ss = [], []
             for _, hr, lr in items:
-                out = model(to_tensor(lr), active)[0].clamp(0, 1)
-                sr = torch.floor(out * 255.0 + 0.5).byte().permute(1, 2, 0).numpy()
+                out = model(to_tensor(lr).to(model_device(model)), active)[0].clamp(0, 1)
+                sr = torch.floor(out * 255.0 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
                 ps.append(data.psnr_y(sr, hr, scale))
                 if with_ssim:
                     ss.append(data.ssim_y(sr, hr, scale))
@@ -165,7 +172,7 @@ def evaluate(model, items, scale, levels, rank, with_ssim=False):
 
 def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, best):
     state = {
-        'model': model.state_dict(),
+        'model': {k: v.detach().cpu() for k, v in model.state_dict().items()},
         'optimizer': opt.state_dict(),
         'step': step,
         'block_rank': rank,
@@ -195,8 +202,17 @@ def make_smoke_data(folder):
             data.save_rgb(os.path.join(folder, sub, f'img{k}.png'), img.astype(np.uint8))
 
 
+def pick_device(name):
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if name.startswith('cuda') and not torch.cuda.is_available():
+        raise SystemExit('train.py: --device cuda, but this PyTorch has no usable CUDA device')
+    return torch.device(name)
+
+
 def train(args):
     torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -208,10 +224,10 @@ def train(args):
     log(f'{len(sampler)} training images')
     val_items = data.load_eval_set(args.val, args.scale) if args.val else None
 
-    model = build_model(args)
+    model = build_model(args).to(device)
     nparams = sum(p.numel() for p in model.parameters())
     log(f'model: x{args.scale} C={args.channels} B={args.blocks} bits={args.bits} '
-        f'params={nparams}')
+        f'params={nparams} on {device}')
     levels = depth_levels(args.blocks)
     rank = list(range(args.blocks))
     rank_fixed = False
@@ -222,7 +238,7 @@ def train(args):
     args._seconds_before = 0.0
     last = os.path.join(args.out, 'last.pt')
     if args.resume and os.path.exists(last):
-        ckpt = torch.load(last, map_location='cpu')
+        ckpt = torch.load(last, map_location=device)
         model.load_state_dict(ckpt['model'])
         opt.load_state_dict(ckpt['optimizer'])
         step = ckpt['step']
@@ -251,7 +267,7 @@ def train(args):
         # LSQ steps and signedness are initialised from the first training batch (at full
         # depth), before the importance ranking may run the network in eval mode
         with torch.no_grad():
-            model(torch.from_numpy(sampler.sample(args.batch, args.patch)[0]))
+            model(torch.from_numpy(sampler.sample(args.batch, args.patch)[0]).to(device))
     dqa_step = int(args.dqa_start * args.steps)
     t_start = time.time()
     steps_timed = 0
@@ -267,7 +283,8 @@ def train(args):
         lr_now = learning_rate(args, step, progress(args, step, seconds))
         for g in opt.param_groups:
             g['lr'] = lr_now
-        lr_b, hr_b = (torch.from_numpy(a) for a in sampler.sample(args.batch, args.patch))
+        lr_b, hr_b = (torch.from_numpy(a).to(device, non_blocking=True)
+                      for a in sampler.sample(args.batch, args.patch))
         opt.zero_grad()
         use_dqa = args.dqa and rank_fixed and len(levels) > 1
         if use_dqa:
