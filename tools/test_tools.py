@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Unit tests of the Python tools (format round trip and validation, QW packing, resize,
-exported model == fake-quant training model).
+exported model == fake-quant training model, results CSV, model evaluation driver, trade-off
+plot).
 
     /usr/bin/python3 tools/test_tools.py
 """
 
+import csv
 import os
 import struct
 import sys
@@ -17,9 +19,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
+import eval_models  # noqa: E402
 import export  # noqa: E402
+import plot_tradeoff  # noqa: E402
 import qsr_format as qf  # noqa: E402
 import reference  # noqa: E402
+import results_csv  # noqa: E402
 from quantsr_c import QuantSRC, active_set, depth_levels  # noqa: E402
 
 
@@ -205,6 +210,208 @@ class Cli(unittest.TestCase):
                 f.seek(300)
                 f.write(b'\xff')
             self.assertEqual(reference.main([path, inp, out]), 1)
+
+
+def results_row(model, scale, bits, depth, macs, set5_psnr, blocks=8):
+    return {'model': model, 'scale': scale, 'bits': bits, 'channels': 32, 'blocks': blocks,
+            'depth': depth, 'macs_per_lr_pixel': macs, 'set5_psnr': set5_psnr, 'set5_ssim': 0.85,
+            'set14_psnr': set5_psnr - 3, 'set14_ssim': 0.75}
+
+
+def bicubic_row(scale, set5_psnr):
+    return {'model': 'bicubic', 'scale': scale, 'depth': 0, 'macs_per_lr_pixel': 0,
+            'set5_psnr': set5_psnr, 'set5_ssim': 0.8, 'set14_psnr': set5_psnr - 3,
+            'set14_ssim': 0.7}
+
+
+SYNTHETIC_RESULTS = [
+    results_row('a_x4.qsr', 4, '4', 8, 355680, 30.4568),
+    results_row('a_x4.qsr', 4, '4', 5, 300384, 30.35),
+    results_row('a_x4.qsr', 4, '4', 3, 263520, 30.19),
+    results_row('b_x4.qsr', 4, 'w2a4', 8, 355680, 29.9),
+    results_row('b_x4.qsr', 4, 'w2a4', 3, 263520, 29.5),
+    results_row('c_x2.qsr', 2, '4', 8, 170000, 36.1),
+    results_row('c_x2.qsr', 2, '4', 4, 90000, 35.7),
+    bicubic_row(4, 28.431), bicubic_row(2, 33.681)]
+
+
+def write_synthetic_results(folder):
+    """SYNTHETIC_RESULTS written to folder/results.csv: (path, its lines)."""
+    path = os.path.join(folder, 'results.csv')
+    results_csv.write_results(path, SYNTHETIC_RESULTS)
+    with open(path) as f:
+        return path, f.read().splitlines()
+
+
+class ResultsCsv(unittest.TestCase):
+    def test_round_trip_sorted_and_rounded(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path, lines = write_synthetic_results(tmp)
+            self.assertEqual(lines[0], ','.join(results_csv.COLUMNS))
+            self.assertEqual(lines[1], 'bicubic,2,,,,0,0,33.681,0.8000,30.681,0.7000')
+            self.assertEqual(lines[4], 'bicubic,4,,,,0,0,28.431,0.8000,25.431,0.7000')
+            self.assertEqual(lines[5], 'a_x4.qsr,4,4,32,8,8,355680,30.457,0.8500,27.457,0.7500')
+            rows = results_csv.read_results(path)
+            self.assertEqual(len(rows), len(SYNTHETIC_RESULTS))
+            self.assertEqual(rows[0]['channels'], None)
+            self.assertEqual(rows[4]['set5_psnr'], 30.457)
+            self.assertEqual(rows[4]['macs_per_lr_pixel'], 355680)
+
+    def test_bad_cells_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path, lines = write_synthetic_results(tmp)
+            cases = [(2, lines[2].replace('36.100', 'abc'), "line 3: set5_psnr is 'abc'"),
+                     (2, lines[2].replace(',170000,', ',-5,'), 'line 3: macs_per_lr_pixel'),
+                     (2, lines[2].replace('c_x2.qsr,2,', 'c_x2.qsr,,'), 'line 3: scale is empty'),
+                     (0, lines[0].replace(',set14_ssim', ''), 'lacks column(s) set14_ssim')]
+            for index, line, message in cases:
+                broken = list(lines)
+                broken[index] = line
+                with open(path, 'w') as f:
+                    f.write('\n'.join(broken) + '\n')
+                with self.assertRaises(ValueError) as ctx:
+                    results_csv.read_results(path)
+                self.assertIn(message, str(ctx.exception))
+                self.assertIn(path, str(ctx.exception))
+
+    def test_markdown_tables(self):
+        text = results_csv.markdown_tables(SYNTHETIC_RESULTS)
+        a = text[text.index('### a_x4.qsr'):text.index('### b_x4.qsr')].splitlines()
+        self.assertEqual(a[2], '| depth | Set5 Y-PSNR | Set5 SSIM | Set14 Y-PSNR | Set14 SSIM |')
+        self.assertEqual(a[4], '| 8 (full) | 30.457 | 0.8500 | 27.457 | 0.7500 |')
+        self.assertEqual(a[6], '| 3 | 30.190 | 0.8500 | 27.190 | 0.7500 |')
+        self.assertEqual(a[7], '| bicubic | 28.431 | 0.8000 | 25.431 | 0.7000 |')
+        self.assertIn('| bicubic | 33.681 |', text[text.index('### c_x2.qsr'):])
+
+
+# A stand-in for the quantsr binary: `info --json` and `eval --json` with made-up numbers that
+# depend on the model name (scale), depth and folder, or exit 1 for a model named *fail*.
+FAKE_CLI = r"""#!/usr/bin/python3
+import json, os, sys
+args = sys.argv[1:]
+model = args[args.index('-m') + 1]
+if 'fail' in model:
+    sys.exit('quantsr: cannot load ' + model)
+scale = 2 if 'x2' in model else 4
+if args[0] == 'info':
+    print(json.dumps({'scale': scale, 'channels': 16, 'blocks': 4, 'bits_w': 4, 'bits_a': 2,
+                      'depth_levels': [4, 3], 'macs_per_pixel': [4000, 3000]}))
+else:
+    depth = int(args[args.index('--depth') + 1])
+    hr = args[args.index('--hr') + 1]
+    extra = 1 if hr.endswith('Set14') else 0
+    print(json.dumps({'depth': depth, 'images': 2, 'failed': 0,
+                      'psnr_y': 30 + depth / 10 + extra + scale, 'ssim_y': 0.5 + depth / 100,
+                      'bicubic_psnr_y': 25 + extra + scale, 'bicubic_ssim_y': 0.4}))
+"""
+
+
+class EvalModels(unittest.TestCase):
+    def setUp(self):
+        self.tmpdir = tempfile.TemporaryDirectory()
+        self.tmp = self.tmpdir.name
+        self.cli = os.path.join(self.tmp, 'quantsr')
+        with open(self.cli, 'w') as f:
+            f.write(FAKE_CLI)
+        os.chmod(self.cli, 0o755)
+        self.models = os.path.join(self.tmp, 'models')
+        for d in ('models', 'eval/Set5', 'eval/Set14'):
+            os.makedirs(os.path.join(self.tmp, d))
+        for name in ('m_x2.qsr', 'm_x4.qsr'):
+            open(os.path.join(self.models, name), 'wb').close()
+        self.csv = os.path.join(self.models, 'results.csv')
+
+    def tearDown(self):
+        self.tmpdir.cleanup()
+
+    def run_eval(self, *names):
+        argv = ['--models', self.models, '--data', os.path.join(self.tmp, 'eval'),
+                '--cli', self.cli] + list(names)
+        with open(os.devnull, 'w') as null:
+            saved = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = null
+            try:
+                return eval_models.main(argv)
+            finally:
+                sys.stdout, sys.stderr = saved
+
+    def test_every_model_and_depth(self):
+        self.assertEqual(self.run_eval(), 0)
+        with open(self.csv) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(r['model'], r['depth']) for r in rows],
+                         [('bicubic', '0'), ('m_x2.qsr', '4'), ('m_x2.qsr', '3'),
+                          ('bicubic', '0'), ('m_x4.qsr', '4'), ('m_x4.qsr', '3')])
+        x4_d3 = rows[5]
+        self.assertEqual((x4_d3['scale'], x4_d3['bits'], x4_d3['channels'], x4_d3['blocks']),
+                         ('4', 'w4a2', '16', '4'))
+        self.assertEqual(x4_d3['macs_per_lr_pixel'], '3000')
+        self.assertEqual((x4_d3['set5_psnr'], x4_d3['set14_psnr']), ('34.300', '35.300'))
+        self.assertEqual(rows[3]['set14_psnr'], '30.000')  # bicubic x4, from the Set14 run
+
+    def test_only_named_models_measured_old_rows_kept(self):
+        self.assertEqual(self.run_eval(), 0)
+        results_csv.write_results(self.csv, [dict(r, set5_ssim=0.25)
+                                             for r in results_csv.read_results(self.csv)])
+        os.remove(os.path.join(self.models, 'm_x2.qsr'))
+        open(os.path.join(self.models, 'z_x4.qsr'), 'wb').close()
+        self.assertEqual(self.run_eval('z_x4.qsr'), 0)
+        rows = results_csv.read_results(self.csv)
+        self.assertEqual(sorted({r['model'] for r in rows}), ['bicubic', 'm_x4.qsr', 'z_x4.qsr'])
+        old = [r for r in rows if r['model'] == 'm_x4.qsr']
+        self.assertEqual([r['set5_ssim'] for r in old], [0.25, 0.25])  # kept, not re-measured
+        self.assertEqual([r['scale'] for r in rows if r['model'] == 'bicubic'], [4])
+
+    def test_failures_leave_the_csv_alone(self):
+        open(os.path.join(self.models, 'n_fail.qsr'), 'wb').close()
+        self.assertEqual(self.run_eval(), 1)
+        self.assertFalse(os.path.exists(self.csv))
+        self.assertEqual(self.run_eval('missing.qsr'), 1)
+        os.remove(self.cli)
+        self.assertEqual(self.run_eval('m_x4.qsr'), 1)
+        self.assertFalse(os.path.exists(self.csv))
+
+
+class PlotTradeoff(unittest.TestCase):
+    @staticmethod
+    def colour_counts(path):
+        from PIL import Image
+        with Image.open(path) as img:
+            return img.size, {c: n for n, c in img.convert('RGB').getcolors(1 << 20)}
+
+    def test_png_has_the_size_and_every_model_colour(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path, png = write_synthetic_results(tmp)[0], os.path.join(tmp, 'plot.png')
+            with open(os.devnull, 'w') as null:
+                saved, sys.stdout = sys.stdout, null
+                try:
+                    rc = plot_tradeoff.main(['--csv', path, '--out', png, '--size', '900x600'])
+                finally:
+                    sys.stdout = saved
+            self.assertEqual(rc, 0)
+            size, counts = self.colour_counts(png)
+        self.assertEqual(size, (900, 600))
+        for i in range(3):  # three models: each marker's inside keeps the model's exact colour
+            colour = plot_tradeoff.model_style(i)[0]
+            self.assertGreater(counts.get(colour, 0), 40, 'colour %r of model %d' % (colour, i))
+        self.assertEqual(counts.get(plot_tradeoff.model_style(3)[0], 0), 0)  # no fourth model
+        self.assertGreater(counts.get(plot_tradeoff.BICUBIC_COLOR, 0), 100)  # dashed lines
+        self.assertGreater(counts.get((255, 255, 255), 0), 900 * 600 // 2)
+
+    def test_without_truetype_fonts_and_without_data(self):
+        img = plot_tradeoff.draw_tradeoff(SYNTHETIC_RESULTS, 'Set14', (640, 400), font_paths=())
+        self.assertEqual(img.size, (640, 400))
+        bicubic_only = [r for r in SYNTHETIC_RESULTS if r['model'] == 'bicubic']
+        with self.assertRaises(ValueError):
+            plot_tradeoff.draw_tradeoff(bicubic_only)
+
+    def test_nice_ticks(self):
+        self.assertEqual(plot_tradeoff.nice_ticks(0, 384, 5), ([0, 100, 200, 300, 400], 100))
+        ticks, step = plot_tradeoff.nice_ticks(28.2, 30.6, 6)
+        self.assertEqual(step, 0.5)
+        self.assertEqual([plot_tradeoff.tick_label(t, step) for t in ticks],
+                         ['28.0', '28.5', '29.0', '29.5', '30.0', '30.5', '31.0'])
+        self.assertEqual(plot_tradeoff.tick_label(7.5, 2.5), '7.5')
 
 
 if __name__ == '__main__':

@@ -6,33 +6,12 @@
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# png_size PATH: "WxH" from the PNG header.
-png_size() {
-    python3 -c 'import struct, sys
-d = open(sys.argv[1], "rb").read(24)
-assert d[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1" 2>/dev/null
-}
+setup_test cli make_model
 
 # listing DIR: the file names of DIR on one line, hidden files included.
 listing() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 
-"$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 11 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 11
 mkdir -p "$TMP/in"
 make_png "$TMP/in/a.png" 16 16 1
 make_png "$TMP/in/b.png" 24 16 2
@@ -133,5 +112,4 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "empty folder: exit $rc, expected 1"
 grep -q "no images" "$TMP/err" || fail "empty folder message: $(cat "$TMP/err")"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "batch.sh: all checks passed"
+finish

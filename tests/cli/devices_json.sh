@@ -3,14 +3,9 @@
 # (the CI runs on lavapipe, so at least one device exists), numbered 1, 2, ... as -g takes them;
 # the text form shows the same devices; -g with a listed number opens that device.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli
 
 "$CLI" devices --json >"$TMP/devices.json" 2>"$TMP/err"
 rc=$?
@@ -71,5 +66,4 @@ if [ -x "$MAKE_MODEL" ] && [ "$count" -ge 1 ]; then
     grep -q "^quantsr: " "$TMP/err" || fail "no error message for a missing device"
 fi
 
-[ "$failures" -eq 0 ] || exit 1
-echo "devices_json.sh: all checks passed"
+finish

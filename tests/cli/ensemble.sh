@@ -6,22 +6,11 @@
 # height swapped) breaks this on a non-square image. Plain upscaling of a random model is not
 # equivariant, so the ensemble must also differ from it.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli make_model
 
-"$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 5 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 5
 
 # A 20x12 random image and its mirror, vertical flip and transpose, as 24-bit BMPs; the outputs
 # are BMPs too, so Python's standard library reads them.
@@ -85,5 +74,4 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 
-[ "$failures" -eq 0 ] || exit 1
-echo "ensemble.sh: all checks passed"
+finish

@@ -4,22 +4,11 @@
 # bicubic baseline of smooth images is good (a wrong crop or LR size would ruin it), --limit,
 # and a corrupt image fails alone with exit 1.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli make_model
 
-"$MAKE_MODEL" "$TMP/model.qsr" --scale 3 --channels 8 --blocks 2 --seed 9 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/model.qsr" --scale 3 --channels 8 --blocks 2 --seed 9
 
 # Smooth RGB PNGs whose sizes are not multiples of 3 (Python standard library only).
 mkdir -p "$TMP/hr"
@@ -140,5 +129,4 @@ d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["images"] == 2 and d["failed"] == 1 else 1)' "$TMP/out" ||
     fail "eval with a corrupt image: wrong counts: $(cat "$TMP/out")"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "eval_json.sh: all checks passed"
+finish

@@ -3,19 +3,9 @@
 # match the model make_random_model wrote (scale, channels, blocks, bits, file size); the
 # depth levels, block rank and MAC counts are consistent with each other. No device needed.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli make_model
 
 # check_info MODEL SCALE CHANNELS BLOCKS BITS_W BITS_A: info --json against what was asked.
 check_info() {
@@ -66,10 +56,8 @@ sys.exit(1 if errors else 0)
 PY
 }
 
-"$MAKE_MODEL" "$TMP/a.qsr" --scale 2 --channels 8 --blocks 2 --bits-w 4 --bits-a 4 --seed 1 \
-    >/dev/null || { echo "make_random_model failed"; exit 1; }
-"$MAKE_MODEL" "$TMP/b.qsr" --scale 4 --channels 16 --blocks 4 --bits-w 2 --bits-a 3 --seed 2 \
-    >/dev/null || { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/a.qsr" --scale 2 --channels 8 --blocks 2 --bits-w 4 --bits-a 4 --seed 1
+make_model "$TMP/b.qsr" --scale 4 --channels 16 --blocks 4 --bits-w 2 --bits-a 3 --seed 2
 check_info "$TMP/a.qsr" 2 8 2 4 4
 check_info "$TMP/b.qsr" 4 16 4 2 3
 
@@ -86,5 +74,4 @@ rc=$?
 [ ! -s "$TMP/info.json" ] || fail "info on a truncated model printed JSON"
 grep -q "^quantsr: " "$TMP/err" || fail "info on a truncated model: no error message"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "info_json.sh: all checks passed"
+finish

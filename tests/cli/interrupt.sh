@@ -7,19 +7,7 @@
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+setup_test cli make_model
 # Background jobs of a script ignore SIGINT unless job control is on (and quantsr keeps a
 # signal ignored that was ignored when it started, as nohup expects).
 set -m
@@ -82,8 +70,7 @@ check_outputs() {
 }
 
 # A model deep enough that one 48x48 image takes a noticeable time on lavapipe.
-"$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 32 --blocks 4 --seed 5 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/model.qsr" --scale 2 --channels 32 --blocks 4 --seed 5
 mkdir -p "$TMP/in"
 for i in 0 1 2 3 4 5 6 7; do make_png "$TMP/in/$i.png" 48 48 "$i"; done
 
@@ -150,5 +137,4 @@ grep -q "removed 1 stale temporary file" "$TMP/err" || fail "removal not reporte
 rm -f "$TMP/twice/.6.png.tmp-$$-0"
 diff -r "$TMP/twice" "$TMP/ref" >/dev/null || fail "outputs after a double SIGINT and --resume differ"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "interrupt.sh: all checks passed"
+finish

@@ -2,13 +2,9 @@
 # max_memory.sh - `--max-memory MIB`: a small budget makes the tiles smaller and changes no byte
 # of the output (tiling is exact); a budget no tile fits is a clear error with no output file.
 set -u
-CLI=${QSR_CLI:?}
-MAKE_MODEL=${QSR_BINARY_DIR:?}/make_random_model
-[ -x "$MAKE_MODEL" ] || { echo "skip: $MAKE_MODEL is missing"; exit 77; }
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli make_model
 
 "$MAKE_MODEL" "$TMP/small.qsr" --scale 2 --channels 8 --blocks 2 --seed 5 >/dev/null || fail "model"
 "$MAKE_MODEL" "$TMP/wide.qsr" --scale 4 --channels 128 --blocks 8 --seed 6 >/dev/null || fail "model"
@@ -33,5 +29,4 @@ grep -q "memory budget" "$TMP/none.log" || fail "no clear message: $(cat "$TMP/n
 [ ! -e "$TMP/none.png" ] || fail "an output file was written"
 ls -a "$TMP" | grep -q '\.tmp-' && fail "a temporary file was left"
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "max_memory: all checks passed"
+finish

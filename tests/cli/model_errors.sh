@@ -3,18 +3,9 @@
 # rely on: it writes loadable, seed-deterministic models for every option and refuses bad
 # options with a message and no output file.
 set -u
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test make_model
 
 # u32 PATH OFFSET: a little-endian header field.
 u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
@@ -62,8 +53,4 @@ check_refused "unknown option" --depth 3
 "$MAKE_MODEL" 2>"$TMP/err" && fail "no output path: accepted"
 [ -s "$TMP/err" ] || fail "no output path: no message"
 
-if [ "$failures" -ne 0 ]; then
-    echo "model_errors: $failures failure(s)"
-    exit 1
-fi
-echo "model_errors: all checks passed"
+finish

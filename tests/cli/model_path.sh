@@ -3,28 +3,17 @@
 # <exe_dir>/models, then $QSR_MODEL_DIR, in that order; a clear error when none has it. The
 # binary is copied into a scratch tree so the repository's own models/ does not interfere.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli make_model
 
 APP=$TMP/app
 mkdir -p "$APP/bin" "$TMP/elsewhere"
 cp "$CLI" "$APP/bin/quantsr"
 DEFAULT=quantsr_c_x4_w4a4.qsr
-"$MAKE_MODEL" "$TMP/x2.qsr" --scale 2 --channels 8 --blocks 2 --seed 1 >/dev/null &&
-    "$MAKE_MODEL" "$TMP/x3.qsr" --scale 3 --channels 8 --blocks 2 --seed 2 >/dev/null &&
-    "$MAKE_MODEL" "$TMP/x4.qsr" --scale 4 --channels 8 --blocks 2 --seed 3 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/x2.qsr" --scale 2 --channels 8 --blocks 2 --seed 1
+make_model "$TMP/x3.qsr" --scale 3 --channels 8 --blocks 2 --seed 2
+make_model "$TMP/x4.qsr" --scale 4 --channels 8 --blocks 2 --seed 3
 
 # info_scale [ARGS...]: runs the copied binary's `info --json` without QSR_MODEL_DIR unless the
 # caller sets it; prints "<scale> <path>" of the model it used, leaves the exit code in $rc.
@@ -76,5 +65,4 @@ info_scale -m "$TMP/x2.qsr" -n custom >/dev/null
 got=$(QSR_MODEL_DIR=$TMP/elsewhere info_scale -m "$TMP/x2.qsr")
 [ "$got" = "2 $TMP/x2.qsr" ] || fail "-m: got '$got'"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "model_path.sh: all checks passed"
+finish

@@ -6,20 +6,14 @@
 # (the three compute the same float32 formulas; only summation order and fused operations may
 # move a value across a rounding boundary). Skips (77) where python3-torch is missing.
 set -u
-SRC=${QSR_SOURCE_DIR:?}
-CLI=${QSR_CLI:?}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli source
 PY=/usr/bin/python3
 if ! "$PY" -c 'import torch, numpy, PIL' 2>/dev/null; then
     echo "skip: python3-torch, python3-numpy or python3-pil missing"
     exit 77
 fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
 
 "$PY" "$SRC/tools/test_tools.py" -q 2>&1 | tail -n 3 || true
 "$PY" "$SRC/tools/test_tools.py" -q >/dev/null 2>&1 || fail "tools/test_tools.py"
@@ -80,8 +74,4 @@ print(f"eval: cpu {c['psnr_y']:.4f} dB, gpu {g['psnr_y']:.4f} dB")
 assert abs(c['psnr_y'] - g['psnr_y']) < 0.01
 PY
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "python tools: all checks passed"
+finish

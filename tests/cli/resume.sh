@@ -5,25 +5,12 @@
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-MAKE_MODEL=${QSR_BINARY_DIR:?QSR_BINARY_DIR must name the build folder}/make_random_model
-if [ ! -x "$MAKE_MODEL" ]; then
-    echo "skip: $MAKE_MODEL is missing"
-    exit 77
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+setup_test cli make_model
 
 # stamp PATH: modification time (ns) and inode: changes when the file is rewritten.
 stamp() { stat -c '%.9Y %i' "$1"; }
 
-"$MAKE_MODEL" "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 21 >/dev/null ||
-    { echo "make_random_model failed"; exit 1; }
+make_model "$TMP/model.qsr" --scale 2 --channels 8 --blocks 2 --seed 21
 mkdir -p "$TMP/in"
 make_png "$TMP/in/a.png" 16 16 1
 make_png "$TMP/in/b.png" 20 12 2
@@ -102,5 +89,4 @@ grep -q "2 upscaled, 0 skipped, 3 failed" "$TMP/err" || fail "--max-pixels batch
 rc=$?
 [ "$rc" -eq 2 ] || fail "--max-pixels lots: exit $rc, expected 2"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "resume.sh: all checks passed"
+finish

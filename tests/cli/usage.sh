@@ -2,15 +2,9 @@
 # usage.sh - the command line's help, version and usage errors (no model, no device needed).
 # Usage errors exit 2 with the usage on stderr and nothing on stdout; help exits 0 on stdout.
 set -u
-CLI=${QSR_CLI:?QSR_CLI must name the quantsr binary}
-SRC=${QSR_SOURCE_DIR:?QSR_SOURCE_DIR must name the source tree}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli source
 
 # run_cli ARGS...: runs quantsr, leaving the exit code in $rc and the streams in files.
 run_cli() {
@@ -95,5 +89,4 @@ run_cli upscale --input="$TMP/none.png" --output="$TMP/o.png"
 [ "$rc" -eq 1 ] || fail "--input=: exit $rc, expected 1"
 grep -q "none.png" "$TMP/err" || fail "--input= value not used: $(cat "$TMP/err")"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "usage.sh: all checks passed"
+finish
