@@ -5,7 +5,12 @@
  *   --nearest); at --zoom 2 both sides follow the centred 2x mapping;
  * - every depth level gives a different right side;
  * - --hr downscales the ground truth first; the overlay draws something; --demo renders;
- * - bad inputs fail with a non-zero exit and leave no file.
+ * - bad inputs fail with a non-zero exit and leave no file;
+ * - zoomed into a larger image only the cache tiles on screen are computed (--print-stats),
+ *   and what they show equals the same pixels of `quantsr upscale`;
+ * - --present vulkan draws through a swapchain (the output from device buffers, composed by
+ *   a compute shader) the same picture as the SDL_Renderer path, with the validation layer
+ *   silent; where Vulkan cannot present, the fallback picture is right and says why.
  * The test re-runs itself under `xvfb-run -a` so every viewer run shares one X server; it is
  * skipped (77) without xvfb-run or without the quantsr-view binary (QSR_BUILD_VIEWER=OFF). */
 #define _POSIX_C_SOURCE 200809L
@@ -276,6 +281,7 @@ static void check_failures(const char *input) {
         {"missing model", "\"%s/in.png\" -m \"%s/none.qsr\""},
         {"split out of range", "\"%s/in.png\" -m \"%s/m.qsr\" --split 2"},
         {"input is not an image", "\"%s/m.qsr\" -m \"%s/m.qsr\""},
+        {"unknown --present", "\"%s/in.png\" -m \"%s/m.qsr\" --present gpu"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char formatted[512];
@@ -291,6 +297,195 @@ static void check_failures(const char *input) {
                  "2>/dev/null",
                  viewer, input, tmp, tmp);
     CHECK(rc == 1, "unwritable output: exit code %d", rc);
+}
+
+/* Runs a command and keeps the first line of its stdout that starts with `prefix`. */
+static int run_capture(const char *cmd, const char *prefix, char *line, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    char buf[1024];
+    line[0] = '\0';
+    if (!p) return -1;
+    while (fgets(buf, sizeof buf, p))
+        if (!line[0] && strncmp(buf, prefix, strlen(prefix)) == 0) snprintf(line, cap, "%s", buf);
+    int status = pclose(p);
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The figures of a `quantsr-view: stats:` line. */
+typedef struct tile_stats {
+    unsigned tiles_done, tiles_all, runs;
+    unsigned long long lr_done, lr_all;
+} tile_stats;
+
+static int parse_stats(const char *line, tile_stats *t) {
+    const char *p = strstr(line, "tiles ");
+    return p && sscanf(p, "tiles %u/%u, lr pixels %llu/%llu, runs %u", &t->tiles_done,
+                       &t->tiles_all, &t->lr_done, &t->lr_all, &t->runs) == 5;
+}
+
+/* A 640x384 input through a x2 model: 1280x768 output in cache tiles of 256 LR pixels (3 x 2
+ * tiles, the bottom row 128 high). A 160x96 window (the output's aspect, so the fitted view
+ * the zoom starts from is exact) at zoom 1 shows output pixels [560, 720) x [336, 432), i.e.
+ * LR [280, 360) x [168, 216): all inside tile (1, 0). */
+#define BIG_W 640
+#define BIG_H 384
+
+static void check_visible_tiles_only(qsr_rng *rng) {
+    char input[256], shot_path[256], cli_path[256], cmd[8192], line[1024];
+    path_in_tmp(input, sizeof input, "big.png");
+    path_in_tmp(shot_path, sizeof shot_path, "big_zoom.png");
+    path_in_tmp(cli_path, sizeof cli_path, "big_cli.png");
+    qsr_image big = qsr_test_random_image(rng, BIG_W, BIG_H, 3);
+    CHECK_OK(qsr_image_save_file(input, &big, 0));
+    qsr_image_free(&big);
+    int rc = run("\"%s\" \"%s/small.qsr\" --scale 2 --channels 4 --blocks 2 >/dev/null", make_model,
+                 tmp);
+    CHECK(rc == 0, "make_random_model (small) exited %d", rc);
+    if (rc != 0) return;
+
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" \"%s\" -m \"%s/small.qsr\" --screenshot \"%s\" --zoom 1 --size 160x96 "
+             "--split 0 --no-overlay --print-stats",
+             viewer, input, tmp, shot_path);
+    rc = run_capture(cmd, "quantsr-view: stats:", line, sizeof line);
+    CHECK(rc == 0, "zoomed viewer exited %d", rc);
+    tile_stats t = {0};
+    CHECK(parse_stats(line, &t), "no stats line in the output ('%s')", line);
+    CHECK(t.tiles_all == 6 && t.tiles_done == 1, "zoomed: %u of %u tiles computed, want 1 of 6",
+          t.tiles_done, t.tiles_all);
+    CHECK(t.lr_all == (unsigned long long)BIG_W * BIG_H && t.lr_done == 256ull * 256,
+          "zoomed: %llu of %llu LR pixels computed, want 65536 of %u", t.lr_done, t.lr_all,
+          BIG_W * BIG_H);
+
+    rc =
+        run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/small.qsr\"", cli, input, cli_path, tmp);
+    CHECK(rc == 0, "quantsr upscale (big) exited %d", rc);
+    if (rc == 0 && file_exists(shot_path)) {
+        qsr_image shot = load(shot_path), ref = load(cli_path);
+        int worst = max_diff_mapped(&shot, &ref, DIVIDER_MARGIN, 160, 560, 336, 1);
+        CHECK(worst <= 1, "zoomed tiles differ from quantsr upscale by %d levels", worst);
+        CHECK(spread(&shot) > 10.0, "zoomed screenshot is blank");
+        qsr_image_free(&shot);
+        qsr_image_free(&ref);
+    }
+
+    /* Divider at the right edge: the network output is nowhere on screen, nothing runs. */
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" \"%s\" -m \"%s/small.qsr\" --screenshot \"%s\" --size 160x96 --split 1 "
+             "--no-overlay --print-stats",
+             viewer, input, tmp, shot_path);
+    rc = run_capture(cmd, "quantsr-view: stats:", line, sizeof line);
+    CHECK(rc == 0, "viewer with --split 1 exited %d", rc);
+    memset(&t, 0, sizeof t);
+    CHECK(parse_stats(line, &t) && t.tiles_done == 0 && t.runs == 0,
+          "--split 1: %u tiles computed in %u runs, want none ('%s')", t.tiles_done, t.runs, line);
+}
+
+/* Runs the viewer with `args` and --present MODE; keeps its "wrote" line. */
+static int present_shot(const char *mode, const char *input, const char *model, const char *out,
+                        const char *args, char *line, size_t cap, const char *prefix) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "\"%s\" \"%s\" -m \"%s/%s\" --present %s --screenshot \"%s\" %s",
+             viewer, input, tmp, model, mode, out, args);
+    return run_capture(cmd, prefix, line, cap);
+}
+
+/* The Vulkan screenshot against the SDL_Renderer one of the same view: the largest channel
+ * difference (or, with `mean`, the mean) over the whole frame; -1 if either is missing. */
+static double compare_presenters(const char *input, const char *model, const char *name,
+                                 const char *args, int mean, int *used_vulkan) {
+    char vk_path[256], sdl_path[256], line[1024], file[64];
+    snprintf(file, sizeof file, "%s_vk.png", name);
+    path_in_tmp(vk_path, sizeof vk_path, file);
+    snprintf(file, sizeof file, "%s_sdl.png", name);
+    path_in_tmp(sdl_path, sizeof sdl_path, file);
+    int a = present_shot("vulkan", input, model, vk_path, args, line, sizeof line,
+                         "quantsr-view: wrote");
+    CHECK(a == 0, "%s: --present vulkan exited %d (validation messages fail it)", name, a);
+    *used_vulkan = strstr(line, "Vulkan swapchain") != NULL;
+    if (!*used_vulkan)
+        CHECK(strstr(line, "SDL_Renderer") && strstr(line, "Vulkan: "),
+              "%s: neither Vulkan nor a fallback that says why: '%s'", name, line);
+    char other[1024];
+    int b = present_shot("renderer", input, model, sdl_path, args, other, sizeof other,
+                         "quantsr-view: wrote");
+    CHECK(b == 0, "%s: --present renderer exited %d", name, b);
+    if (a != 0 || b != 0) return -1;
+    qsr_image v = load(vk_path), r = load(sdl_path);
+    double d = -1;
+    CHECK(v.width == r.width && v.height == r.height, "%s: %ux%u vs %ux%u", name, v.width, v.height,
+          r.width, r.height);
+    if (v.width == r.width && v.height == r.height)
+        d = mean ? mean_diff(&v, &r, 0, v.width) : max_diff_mapped(&v, &r, 0, v.width, 0, 0, 1);
+    qsr_image_free(&v);
+    qsr_image_free(&r);
+    return d;
+}
+
+static void check_vulkan_present(const char *input) {
+    char big[256], args[256];
+    int vulkan = 0;
+    snprintf(args, sizeof args, "--zoom 1 --split 0.4 --size %dx%d --no-overlay", OUT_W, OUT_H);
+    double d = compare_presenters(input, "m.qsr", "present_z1", args, 0, &vulkan);
+    CHECK(d >= 0 && d <= 1, "zoom 1: Vulkan and SDL_Renderer frames differ by %.0f levels", d);
+    if (!vulkan) printf("note: Vulkan presentation is unavailable here; checked the fallback\n");
+    d = compare_presenters(input, "m.qsr", "present_z2",
+                           "--zoom 2 --split 0.7 --size 96x80 "
+                           "--no-overlay",
+                           0, &vulkan);
+    CHECK(d >= 0 && d <= 1, "zoom 2: Vulkan and SDL_Renderer frames differ by %.0f levels", d);
+    d = compare_presenters(input, "m.qsr", "present_shrink", "--zoom 0.5 --size 96x80 --no-overlay",
+                           0, &vulkan);
+    CHECK(d >= 0 && d <= 2, "zoom 0.5: Vulkan and SDL_Renderer frames differ by %.0f levels", d);
+    /* With the overlay only its text differs (timings, the "present:" line). */
+    d = compare_presenters(input, "m.qsr", "present_overlay", "--size 320x200", 1, &vulkan);
+    CHECK(d >= 0 && d < 3.0, "overlay: Vulkan and SDL_Renderer frames differ by %.2f on average",
+          d);
+
+    /* No Vulkan surface at all (SDL's offscreen video driver): the window falls back to the
+     * SDL_Renderer, says why, and shows the same picture. */
+    char line[1024], fallback[256], plain[256];
+    path_in_tmp(fallback, sizeof fallback, "fallback.png");
+    path_in_tmp(plain, sizeof plain, "present_z1_sdl.png");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "SDL_VIDEODRIVER=offscreen \"%s\" \"%s\" -m \"%s/m.qsr\" --present vulkan "
+             "--screenshot \"%s\" %s 2>/dev/null",
+             viewer, input, tmp, fallback, args);
+    int rc = run_capture(cmd, "quantsr-view: wrote", line, sizeof line);
+    CHECK(rc == 0, "fallback: exited %d", rc);
+    CHECK(strstr(line, "SDL_Renderer") && strstr(line, "Vulkan: "),
+          "fallback: the present line does not say why: '%s'", line);
+    if (rc == 0 && file_exists(plain)) {
+        qsr_image f = load(fallback), r = load(plain);
+        int worst = f.width == r.width && f.height == r.height
+                        ? max_diff_mapped(&f, &r, 0, f.width, 0, 0, 1)
+                        : 256;
+        CHECK(worst <= 1, "fallback picture differs from the SDL_Renderer one by %d", worst);
+        qsr_image_free(&f);
+        qsr_image_free(&r);
+    }
+
+    /* Zoomed into the larger image: the visible tile goes straight to the device buffer. */
+    char cli_path[256], shot_path[256];
+    path_in_tmp(big, sizeof big, "big.png");
+    path_in_tmp(cli_path, sizeof cli_path, "big_cli.png");
+    path_in_tmp(shot_path, sizeof shot_path, "big_vk.png");
+    rc = present_shot("vulkan", big, "small.qsr", shot_path,
+                      "--zoom 1 --size 160x96 --split 0 --no-overlay --print-stats", line,
+                      sizeof line, "quantsr-view: stats:");
+    CHECK(rc == 0, "zoomed --present vulkan exited %d", rc);
+    tile_stats t = {0};
+    CHECK(parse_stats(line, &t) && t.tiles_done == 1 && t.lr_done == 256ull * 256,
+          "zoomed --present vulkan: %u tiles, %llu LR pixels computed ('%s')", t.tiles_done,
+          t.lr_done, line);
+    if (rc == 0 && file_exists(cli_path)) {
+        qsr_image shot = load(shot_path), ref = load(cli_path);
+        int worst = max_diff_mapped(&shot, &ref, DIVIDER_MARGIN, 160, 560, 336, 1);
+        CHECK(worst <= 1, "zoomed Vulkan frame differs from quantsr upscale by %d levels", worst);
+        qsr_image_free(&shot);
+        qsr_image_free(&ref);
+    }
 }
 
 /* Re-executes this test under xvfb-run (once); returns 77 when that is impossible. */
@@ -358,6 +553,8 @@ int main(int argc, char **argv) {
         check_overlay(input);
         check_demo();
         check_failures(input);
+        check_visible_tiles_only(&rng);
+        check_vulkan_present(input);
     }
     qsr_image_free(&in);
     qsr_image_free(&bicubic);

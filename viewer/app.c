@@ -86,17 +86,29 @@ static long stop_of_depth(const viewer_model_summary *m, uint32_t depth) {
  */
 
 static void free_cache(viewer_app *app) {
-    for (uint32_t i = 0; i < VIEWER_MAX_STOPS; i++)
-        qsr_image_free(&app->cache[i]);
+    viewer_tile_cache_free(&app->tiles);
+    qsr_image_free(&app->placeholder);
     app->right_image = NULL;
     app->right_dirty = 1;
 }
 
-/* Everything computed so far belongs to the old content. */
-static void new_content(viewer_app *app) {
+/* Results of jobs submitted so far will be dropped. With Vulkan the worker is also stopped,
+ * since its jobs write into device buffers that are about to be freed. */
+static void forget_jobs(viewer_app *app) {
     app->content_first_id = app->next_job_id;
     app->in_flight = 0;
     app->awaiting_stop = -1;
+    app->last_request.valid = 0;
+    if (app->vk) {
+        viewer_worker_cancel(app->worker);
+        viewer_vk_drop_stops(app->vk);
+    }
+    app->right_slot = -1;
+}
+
+/* Everything computed so far belongs to the old content. */
+static void new_content(viewer_app *app) {
+    forget_jobs(app);
     viewer_frame_free(&app->pending_frame);
     free_cache(app);
 }
@@ -107,16 +119,22 @@ static void show_frame(viewer_app *app) {
                           (int)app->frame.bicubic.height);
 }
 
-static void submit(viewer_app *app, const qsr_image *input, uint32_t stop) {
+/* A job for the current model; takes a copy of input and ownership of regions. */
+static void submit(viewer_app *app, const qsr_image *input, uint32_t stop, qsr_rect *regions,
+                   uint32_t region_count, const qsr_gpu_buffer *target) {
     viewer_job job;
     memset(&job, 0, sizeof job);
     if (qsr_image_create(input->width, input->height, 3, &job.input) != QSR_OK) {
         set_error(app, "out of memory for a %ux%u input", input->width, input->height);
+        free(regions);
         return;
     }
     memcpy(job.input.pixels, input->pixels, (size_t)input->width * input->height * 3);
     job.id = app->next_job_id++;
     job.depth = app->model.stops[stop];
+    job.regions = regions;
+    job.region_count = region_count;
+    if (target) job.target = *target;
     snprintf(job.model_path, sizeof job.model_path, "%s", app->model.path);
     app->awaiting_id = job.id;
     app->awaiting_stop = (long)stop;
@@ -124,23 +142,104 @@ static void submit(viewer_app *app, const qsr_image *input, uint32_t stop) {
     viewer_worker_submit(app->worker, &job);
 }
 
-static void show_cached(viewer_app *app, uint32_t stop) {
-    app->right_image = &app->cache[stop];
+/* The right side shows stop `stop` of the tile cache: what is computed, dim elsewhere. */
+static void show_stop(viewer_app *app, uint32_t stop) {
+    const viewer_stop_tiles *s = &app->tiles.stops[stop];
+    /* With Vulkan the pixels are on the device; the placeholder stands for "there is a right
+     * side" in the overlay. */
+    app->right_image = app->vk ? &app->placeholder : &s->image;
+    app->right_slot = app->vk ? (long)stop : -1;
     app->right_depth = app->model.stops[stop];
-    app->right_stats = app->cache_stats[stop];
-    app->right_psnr = viewer_frame_psnr(&app->frame, app->right_image);
+    app->right_stats = s->stats;
+    app->right_psnr = NAN;
     app->right_dirty = 1;
 }
 
-/* STILL: shows the output for the selected stop, computing it if it is not cached. */
-static void request_current(viewer_app *app) {
-    if (app->kind != VIEWER_SOURCE_STILL || !app->has_frame) return;
-    if (app->cache[app->stop].pixels) {
-        show_cached(app, app->stop);
+/* Y-PSNR of a completed stop against the ground truth (--hr). With Vulkan the output is read
+ * back once for this measurement, never for drawing. */
+static void measure_stop(viewer_app *app, uint32_t stop) {
+    if (!app->frame.gt.pixels || !viewer_tile_cache_is_complete(&app->tiles, stop)) return;
+    if (!app->vk) {
+        app->right_psnr = viewer_frame_psnr(&app->frame, &app->tiles.stops[stop].image);
         return;
     }
-    if (app->in_flight && app->awaiting_stop == (long)app->stop) return;
-    submit(app, &app->frame.lr, app->stop);
+    qsr_image out;
+    char err[256];
+    if (viewer_vk_read_stop(app->vk, stop, &out, err, sizeof err) != 0) {
+        set_error(app, "%s", err);
+        return;
+    }
+    app->right_psnr = viewer_frame_psnr(&app->frame, &out);
+    qsr_image_free(&out);
+}
+
+/* With Vulkan: the device buffer of stop `stop`, made on first use. */
+static int stop_buffer(viewer_app *app, uint32_t stop, qsr_gpu_buffer *out) {
+    char err[256];
+    if (viewer_vk_open_stop(app->vk, stop, &app->placeholder, out, err, sizeof err) == 0) return 0;
+    set_error(app, "%s", err);
+    return -1;
+}
+
+/* STILL: the tile layout and placeholder of the current frame. */
+static int open_tile_cache(viewer_app *app) {
+    viewer_tile_grid grid;
+    viewer_tile_grid_make(app->frame.lr.width, app->frame.lr.height, app->frame.scale, &grid);
+    viewer_tile_cache_reset(&app->tiles, &grid);
+    qsr_image_free(&app->placeholder);
+    if (viewer_image_dim(&app->frame.bicubic, &app->placeholder) != QSR_OK) {
+        set_error(app, "out of memory for a %ux%u output", app->frame.bicubic.width,
+                  app->frame.bicubic.height);
+        return -1;
+    }
+    return 0;
+}
+
+/* The cache tiles under the right side of the window. */
+static viewer_tile_range visible_tiles(const viewer_app *app) {
+    viewer_irect vis =
+        viewer_view_visible(&app->view, viewer_view_split_x(&app->view), app->view.win_w);
+    return viewer_tile_range_of(&app->tiles.grid, vis.x0, vis.y0, vis.x1, vis.y1);
+}
+
+static int same_request(const viewer_tile_request *a, const viewer_tile_request *b) {
+    return a->valid && b->valid && a->content_first_id == b->content_first_id &&
+           a->stop == b->stop && a->range.c0 == b->range.c0 && a->range.r0 == b->range.r0 &&
+           a->range.c1 == b->range.c1 && a->range.r1 == b->range.r1;
+}
+
+/* STILL: shows the selected stop and asks the worker for its visible tiles not computed yet.
+ * Cheap when nothing changed, so it runs on every pass of the event loop. */
+static void request_current(viewer_app *app) {
+    if (app->kind != VIEWER_SOURCE_STILL || !app->has_frame || !app->placeholder.pixels) return;
+    qsr_gpu_buffer target = {NULL, 0, 0};
+    if (app->vk && stop_buffer(app, app->stop, &target) != 0) return;
+    if (!app->tiles.stops[app->stop].computed || app->right_depth != app->model.stops[app->stop] ||
+        !app->right_image) {
+        if (viewer_tile_cache_open_stop(&app->tiles, app->stop,
+                                        app->vk ? NULL : &app->placeholder) != QSR_OK) {
+            set_error(app, "%s", qsr_last_error());
+            return;
+        }
+        show_stop(app, app->stop);
+        measure_stop(app, app->stop);
+    }
+    if (!app->view_ready) return;
+    viewer_tile_request want = {app->content_first_id, app->stop, visible_tiles(app), 1};
+    if (same_request(&want, &app->last_request)) return;
+    app->last_request = want;
+    uint32_t cap = app->tiles.grid.rows * app->tiles.grid.cols;
+    qsr_rect *regions = malloc((cap ? cap : 1) * sizeof *regions);
+    if (!regions) {
+        set_error(app, "out of memory for %u tile regions", cap);
+        return;
+    }
+    uint32_t n = viewer_tile_cache_missing(&app->tiles, app->stop, want.range, regions, cap);
+    if (n == 0) {
+        free(regions);
+        return;
+    }
+    submit(app, &app->frame.lr, app->stop, regions, n, app->vk ? &target : NULL);
 }
 
 /* STILL: prepares app->source for the current model and starts its first run. */
@@ -156,6 +255,7 @@ static int prepare_still(viewer_app *app) {
     app->has_frame = 1;
     app->error[0] = '\0';
     show_frame(app);
+    if (open_tile_cache(app) != 0) return -1;
     request_current(app);
     return 0;
 }
@@ -286,6 +386,17 @@ static int open_image(viewer_app *app, const char *path) {
     return 0;
 }
 
+void viewer_app_set_vulkan(viewer_app *app, viewer_vk *vk) {
+    forget_jobs(app); /* while app->vk is still the old one: its buffers go */
+    app->vk = vk;
+    viewer_frame_free(&app->pending_frame);
+    app->left_dirty = 1;
+    app->right_dirty = 1;
+    app->right_image = NULL;
+    if (app->kind == VIEWER_SOURCE_STILL && app->has_frame && open_tile_cache(app) == 0)
+        request_current(app);
+}
+
 int viewer_app_open(viewer_app *app, const char *path) {
     if (viewer_is_directory(path)) return open_folder(app, path, VIEWER_SOURCE_STILL);
     if (viewer_is_model_path(path)) return set_model(app, path);
@@ -320,6 +431,7 @@ int viewer_app_init(viewer_app *app, const viewer_options *opt, int win_w, int w
     app->awaiting_stop = -1;
     app->right_psnr = NAN;
     app->next_job_id = 1;
+    app->right_slot = -1;
     viewer_view_init(&app->view, win_w, win_h, opt->split);
     snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload)");
     app->worker = viewer_worker_start(opt->device, wake_event, app->error, sizeof app->error);
@@ -433,7 +545,23 @@ static void start_live_frame(viewer_app *app) {
     app->failed_in_a_row = 0;
     viewer_frame_free(&app->pending_frame);
     app->pending_frame = f;
-    submit(app, &f.lr, app->stop);
+    if (!app->vk) {
+        submit(app, &f.lr, app->stop, NULL, 0, NULL);
+        return;
+    }
+    /* Vulkan: the whole frame as one region into the device buffer not on screen. */
+    qsr_gpu_buffer target;
+    char err[256];
+    qsr_rect *whole = malloc(sizeof *whole);
+    if (!whole ||
+        viewer_vk_open_stop(app->vk, app->live_slot, &f.bicubic, &target, err, sizeof err) != 0) {
+        set_error(app, "%s", whole ? err : "out of memory");
+        free(whole);
+        app->paused = 1;
+        return;
+    }
+    *whole = (qsr_rect){0, 0, f.lr.width, f.lr.height};
+    submit(app, &f.lr, app->stop, whole, 1, &target);
 }
 
 static void count_fps(viewer_app *app) {
@@ -464,34 +592,79 @@ static void finish_live_frame(viewer_app *app, viewer_result *res) {
     count_fps(app);
 }
 
+/* Vulkan: the live frame just computed into device buffer app->live_slot goes on screen. */
+static void finish_live_frame_on_device(viewer_app *app, const viewer_result *res) {
+    viewer_frame_free(&app->frame);
+    app->frame = app->pending_frame;
+    memset(&app->pending_frame, 0, sizeof app->pending_frame);
+    app->has_frame = 1;
+    show_frame(app);
+    app->right_image = &app->live_output; /* no host copy: stands for "there is one" */
+    app->right_slot = (long)app->live_slot;
+    app->live_slot ^= 1u;
+    app->right_depth = res->depth;
+    app->right_stats = app->pending_stats;
+    app->right_psnr = NAN;
+    count_fps(app);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Results
  */
 
+static void add_dirty_rect(viewer_irect *dirty, viewer_irect r) {
+    if (dirty->x0 >= dirty->x1 || dirty->y0 >= dirty->y1) {
+        *dirty = r;
+        return;
+    }
+    if (r.x0 < dirty->x0) dirty->x0 = r.x0;
+    if (r.y0 < dirty->y0) dirty->y0 = r.y0;
+    if (r.x1 > dirty->x1) dirty->x1 = r.x1;
+    if (r.y1 > dirty->y1) dirty->y1 = r.y1;
+}
+
+/* STILL: a computed region goes into its stop's cache (and on screen if it is shown). */
+static void store_region(viewer_app *app, viewer_result *res) {
+    long stop = stop_of_depth(&app->model, res->depth);
+    if (stop < 0 || !app->tiles.stops[stop].computed) return;
+    if (viewer_tile_cache_store(&app->tiles, (uint32_t)stop, res->region,
+                                app->vk ? NULL : &res->output, &res->stats) != QSR_OK) {
+        set_error(app, "%s", qsr_last_error());
+        return;
+    }
+    if ((uint32_t)stop != app->stop) return;
+    uint32_t s = app->tiles.grid.scale;
+    viewer_irect r = {(int)(res->region.x * s), (int)(res->region.y * s),
+                      (int)((res->region.x + res->region.width) * s),
+                      (int)((res->region.y + res->region.height) * s)};
+    add_dirty_rect(&app->right_dirty_rect, r);
+    app->right_stats = app->tiles.stops[stop].stats;
+    measure_stop(app, (uint32_t)stop);
+}
+
 static void handle_result(viewer_app *app, viewer_result *res) {
-    int awaited = app->in_flight && res->id == app->awaiting_id;
+    int awaited =
+        app->in_flight && res->id == app->awaiting_id && res->kind != VIEWER_RESULT_REGION;
+    int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
     if (res->device[0]) snprintf(app->device, sizeof app->device, "%s", res->device);
     app->validation_messages = res->validation_messages;
     if (res->id < app->content_first_id) return; /* for an image or model no longer shown */
     if (awaited) app->in_flight = 0;
     if (awaited && res->status == QSR_OK) app->error[0] = '\0';
+    if (res->kind == VIEWER_RESULT_REGION && res->status != QSR_OK) return; /* END reports it */
     if (res->status != QSR_OK) {
         set_error(app, "QuantSR run failed: %s", res->error);
-        if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO) app->paused = 1;
+        if (live) app->paused = 1;
         return;
     }
-    if (app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO) {
-        if (awaited) finish_live_frame(app, res);
+    if (live) {
+        if (res->kind == VIEWER_RESULT_WHOLE && awaited) finish_live_frame(app, res);
+        if (res->kind == VIEWER_RESULT_REGION) app->pending_stats = res->stats;
+        if (res->kind == VIEWER_RESULT_END && awaited && app->vk)
+            finish_live_frame_on_device(app, res);
         return;
     }
-    long stop = stop_of_depth(&app->model, res->depth);
-    if (stop < 0) return;
-    qsr_image_free(&app->cache[stop]);
-    app->cache[stop] = res->output;
-    memset(&res->output, 0, sizeof res->output);
-    app->cache_stats[stop] = res->stats;
-    if ((uint32_t)stop == app->stop) show_cached(app, (uint32_t)stop);
-    request_current(app);
+    if (res->kind == VIEWER_RESULT_REGION) store_region(app, res);
 }
 
 void viewer_app_poll(viewer_app *app) {
@@ -502,10 +675,16 @@ void viewer_app_poll(viewer_app *app) {
     }
     int live = app->kind == VIEWER_SOURCE_FRAMES || app->kind == VIEWER_SOURCE_DEMO;
     if (live && !app->in_flight && !app->paused) start_live_frame(app);
+    request_current(app); /* the view may have moved onto tiles not computed yet */
     if (app->status_until_ms && SDL_GetTicks64() > app->status_until_ms) {
         app->status[0] = '\0';
         app->status_until_ms = 0;
     }
+}
+
+void viewer_app_view_ready(viewer_app *app) {
+    app->view_ready = 1;
+    request_current(app);
 }
 
 int viewer_app_wait(viewer_app *app) {
@@ -544,7 +723,10 @@ static int upload(viewer_app *app) {
         }
     }
     app->left_dirty = 0;
+    viewer_irect tiles = app->right_dirty_rect;
+    memset(&app->right_dirty_rect, 0, sizeof app->right_dirty_rect);
     if (app->right_dirty) {
+        app->right_dirty = 0;
         if (!app->right_image)
             viewer_texture_free(&app->right_tex);
         else if (viewer_texture_set(app->renderer, &app->right_tex, app->right_image, err,
@@ -552,12 +734,39 @@ static int upload(viewer_app *app) {
             set_error(app, "%s", err);
             return -1;
         }
+    } else if (app->right_image && tiles.x0 < tiles.x1 && tiles.y0 < tiles.y1) {
+        if (viewer_texture_update_rect(&app->right_tex, app->right_image, tiles, err, sizeof err) !=
+            0) {
+            set_error(app, "%s", err);
+            return -1;
+        }
     }
-    app->right_dirty = 0;
+    return 0;
+}
+
+/* Vulkan: the left side goes to the device once per content; the frame is composed there. */
+static int render_vulkan(viewer_app *app, int with_overlay) {
+    char err[512];
+    if (app->left_dirty) {
+        const qsr_image *left = app->left_nearest ? &app->frame.nearest : &app->frame.bicubic;
+        if (viewer_vk_set_left(app->vk, app->has_frame ? left : NULL, err, sizeof err) != 0) {
+            set_error(app, "%s", err);
+            return -1;
+        }
+        app->left_dirty = 0;
+    }
+    viewer_hud hud;
+    if (with_overlay) viewer_app_build_hud(app, &hud);
+    if (viewer_vk_draw(app->vk, &app->view, app->right_image ? app->right_slot : -1,
+                       with_overlay ? &hud : NULL, err, sizeof err) != 0) {
+        set_error(app, "Vulkan presentation failed: %s", err);
+        return -1;
+    }
     return 0;
 }
 
 int viewer_app_render(viewer_app *app, int with_overlay) {
+    if (app->vk) return render_vulkan(app, with_overlay);
     int status = upload(app);
     viewer_hud hud;
     if (with_overlay) viewer_app_build_hud(app, &hud);
@@ -602,7 +811,13 @@ static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
     bits_text(&m->info, bits, sizeof bits);
     add_line(hud, "%s   %s  x%u  %u ch  %u blocks", m->name, bits, m->info.scale, m->info.channels,
              m->info.blocks);
-    if (app->right_image) {
+    if (app->right_image && app->kind == VIEWER_SOURCE_STILL) {
+        const viewer_stop_tiles *t = &app->tiles.stops[app->stop];
+        add_line(hud, "depth %u/%u   %.1f ms (gpu %.1f)   %.2f GMAC   tiles %u/%u",
+                 app->right_depth, m->info.blocks, t->stats.total_ms, t->stats.gpu_ms,
+                 (double)t->stats.macs / 1e9, t->computed_count,
+                 viewer_tile_count(&app->tiles.grid));
+    } else if (app->right_image) {
         long stop = stop_of_depth(m, app->right_depth);
         double lr_pixels = (double)app->frame.lr.width * app->frame.lr.height;
         double gmac = stop >= 0 ? (double)m->macs[stop] * lr_pixels / 1e9 : 0.0;
@@ -649,4 +864,22 @@ void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
     snprintf(hud->status, sizeof hud->status, "%s", app->status);
     snprintf(hud->error, sizeof hud->error, "%s", app->error);
     hud->show_help = app->show_help;
+}
+
+void viewer_app_stats_line(const viewer_app *app, char *out, size_t cap) {
+    uint64_t all = (uint64_t)app->frame.lr.width * app->frame.lr.height;
+    if (app->kind != VIEWER_SOURCE_STILL) {
+        snprintf(out, cap,
+                 "depth %u, whole frame, lr pixels %llu/%llu, macs %llu, %.1f ms (gpu %.1f)",
+                 app->right_depth, (unsigned long long)all, (unsigned long long)all,
+                 (unsigned long long)app->right_stats.macs, app->right_stats.total_ms,
+                 app->right_stats.gpu_ms);
+        return;
+    }
+    const viewer_stop_tiles *t = &app->tiles.stops[app->stop];
+    snprintf(out, cap,
+             "depth %u, tiles %u/%u, lr pixels %llu/%llu, runs %u, macs %llu, %.1f ms (gpu %.1f)",
+             app->right_depth, t->computed_count, viewer_tile_count(&app->tiles.grid),
+             (unsigned long long)t->lr_pixels, (unsigned long long)all, t->runs,
+             (unsigned long long)t->stats.macs, t->stats.total_ms, t->stats.gpu_ms);
 }

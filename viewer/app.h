@@ -10,7 +10,9 @@
 #include "imageops.h"
 #include "options.h"
 #include "overlay.h"
+#include "present_vk.h"
 #include "render.h"
+#include "tiles.h"
 #include "view.h"
 #include "worker.h"
 
@@ -33,10 +35,18 @@ typedef struct viewer_model_summary {
     uint32_t stop_count;
 } viewer_model_summary;
 
+/* Which tiles were last requested: a new request is made only when this changes. */
+typedef struct viewer_tile_request {
+    uint64_t content_first_id;
+    uint32_t stop;
+    viewer_tile_range range;
+    int valid;
+} viewer_tile_request;
+
 typedef struct viewer_app {
     viewer_options opt;
     SDL_Renderer *renderer; /* set before the first viewer_app_render */
-    char present[128];      /* how frames reach the screen, for the overlay */
+    char present[512];      /* how frames reach the screen, for the overlay */
     viewer_worker *worker;
 
     viewer_file_list models; /* the `m` cycle */
@@ -51,9 +61,12 @@ typedef struct viewer_app {
     viewer_frame frame; /* the input shown now, prepared for the model */
     int has_frame;
 
-    /* STILL: outputs per depth stop of the current content. */
-    qsr_image cache[VIEWER_MAX_STOPS];
-    qsr_run_stats cache_stats[VIEWER_MAX_STOPS];
+    /* STILL: outputs per depth stop of the current content, computed tile by tile as they
+     * come on screen; `placeholder` (the dimmed bicubic) fills the tiles not computed yet. */
+    viewer_tile_cache tiles;
+    qsr_image placeholder;
+    viewer_tile_request last_request; /* the newest tiles asked of the worker */
+    int view_ready; /* the view has its real size: visible tiles can be requested */
     /* The output on the right side: a cache entry or the newest live frame. */
     qsr_image live_output;
     const qsr_image *right_image;
@@ -75,8 +88,16 @@ typedef struct viewer_app {
     double fps;
     uint32_t failed_in_a_row;
 
+    /* Vulkan presentation (NULL: the SDL_Renderer path). The outputs then live in its device
+     * buffers: one per depth stop for a still image, two taking turns for live frames. */
+    viewer_vk *vk;
+    long right_slot;    /* the device buffer on the right (-1: none) */
+    uint32_t live_slot; /* the one the next live frame goes to */
+    qsr_run_stats pending_stats;
+
     viewer_texture left_tex, right_tex;
     int left_dirty, right_dirty;
+    viewer_irect right_dirty_rect; /* new tiles to upload (empty: none) */
     int left_nearest;
     viewer_view view;
 
@@ -94,6 +115,10 @@ int viewer_app_init(viewer_app *app, const viewer_options *opt, int win_w, int w
                     uint32_t wake_event);
 void viewer_app_free(viewer_app *app);
 
+/* Switches presentation to `vk` (owned by the caller), or back to the SDL_Renderer path with
+ * NULL; outputs computed so far are computed again into the new place. */
+void viewer_app_set_vulkan(viewer_app *app, viewer_vk *vk);
+
 /* Opens an image, a folder of images or a .qsr model; on failure keeps the current state,
  * shows the error and returns -1. */
 int viewer_app_open(viewer_app *app, const char *path);
@@ -110,6 +135,9 @@ void viewer_app_set_status(viewer_app *app, const char *fmt, ...)
 
 /* Takes finished results and, for live sources, starts the next frame. */
 void viewer_app_poll(viewer_app *app);
+/* The view has its real size (set app->view first): from now on the tiles on screen are
+ * computed. */
+void viewer_app_view_ready(viewer_app *app);
 /* Headless: blocks until the output for the current view has arrived. Returns -1 (with
  * app->error set) if the run failed. */
 int viewer_app_wait(viewer_app *app);
@@ -120,5 +148,8 @@ void viewer_app_output_size(const viewer_app *app, int *w, int *h);
  * texture upload failure sets app->error and returns -1. */
 int viewer_app_render(viewer_app *app, int with_overlay);
 void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud);
+/* One line on what the shown output cost: depth, tiles and LR pixels computed of the whole,
+ * runs, multiply-accumulates and milliseconds (--print-stats). */
+void viewer_app_stats_line(const viewer_app *app, char *out, size_t cap);
 
 #endif

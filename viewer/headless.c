@@ -81,6 +81,16 @@ static void frame_size(const viewer_app *app, int *w, int *h) {
     }
 }
 
+/* The view of the frame, before anything is computed: only the tiles it shows are. */
+static void set_view(viewer_app *app, int w, int h) {
+    viewer_view_set_window(&app->view, w, h);
+    if (app->opt.zoom > 0)
+        viewer_view_set_zoom(&app->view, app->opt.zoom);
+    else
+        viewer_view_fit(&app->view);
+    viewer_app_view_ready(app);
+}
+
 /* Draws the frame and reads it back into *shot. */
 static int render_to_image(viewer_app *app, offscreen *o, int w, int h, qsr_image *shot) {
     char err[512];
@@ -88,11 +98,6 @@ static int render_to_image(viewer_app *app, offscreen *o, int w, int h, qsr_imag
     app->renderer = o->renderer;
     if (SDL_GetRendererInfo(o->renderer, &info) == 0)
         snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload, %s)", info.name);
-    viewer_view_set_window(&app->view, w, h);
-    if (app->opt.zoom > 0)
-        viewer_view_set_zoom(&app->view, app->opt.zoom);
-    else
-        viewer_view_fit(&app->view);
     if (viewer_app_render(app, !app->opt.no_overlay) != 0) return -1;
     if (viewer_read_frame(o->renderer, w, h, shot, err, sizeof err) != 0) {
         fprintf(stderr, "quantsr-view: %s\n", err);
@@ -107,13 +112,19 @@ int viewer_run_headless(const viewer_options *opt) {
     qsr_image shot = {0, 0, 0, NULL};
     int w = 0, h = 0, code = VIEWER_EXIT_FAILURE;
     char err[512];
-    if (viewer_app_init(&app, opt, 64, 64, 0) != 0 || viewer_app_wait(&app) != 0) goto done;
+    if (viewer_app_init(&app, opt, 64, 64, 0) != 0) goto done;
+    /* A still image's size is known now, and the view decides which tiles to compute; a live
+     * source's size comes with its first frame, which is computed whole. */
+    int live = app.kind != VIEWER_SOURCE_STILL;
+    if (live && viewer_app_wait(&app) != 0) goto done;
+    frame_size(&app, &w, &h);
+    set_view(&app, w, h);
+    if (!live && viewer_app_wait(&app) != 0) goto done;
     if (app.validation_messages) {
         fprintf(stderr, "quantsr-view: the Vulkan validation layer reported %u message(s)\n",
                 app.validation_messages);
         goto done;
     }
-    frame_size(&app, &w, &h);
     if (open_offscreen(&o, w, h) != 0 || render_to_image(&app, &o, w, h, &shot) != 0) goto done;
     if (viewer_save_png(opt->screenshot, &shot, err, sizeof err) != 0) {
         fprintf(stderr, "quantsr-view: %s\n", err);
@@ -121,6 +132,11 @@ int viewer_run_headless(const viewer_options *opt) {
     }
     printf("quantsr-view: wrote %s (%dx%d, %s, %s at depth %u, %.1f ms)\n", opt->screenshot, w, h,
            app.present, app.model.name, app.right_depth, app.right_stats.total_ms);
+    if (opt->print_stats) {
+        char line[512];
+        viewer_app_stats_line(&app, line, sizeof line);
+        printf("quantsr-view: stats: %s\n", line);
+    }
     code = VIEWER_EXIT_OK;
 done:
     qsr_image_free(&shot);

@@ -56,6 +56,17 @@ qsr_status viewer_image_upscale_nearest(const qsr_image *in, uint32_t scale, qsr
     return QSR_OK;
 }
 
+qsr_status viewer_image_dim(const qsr_image *in, qsr_image *out) {
+    qsr_image d;
+    qsr_status st = qsr_image_create(in->width, in->height, in->channels, &d);
+    if (st != QSR_OK) return st;
+    size_t bytes = (size_t)in->width * in->height * in->channels;
+    for (size_t i = 0; i < bytes; i++)
+        d.pixels[i] = (uint8_t)(in->pixels[i] * 2 / 5 + 20);
+    *out = d;
+    return QSR_OK;
+}
+
 /* The network input: the image itself, or with `hr` its bicubic downscale after cropping the
  * ground truth to a multiple of the scale (the SR literature's "modcrop"). */
 static qsr_status make_input(const qsr_image *image, uint32_t scale, int hr, viewer_frame *f) {

@@ -13,6 +13,10 @@ qsr_status viewer_image_crop(const qsr_image *in, uint32_t x, uint32_t y, uint32
 /* Each pixel repeated scale x scale times. */
 qsr_status viewer_image_upscale_nearest(const qsr_image *in, uint32_t scale, qsr_image *out);
 
+/* A darker copy of an RGB image: what the right side shows where the network output is not
+ * computed yet, so a missing tile is never mistaken for a result. */
+qsr_status viewer_image_dim(const qsr_image *in, qsr_image *out);
+
 /* One input prepared for a model of a given scale. */
 typedef struct viewer_frame {
     qsr_image lr;      /* the network input */

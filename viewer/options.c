@@ -50,6 +50,9 @@ static void print_help(FILE *out) {
           "      --size WxH        window (or screenshot) size in pixels\n"
           "      --screenshot OUT  render one frame to OUT (.png) and exit\n"
           "      --no-overlay      draw only the two images and the divider\n"
+          "      --present MODE    auto (default), vulkan (swapchain) or renderer\n"
+          "                        (SDL_Renderer texture uploads)\n"
+          "      --print-stats     with --screenshot: print the tiles and LR pixels computed\n"
           "  -h, --help            show this help\n"
           "\n"
           "keys:\n",
@@ -127,6 +130,8 @@ typedef enum option_id {
     OPT_SIZE,
     OPT_SCREENSHOT,
     OPT_NO_OVERLAY,
+    OPT_PRESENT,
+    OPT_PRINT_STATS,
     OPT_HELP,
     OPT_COUNT
 } option_id;
@@ -150,6 +155,8 @@ static const option_spec option_specs[OPT_COUNT] = {
     [OPT_SIZE] = {0, "size", 1},
     [OPT_SCREENSHOT] = {0, "screenshot", 1},
     [OPT_NO_OVERLAY] = {0, "no-overlay", 0},
+    [OPT_PRESENT] = {0, "present", 1},
+    [OPT_PRINT_STATS] = {0, "print-stats", 0},
     [OPT_HELP] = {'h', "help", 0},
 };
 
@@ -200,6 +207,19 @@ static viewer_parse_result apply_option(option_id id, const char *name, const ch
         break;
     case OPT_NO_OVERLAY:
         o->no_overlay = 1;
+        break;
+    case OPT_PRESENT:
+        if (strcmp(value, "auto") == 0)
+            o->present = VIEWER_PRESENT_AUTO;
+        else if (strcmp(value, "renderer") == 0)
+            o->present = VIEWER_PRESENT_RENDERER;
+        else if (strcmp(value, "vulkan") == 0)
+            o->present = VIEWER_PRESENT_VULKAN;
+        else
+            return usage_error("%s needs auto, vulkan or renderer, got '%s'", name, value);
+        break;
+    case OPT_PRINT_STATS:
+        o->print_stats = 1;
         break;
     case OPT_HELP:
     case OPT_COUNT:

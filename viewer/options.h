@@ -9,15 +9,24 @@
 #define VIEWER_EXIT_FAILURE 1
 #define VIEWER_EXIT_USAGE   2
 
+/* How frames reach the screen (--present). */
+typedef enum viewer_present_mode {
+    VIEWER_PRESENT_AUTO = 0, /* Vulkan swapchain when it works, else SDL_Renderer */
+    VIEWER_PRESENT_RENDERER, /* SDL_Renderer with texture uploads */
+    VIEWER_PRESENT_VULKAN    /* Vulkan swapchain (falls back, saying why, if it fails) */
+} viewer_present_mode;
+
 typedef struct viewer_options {
-    const char *input;      /* IMAGE or FOLDER; NULL = none (drop a file on the window) */
-    const char *model;      /* -m; NULL = the default model of the model folders */
-    const char *frames;     /* --frames FOLDER */
-    const char *screenshot; /* --screenshot OUT.png: render one frame and exit */
-    int demo;               /* --demo */
-    int hr;                 /* --hr: the input is ground truth */
-    int nearest;            /* --nearest: left side starts as nearest instead of bicubic */
-    int no_overlay;         /* --no-overlay: images and divider only */
+    const char *input;           /* IMAGE or FOLDER; NULL = none (drop a file on the window) */
+    const char *model;           /* -m; NULL = the default model of the model folders */
+    const char *frames;          /* --frames FOLDER */
+    const char *screenshot;      /* --screenshot OUT.png: render one frame and exit */
+    int demo;                    /* --demo */
+    int hr;                      /* --hr: the input is ground truth */
+    int nearest;                 /* --nearest: left side starts as nearest instead of bicubic */
+    int no_overlay;              /* --no-overlay: images and divider only */
+    int print_stats;             /* --print-stats: --screenshot prints what was computed */
+    viewer_present_mode present; /* --present */
     int has_depth;
     uint32_t depth; /* --depth: blocks, one of the model's levels, 0 = all */
     int32_t device; /* -g: Vulkan device as `quantsr devices` numbers it, 0 = automatic */

@@ -82,6 +82,34 @@ int viewer_texture_set(SDL_Renderer *r, viewer_texture *t, const qsr_image *imag
     return 0;
 }
 
+int viewer_texture_update_rect(viewer_texture *t, const qsr_image *image, viewer_irect rect,
+                               char *err, size_t err_cap) {
+    if (!t->tiles || t->w != (int)image->width || t->h != (int)image->height ||
+        image->channels != 3) {
+        snprintf(err, err_cap, "texture update: a %ux%u image for a %dx%d texture", image->width,
+                 image->height, t->w, t->h);
+        return -1;
+    }
+    int pitch = t->w * 3;
+    for (int ty = 0; ty < t->rows; ty++)
+        for (int tx = 0; tx < t->cols; tx++) {
+            int x0 = tx * t->tile, y0 = ty * t->tile;
+            int ax = rect.x0 > x0 ? rect.x0 : x0, ay = rect.y0 > y0 ? rect.y0 : y0;
+            int bx = rect.x1 < x0 + t->tile ? rect.x1 : x0 + t->tile;
+            int by = rect.y1 < y0 + t->tile ? rect.y1 : y0 + t->tile;
+            if (bx > t->w) bx = t->w;
+            if (by > t->h) by = t->h;
+            if (ax >= bx || ay >= by) continue;
+            SDL_Rect part = {ax - x0, ay - y0, bx - ax, by - ay};
+            const uint8_t *first = image->pixels + (size_t)ay * pitch + (size_t)ax * 3;
+            if (SDL_UpdateTexture(t->tiles[ty * t->cols + tx], &part, first, pitch) != 0) {
+                snprintf(err, err_cap, "texture upload failed: %s", SDL_GetError());
+                return -1;
+            }
+        }
+    return 0;
+}
+
 /* Draws the part of texture `t` that falls in screen columns [sx0, sx1). */
 static void draw_side(SDL_Renderer *r, const viewer_texture *t, const viewer_view *v, int sx0,
                       int sx1) {
@@ -124,14 +152,18 @@ static void draw_divider(SDL_Renderer *r, const viewer_view *v, int with_handle)
     }
 }
 
+void viewer_render_decorations(SDL_Renderer *r, const viewer_view *view, const viewer_hud *hud) {
+    draw_divider(r, view, hud != NULL);
+    if (hud) viewer_overlay_draw(r, view->win_w, view->win_h, viewer_view_split_x(view), hud);
+}
+
 void viewer_render_scene(SDL_Renderer *r, const viewer_scene *scene) {
     const viewer_view *v = scene->view;
     int split = viewer_view_split_x(v);
     SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(r, 28, 28, 30, 255);
+    SDL_SetRenderDrawColor(r, VIEWER_BACKGROUND_R, VIEWER_BACKGROUND_G, VIEWER_BACKGROUND_B, 255);
     SDL_RenderClear(r);
     draw_side(r, scene->left, v, 0, split);
     draw_side(r, scene->right, v, split, v->win_w);
-    draw_divider(r, v, scene->hud != NULL);
-    if (scene->hud) viewer_overlay_draw(r, v->win_w, v->win_h, split, scene->hud);
+    viewer_render_decorations(r, v, scene->hud);
 }
