@@ -523,6 +523,42 @@ static int find_tools(void) {
     return 0;
 }
 
+/* The overlay shows the numbers of the results.csv beside the model (the file the README
+ * tables and docs/tradeoff.png come from): the row of this model file and depth, else none. */
+static void check_published_numbers(const char *input) {
+    char csv[256], shot[256], cmd[8192], line[1024];
+    path_in_tmp(csv, sizeof csv, "results.csv");
+    path_in_tmp(shot, sizeof shot, "published.png");
+    FILE *f = fopen(csv, "w");
+    CHECK(f != NULL, "cannot write %s", csv);
+    if (!f) return;
+    fputs("model,scale,bits,channels,blocks,depth,macs_per_lr_pixel,set5_psnr,set5_ssim,"
+          "set14_psnr,set14_ssim\n"
+          "bicubic,2,,,,0,0,33.680,0.9300,30.330,0.8700\n"
+          "m.qsr,2,4,8,4,4,1000,31.250,0.9000,28.500,0.8000\n"
+          "m.qsr,2,4,8,4,2,800,30.750,0.8900,28.250,0.7900\n"
+          "other.qsr,2,4,8,4,1,700,99.000,0.9900,99.000,0.9900\n",
+          f);
+    fclose(f);
+    static const struct {
+        const char *depth, *want;
+    } cases[] = {
+        {"4", "published: at depth 4: Set5 31.25 dB, Set14 28.50 dB"},
+        {"2", "published: at depth 2: Set5 30.75 dB, Set14 28.25 dB"},
+        {"1", "published: none"}, /* only another model's row has depth 1 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "\"%s\" \"%s\" -m \"%s/m.qsr\" --depth %s --screenshot \"%s\" --print-stats",
+                 viewer, input, tmp, cases[i].depth, shot);
+        int rc = run_capture(cmd, "quantsr-view: published:", line, sizeof line);
+        CHECK(rc == 0, "viewer --depth %s exited %d", cases[i].depth, rc);
+        CHECK(strstr(line, cases[i].want) != NULL, "depth %s: '%s', want '%s'", cases[i].depth,
+              line, cases[i].want);
+    }
+    remove(csv);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     int skip = find_tools();
@@ -554,6 +590,7 @@ int main(int argc, char **argv) {
         check_demo();
         check_failures(input);
         check_visible_tiles_only(&rng);
+        check_published_numbers(input);
         check_vulkan_present(input);
     }
     qsr_image_free(&in);

@@ -47,6 +47,8 @@ static void make_stops(const qsr_model *model, viewer_model_summary *s) {
             is_level |= s->info.depth_levels[i] == d;
         if (!is_level) continue;
         s->macs[s->stop_count] = qsr_model_macs_per_pixel(model, d);
+        viewer_published *p = &s->published[s->stop_count];
+        if (viewer_published_lookup(s->path, d, p) != 0) p->set5_psnr = p->set14_psnr = NAN;
         s->stops[s->stop_count++] = d;
     }
 }
@@ -68,7 +70,7 @@ static int summarize_model(viewer_app *app, const char *path, viewer_model_summa
     }
     snprintf(out->path, sizeof out->path, "%s", path);
     model_name(path, out->name, sizeof out->name);
-    make_stops(model, out);
+    make_stops(model, out); /* after out->path: it finds results.csv beside the model */
     qsr_model_destroy(model);
     return 0;
 }
@@ -805,6 +807,16 @@ static void add_line(viewer_hud *hud, const char *fmt, ...) {
     va_end(ap);
 }
 
+void viewer_app_published_line(const viewer_app *app, char *out, size_t cap) {
+    const viewer_model_summary *m = &app->model;
+    const viewer_published *pub = &m->published[app->stop];
+    if (app->stop >= m->stop_count || isnan(pub->set5_psnr) || isnan(pub->set14_psnr))
+        snprintf(out, cap, "none");
+    else
+        snprintf(out, cap, "at depth %u: Set5 %.2f dB, Set14 %.2f dB", m->stops[app->stop],
+                 pub->set5_psnr, pub->set14_psnr);
+}
+
 static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
     const viewer_model_summary *m = &app->model;
     char bits[16];
@@ -839,6 +851,10 @@ static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
         add_line(hud, "%s   %ux%u -> %ux%u%s", app->source_name, app->frame.lr.width,
                  app->frame.lr.height, app->frame.bicubic.width, app->frame.bicubic.height, fps);
     }
+    char published[128];
+    viewer_app_published_line(app, published, sizeof published);
+    if (strcmp(published, "none") != 0)
+        add_line(hud, "measured %s (models/results.csv)", published);
     add_line(hud, "present: %s", app->present);
     add_line(hud, "device: %s", app->device[0] ? app->device : "(starting)");
 }

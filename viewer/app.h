@@ -12,6 +12,7 @@
 #include "overlay.h"
 #include "present_vk.h"
 #include "render.h"
+#include "results.h"
 #include "tiles.h"
 #include "view.h"
 #include "worker.h"
@@ -32,6 +33,8 @@ typedef struct viewer_model_summary {
     qsr_model_info info;
     uint32_t stops[VIEWER_MAX_STOPS]; /* depth levels in blocks, ascending, last = all */
     uint64_t macs[VIEWER_MAX_STOPS];  /* per LR pixel at each stop */
+    /* Set5/Set14 Y-PSNR at each stop from the results.csv beside the model (NAN: unknown). */
+    viewer_published published[VIEWER_MAX_STOPS];
     uint32_t stop_count;
 } viewer_model_summary;
 
@@ -143,6 +146,10 @@ void viewer_app_view_ready(viewer_app *app);
 int viewer_app_wait(viewer_app *app);
 /* Output size of the current input (0 x 0 when none). */
 void viewer_app_output_size(const viewer_app *app, int *w, int *h);
+
+/* The results.csv numbers of the selected model and depth ("none" if unknown), as the
+ * overlay shows them; for --print-stats. */
+void viewer_app_published_line(const viewer_app *app, char *out, size_t cap);
 
 /* Draws the current frame onto the renderer's target, with or without the overlay. On a
  * texture upload failure sets app->error and returns -1. */

@@ -136,6 +136,8 @@ int viewer_run_headless(const viewer_options *opt) {
         char line[512];
         viewer_app_stats_line(&app, line, sizeof line);
         printf("quantsr-view: stats: %s\n", line);
+        viewer_app_published_line(&app, line, sizeof line);
+        printf("quantsr-view: published: %s\n", line);
     }
     code = VIEWER_EXIT_OK;
 done:
