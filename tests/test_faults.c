@@ -73,11 +73,7 @@ static void check_nonfinite(void) {
 
 int main(void) {
     qsr_test_model_params mp = {.scale = 2, .channels = 8, .blocks = 3, .bits_w = 4, .seed = 21};
-    void *data = NULL;
-    size_t size = 0;
-    CHECK_OK(qsr_test_model_write(&mp, &data, &size));
-    CHECK_OK(qsr_model_load_memory(data, size, &model));
-    free(data);
+    CHECK_OK(qsr_test_model_make(&mp, &model));
     qsr_rng rng = {3};
     input = qsr_test_random_image(&rng, 70, 40, 3);
     qsr_status st = run_with_fault("", &expected, NULL);

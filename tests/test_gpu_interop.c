@@ -50,12 +50,8 @@ static void on_queue_lock(void *user, int locked) {
 
 static qsr_model *make_model(uint32_t scale, uint32_t blocks, uint64_t seed) {
     qsr_test_model_params mp = {.scale = scale, .channels = 8, .blocks = blocks, .seed = seed};
-    void *data = NULL;
-    size_t size = 0;
     qsr_model *model = NULL;
-    CHECK_OK(qsr_test_model_write(&mp, &data, &size));
-    CHECK_OK(qsr_model_load_memory(data, size, &model));
-    free(data);
+    CHECK_OK(qsr_test_model_make(&mp, &model));
     return model;
 }
 

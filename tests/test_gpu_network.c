@@ -44,12 +44,8 @@ static int distinct_values(const qsr_image *img) {
 
 static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
                         uint32_t channels) {
-    void *data = NULL;
-    size_t size = 0;
     qsr_model *model = NULL;
-    CHECK_OK(qsr_test_model_write(mp, &data, &size));
-    CHECK_OK(qsr_model_load_memory(data, size, &model));
-    free(data);
+    CHECK_OK(qsr_test_model_make(mp, &model));
     if (!model) return;
     qsr_model_info info;
     qsr_model_get_info(model, &info);
@@ -92,12 +88,8 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
  * differ from the quantized output but stay close to it. */
 static void check_fp32_precision(void) {
     qsr_test_model_params mp = {.scale = 2, .channels = 8, .blocks = 2, .bits_w = 4, .seed = 11};
-    void *data = NULL;
-    size_t size = 0;
     qsr_model *model = NULL;
-    CHECK_OK(qsr_test_model_write(&mp, &data, &size));
-    CHECK_OK(qsr_model_load_memory(data, size, &model));
-    free(data);
+    CHECK_OK(qsr_test_model_make(&mp, &model));
     qsr_rng rng = {5};
     qsr_image in = qsr_test_random_image(&rng, 20, 16, 3), q = {0}, f = {0};
     qsr_upscaler *uq = NULL, *uf = NULL;

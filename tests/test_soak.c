@@ -67,12 +67,8 @@ static uint64_t resident_kb(void) {
 
 static qsr_model *tiny_model(void) {
     qsr_test_model_params p = {.scale = 2, .channels = 4, .blocks = 2, .bits_w = 4, .seed = 17};
-    void *data = NULL;
-    size_t size = 0;
     qsr_model *model = NULL;
-    CHECK_OK(qsr_test_model_write(&p, &data, &size));
-    if (data) CHECK_OK(qsr_model_load_memory(data, size, &model));
-    free(data);
+    CHECK_OK(qsr_test_model_make(&p, &model));
     return model;
 }
 

@@ -350,6 +350,15 @@ static int choose_format(viewer_vk *vk, char *err, size_t cap) {
     return -1;
 }
 
+/* The window-sized parts: the composed frame, the overlay and its CPU renderer. */
+static void free_frame_resources(viewer_vk *vk) {
+    if (vk->overlay_renderer) SDL_DestroyRenderer(vk->overlay_renderer);
+    if (vk->overlay_surface) SDL_FreeSurface(vk->overlay_surface);
+    vk->overlay_renderer = NULL;
+    vk->overlay_surface = NULL;
+    buffer_free(vk, &vk->frame);
+    buffer_free(vk, &vk->overlay);
+}
 static void destroy_swapchain_objects(viewer_vk *vk) {
     for (uint32_t i = 0; i < MAX_SWAPCHAIN_IMAGES; i++)
         if (vk->rendered[i]) vk->vk.vkDestroySemaphore(vk->device, vk->rendered[i], NULL);
@@ -357,12 +366,7 @@ static void destroy_swapchain_objects(viewer_vk *vk) {
     if (vk->swapchain) vk->vk.vkDestroySwapchainKHR(vk->device, vk->swapchain, NULL);
     vk->swapchain = VK_NULL_HANDLE;
     vk->image_count = 0;
-    if (vk->overlay_renderer) SDL_DestroyRenderer(vk->overlay_renderer);
-    if (vk->overlay_surface) SDL_FreeSurface(vk->overlay_surface);
-    vk->overlay_renderer = NULL;
-    vk->overlay_surface = NULL;
-    buffer_free(vk, &vk->frame);
-    buffer_free(vk, &vk->overlay);
+    free_frame_resources(vk);
 }
 
 static void wait_queue_idle(viewer_vk *vk) {
@@ -462,12 +466,7 @@ static int create_swapchain(viewer_vk *vk, char *err, size_t cap) {
     vk->extent = extent;
     vk->needs_new_swapchain = 0;
     if (same_size) return 0;
-    if (vk->overlay_renderer) SDL_DestroyRenderer(vk->overlay_renderer);
-    if (vk->overlay_surface) SDL_FreeSurface(vk->overlay_surface);
-    vk->overlay_renderer = NULL;
-    vk->overlay_surface = NULL;
-    buffer_free(vk, &vk->frame);
-    buffer_free(vk, &vk->overlay);
+    free_frame_resources(vk);
     return create_frame_buffers(vk, err, cap);
 }
 

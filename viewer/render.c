@@ -82,6 +82,19 @@ int viewer_texture_set(SDL_Renderer *r, viewer_texture *t, const qsr_image *imag
     return 0;
 }
 
+/* The part of image rectangle `r` inside texture tile (tx, ty), clamped to the image, in the
+ * tile's own pixels; 0 if they do not meet. */
+static int tile_part(const viewer_texture *t, int tx, int ty, viewer_irect r, SDL_Rect *part) {
+    int x0 = tx * t->tile, y0 = ty * t->tile;
+    int ax = r.x0 > x0 ? r.x0 : x0, ay = r.y0 > y0 ? r.y0 : y0;
+    int bx = r.x1 < x0 + t->tile ? r.x1 : x0 + t->tile;
+    int by = r.y1 < y0 + t->tile ? r.y1 : y0 + t->tile;
+    if (bx > t->w) bx = t->w;
+    if (by > t->h) by = t->h;
+    if (ax >= bx || ay >= by) return 0;
+    *part = (SDL_Rect){ax - x0, ay - y0, bx - ax, by - ay};
+    return 1;
+}
 int viewer_texture_update_rect(viewer_texture *t, const qsr_image *image, viewer_irect rect,
                                char *err, size_t err_cap) {
     if (!t->tiles || t->w != (int)image->width || t->h != (int)image->height ||
@@ -93,14 +106,9 @@ int viewer_texture_update_rect(viewer_texture *t, const qsr_image *image, viewer
     int pitch = t->w * 3;
     for (int ty = 0; ty < t->rows; ty++)
         for (int tx = 0; tx < t->cols; tx++) {
-            int x0 = tx * t->tile, y0 = ty * t->tile;
-            int ax = rect.x0 > x0 ? rect.x0 : x0, ay = rect.y0 > y0 ? rect.y0 : y0;
-            int bx = rect.x1 < x0 + t->tile ? rect.x1 : x0 + t->tile;
-            int by = rect.y1 < y0 + t->tile ? rect.y1 : y0 + t->tile;
-            if (bx > t->w) bx = t->w;
-            if (by > t->h) by = t->h;
-            if (ax >= bx || ay >= by) continue;
-            SDL_Rect part = {ax - x0, ay - y0, bx - ax, by - ay};
+            SDL_Rect part;
+            if (!tile_part(t, tx, ty, rect, &part)) continue;
+            int ax = tx * t->tile + part.x, ay = ty * t->tile + part.y;
             const uint8_t *first = image->pixels + (size_t)ay * pitch + (size_t)ax * 3;
             if (SDL_UpdateTexture(t->tiles[ty * t->cols + tx], &part, first, pitch) != 0) {
                 snprintf(err, err_cap, "texture upload failed: %s", SDL_GetError());
@@ -121,16 +129,13 @@ static void draw_side(SDL_Renderer *r, const viewer_texture *t, const viewer_vie
     SDL_ScaleMode mode = v->zoom >= 1.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear;
     for (int ty = 0; ty < t->rows; ty++)
         for (int tx = 0; tx < t->cols; tx++) {
-            int x0 = tx * t->tile, y0 = ty * t->tile;
-            int ax = vis.x0 > x0 ? vis.x0 : x0, ay = vis.y0 > y0 ? vis.y0 : y0;
-            int bx = vis.x1 < x0 + t->tile ? vis.x1 : x0 + t->tile;
-            int by = vis.y1 < y0 + t->tile ? vis.y1 : y0 + t->tile;
-            if (ax >= bx || ay >= by) continue;
+            SDL_Rect src;
+            if (!tile_part(t, tx, ty, vis, &src)) continue;
+            int ax = tx * t->tile + src.x, ay = ty * t->tile + src.y;
             SDL_Texture *tex = t->tiles[ty * t->cols + tx];
             SDL_SetTextureScaleMode(tex, mode);
-            SDL_Rect src = {ax - x0, ay - y0, bx - ax, by - ay};
             SDL_FRect dst = {(float)viewer_view_screen_x(v, ax), (float)viewer_view_screen_y(v, ay),
-                             (float)((bx - ax) * v->zoom), (float)((by - ay) * v->zoom)};
+                             (float)(src.w * v->zoom), (float)(src.h * v->zoom)};
             SDL_RenderCopyF(r, tex, &src, &dst);
         }
     SDL_RenderSetClipRect(r, NULL);

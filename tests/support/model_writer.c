@@ -527,6 +527,15 @@ qsr_status qsr_test_model_write(const qsr_test_model_params *params, void **out_
     return st;
 }
 
+qsr_status qsr_test_model_make(const qsr_test_model_params *params, qsr_model **out) {
+    void *data = NULL;
+    size_t size = 0;
+    qsr_status st = qsr_test_model_write(params, &data, &size);
+    if (st == QSR_OK) st = qsr_model_load_memory(data, size, out);
+    free(data);
+    return st;
+}
+
 qsr_status qsr_test_model_write_file(const qsr_test_model_params *params, const char *path) {
     void *data = NULL;
     size_t size = 0;

@@ -32,6 +32,9 @@ typedef struct qsr_test_model_params {
 /* Writes a model into a new malloc'ed buffer (free() it). */
 qsr_status qsr_test_model_write(const qsr_test_model_params *params, void **out_data,
                                 size_t *out_size);
+/* Writes a model into memory and loads it (the tests' usual way to get a random model). */
+qsr_status qsr_test_model_make(const qsr_test_model_params *params, qsr_model **out);
+
 /* Writes a model to a file. */
 qsr_status qsr_test_model_write_file(const qsr_test_model_params *params, const char *path);
 
