@@ -92,9 +92,23 @@ def load_checkpoint_model(path):
     return model, rank, ckpt
 
 
-def export(ckpt_path, out_path):
+def parse_levels(text, blocks):
+    """'8,5' -> [8, 5]: strictly decreasing block counts starting with every block."""
+    try:
+        levels = [int(v) for v in text.split(',')]
+    except ValueError:
+        raise SystemExit(f'export.py: --depth-levels takes block counts like 8,5,3, not {text!r}')
+    if (not levels or levels[0] != blocks or any(b >= a for a, b in zip(levels, levels[1:]))
+            or levels[-1] < 1):
+        raise SystemExit(f'export.py: --depth-levels {text!r} must start at {blocks} (every '
+                         'block) and decrease strictly down to at least 1')
+    return levels
+
+
+def export(ckpt_path, out_path, levels_text=None):
     model, rank, _ = load_checkpoint_model(ckpt_path)
-    q = model_to_qsr(model, rank)
+    levels = parse_levels(levels_text, model.blocks) if levels_text else None
+    q = model_to_qsr(model, rank, levels)
     size = qf.write_qsr(out_path, q)
     qf.read_qsr(out_path)  # round-trip validation
     return size, q
@@ -104,8 +118,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description='Export a tools/train.py checkpoint to .qsr')
     p.add_argument('checkpoint')
     p.add_argument('out')
+    p.add_argument('--depth-levels', help='levels to offer, e.g. 8,5 (default: B, B//2+1, '
+                   'B//4+1, the levels train.py trains); a level the model is not good enough '
+                   'at can be left out')
     args = p.parse_args(argv)
-    size, q = export(args.checkpoint, args.out)
+    size, q = export(args.checkpoint, args.out, args.depth_levels)
     print(f'{args.out}: {size} bytes, x{q.scale} C={q.channels} B={q.blocks} '
           f'w{q.bits_w}a{q.bits_a}, depth levels {q.depth_levels}, block_rank {q.block_rank}')
     return 0

@@ -212,6 +212,18 @@ class Cli(unittest.TestCase):
             self.assertEqual(reference.main([path, inp, out]), 1)
 
 
+class ExportLevels(unittest.TestCase):
+    def test_depth_levels_option(self):
+        self.assertEqual(export.parse_levels('8,5', 8), [8, 5])
+        self.assertEqual(export.parse_levels('8', 8), [8])
+        for bad in ('5,3', '8,8', '8,9', '8,x', '8,0', ''):
+            with self.assertRaises(SystemExit):
+                export.parse_levels(bad, 8)
+        m = small_model(2, 4)
+        q = export.model_to_qsr(m, [0, 1, 2, 3], export.parse_levels('4,2', 4))
+        self.assertEqual(list(q.depth_levels), [4, 2])
+
+
 def results_row(model, scale, bits, depth, macs, set5_psnr, blocks=8):
     return {'model': model, 'scale': scale, 'bits': bits, 'channels': 32, 'blocks': blocks,
             'depth': depth, 'macs_per_lr_pixel': macs, 'set5_psnr': set5_psnr, 'set5_ssim': 0.85,
