@@ -23,4 +23,4 @@ fi
 RUN=()
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then RUN=(xvfb-run -a); fi
 "${RUN[@]}" "$VIEW" "$ROOT/assets/sample.png" -m "$MODEL" --size 1280x720 \
-    --screenshot "$ROOT/docs/viewer.png"
+    --present vulkan --screenshot "$ROOT/docs/viewer.png"
