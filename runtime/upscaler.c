@@ -288,6 +288,23 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     return QSR_OK;
 }
 
+/* The region (NULL = whole image) into a caller's sink, timed; the partial-run entry points
+ * share it after checking their own outputs. */
+static qsr_status run_partial(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
+                              const qsr_rect *region, const qsr__tile_sink *sink,
+                              qsr_run_stats *stats) {
+    run_area a;
+    qsr_status st = region_area(in, region, &a);
+    if (st != QSR_OK) return st;
+    double t0 = now_ms();
+    qsr_run_stats rs = {0};
+    st = run_area_into(up, in, depth, &a, sink, &rs);
+    if (st != QSR_OK) return st;
+    rs.total_ms = now_ms() - t0;
+    if (stats) *stats = rs;
+    return QSR_OK;
+}
+
 qsr_status qsr_upscaler_run_region(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                    const qsr_rect *region, qsr_image *out, qsr_run_stats *stats) {
     if (!up || !out || !out->pixels)
@@ -301,17 +318,8 @@ qsr_status qsr_upscaler_run_region(qsr_upscaler *up, const qsr_image *in, uint32
                          "region output must be the whole %ux%u RGB(A) output image, got "
                          "%ux%u with %u channels",
                          in->width * s, in->height * s, out->width, out->height, out->channels);
-    run_area a;
-    st = region_area(in, region, &a);
-    if (st != QSR_OK) return st;
-    double t0 = now_ms();
-    qsr_run_stats rs = {0};
     qsr__tile_sink sink = {.image = out};
-    st = run_area_into(up, in, depth, &a, &sink, &rs);
-    if (st != QSR_OK) return st;
-    rs.total_ms = now_ms() - t0;
-    if (stats) *stats = rs;
-    return QSR_OK;
+    return run_partial(up, in, depth, region, &sink, stats);
 }
 
 qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
@@ -329,16 +337,7 @@ qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uin
                          "needs %llu bytes at a multiple of 4",
                          (unsigned long long)dst->size, (unsigned long long)dst->offset,
                          in->width * s, in->height * s, (unsigned long long)need);
-    run_area a;
-    st = region_area(in, region, &a);
-    if (st != QSR_OK) return st;
-    double t0 = now_ms();
-    qsr_run_stats rs = {0};
     qsr__tile_sink sink = {
         .buffer = (VkBuffer)dst->buffer, .offset = dst->offset, .row_pixels = in->width * s};
-    st = run_area_into(up, in, depth, &a, &sink, &rs);
-    if (st != QSR_OK) return st;
-    rs.total_ms = now_ms() - t0;
-    if (stats) *stats = rs;
-    return QSR_OK;
+    return run_partial(up, in, depth, region, &sink, stats);
 }
