@@ -86,7 +86,8 @@ def load_checkpoint_model(path):
     cfg = ckpt['config']
     model = QuantSRC(scale=cfg['scale'], channels=cfg['channels'], blocks=cfg['blocks'],
                      bits_w=cfg['bits_w'], bits_a=cfg['bits_a'])
-    model.load_state_dict(ckpt['model'])
+    # the weight average, when the run kept one (train.py --ema), is what validation judged
+    model.load_state_dict(ckpt.get('model_ema') or ckpt['model'])
     model.eval()
     rank = ckpt.get('block_rank') or list(range(cfg['blocks']))
     return model, rank, ckpt

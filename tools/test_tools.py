@@ -6,6 +6,7 @@ plot).
     /usr/bin/python3 tools/test_tools.py
 """
 
+import copy
 import csv
 import os
 import struct
@@ -25,6 +26,7 @@ import plot_tradeoff  # noqa: E402
 import qsr_format as qf  # noqa: E402
 import reference  # noqa: E402
 import results_csv  # noqa: E402
+import train  # noqa: E402
 from quantsr_c import QuantSRC, active_set, depth_levels  # noqa: E402
 
 
@@ -222,6 +224,40 @@ class ExportLevels(unittest.TestCase):
         m = small_model(2, 4)
         q = export.model_to_qsr(m, [0, 1, 2, 3], export.parse_levels('4,2', 4))
         self.assertEqual(list(q.depth_levels), [4, 2])
+
+
+class WeightAverage(unittest.TestCase):
+    def test_ema_update_averages_parameters_and_copies_buffers(self):
+        avg, new = small_model(seed=0), small_model(seed=1)
+        with torch.no_grad():
+            new.body[0].conv1.ActOurs.signed.fill_(1 - avg.body[0].conv1.ActOurs.signed.item())
+        before = copy.deepcopy(avg.state_dict())
+        train.ema_update(avg, new, 0.9, step=1000)
+        w = avg.state_dict()
+        expect = 0.9 * before['conv_first.weight'] + 0.1 * new.conv_first.weight
+        self.assertTrue(torch.allclose(w['conv_first.weight'], expect, atol=1e-7))
+        self.assertFalse(torch.allclose(w['conv_first.weight'], new.conv_first.weight))
+        self.assertEqual(w['body.0.conv1.ActOurs.signed'].item(),
+                         new.body[0].conv1.ActOurs.signed.item())
+        # the ramp: at step 0 the decay is 1/10, so a fresh average follows the weights
+        avg = copy.deepcopy(small_model(seed=0))
+        train.ema_update(avg, new, 0.999, step=0)
+        expect = 0.1 * before['conv_first.weight'] + 0.9 * new.conv_first.weight
+        self.assertTrue(torch.allclose(avg.conv_first.weight, expect, atol=1e-7))
+
+    def test_export_uses_the_average_when_present(self):
+        raw, avg = small_model(seed=0), small_model(seed=1)
+        ckpt = {'model': raw.state_dict(), 'block_rank': [0, 1, 2, 3],
+                'config': {'scale': 4, 'channels': 8, 'blocks': 4, 'bits_w': 4, 'bits_a': 4}}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'c.pt')
+            torch.save(ckpt, path)
+            m, _, _ = export.load_checkpoint_model(path)
+            self.assertTrue(torch.equal(m.conv_first.weight, raw.conv_first.weight))
+            ckpt['model_ema'] = avg.state_dict()
+            torch.save(ckpt, path)
+            m, _, _ = export.load_checkpoint_model(path)
+            self.assertTrue(torch.equal(m.conv_first.weight, avg.conv_first.weight))
 
 
 def results_row(model, scale, bits, depth, macs, set5_psnr, blocks=8):

@@ -17,6 +17,7 @@ blocks are ranked by that loss increase, largest first (ties: lower index first)
 """
 
 import argparse
+import copy
 import math
 import os
 import shutil
@@ -50,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument('--lr-min', type=float, default=1e-6)
     p.add_argument('--warmup', type=int, default=100, help='linear LR warm-up steps')
     p.add_argument('--schedule', choices=('cosine', 'step'), default='cosine')
+    p.add_argument('--ema', type=float, default=0.0,
+                   help='decay of an exponential moving average of the weights (e.g. 0.999; '
+                        '0 = off); when on, validation and export use the averaged weights')
     p.add_argument('--dqa', type=int, default=1, help='1: joint DQA depth training, 0: full depth only')
     p.add_argument('--dqa-start', type=float, default=0.1,
                    help='fraction of the steps trained at full depth before the ranking is fixed')
@@ -170,9 +174,28 @@ def evaluate(model, items, scale, levels, rank, with_ssim=False):
     return results
 
 
-def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, best):
+def ema_update(ema, model, decay, step):
+    """ema = d * ema + (1 - d) * weights, with d ramped up as (1 + step) / (10 + step) so
+    the average of a fresh run is not dominated by its random initialisation. Buffers
+    (quantizer init flags, signedness) are copied."""
+    d = min(decay, (1.0 + step) / (10.0 + step))
+    with torch.no_grad():
+        own = model.state_dict()
+        params = {k for k, _ in model.named_parameters()}
+        for k, v in ema.state_dict().items():
+            if k in params:
+                v.mul_(d).add_(own[k], alpha=1.0 - d)
+            else:
+                v.copy_(own[k])
+
+
+def state_cpu(model):
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, best, ema=None):
     state = {
-        'model': {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        'model': state_cpu(model),
         'optimizer': opt.state_dict(),
         'step': step,
         'block_rank': rank,
@@ -186,6 +209,8 @@ def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, bes
         'cpu_seconds': time.process_time() + args._cpu_before,
         'train_seconds': args._seconds_now,
     }
+    if ema is not None:
+        state['model_ema'] = state_cpu(ema)
     tmp = path + '.tmp'
     torch.save(state, tmp)
     os.replace(tmp, path)
@@ -268,6 +293,15 @@ def train(args):
         # depth), before the importance ranking may run the network in eval mode
         with torch.no_grad():
             model(torch.from_numpy(sampler.sample(args.batch, args.patch)[0]).to(device))
+    ema = None
+    if args.ema > 0:
+        # made after the quantizer initialisation so the average starts from valid steps
+        ema = copy.deepcopy(model)
+        if args.resume and os.path.exists(last) and 'model_ema' in ckpt:
+            ema.load_state_dict(ckpt['model_ema'])
+        ema.eval()
+        log(f'weight average: EMA decay {args.ema} (validation and export use it)')
+    judged = ema if ema is not None else model
     dqa_step = int(args.dqa_start * args.steps)
     t_start = time.time()
     steps_timed = 0
@@ -303,6 +337,8 @@ def train(args):
             log(f'non-finite loss at step {step}; stopping')
             return 1
         opt.step()
+        if ema is not None:
+            ema_update(ema, model, args.ema, step)
         step += 1
         steps_timed += 1
         loss_acc += loss_val
@@ -320,13 +356,13 @@ def train(args):
                 f'{" dqa" if use_dqa else ""}')
             loss_acc, loss_n = 0.0, 0
         if val_items and (step % args.val_every == 0 or done):
-            res = evaluate(model, val_items, args.scale, levels if rank_fixed else levels[:1], rank)
+            res = evaluate(judged, val_items, args.scale, levels if rank_fixed else levels[:1], rank)
             log('val Y-PSNR ' + '  '.join(f'D={d}: {p:.3f}' for d, p, _ in res))
             if best is None or res[0][1] > best:
                 best = res[0][1]
         if step % args.ckpt_every == 0 or done:
             args._seconds_now = args._seconds_before + time.time() - t_start
-            save_checkpoint(last, model, opt, step, rank, rank_fixed, args, sampler, best)
+            save_checkpoint(last, model, opt, step, rank, rank_fixed, args, sampler, best, ema)
     final = os.path.join(args.out, 'final.pt')
     shutil.copyfile(last, final)
     cpu = time.process_time() + args._cpu_before
