@@ -323,6 +323,21 @@ static int parse_stats(const char *line, tile_stats *t) {
                        &t->tiles_all, &t->lr_done, &t->lr_all, &t->runs) == 5;
 }
 
+/* Runs quantsr-view on `input` with tmp/small.qsr, `options` and --print-stats, writing its
+ * screenshot to `shot`; returns the exit status, 0 in *parsed when no stats line came. */
+static int viewer_tile_stats(const char *input, const char *shot, const char *options,
+                             tile_stats *t, int *parsed, char *line, size_t cap) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" \"%s\" -m \"%s/small.qsr\" --screenshot \"%s\" --size 160x96 %s "
+             "--no-overlay --print-stats",
+             viewer, input, tmp, shot, options);
+    int rc = run_capture(cmd, "quantsr-view: stats:", line, cap);
+    memset(t, 0, sizeof *t);
+    *parsed = parse_stats(line, t);
+    return rc;
+}
+
 /* A 640x384 input through a x2 model: 1280x768 output in cache tiles of 256 LR pixels (3 x 2
  * tiles, the bottom row 128 high). A 160x96 window (the output's aspect, so the fitted view
  * the zoom starts from is exact) at zoom 1 shows output pixels [560, 720) x [336, 432), i.e.
@@ -331,7 +346,7 @@ static int parse_stats(const char *line, tile_stats *t) {
 #define BIG_H 384
 
 static void check_visible_tiles_only(qsr_rng *rng) {
-    char input[256], shot_path[256], cli_path[256], cmd[8192], line[1024];
+    char input[256], shot_path[256], cli_path[256], line[1024];
     path_in_tmp(input, sizeof input, "big.png");
     path_in_tmp(shot_path, sizeof shot_path, "big_zoom.png");
     path_in_tmp(cli_path, sizeof cli_path, "big_cli.png");
@@ -343,14 +358,11 @@ static void check_visible_tiles_only(qsr_rng *rng) {
     CHECK(rc == 0, "make_random_model (small) exited %d", rc);
     if (rc != 0) return;
 
-    snprintf(cmd, sizeof cmd,
-             "\"%s\" \"%s\" -m \"%s/small.qsr\" --screenshot \"%s\" --zoom 1 --size 160x96 "
-             "--split 0 --no-overlay --print-stats",
-             viewer, input, tmp, shot_path);
-    rc = run_capture(cmd, "quantsr-view: stats:", line, sizeof line);
+    tile_stats t;
+    int parsed;
+    rc = viewer_tile_stats(input, shot_path, "--zoom 1 --split 0", &t, &parsed, line, sizeof line);
     CHECK(rc == 0, "zoomed viewer exited %d", rc);
-    tile_stats t = {0};
-    CHECK(parse_stats(line, &t), "no stats line in the output ('%s')", line);
+    CHECK(parsed, "no stats line in the output ('%s')", line);
     CHECK(t.tiles_all == 6 && t.tiles_done == 1, "zoomed: %u of %u tiles computed, want 1 of 6",
           t.tiles_done, t.tiles_all);
     CHECK(t.lr_all == (unsigned long long)BIG_W * BIG_H && t.lr_done == 256ull * 256,
@@ -370,14 +382,9 @@ static void check_visible_tiles_only(qsr_rng *rng) {
     }
 
     /* Divider at the right edge: the network output is nowhere on screen, nothing runs. */
-    snprintf(cmd, sizeof cmd,
-             "\"%s\" \"%s\" -m \"%s/small.qsr\" --screenshot \"%s\" --size 160x96 --split 1 "
-             "--no-overlay --print-stats",
-             viewer, input, tmp, shot_path);
-    rc = run_capture(cmd, "quantsr-view: stats:", line, sizeof line);
+    rc = viewer_tile_stats(input, shot_path, "--split 1", &t, &parsed, line, sizeof line);
     CHECK(rc == 0, "viewer with --split 1 exited %d", rc);
-    memset(&t, 0, sizeof t);
-    CHECK(parse_stats(line, &t) && t.tiles_done == 0 && t.runs == 0,
+    CHECK(parsed && t.tiles_done == 0 && t.runs == 0,
           "--split 1: %u tiles computed in %u runs, want none ('%s')", t.tiles_done, t.runs, line);
 }
 

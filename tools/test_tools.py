@@ -240,7 +240,7 @@ class WeightAverage(unittest.TestCase):
         self.assertEqual(w['body.0.conv1.ActOurs.signed'].item(),
                          new.body[0].conv1.ActOurs.signed.item())
         # the ramp: at step 0 the decay is 1/10, so a fresh average follows the weights
-        avg = copy.deepcopy(small_model(seed=0))
+        avg = small_model(seed=0)
         train.ema_update(avg, new, 0.999, step=0)
         expect = 0.1 * before['conv_first.weight'] + 0.9 * new.conv_first.weight
         self.assertTrue(torch.allclose(avg.conv_first.weight, expect, atol=1e-7))

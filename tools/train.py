@@ -180,13 +180,10 @@ def ema_update(ema, model, decay, step):
     (quantizer init flags, signedness) are copied."""
     d = min(decay, (1.0 + step) / (10.0 + step))
     with torch.no_grad():
-        own = model.state_dict()
-        params = {k for k, _ in model.named_parameters()}
-        for k, v in ema.state_dict().items():
-            if k in params:
-                v.mul_(d).add_(own[k], alpha=1.0 - d)
-            else:
-                v.copy_(own[k])
+        for avg, p in zip(ema.parameters(), model.parameters()):
+            avg.mul_(d).add_(p, alpha=1.0 - d)
+        for avg, b in zip(ema.buffers(), model.buffers()):
+            avg.copy_(b)
 
 
 def state_cpu(model):
@@ -262,8 +259,9 @@ def train(args):
     args._cpu_before = 0.0
     args._seconds_before = 0.0
     last = os.path.join(args.out, 'last.pt')
+    resumed = None  # the checkpoint continued from, if any
     if args.resume and os.path.exists(last):
-        ckpt = torch.load(last, map_location=device)
+        ckpt = resumed = torch.load(last, map_location=device)
         model.load_state_dict(ckpt['model'])
         opt.load_state_dict(ckpt['optimizer'])
         step = ckpt['step']
@@ -297,8 +295,8 @@ def train(args):
     if args.ema > 0:
         # made after the quantizer initialisation so the average starts from valid steps
         ema = copy.deepcopy(model)
-        if args.resume and os.path.exists(last) and 'model_ema' in ckpt:
-            ema.load_state_dict(ckpt['model_ema'])
+        if resumed is not None and 'model_ema' in resumed:
+            ema.load_state_dict(resumed['model_ema'])
         ema.eval()
         log(f'weight average: EMA decay {args.ema} (validation and export use it)')
     judged = ema if ema is not None else model
