@@ -33,7 +33,7 @@ typedef struct bench_options {
     cli_model_options model;
     const char *size;
     uint32_t width, height, runs, tile, device;
-    int json;
+    int json, ops;
 } bench_options;
 
 /* Medians over the timed runs of one (depth, precision). */
@@ -265,6 +265,91 @@ static qsr_status measure_memory(const cli_session *s, const bench_options *o, c
     return st == QSR_OK ? upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32) : st;
 }
 
+/* --ops: one warm-up, then one profiled run of the model's own path per depth. */
+static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n, double gpu_ms) {
+    printf("depth %u: device time %.2f ms\n", depth, gpu_ms);
+    printf("  %-22s %6s %10s %7s %9s\n", "op", "count", "ms", "share", "GMAC/s");
+    for (uint32_t i = 0; i < n; i++) {
+        double gmacs = ops[i].gpu_ms > 0 ? (double)ops[i].macs / (ops[i].gpu_ms * 1e6) : 0.0;
+        printf("  %-22s %6u %10.2f %6.1f%% %9.2f\n", ops[i].name, ops[i].dispatches, ops[i].gpu_ms,
+               gpu_ms > 0 ? 100.0 * ops[i].gpu_ms / gpu_ms : 0.0, gmacs);
+    }
+}
+
+static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uint32_t n,
+                     double gpu_ms) {
+    cli_json_object(j, NULL);
+    cli_json_uint(j, "depth", depth);
+    cli_json_number(j, "gpu_ms", gpu_ms);
+    cli_json_array(j, "ops", 0);
+    for (uint32_t i = 0; i < n; i++) {
+        cli_json_object(j, NULL);
+        cli_json_string(j, "name", ops[i].name);
+        cli_json_uint(j, "dispatches", ops[i].dispatches);
+        cli_json_number(j, "gpu_ms", ops[i].gpu_ms);
+        cli_json_uint(j, "macs", ops[i].macs);
+        cli_json_number(j, "gmac_per_s",
+                        ops[i].gpu_ms > 0 ? (double)ops[i].macs / (ops[i].gpu_ms * 1e6) : 0.0);
+        cli_json_close(j);
+    }
+    cli_json_close(j);
+    cli_json_close(j);
+}
+
+static int run_ops(cli_session *s, const bench_options *o) {
+    qsr_image in;
+    uint32_t depths[QSR_MAX_DEPTH_LEVELS];
+    uint32_t count = bench_depths(s, o, depths);
+    if (synthetic_image(o->width, o->height, &in) != QSR_OK)
+        return cli_fail("cannot make a %ux%u input", o->width, o->height);
+    qsr_device_info info;
+    const char *device =
+        qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
+    cli_json j;
+    if (o->json) {
+        cli_json_begin(&j, stdout);
+        cli_json_string(&j, "model", s->model_path);
+        cli_json_string(&j, "device", device);
+        cli_json_uint(&j, "width", o->width);
+        cli_json_uint(&j, "height", o->height);
+        cli_json_array(&j, "profiles", 0);
+    } else {
+        printf("model  %s (x%u, C%u B%u, W%u A%u) on %s, input %ux%u\n", s->model_path,
+               s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a,
+               device, o->width, o->height);
+    }
+    int code = CLI_EXIT_OK;
+    for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
+        qsr_image out;
+        qsr_run_stats stats;
+        qsr_status st = qsr_upscaler_run(s->up, &in, depths[i], &out, NULL); /* warm-up */
+        if (st == QSR_OK) {
+            qsr_image_free(&out);
+            qsr_upscaler_set_profiling(s->up, 1);
+            st = qsr_upscaler_run(s->up, &in, depths[i], &out, &stats);
+        }
+        if (st != QSR_OK) {
+            code = cli_fail("profiled run at depth %u", depths[i]);
+            break;
+        }
+        qsr_image_free(&out);
+        qsr_op_profile ops[32];
+        uint32_t n = qsr_upscaler_get_profile(s->up, ops, 32);
+        n = n < 32 ? n : 32;
+        qsr_upscaler_set_profiling(s->up, 0);
+        if (o->json)
+            json_ops(&j, depths[i], ops, n, stats.gpu_ms);
+        else
+            print_ops_text(depths[i], ops, n, stats.gpu_ms);
+    }
+    if (o->json) {
+        cli_json_close(&j);
+        cli_json_end(&j);
+    }
+    qsr_image_free(&in);
+    return code;
+}
+
 /* Measures every depth on both paths; returns an exit code. */
 static int run_bench(cli_session *s, const bench_options *o) {
     qsr_upscaler *fp32 = NULL;
@@ -318,6 +403,8 @@ int cmd_bench(int argc, char **argv) {
          "accept any --depth from 1 to the block count"},
         {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
         {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
+        {0, "ops", CLI_ARG_FLAG, &o.ops, NULL,
+         "per-op device time and GMAC/s of the model's own path (one profiled run)"},
         {0, "json", CLI_ARG_FLAG, &o.json, NULL, "print one JSON object"},
     };
     const cli_command_spec spec = {
@@ -343,7 +430,7 @@ int cmd_bench(int argc, char **argv) {
     int code = cli_session_load_model(&s, &o.model);
     if (code != CLI_EXIT_OK) return code;
     code = cli_session_open_device(&s, (int32_t)o.device, o.tile, QSR_PRECISION_DEFAULT);
-    if (code == CLI_EXIT_OK) code = run_bench(&s, &o);
+    if (code == CLI_EXIT_OK) code = o.ops ? run_ops(&s, &o) : run_bench(&s, &o);
     if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
     cli_session_close(&s);
     return code;

@@ -323,6 +323,23 @@ QSR_API qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image 
                                               const qsr_rect *region, const qsr_gpu_buffer *dst,
                                               qsr_run_stats *stats);
 
+/* Per-op device time (`quantsr bench --ops`). While profiling is on, a timestamp follows
+ * every op (a small overhead on most devices); ops of one kind (every quantized conv1 of the
+ * body, every quantizer pass, ...) are summed until profiling is switched on again. */
+typedef struct qsr_op_profile {
+    const char *name;    /* static string, e.g. "body conv1 (q)" */
+    uint32_t dispatches; /* ops of this kind run */
+    double gpu_ms;       /* their measured device time */
+    uint64_t macs;       /* their multiply-accumulates (0 for ops that make none) */
+} qsr_op_profile;
+
+/* Switches profiling on (clearing the sums) or off. */
+QSR_API qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable);
+/* Copies up to `max` kinds that ran since profiling was switched on into ops (in execution
+ * order); returns how many kinds there are. */
+QSR_API uint32_t qsr_upscaler_get_profile(const qsr_upscaler *up, qsr_op_profile *ops,
+                                          uint32_t max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,7 +25,8 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT |
+                 VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                  VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
@@ -90,6 +91,7 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
 void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf) {
     if (!buf) return;
     if (buf->mapped) ctx->vk.vkUnmapMemory(ctx->device, buf->memory);
+    if (buf->view) ctx->vk.vkDestroyBufferView(ctx->device, buf->view, NULL);
     if (buf->buffer) ctx->vk.vkDestroyBuffer(ctx->device, buf->buffer, NULL);
     if (buf->memory) ctx->vk.vkFreeMemory(ctx->device, buf->memory, NULL);
     if (buf->allocated) {

@@ -5,6 +5,25 @@
 
 #include <string.h>
 
+static VkDescriptorType binding_type(const qsr__pipeline_desc *desc, uint32_t i) {
+    if ((desc->texel_mask >> i) & 1u) return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    return (desc->uniform_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
+                                          : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
+
+/* The buffer's R32_UINT texel view, made once (as many texels as the device allows). */
+static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b) {
+    if (b->view) return QSR_OK;
+    VkDeviceSize max = (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * 4;
+    VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                 .buffer = b->buffer,
+                                 .format = VK_FORMAT_R32_UINT,
+                                 .offset = 0,
+                                 .range = b->size < max ? b->size : max};
+    QSR__VK(ctx->vk.vkCreateBufferView(ctx->device, &vi, NULL, &b->view));
+    return QSR_OK;
+}
+
 qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
                                 qsr__pipeline *out) {
     memset(out, 0, sizeof *out);
@@ -18,7 +37,7 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
     for (uint32_t i = 0; i < desc->binding_count; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = binding_type(desc, i),
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -97,12 +116,14 @@ void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p) {
 }
 
 qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out) {
-    VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS};
+    VkDescriptorPoolSize sizes[3] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC, sets},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * 2}};
     VkDescriptorPoolCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = sets,
-        .poolSizeCount = 1,
-        .pPoolSizes = &size,
+        .poolSizeCount = 3,
+        .pPoolSizes = sizes,
     };
     QSR__VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, out));
     return QSR_OK;
@@ -121,15 +142,25 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
     VkDescriptorBufferInfo infos[QSR__MAX_BINDINGS];
     VkWriteDescriptorSet writes[QSR__MAX_BINDINGS];
     for (uint32_t i = 0; i < p->desc.binding_count; i++) {
-        infos[i] = (VkDescriptorBufferInfo){buffers[i]->buffer, 0, VK_WHOLE_SIZE};
+        VkDescriptorType type = binding_type(&p->desc, i);
+        VkDeviceSize range = VK_WHOLE_SIZE;
+        if (type == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC)
+            range = buffers[i]->size < QSR__UNIFORM_WINDOW ? buffers[i]->size : QSR__UNIFORM_WINDOW;
+        infos[i] = (VkDescriptorBufferInfo){buffers[i]->buffer, 0, range};
         writes[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = *out,
             .dstBinding = i,
             .descriptorCount = 1,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = type,
             .pBufferInfo = &infos[i],
         };
+        if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+            qsr_status st = texel_view(ctx, buffers[i]);
+            if (st != QSR_OK) return st;
+            writes[i].pBufferInfo = NULL;
+            writes[i].pTexelBufferView = &buffers[i]->view;
+        }
     }
     ctx->vk.vkUpdateDescriptorSets(ctx->device, p->desc.binding_count, writes, 0, NULL);
     return QSR_OK;
@@ -138,6 +169,14 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) {
+    return qsr__record_dispatch_at(ctx, cmd, p, set, 0, push, push_bytes, groups_x, groups_y,
+                                   groups_z);
+}
+
+qsr_status qsr__record_dispatch_at(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, uint32_t uniform_offset, const void *push,
+                                   uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y,
+                                   uint32_t groups_z) {
     const uint32_t *limit = ctx->props.limits.maxComputeWorkGroupCount;
     if (push_bytes != p->desc.push_bytes)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "%s: %u push-constant bytes, pipeline has %u",
@@ -147,8 +186,12 @@ qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr
                          qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z);
     if (groups_x == 0 || groups_y == 0 || groups_z == 0) return QSR_OK;
     ctx->vk.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
-                                    NULL);
+    /* Every uniform window of the set moves by the same dynamic offset. */
+    uint32_t offsets[QSR__MAX_BINDINGS], dynamic = 0;
+    for (uint32_t i = 0; i < p->desc.binding_count; i++)
+        if ((p->desc.uniform_mask >> i) & 1u) offsets[dynamic++] = uniform_offset;
+    ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set,
+                                    dynamic, offsets);
     if (push_bytes)
         ctx->vk.vkCmdPushConstants(cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
                                    push);

@@ -159,7 +159,7 @@ static qsr_status create_sync(qsr__plan *plan) {
     if (ctx->timestamp_period_ns > 0) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP,
-                                    .queryCount = 2};
+                                    .queryCount = 2 + QSR__PROFILE_MARKS};
         QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &plan->queries));
     }
     return QSR_OK;
@@ -408,7 +408,7 @@ static qsr_status segment_begin(qsr__plan *plan) {
     QSR__VK(ctx->vk.vkResetCommandBuffer(plan->cmd, 0));
     QSR__VK(ctx->vk.vkBeginCommandBuffer(plan->cmd, &bi));
     if (plan->queries) {
-        ctx->vk.vkCmdResetQueryPool(plan->cmd, plan->queries, 0, 2);
+        ctx->vk.vkCmdResetQueryPool(plan->cmd, plan->queries, 0, 2 + QSR__PROFILE_MARKS);
         ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, plan->queries, 0);
     }
     /* Host writes (uploaded pixels, cleared flags) and earlier submissions' results. */
@@ -417,7 +417,69 @@ static qsr_status segment_begin(qsr__plan *plan) {
                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                   VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
     plan->segment_macs = 0;
+    plan->profile.marks = 0;
     return QSR_OK;
+}
+
+/* Profiling: a timestamp after the op just recorded, attributed to `kind`. */
+static void profile_mark(qsr__plan *plan, qsr__op_kind kind, uint64_t macs) {
+    qsr__plan_profile *pr = &plan->profile;
+    if (!pr->enabled || !plan->queries || pr->marks >= QSR__PROFILE_MARKS) return;
+    plan->ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                                      plan->queries, 2 + pr->marks);
+    pr->mark_kind[pr->marks] = (uint8_t)kind;
+    pr->mark_macs[pr->marks] = macs;
+    pr->marks++;
+}
+
+/* After a profiled submission: each op's time is its timestamp minus the one before. */
+static void profile_collect(qsr__plan *plan, uint64_t start) {
+    qsr__plan_profile *pr = &plan->profile;
+    if (!pr->enabled || pr->marks == 0) return;
+    uint64_t ts[QSR__PROFILE_MARKS];
+    if (plan->ctx->vk.vkGetQueryPoolResults(plan->ctx->device, plan->queries, 2, pr->marks,
+                                            sizeof ts, ts, sizeof ts[0],
+                                            VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        return;
+    uint64_t prev = start;
+    for (uint32_t i = 0; i < pr->marks; i++) {
+        qsr__op_kind k = (qsr__op_kind)pr->mark_kind[i];
+        if (!pr->order[k]) pr->order[k] = ++pr->seen;
+        pr->dispatches[k]++;
+        pr->macs[k] += pr->mark_macs[i];
+        if (ts[i] >= prev)
+            pr->ms[k] += (double)(ts[i] - prev) * plan->ctx->timestamp_period_ns * 1e-6;
+        prev = ts[i] > prev ? ts[i] : prev;
+    }
+}
+
+const char *qsr__op_kind_name(qsr__op_kind kind, int quantized) {
+    switch (kind) {
+    case QSR__OP_RGB_TO_PLANAR:
+        return "rgb_to_planar";
+    case QSR__OP_CONV_FIRST:
+        return "conv_first";
+    case QSR__OP_COPY_SKIP:
+        return "copy (global skip)";
+    case QSR__OP_QUANTIZE:
+        return "quantize_rlq";
+    case QSR__OP_BODY_CONV1:
+        return quantized ? "body conv1 (q)" : "body conv1 (fp32)";
+    case QSR__OP_BODY_CONV2:
+        return quantized ? "body conv2 (q)" : "body conv2 (fp32)";
+    case QSR__OP_AFTER_BODY:
+        return "conv_after_body";
+    case QSR__OP_UPSAMPLE0:
+        return "upsample conv 1";
+    case QSR__OP_UPSAMPLE1:
+        return "upsample conv 2";
+    case QSR__OP_CONV_LAST:
+        return "conv_last";
+    case QSR__OP_COPY_OUT:
+        return "copy (output)";
+    default:
+        return "?";
+    }
 }
 
 static qsr_status segment_submit(qsr__plan *plan) {
@@ -444,6 +506,7 @@ static qsr_status segment_submit(qsr__plan *plan) {
         double ns = (double)(ts[1] - ts[0]) * ctx->timestamp_period_ns;
         if (plan->gpu_ms) *plan->gpu_ms += ns * 1e-6;
         if (plan->segment_macs > 1000000) plan->ns_per_mac = ns / (double)plan->segment_macs;
+        profile_collect(plan, ts[0]);
     }
     return QSR_OK;
 }
@@ -451,19 +514,30 @@ static qsr_status segment_submit(qsr__plan *plan) {
 /* Called between ops: submits what is recorded once it would take longer than the budget. */
 static qsr_status segment_split_point(qsr__plan *plan) {
     double estimate_ms = (double)plan->segment_macs * plan->ns_per_mac * 1e-6;
-    if (estimate_ms < plan->budget_ms) return QSR_OK;
+    if (estimate_ms < plan->budget_ms && plan->profile.marks + 8 < QSR__PROFILE_MARKS)
+        return QSR_OK;
     qsr_status st = segment_submit(plan);
     return st == QSR_OK ? segment_begin(plan) : st;
 }
 
-static qsr_status conv_f32(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p) {
-    plan->segment_macs += qsr__conv3x3_macs(p);
-    return qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+static qsr_status conv_f32(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p,
+                           qsr__op_kind kind) {
+    uint64_t macs = qsr__conv3x3_macs(p);
+    plan->segment_macs += macs;
+    qsr_status st =
+        qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+    profile_mark(plan, kind, macs);
+    return st;
 }
 
-static qsr_status conv_q(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p) {
-    plan->segment_macs += qsr__conv3x3_macs(p);
-    return qsr__conv3x3_q_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+static qsr_status conv_q(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p,
+                         qsr__op_kind kind) {
+    uint64_t macs = qsr__conv3x3_macs(p);
+    plan->segment_macs += macs;
+    qsr_status st =
+        qsr__conv3x3_q_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+    profile_mark(plan, kind, macs);
+    return st;
 }
 
 /* One quantized block: quantize h, conv1 + ReLU into t, quantize t, conv2 + residual into h. */
@@ -482,10 +556,11 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
         ctx, plan->cmd,
         &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
         plan->sets[QSR__SET_QUANT_H], &p);
+    profile_mark(plan, QSR__OP_QUANTIZE, 0);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c1, s1, w, h);
     st = conv_q(plan, c1->act_signed ? QSR__PIPE_CONVQ_RELU_SIGNED : QSR__PIPE_CONVQ_RELU_UNSIGNED,
-                QSR__SET_CONVQ_T, &p);
+                QSR__SET_CONVQ_T, &p, QSR__OP_BODY_CONV1);
     if (st != QSR_OK) return st;
 
     p = conv_push(plan, c2, s2, w, h);
@@ -495,13 +570,14 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, ui
         ctx, plan->cmd,
         &plan->pipes[c2->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
         plan->sets[QSR__SET_QUANT_T], &p);
+    profile_mark(plan, QSR__OP_QUANTIZE, 0);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c2, s2, w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
     return conv_q(
         plan, c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
-        QSR__SET_CONVQ_H, &p);
+        QSR__SET_CONVQ_H, &p, QSR__OP_BODY_CONV2);
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
@@ -510,12 +586,12 @@ static qsr_status record_block_f32(qsr__plan *plan, uint32_t block, uint32_t w, 
     const qsr_model *m = plan->model;
     qsr__op_push p = conv_push(plan, &m->body[2 * block], &plan->body[2 * block], w, h);
     p.in_scale = pending;
-    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_RELU, QSR__SET_F32_H_T, &p);
+    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_RELU, QSR__SET_F32_H_T, &p, QSR__OP_BODY_CONV1);
     if (st != QSR_OK) return st;
     p = conv_push(plan, &m->body[2 * block + 1], &plan->body[2 * block + 1], w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
-    return conv_f32(plan, QSR__PIPE_CONV_RESIDUAL, QSR__SET_F32_T_H, &p);
+    return conv_f32(plan, QSR__PIPE_CONV_RESIDUAL, QSR__SET_F32_T_H, &p, QSR__OP_BODY_CONV2);
 }
 
 /* conv_first, the body and conv_after_body over the LR region; returns in t: r = conv(h) + f. */
@@ -528,9 +604,10 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
     p.in_h = (int32_t)h;
     qsr_status st = qsr__rgb_to_planar_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_RGB_TO_PLANAR],
                                               plan->sets[QSR__SET_RGB], &p);
+    profile_mark(plan, QSR__OP_RGB_TO_PLANAR, 0);
     if (st != QSR_OK) return st;
     p = conv_push(plan, &m->conv_first, &plan->first, w, h);
-    st = conv_f32(plan, QSR__PIPE_CONV_STORE, QSR__SET_FIRST, &p);
+    st = conv_f32(plan, QSR__PIPE_CONV_STORE, QSR__SET_FIRST, &p, QSR__OP_CONV_FIRST);
     if (st != QSR_OK) return st;
 
     /* h starts as a copy of f, which the global skip needs unchanged. */
@@ -540,6 +617,7 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
     VkBufferCopy copy = {0, 0, (VkDeviceSize)m->info.channels * w * h * 4};
     ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer,
                             1, &copy);
+    profile_mark(plan, QSR__OP_COPY_SKIP, 0);
     write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                   VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
@@ -560,7 +638,7 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
     }
     p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
     p.in_scale = pending;
-    st = conv_f32(plan, QSR__PIPE_CONV_ADD_SKIP, QSR__SET_AFTER_BODY, &p);
+    st = conv_f32(plan, QSR__PIPE_CONV_ADD_SKIP, QSR__SET_AFTER_BODY, &p, QSR__OP_AFTER_BODY);
     return st == QSR_OK ? segment_split_point(plan) : st;
 }
 
@@ -573,13 +651,13 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     p.out_h = (int32_t)g->ups.h;
     p.org_x = (int32_t)(g->ups.x - g->region.x);
     p.org_y = (int32_t)(g->ups.y - g->region.y);
-    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS0, &p);
+    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS0, &p, QSR__OP_UPSAMPLE0);
     if (st == QSR_OK) st = segment_split_point(plan);
     if (st != QSR_OK) return st;
     uint32_t w = g->ups.w * r, h = g->ups.h * r;
     if (m->upsample_count > 1) {
         p = conv_push(plan, &m->upsample[1], &plan->upsample[1], w, h);
-        st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS1, &p);
+        st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS1, &p, QSR__OP_UPSAMPLE1);
         if (st == QSR_OK) st = segment_split_point(plan);
         if (st != QSR_OK) return st;
         w *= r;
@@ -590,7 +668,7 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     p.out_h = p.dst_h = (int32_t)(g->tile.h * s);
     p.org_x = (int32_t)((g->tile.x - g->ups.x) * s);
     p.org_y = (int32_t)((g->tile.y - g->ups.y) * s);
-    return conv_f32(plan, QSR__PIPE_CONV_RGB, QSR__SET_LAST, &p);
+    return conv_f32(plan, QSR__PIPE_CONV_RGB, QSR__SET_LAST, &p, QSR__OP_CONV_LAST);
 }
 
 /* Copies the tile's output words into the sink's device buffer, one region per row. The
@@ -614,6 +692,7 @@ static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
                   VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
     plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_IMG_OUT].buffer, sink->buffer, h,
                                   rows);
+    profile_mark(plan, QSR__OP_COPY_OUT, 0);
     /* Later submissions (the application's too) see the copied words. */
     write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                   VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
@@ -622,12 +701,24 @@ static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
     return QSR_OK;
 }
 
-qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
-                              const qsr_image *in, const qsr__tile_sink *sink, double *gpu_ms) {
+qsr_status qsr__plan_run_body(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
+                              const qsr_image *in, double *gpu_ms) {
     upload_region(plan, &g->region, in);
     plan->gpu_ms = gpu_ms;
     qsr_status st = segment_begin(plan);
     if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
+    if (st == QSR_OK)
+        st = segment_submit(plan);
+    else
+        plan->ctx->vk.vkEndCommandBuffer(plan->cmd);
+    plan->gpu_ms = NULL;
+    return st;
+}
+
+qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
+                                 const qsr__tile_sink *sink, double *gpu_ms) {
+    plan->gpu_ms = gpu_ms;
+    qsr_status st = segment_begin(plan);
     if (st == QSR_OK) st = record_hr_stages(plan, g);
     if (st == QSR_OK && !sink->image) st = record_copy_to_buffer(plan, &g->tile, sink);
     if (st == QSR_OK)

@@ -65,10 +65,46 @@ typedef enum qsr__act {
     QSR__ACT_COUNT
 } qsr__act;
 
-/* One tile's geometry: the output tile, the LR region computed and the upsampler region. */
+/* Where a run's work goes (tile.h): the LR stages (conv_first, the body, conv_after_body)
+ * run once per body tile over `region` (the body tile grown by the exact margin), the HR
+ * stages (upsampler over `ups`, conv_last over `tile`) once per HR tile inside it. The body
+ * tile is as large as memory allows, so the depth-sized margin is paid rarely, and the HR
+ * tiles, whose buffers are 16x larger per pixel at x4, stay small with a 1-pixel halo. */
 typedef struct qsr__tile_geometry {
-    qsr__rect tile, region, ups;
+    qsr__rect body, region; /* LR stages */
+    qsr__rect tile, ups;    /* HR stages of one HR tile of the body tile */
 } qsr__tile_geometry;
+
+/* The kinds of op the profiler sums (qsr_upscaler_get_profile). */
+typedef enum qsr__op_kind {
+    QSR__OP_RGB_TO_PLANAR,
+    QSR__OP_CONV_FIRST,
+    QSR__OP_COPY_SKIP,
+    QSR__OP_QUANTIZE,
+    QSR__OP_BODY_CONV1,
+    QSR__OP_BODY_CONV2,
+    QSR__OP_AFTER_BODY,
+    QSR__OP_UPSAMPLE0,
+    QSR__OP_UPSAMPLE1,
+    QSR__OP_CONV_LAST,
+    QSR__OP_COPY_OUT,
+    QSR__OP_KIND_COUNT
+} qsr__op_kind;
+
+/* Timestamps per submission for the profiler; a segment that fills them is cut. */
+#define QSR__PROFILE_MARKS 256u
+
+typedef struct qsr__plan_profile {
+    int enabled;
+    uint32_t marks;                        /* timestamps recorded in the open segment */
+    uint8_t mark_kind[QSR__PROFILE_MARKS]; /* the op each timestamp ends */
+    uint64_t mark_macs[QSR__PROFILE_MARKS];
+    uint32_t order[QSR__OP_KIND_COUNT]; /* first-seen rank + 1, 0 = not run */
+    uint32_t seen;
+    uint32_t dispatches[QSR__OP_KIND_COUNT];
+    double ms[QSR__OP_KIND_COUNT];
+    uint64_t macs[QSR__OP_KIND_COUNT];
+} qsr__plan_profile;
 
 typedef struct qsr__plan {
     qsr_context *ctx;
@@ -94,7 +130,11 @@ typedef struct qsr__plan {
     uint64_t segment_macs;
     double *gpu_ms; /* where the running tile adds measured device time */
     uint32_t submissions;
+    qsr__plan_profile profile;
 } qsr__plan;
+
+/* The name of an op kind, for profiles. */
+const char *qsr__op_kind_name(qsr__op_kind kind, int quantized);
 
 qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
                             qsr__plan *out);
@@ -113,10 +153,14 @@ typedef struct qsr__tile_sink {
     uint32_t row_pixels;
 } qsr__tile_sink;
 
-/* Runs one tile: uploads region pixels from `in` (RGB or RGBA), records, submits, waits and
- * writes the tile's RGB output to the sink. */
-qsr_status qsr__plan_run_tile(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
-                              const qsr_image *in, const qsr__tile_sink *sink, double *gpu_ms);
+/* Runs the LR stages of g's body tile: uploads region pixels from `in` (RGB or RGBA),
+ * records, submits and waits; r = conv_after_body's output stays on the device. */
+qsr_status qsr__plan_run_body(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth,
+                              const qsr_image *in, double *gpu_ms);
+/* Runs the HR stages of g's HR tile from the body tile's r and writes the tile's RGB output
+ * to the sink. */
+qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
+                                 const qsr__tile_sink *sink, double *gpu_ms);
 /* Non-zero if a run since the last call produced non-finite values; clears the flag. */
 int qsr__plan_take_nonfinite(qsr__plan *plan);
 /* Releases the activation buffers (they grow again on the next run). */

@@ -12,7 +12,28 @@ struct qsr_upscaler {
     const qsr_model *model;
     qsr_upscaler_desc desc;
     qsr__plan plan;
+    int profiling; /* survives plan rebuilds */
 };
+
+qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
+    if (!up) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_set_profiling: NULL");
+    memset(&up->plan.profile, 0, sizeof up->plan.profile);
+    up->plan.profile.enabled = enable != 0;
+    up->profiling = enable != 0;
+    return QSR_OK;
+}
+
+uint32_t qsr_upscaler_get_profile(const qsr_upscaler *up, qsr_op_profile *ops, uint32_t max) {
+    if (!up) return 0;
+    const qsr__plan_profile *pr = &up->plan.profile;
+    for (int k = 0; k < QSR__OP_KIND_COUNT; k++) {
+        uint32_t rank = pr->order[k];
+        if (!rank || rank > max || !ops) continue;
+        ops[rank - 1] = (qsr_op_profile){qsr__op_kind_name((qsr__op_kind)k, up->plan.quantized),
+                                         pr->dispatches[k], pr->ms[k], pr->macs[k]};
+    }
+    return pr->seen;
+}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -30,30 +51,55 @@ typedef struct run_area {
     qsr__rect area;
 } run_area;
 
-/* Tile i of the area; its halos reach into the whole image, so the result matches a full run. */
-static qsr__tile_geometry tile_geometry(const qsr_model *m, const run_area *a, uint32_t tile,
+/* HR tiles are at most this many LR pixels on a side: their buffers grow with scale^2 and
+ * their halo is one LR pixel, so small ones cost little (6% extra upsampler work at 64). */
+#define HR_TILE_MAX 64u
+
+static uint32_t hr_edge(uint32_t body_edge) {
+    return body_edge < HR_TILE_MAX ? body_edge : HR_TILE_MAX;
+}
+
+/* Body tile i of the area, at edge `body`; its margin reaches into the whole image, so its r
+ * matches a full run. */
+static qsr__tile_geometry body_geometry(const qsr_model *m, const run_area *a, uint32_t body,
                                         uint32_t depth, uint32_t i) {
     qsr__tile_geometry g;
-    g.tile = qsr__tile_rect(a->area.w, a->area.h, tile, i);
-    g.tile.x += a->area.x;
-    g.tile.y += a->area.y;
+    g.body = qsr__tile_rect(a->area.w, a->area.h, body, i);
+    g.body.x += a->area.x;
+    g.body.y += a->area.y;
     g.region =
-        qsr__rect_grow(g.tile, qsr__tile_margin(active_blocks(m, depth)), a->width, a->height);
-    g.ups = qsr__rect_grow(g.tile, QSR__UPSAMPLE_MARGIN, a->width, a->height);
+        qsr__rect_grow(g.body, qsr__tile_margin(active_blocks(m, depth)), a->width, a->height);
+    g.tile = g.ups = g.body;
     return g;
 }
 
-/* The largest buffer sizes any tile of the area needs. */
-static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uint32_t tile,
+/* HR tile j of body tile g. */
+static void hr_geometry(qsr__tile_geometry *g, const run_area *a, uint32_t body, uint32_t j) {
+    g->tile = qsr__tile_rect(g->body.w, g->body.h, hr_edge(body), j);
+    g->tile.x += g->body.x;
+    g->tile.y += g->body.y;
+    g->ups = qsr__rect_grow(g->tile, QSR__UPSAMPLE_MARGIN, a->width, a->height);
+}
+
+static uint32_t hr_count(const qsr__tile_geometry *g, uint32_t body) {
+    return qsr__tile_count(g->body.w, g->body.h, hr_edge(body));
+}
+
+/* The largest buffer sizes any body tile and HR tile of the area needs. */
+static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uint32_t body,
                                   uint32_t depth, VkDeviceSize bytes[QSR__ACT_COUNT]) {
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
-    uint32_t n = qsr__tile_count(a->area.w, a->area.h, tile);
+    uint32_t n = qsr__tile_count(a->area.w, a->area.h, body);
     for (uint32_t i = 0; i < n; i++) {
-        qsr__tile_geometry g = tile_geometry(up->model, a, tile, depth, i);
-        VkDeviceSize b[QSR__ACT_COUNT];
-        qsr__plan_activation_bytes(&up->plan, &g, b);
-        for (int k = 0; k < QSR__ACT_COUNT; k++)
-            if (b[k] > bytes[k]) bytes[k] = b[k];
+        qsr__tile_geometry g = body_geometry(up->model, a, body, depth, i);
+        uint32_t hr = hr_count(&g, body);
+        for (uint32_t j = 0; j < hr; j++) {
+            hr_geometry(&g, a, body, j);
+            VkDeviceSize b[QSR__ACT_COUNT];
+            qsr__plan_activation_bytes(&up->plan, &g, b);
+            for (int k = 0; k < QSR__ACT_COUNT; k++)
+                if (b[k] > bytes[k]) bytes[k] = b[k];
+        }
     }
 }
 
@@ -149,7 +195,7 @@ static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint3
     return QSR_OK;
 }
 
-/* Every tile of the area at one tile size. */
+/* Every body tile of the area at one body tile size, and every HR tile of each. */
 static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                             const run_area *a, uint32_t tile, const qsr__tile_sink *sink,
                             qsr_run_stats *s) {
@@ -163,10 +209,15 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     up->plan.submissions = 0;
     uint32_t n = qsr__tile_count(a->area.w, a->area.h, tile);
     for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
-        qsr__tile_geometry g = tile_geometry(m, a, tile, depth, i);
-        st = qsr__plan_run_tile(&up->plan, &g, depth, in, sink, &s->gpu_ms);
+        qsr__tile_geometry g = body_geometry(m, a, tile, depth, i);
+        st = qsr__plan_run_body(&up->plan, &g, depth, in, &s->gpu_ms);
         s->tiles++;
         s->macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
+        uint32_t hr = hr_count(&g, tile);
+        for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
+            hr_geometry(&g, a, tile, j);
+            st = qsr__plan_run_hr_tile(&up->plan, &g, sink, &s->gpu_ms);
+        }
     }
     s->submissions = up->plan.submissions;
     return st;
@@ -177,6 +228,7 @@ static qsr_status recover_device(qsr_upscaler *up) {
     qsr__plan_destroy(&up->plan);
     qsr_status st = qsr__context_reset_device(up->ctx);
     if (st == QSR_OK) st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+    up->plan.profile.enabled = up->profiling;
     return st;
 }
 
@@ -207,6 +259,7 @@ static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t 
         qsr__plan_destroy(&up->plan);
         qsr_status st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
         if (st != QSR_OK) return st;
+        up->plan.profile.enabled = up->profiling;
     }
     uint32_t tile = 0;
     qsr_status st = choose_tile(up, a, &tile);

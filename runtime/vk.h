@@ -57,6 +57,7 @@ typedef struct qsr__buffer {
     void *mapped;           /* non-NULL for host-visible buffers */
     VkDeviceSize allocated; /* bytes of `memory`, counted in ctx->memory_stats */
     int host;               /* allocated as QSR__MEMORY_HOST */
+    VkBufferView view;      /* R32_UINT texel view, made when a set first binds it so */
 } qsr__buffer;
 
 typedef enum qsr__memory_kind {
@@ -82,7 +83,17 @@ typedef struct qsr__pipeline_desc {
     uint32_t spec_count;
     int32_t spec[QSR__MAX_SPEC]; /* constant_id i = spec[i] */
     uint32_t local_x, local_y;   /* workgroup size, spec ids 100 and 101 */
+    /* Bit i: binding i is a uniform buffer with a dynamic offset (a window of at most
+     * QSR__UNIFORM_WINDOW bytes) instead of a storage buffer. Drivers that run shaders on
+     * the CPU load a uniform buffer at a workgroup-uniform index once per SIMD vector,
+     * where a storage-buffer load is a per-lane gather. */
+    uint32_t uniform_mask;
+    /* Bit i: binding i is a uniform texel buffer (R32_UINT view of the whole buffer). On
+     * lavapipe a texel fetch is a plain vector gather where a storage-buffer load is a loop
+     * over the lanes with a bounds check each: several times cheaper. */
+    uint32_t texel_mask;
 } qsr__pipeline_desc;
+#define QSR__UNIFORM_WINDOW 65536u
 
 typedef struct qsr__pipeline {
     qsr__pipeline_desc desc;
@@ -107,6 +118,11 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
+/* The same with the dynamic offset of the pipeline's uniform windows (uniform_mask). */
+qsr_status qsr__record_dispatch_at(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, uint32_t uniform_offset, const void *push,
+                                   uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y,
+                                   uint32_t groups_z);
 static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) {
     return (a + b - 1) / b;
 }

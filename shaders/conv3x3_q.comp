@@ -2,19 +2,15 @@
 #extension GL_GOOGLE_include_directive : require
 // conv3x3_q: 3x3 convolution over packed low-bit activation codes and weight codes with
 // integer accumulation, then y = sum * (a * a_w[oc]) + bias[oc] and an epilogue.
-// Two output channels share one 32-bit multiply: a weight word holds w[2p] in its low 16 bits
-// and w[2p+1] in its high 16 bits (as the integer w0 + 65536 * w1), so code * word adds both
-// products at once (lavapipe.md: unpack each activation once, multiply wide fields). The
-// 16-bit fields are flushed into 32-bit sums after every activation word: at most
-// 16 channels * 9 taps * |15 * 8| = 17280 < 32768 accumulate in a field, so they never overflow.
+// Two output channels share one 32-bit multiply: a pair word holds w[2p] + 65536 * w[2p+1],
+// so code * word adds both products at once (lavapipe.md: unpack each activation once,
+// multiply wide fields). The 16-bit fields are flushed into 32-bit sums after every
+// activation word: at most 8 channels * 9 taps * |15 * 8| = 8640 < 32768 accumulate.
 #include "common.glsl"
 #include "qpack.glsl"
 
-// Weights: [cout/8][cin][9] words, nibble o of a word = 4-bit code of output channel 8g+o
-// (2- and 3-bit codes sign-extended). One load brings a tap's codes for 8 channels; the
-// shader expands them into 4 pair words (ALU is cheap next to loads on lavapipe).
-layout(std430, binding = 0) readonly buffer Src { uint src[]; }; // [cin/CPW][h][w]
-layout(std430, binding = 1) readonly buffer Weights { uint weights[]; };
+layout(binding = 0) uniform usamplerBuffer src; // [cin/CPW][h][w]
+layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9]
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
@@ -27,26 +23,19 @@ const int OCB = 8; // output channels per invocation: 4 pair words in one ivec4
 
 #include "epilogue.glsl"
 
-// Each invocation computes PX = 8 neighbouring pixels of one row for 8 output channels:
-// the 9 weight vectors of an input channel are loaded once and used for all 8 pixels (on
-// lavapipe every buffer load costs far more than the arithmetic; docs/benchmarks.md).
 const int PX = 8;
 
-// The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
-// turns a load under a condition into a masked per-lane gather, many times slower.
 uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    uint v = src[cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)];
+    uint v = texelFetch(src, cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)).x;
     return inside ? v : 0u;
 }
 
-// The pair words of one weight word: lane p = code[2p] + 65536 * code[2p + 1].
 ivec4 unpack_pairs(uint word) {
     ivec4 w = ivec4(int(word));
     return ((w << ivec4(28, 20, 12, 4)) >> 28) + (((w << ivec4(24, 16, 8, 0)) >> 28) << 16);
 }
 
-// Flushes 16-bit field sums into the 32-bit accumulators of one pixel.
 void flush(ivec4 acc16, inout ivec4 lo, inout ivec4 hi) {
     ivec4 l = (acc16 << 16) >> 16;
     lo += l;
@@ -54,7 +43,7 @@ void flush(ivec4 acc16, inout ivec4 lo, inout ivec4 hi) {
 }
 
 void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi) {
-    if (x >= pc.out_w) return;
+    if (x >= pc.out_w || y >= pc.out_h) return;
     [[unroll]] for (int p = 0; p < 4; p++) {
         [[unroll]] for (int half_ = 0; half_ < 2; half_++) {
             int oc = oc0 + 2 * p + half_;
@@ -69,21 +58,18 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi) {
 
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
-    int group = int(gl_GlobalInvocationID.z);
-    if (x0 >= pc.out_w || y >= pc.out_h) return;
+    int group = int(gl_WorkGroupID.z);
     int plane = pc.in_w * pc.in_h;
     int words = (pc.cin + CPW - 1) / CPW;
     bool sgn = SIGNED_A != 0;
-    // Accumulators are named vectors, never arrays indexed in loops: lavapipe turns a
-    // private array with a dynamic index into per-lane memory traffic.
     ivec4 lo0 = ivec4(0), lo1 = ivec4(0), lo2 = ivec4(0), lo3 = ivec4(0);
-    ivec4 lo4 = ivec4(0), lo5 = ivec4(0), lo6 = ivec4(0), lo7 = ivec4(0);
     ivec4 hi0 = ivec4(0), hi1 = ivec4(0), hi2 = ivec4(0), hi3 = ivec4(0);
+    ivec4 lo4 = ivec4(0), lo5 = ivec4(0), lo6 = ivec4(0), lo7 = ivec4(0);
     ivec4 hi4 = ivec4(0), hi5 = ivec4(0), hi6 = ivec4(0), hi7 = ivec4(0);
     for (int cw = 0; cw < words; cw++) {
-        uint nb[30]; // 3 rows x (PX + 2) words around the 8 pixels
-        [[unroll]] for (int i = 0; i < 30; i++)
-            nb[i] = load_word(cw, x0 + i % 10 - 1, y + i / 10 - 1, plane);
+        uint nb[3 * (PX + 2)];
+        [[unroll]] for (int i = 0; i < 3 * (PX + 2); i++)
+            nb[i] = load_word(cw, x0 + i % (PX + 2) - 1, y + i / (PX + 2) - 1, plane);
         ivec4 s0 = ivec4(0), s1 = ivec4(0), s2 = ivec4(0), s3 = ivec4(0);
         ivec4 s4 = ivec4(0), s5 = ivec4(0), s6 = ivec4(0), s7 = ivec4(0);
         int cend = min(CPW, pc.cin - cw * CPW);
@@ -91,23 +77,18 @@ void main() {
             if (j >= cend) break;
             int wb = pc.w_off + (group * pc.cin + cw * CPW + j) * 9;
             [[unroll]] for (int ky = 0; ky < 3; ky++) {
-                ivec4 w0 = unpack_pairs(weights[wb + ky * 3]),
-                      w1 = unpack_pairs(weights[wb + ky * 3 + 1]),
-                      w2 = unpack_pairs(weights[wb + ky * 3 + 2]);
-                int r = ky * 10;
+                int r = ky * (PX + 2);
                 int c0 = qpack_get(nb[r + 0], j, CONT, sgn), c1 = qpack_get(nb[r + 1], j, CONT, sgn);
                 int c2 = qpack_get(nb[r + 2], j, CONT, sgn), c3 = qpack_get(nb[r + 3], j, CONT, sgn);
                 int c4 = qpack_get(nb[r + 4], j, CONT, sgn), c5 = qpack_get(nb[r + 5], j, CONT, sgn);
                 int c6 = qpack_get(nb[r + 6], j, CONT, sgn), c7 = qpack_get(nb[r + 7], j, CONT, sgn);
                 int c8 = qpack_get(nb[r + 8], j, CONT, sgn), c9 = qpack_get(nb[r + 9], j, CONT, sgn);
-                s0 += c0 * w0 + c1 * w1 + c2 * w2;
-                s1 += c1 * w0 + c2 * w1 + c3 * w2;
-                s2 += c2 * w0 + c3 * w1 + c4 * w2;
-                s3 += c3 * w0 + c4 * w1 + c5 * w2;
-                s4 += c4 * w0 + c5 * w1 + c6 * w2;
-                s5 += c5 * w0 + c6 * w1 + c7 * w2;
-                s6 += c6 * w0 + c7 * w1 + c8 * w2;
-                s7 += c7 * w0 + c8 * w1 + c9 * w2;
+                ivec4 w = unpack_pairs(texelFetch(weights, wb + ky * 3).x);
+                s0 += c0 * w; s1 += c1 * w; s2 += c2 * w; s3 += c3 * w; s4 += c4 * w; s5 += c5 * w; s6 += c6 * w; s7 += c7 * w;
+                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 1).x);
+                s0 += c1 * w; s1 += c2 * w; s2 += c3 * w; s3 += c4 * w; s4 += c5 * w; s5 += c6 * w; s6 += c7 * w; s7 += c8 * w;
+                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 2).x);
+                s0 += c2 * w; s1 += c3 * w; s2 += c4 * w; s3 += c5 * w; s4 += c6 * w; s5 += c7 * w; s6 += c8 * w; s7 += c9 * w;
             }
         }
         flush(s0, lo0, hi0);

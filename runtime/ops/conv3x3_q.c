@@ -15,7 +15,8 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, 
         .spec_count = 5,
         .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0},
         .local_x = QSR__LOCAL_X,
-        .local_y = QSR__LOCAL_Y};
+        .local_y = QSR__LOCAL_Y,
+        .texel_mask = 3u};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

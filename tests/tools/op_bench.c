@@ -1,0 +1,82 @@
+#define _POSIX_C_SOURCE 200809L
+/* op_bench.c - developer tool: times one shader on random data.
+ * op_bench q|f W H CIN COUT BITS REPS */
+#include "ops/ops.h"
+#include "test_util.h"
+
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 8) return 2;
+    int quant = argv[1][0] == 'q';
+    uint32_t w = atoi(argv[2]), h = atoi(argv[3]), cin = atoi(argv[4]), cout = atoi(argv[5]),
+             bits = atoi(argv[6]), reps = atoi(argv[7]);
+    qsr_context *ctx;
+    if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
+    size_t plane = (size_t)w * h;
+    qsr__buffer b[7];
+    size_t sizes[7] = {cin * plane * 4,
+                       (size_t)cout * cin * 9 * 4 + 64,
+                       (2 * cout + 8) * 4,
+                       cout * plane * 4,
+                       cout * plane * 4,
+                       16,
+                       16};
+    for (int i = 0; i < 7; i++) {
+        qsr__buffer_create(ctx, sizes[i], QSR__MEMORY_HOST, &b[i]);
+        uint32_t *p = b[i].mapped;
+        qsr_rng rng = {7u + i};
+        for (size_t k = 0; k < sizes[i] / 4; k++)
+            p[k] = quant && i < 2 ? (uint32_t)qsr_rng_int(&rng, 0, 0x7fffffff) : 0x3c000000u;
+    }
+    qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
+    qsr__pipeline_desc d = quant ? qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits, 0)
+                                 : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
+    qsr__pipeline p;
+    VkDescriptorPool pool;
+    VkDescriptorSet set;
+    if (qsr__pipeline_create(ctx, &d, &p) != QSR_OK) return 1;
+    qsr__descriptor_pool_create(ctx, 1, &pool);
+    qsr__descriptor_set_create(ctx, pool, &p, bufs, &set);
+    qsr__op_push push = {.in_w = (int)w,
+                         .in_h = (int)h,
+                         .out_w = (int)w,
+                         .out_h = (int)h,
+                         .cin = (int)cin,
+                         .cout = (int)cout,
+                         .scale_off = (int)cout,
+                         .in_scale = 1,
+                         .shortcut = 1,
+                         .step = 1,
+                         .img_range = 255,
+                         .dst_scale = 1};
+    VkCommandBuffer cmd;
+    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
+                                      ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+    ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
+    for (int round = 0; round < 2; round++) {
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+        ctx->vk.vkBeginCommandBuffer(cmd, &bi);
+        for (uint32_t r = 0; r < (round ? reps : 1); r++)
+            (quant ? qsr__conv3x3_q_record : qsr__conv3x3_f32_record)(ctx, cmd, &p, set, &push);
+        ctx->vk.vkEndCommandBuffer(cmd);
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &cmd};
+        double t0 = now_s();
+        ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, VK_NULL_HANDLE);
+        ctx->vk.vkQueueWaitIdle(ctx->queue);
+        double t = now_s() - t0;
+        if (round)
+            printf("%s %ux%u %u->%u bits %u: %.2f ms/op, %.1f GMAC/s\n", argv[1], w, h, cin, cout,
+                   bits, t * 1e3 / reps, (double)plane * cin * cout * 9 * reps / t * 1e-9);
+    }
+    return 0;
+}
