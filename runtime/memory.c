@@ -92,6 +92,7 @@ void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf) {
     if (!buf) return;
     if (buf->mapped) ctx->vk.vkUnmapMemory(ctx->device, buf->memory);
     if (buf->view) ctx->vk.vkDestroyBufferView(ctx->device, buf->view, NULL);
+    if (buf->view4) ctx->vk.vkDestroyBufferView(ctx->device, buf->view4, NULL);
     if (buf->buffer) ctx->vk.vkDestroyBuffer(ctx->device, buf->buffer, NULL);
     if (buf->memory) ctx->vk.vkFreeMemory(ctx->device, buf->memory, NULL);
     if (buf->allocated) {

@@ -6,21 +6,27 @@
 #include <string.h>
 
 static VkDescriptorType binding_type(const qsr__pipeline_desc *desc, uint32_t i) {
-    if ((desc->texel_mask >> i) & 1u) return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    if (((desc->texel_mask | desc->texel4_mask) >> i) & 1u)
+        return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
     return (desc->uniform_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
                                           : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
-/* The buffer's R32_UINT texel view, made once (as many texels as the device allows). */
-static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b) {
-    if (b->view) return QSR_OK;
-    VkDeviceSize max = (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * 4;
+/* The buffer's texel view of 4- or 16-byte texels, made once (whole texels, as many as the
+ * device allows). */
+static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b, int wide, VkBufferView **out) {
+    VkBufferView *view = wide ? &b->view4 : &b->view;
+    *out = view;
+    if (*view) return QSR_OK;
+    VkDeviceSize texel = wide ? 16 : 4;
+    VkDeviceSize max = (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * texel;
+    VkDeviceSize range = (b->size < max ? b->size : max) / texel * texel;
     VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                  .buffer = b->buffer,
-                                 .format = VK_FORMAT_R32_UINT,
+                                 .format = wide ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT,
                                  .offset = 0,
-                                 .range = b->size < max ? b->size : max};
-    QSR__VK(ctx->vk.vkCreateBufferView(ctx->device, &vi, NULL, &b->view));
+                                 .range = range ? range : texel};
+    QSR__VK(ctx->vk.vkCreateBufferView(ctx->device, &vi, NULL, view));
     return QSR_OK;
 }
 
@@ -156,10 +162,11 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
             .pBufferInfo = &infos[i],
         };
         if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
-            qsr_status st = texel_view(ctx, buffers[i]);
+            VkBufferView *view;
+            qsr_status st = texel_view(ctx, buffers[i], (p->desc.texel4_mask >> i) & 1u, &view);
             if (st != QSR_OK) return st;
             writes[i].pBufferInfo = NULL;
-            writes[i].pTexelBufferView = &buffers[i]->view;
+            writes[i].pTexelBufferView = view;
         }
     }
     ctx->vk.vkUpdateDescriptorSets(ctx->device, p->desc.binding_count, writes, 0, NULL);

@@ -58,6 +58,7 @@ typedef struct qsr__buffer {
     VkDeviceSize allocated; /* bytes of `memory`, counted in ctx->memory_stats */
     int host;               /* allocated as QSR__MEMORY_HOST */
     VkBufferView view;      /* R32_UINT texel view, made when a set first binds it so */
+    VkBufferView view4;     /* R32G32B32A32_UINT texel view, likewise */
 } qsr__buffer;
 
 typedef enum qsr__memory_kind {
@@ -92,6 +93,7 @@ typedef struct qsr__pipeline_desc {
      * lavapipe a texel fetch is a plain vector gather where a storage-buffer load is a loop
      * over the lanes with a bounds check each: several times cheaper. */
     uint32_t texel_mask;
+    uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
 } qsr__pipeline_desc;
 #define QSR__UNIFORM_WINDOW 65536u
 

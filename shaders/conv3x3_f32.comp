@@ -6,8 +6,9 @@
 #include "common.glsl"
 
 // Weights: [cout/4][cin][9] vec4, lane o holding output channel 4g+o.
-layout(std430, binding = 0) readonly buffer Src { float src[]; };
-layout(std430, binding = 1) readonly buffer Weights { vec4 weights[]; };
+layout(binding = 0) uniform usamplerBuffer src;
+layout(binding = 1) uniform usamplerBuffer weights4;
+vec4 weight(int i) { return uintBitsToFloat(texelFetch(weights4, i)); }
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
@@ -28,7 +29,7 @@ const int PX = 8;
 // turns a load under a condition into a masked per-lane gather, many times slower.
 float load_value(int c, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    float v = src[c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)];
+    float v = uintBitsToFloat(texelFetch(src, c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)).x);
     return inside ? v : 0.0;
 }
 
@@ -72,15 +73,15 @@ void main() {
                   v4 = load_value(c, sx + 3, iy, plane), v5 = load_value(c, sx + 4, iy, plane),
                   v6 = load_value(c, sx + 5, iy, plane), v7 = load_value(c, sx + 6, iy, plane),
                   v8 = load_value(c, sx + 7, iy, plane), v9 = load_value(c, sx + 8, iy, plane);
-            vec4 w0 = weights[wb + ky * 3], w1 = weights[wb + ky * 3 + 1], w2 = weights[wb + ky * 3 + 2];
-            a0 += w0 * v0; a0 += w1 * v1; a0 += w2 * v2;
-            a1 += w0 * v1; a1 += w1 * v2; a1 += w2 * v3;
-            a2 += w0 * v2; a2 += w1 * v3; a2 += w2 * v4;
-            a3 += w0 * v3; a3 += w1 * v4; a3 += w2 * v5;
-            a4 += w0 * v4; a4 += w1 * v5; a4 += w2 * v6;
-            a5 += w0 * v5; a5 += w1 * v6; a5 += w2 * v7;
-            a6 += w0 * v6; a6 += w1 * v7; a6 += w2 * v8;
-            a7 += w0 * v7; a7 += w1 * v8; a7 += w2 * v9;
+            vec4 w = weight(wb + ky * 3);
+            a0 += w * v0; a1 += w * v1; a2 += w * v2; a3 += w * v3;
+            a4 += w * v4; a5 += w * v5; a6 += w * v6; a7 += w * v7;
+            w = weight(wb + ky * 3 + 1);
+            a0 += w * v1; a1 += w * v2; a2 += w * v3; a3 += w * v4;
+            a4 += w * v5; a5 += w * v6; a6 += w * v7; a7 += w * v8;
+            w = weight(wb + ky * 3 + 2);
+            a0 += w * v2; a1 += w * v3; a2 += w * v4; a3 += w * v5;
+            a4 += w * v6; a5 += w * v7; a6 += w * v8; a7 += w * v9;
         }
     }
     int oc0 = group * OCB;

@@ -15,7 +15,9 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
         .spec_count = 3,
         .spec = {(int32_t)epilogue, 0, (int32_t)(shuffle_r ? shuffle_r : 2)},
         .local_x = QSR__LOCAL_X,
-        .local_y = QSR__LOCAL_Y};
+        .local_y = QSR__LOCAL_Y,
+        .texel_mask = 1u,
+        .texel4_mask = 2u};
 }
 
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
