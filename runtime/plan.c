@@ -133,11 +133,6 @@ static qsr_status create_pipelines(qsr__plan *plan) {
     if (plan->quantized) {
         d[QSR__PIPE_QUANTIZE_UNSIGNED] = qsr__quantize_rlq_desc(bits_a, 0);
         d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
-        d[QSR__PIPE_CONVQ_RELU_UNSIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 0);
-        d[QSR__PIPE_CONVQ_RELU_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits_a, 1);
-        d[QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED] =
-            qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 0);
-        d[QSR__PIPE_CONVQ_RESIDUAL_SIGNED] = qsr__conv3x3_q_desc(QSR__EPILOGUE_RESIDUAL, bits_a, 1);
     }
     for (int i = 0; i < QSR__PIPE_COUNT; i++) {
         if (d[i].binding_count == 0) continue; /* not used by this plan */
@@ -145,6 +140,29 @@ static qsr_status create_pipelines(qsr__plan *plan) {
         if (st != QSR_OK) return st;
     }
     return QSR_OK;
+}
+
+static qsr__codes_out codes_for(int is_signed) {
+    return is_signed ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED;
+}
+
+/* The conv3x3_q variant, made on first use. */
+static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int signed_in,
+                                 qsr__codes_out codes, const qsr__pipeline **out) {
+    qsr__pipeline *p =
+        &plan->convq[epilogue == QSR__EPILOGUE_RESIDUAL][signed_in ? 1 : 0][(int)codes];
+    *out = p;
+    if (p->pipeline) return QSR_OK;
+    qsr__pipeline_desc d =
+        qsr__conv3x3_q_desc(epilogue, plan->model->info.bits_a, signed_in, codes);
+    return qsr__pipeline_create(plan->ctx, &d, p);
+}
+
+/* The variant every quantized model runs first; it also lends its set layout to the sets. */
+static qsr_status first_convq_pipeline(qsr__plan *plan, const qsr__pipeline **out) {
+    const qsr_model *m = plan->model;
+    return convq_pipeline(plan, QSR__EPILOGUE_RELU, m->body[0].act_signed,
+                          codes_for(m->body[1].act_signed), out);
 }
 
 static qsr_status create_sync(qsr__plan *plan) {
@@ -175,6 +193,10 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precis
     if (!out->body) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);
     if (st == QSR_OK) st = create_pipelines(out);
+    if (st == QSR_OK && out->quantized) {
+        const qsr__pipeline *first;
+        st = first_convq_pipeline(out, &first);
+    }
     if (st == QSR_OK) st = create_sync(out);
     if (st == QSR_OK) st = qsr__descriptor_pool_create(ctx, QSR__SET_COUNT, &out->pool);
     if (st != QSR_OK) qsr__plan_destroy(out);
@@ -202,6 +224,10 @@ void qsr__plan_destroy(qsr__plan *plan) {
     if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
     for (int i = 0; i < QSR__PIPE_COUNT; i++)
         qsr__pipeline_destroy(ctx, &plan->pipes[i]);
+    for (int e = 0; e < 2; e++)
+        for (int s = 0; s < 2; s++)
+            for (int c = 0; c < 3; c++)
+                qsr__pipeline_destroy(ctx, &plan->convq[e][s][c]);
     if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, NULL);
     if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, NULL);
     if (plan->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &plan->cmd);
@@ -227,7 +253,7 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     bytes[QSR__ACT_IMG_IN] = region * 4;
     bytes[QSR__ACT_X0] = 3 * region * 4;
     bytes[QSR__ACT_F] = bytes[QSR__ACT_H] = bytes[QSR__ACT_T] = c * region * 4;
-    bytes[QSR__ACT_Q] = words * region * 4;
+    bytes[QSR__ACT_Q] = bytes[QSR__ACT_Q2] = words * region * 4;
     bytes[QSR__ACT_U1] = c * r * r * ups * 4;
     bytes[QSR__ACT_U2] = m->upsample_count > 1 ? c * s * s * ups * 4 : 0;
     bytes[QSR__ACT_IMG_OUT] = (VkDeviceSize)g->tile.w * g->tile.h * s * s * 4;
@@ -235,17 +261,13 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     bytes[QSR__ACT_DUMMY] = 16;
 }
 
-typedef struct set_spec {
-    qsr__set set;
-    qsr__pipe pipe;
-    qsr__act bufs[QSR__MAX_BINDINGS];
-} set_spec;
-
 #define WF  (QSR__ACT_COUNT + 0)
 #define WQ  (QSR__ACT_COUNT + 1)
 #define PRM (QSR__ACT_COUNT + 2)
 #define DUM QSR__ACT_DUMMY
 #define STA QSR__ACT_STATUS
+/* Sets of the conv3x3_q variants (one layout for all). */
+#define CONVQ QSR__PIPE_COUNT
 
 static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
     if (id == WF) return &plan->wf;
@@ -268,9 +290,8 @@ static qsr_status write_sets(qsr__plan *plan) {
          {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM, STA},
          0},
         {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
-        {QSR__SET_QUANT_T, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_T, PRM, QSR__ACT_Q}, 1},
-        {QSR__SET_CONVQ_T, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_T, DUM}, 1},
-        {QSR__SET_CONVQ_H, QSR__PIPE_CONVQ_RELU_SIGNED, {QSR__ACT_Q, WQ, PRM, QSR__ACT_H, DUM}, 1},
+        {QSR__SET_CONVQ_1, CONVQ, {QSR__ACT_Q, WQ, PRM, DUM, DUM, QSR__ACT_Q2}, 1},
+        {QSR__SET_CONVQ_2, CONVQ, {QSR__ACT_Q2, WQ, PRM, QSR__ACT_H, DUM, QSR__ACT_Q}, 1},
         {QSR__SET_F32_H_T,
          QSR__PIPE_CONV_STORE,
          {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA},
@@ -299,6 +320,10 @@ static qsr_status write_sets(qsr__plan *plan) {
          * representative pipeline per shader allocates them. */
         if (specs[i].quantized_only && !plan->quantized) continue;
         const qsr__pipeline *p = &plan->pipes[specs[i].pipe];
+        if ((int)specs[i].pipe == CONVQ) {
+            qsr_status st = first_convq_pipeline(plan, &p);
+            if (st != QSR_OK) return st;
+        }
         qsr__buffer *bufs[QSR__MAX_BINDINGS];
         for (uint32_t b = 0; b < p->desc.binding_count; b++)
             bufs[b] = buffer_of(plan, specs[i].bufs[b]);
@@ -530,54 +555,78 @@ static qsr_status conv_f32(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const 
     return st;
 }
 
-static qsr_status conv_q(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p,
-                         qsr__op_kind kind) {
+static qsr_status conv_q(qsr__plan *plan, const qsr__pipeline *pipe, qsr__set set,
+                         const qsr__op_push *p, qsr__op_kind kind) {
     uint64_t macs = qsr__conv3x3_macs(p);
     plan->segment_macs += macs;
-    qsr_status st =
-        qsr__conv3x3_q_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
+    qsr_status st = qsr__conv3x3_q_record(plan->ctx, plan->cmd, pipe, plan->sets[set], p);
     profile_mark(plan, kind, macs);
     return st;
 }
 
-/* One quantized block: quantize h, conv1 + ReLU into t, quantize t, conv2 + residual into h. */
-static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t w, uint32_t h,
-                                 float pending) {
+/* The next block after `block` that runs at `depth` (m->info.blocks if none) and the product
+ * of the shortcuts of the blocks skipped in between, multiplied in the order the blocks come
+ * (as the CPU reference does). */
+static uint32_t next_active_block(const qsr_model *m, uint32_t depth, uint32_t block,
+                                  float *skipped) {
+    *skipped = 1.0f;
+    for (uint32_t b = block + 1; b < m->info.blocks; b++) {
+        if (qsr__model_block_active(m, depth, b)) return b;
+        *skipped *= m->shortcut[b];
+    }
+    return m->info.blocks;
+}
+
+/* One quantized block as two dispatches over packed codes: conv1 + ReLU writes conv2's codes
+ * (q -> q2); conv2 + residual updates h and writes the next active block's conv1 codes
+ * (q2 -> h, q). Only the first active block quantizes h in a pass of its own (codes_ready 0).
+ * `pending` is the product of the shortcuts skipped since the last active block. */
+static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t depth, uint32_t w,
+                                 uint32_t h, float pending, int codes_ready) {
     qsr_context *ctx = plan->ctx;
     const qsr_model *m = plan->model;
     const qsr__conv *c1 = &m->body[2 * block], *c2 = &m->body[2 * block + 1];
     const qsr__layer_slot *s1 = &plan->body[2 * block], *s2 = &plan->body[2 * block + 1];
-
-    qsr__op_push p = conv_push(plan, c1, s1, w, h);
-    p.scale_off = s1->shift_off;
-    p.step = c1->act_step;
-    p.in_scale = pending;
-    qsr_status st = qsr__quantize_rlq_record(
-        ctx, plan->cmd,
-        &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
-        plan->sets[QSR__SET_QUANT_H], &p);
-    profile_mark(plan, QSR__OP_QUANTIZE, 0);
+    qsr__op_push p;
+    qsr_status st;
+    if (!codes_ready) {
+        p = conv_push(plan, c1, s1, w, h);
+        p.scale_off = s1->shift_off;
+        p.step = c1->act_step;
+        p.in_scale = pending;
+        st = qsr__quantize_rlq_record(
+            ctx, plan->cmd,
+            &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
+            plan->sets[QSR__SET_QUANT_H], &p);
+        profile_mark(plan, QSR__OP_QUANTIZE, 0);
+        if (st != QSR_OK) return st;
+    }
+    const qsr__pipeline *pipe;
+    st = convq_pipeline(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed), &pipe);
     if (st != QSR_OK) return st;
     p = conv_push(plan, c1, s1, w, h);
-    st = conv_q(plan, c1->act_signed ? QSR__PIPE_CONVQ_RELU_SIGNED : QSR__PIPE_CONVQ_RELU_UNSIGNED,
-                QSR__SET_CONVQ_T, &p, QSR__OP_BODY_CONV1);
+    p.aux_off = s2->shift_off;
+    p.step = c2->act_step;
+    p.in_scale = 1.0f;
+    st = conv_q(plan, pipe, QSR__SET_CONVQ_1, &p, QSR__OP_BODY_CONV1);
     if (st != QSR_OK) return st;
 
-    p = conv_push(plan, c2, s2, w, h);
-    p.scale_off = s2->shift_off;
-    p.step = c2->act_step;
-    st = qsr__quantize_rlq_record(
-        ctx, plan->cmd,
-        &plan->pipes[c2->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
-        plan->sets[QSR__SET_QUANT_T], &p);
-    profile_mark(plan, QSR__OP_QUANTIZE, 0);
-    if (st != QSR_OK) return st;
+    float skipped;
+    uint32_t next = next_active_block(m, depth, block, &skipped);
     p = conv_push(plan, c2, s2, w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
-    return conv_q(
-        plan, c2->act_signed ? QSR__PIPE_CONVQ_RESIDUAL_SIGNED : QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
-        QSR__SET_CONVQ_H, &p, QSR__OP_BODY_CONV2);
+    qsr__codes_out codes = QSR__CODES_NONE;
+    if (next < m->info.blocks) {
+        const qsr__conv *n1 = &m->body[2 * next];
+        codes = codes_for(n1->act_signed);
+        p.aux_off = plan->body[2 * next].shift_off;
+        p.step = n1->act_step;
+        p.in_scale = skipped;
+    }
+    st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, codes, &pipe);
+    if (st != QSR_OK) return st;
+    return conv_q(plan, pipe, QSR__SET_CONVQ_2, &p, QSR__OP_BODY_CONV2);
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
@@ -625,16 +674,18 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
      * to the next op that reads h (no dispatch, no memory traffic). */
     float pending = 1.0f;
+    int codes_ready = 0; /* the last block wrote this block's conv1 codes */
     for (uint32_t b = 0; b < m->info.blocks; b++) {
         if (!qsr__model_block_active(m, depth, b)) {
             pending *= m->shortcut[b];
             continue;
         }
-        st = plan->quantized ? record_block_q(plan, b, w, h, pending)
+        st = plan->quantized ? record_block_q(plan, b, depth, w, h, pending, codes_ready)
                              : record_block_f32(plan, b, w, h, pending);
         if (st == QSR_OK) st = segment_split_point(plan);
         if (st != QSR_OK) return st;
         pending = 1.0f;
+        codes_ready = 1;
     }
     p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
     p.in_scale = pending;

@@ -25,10 +25,6 @@ typedef enum qsr__pipe {
     QSR__PIPE_CONV_RGB,
     QSR__PIPE_QUANTIZE_UNSIGNED,
     QSR__PIPE_QUANTIZE_SIGNED,
-    QSR__PIPE_CONVQ_RELU_UNSIGNED,
-    QSR__PIPE_CONVQ_RELU_SIGNED,
-    QSR__PIPE_CONVQ_RESIDUAL_UNSIGNED,
-    QSR__PIPE_CONVQ_RESIDUAL_SIGNED,
     QSR__PIPE_COUNT
 } qsr__pipe;
 
@@ -36,10 +32,9 @@ typedef enum qsr__pipe {
 typedef enum qsr__set {
     QSR__SET_RGB,        /* img_in -> x0 */
     QSR__SET_FIRST,      /* x0 -> f */
-    QSR__SET_QUANT_H,    /* h -> q */
-    QSR__SET_QUANT_T,    /* t -> q */
-    QSR__SET_CONVQ_T,    /* q -> t */
-    QSR__SET_CONVQ_H,    /* q -> h */
+    QSR__SET_QUANT_H,    /* h -> q (codes of the first active block's conv1) */
+    QSR__SET_CONVQ_1,    /* q -> codes q2 (conv1 + ReLU + conv2's quantizer) */
+    QSR__SET_CONVQ_2,    /* q2 -> h, codes q (conv2 + residual + next conv1's quantizer) */
     QSR__SET_F32_H_T,    /* h -> t (fp32 body conv1) */
     QSR__SET_F32_T_H,    /* t -> h (fp32 body conv2) */
     QSR__SET_AFTER_BODY, /* h (+ f) -> t */
@@ -57,6 +52,7 @@ typedef enum qsr__act {
     QSR__ACT_H,
     QSR__ACT_T,
     QSR__ACT_Q,
+    QSR__ACT_Q2,
     QSR__ACT_U1,
     QSR__ACT_U2,
     QSR__ACT_IMG_OUT, /* host-visible RGBA8 tile */
@@ -114,6 +110,9 @@ typedef struct qsr__plan {
     qsr__layer_slot first, after_body, upsample[2], last;
     qsr__layer_slot *body; /* 2 * blocks */
     qsr__pipeline pipes[QSR__PIPE_COUNT];
+    /* conv3x3_q variants [epilogue RELU/RESIDUAL][signed input][codes out], made on first
+     * use: a model needs only the few its signedness pattern asks for. */
+    qsr__pipeline convq[2][2][3];
     qsr__buffer act[QSR__ACT_COUNT];
     VkDeviceSize act_bytes[QSR__ACT_COUNT]; /* capacity */
     VkDescriptorPool pool;

@@ -14,10 +14,11 @@ layout(push_constant) uniform Push {
     int scale_off;      // first per-channel scale (quantized conv) or shift (quantizer)
     int dst_w, dst_h;   // destination buffer size when it differs from the region (RGB out)
     int dst_x, dst_y;   // where the region lands in the destination
-    int reserved;
+    int aux_off;        // a second parameter offset: the next quantizer's shifts (conv3x3_q)
     float in_scale;     // pending product of skipped blocks' shortcuts, applied to the source
+                        // (conv3x3_q: to its result before the next quantizer)
     float shortcut;     // this block's learned shortcut (residual epilogue)
-    float step;         // activation step a (quantizer)
+    float step;         // activation step a (quantizer; conv3x3_q: the next quantizer's)
     float img_range;    // model input multiplier (255)
     float mean_r, mean_g, mean_b;
     float dst_scale;    // pending shortcut product applied to the destination (residual)

@@ -12,8 +12,8 @@ layout(std430, binding = 2) writeonly buffer Dst { uint dst[]; };
 
 layout(constant_id = 0) const int BITS = 4;
 layout(constant_id = 1) const int SIGNED = 1;
-const int CONT = BITS == 2 ? 2 : 4;
-const int CPW = 32 / CONT;
+const int CONT = QPACK_CONTAINER;
+const int CPW = QPACK_CPW;
 
 void main() {
     int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);

@@ -154,16 +154,24 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
     free(x), free(shift), free(params), free(want), free(got);
 }
 
-/* ---- conv3x3_q: integer sums equal the reference's exactly ---- */
-static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_signed, uint32_t cin,
-                        uint32_t cout, uint32_t w, uint32_t h) {
-    if (!begin_case("conv3x3_q w%u a%u cin %u cout %u", bits_w, bits_a, cin, cout)) return;
-    (void)is_signed;
+/* ---- conv3x3_q: integer sums equal the reference's exactly; with fused codes, the codes
+ * (and the residual's fp32 values) equal the reference quantizer's of the reference result ---- */
+typedef struct conv_q_case {
+    uint32_t bits_w, bits_a, cin, cout, w, h;
+    int is_signed;
+    qsr__epilogue epilogue; /* STORE, RELU or RESIDUAL */
+    qsr__codes_out codes;   /* NONE, or the next quantizer's codes */
+} conv_q_case;
+
+static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
+    if (!begin_case("conv3x3_q w%u a%u cin %u cout %u", k->bits_w, k->bits_a, k->cin, k->cout))
+        return;
+    uint32_t cin = k->cin, cout = k->cout, w = k->w, h = k->h;
     size_t plane = (size_t)w * h;
-    uint32_t cpw = qsr__codes_per_word(bits_a), cont = 32 / cpw;
-    size_t words = (cin + cpw - 1) / cpw;
-    int32_t qn, qp, wn = -(1 << (bits_w - 1)), wp = (1 << (bits_w - 1)) - 1;
-    qsr__act_range(bits_a, is_signed, &qn, &qp);
+    uint32_t cpw = qsr__codes_per_word(k->bits_a), cont = 32 / cpw;
+    size_t words = (cin + cpw - 1) / cpw, out_words = (cout + cpw - 1) / cpw;
+    int32_t qn, qp, wn = -(1 << (k->bits_w - 1)), wp = (1 << (k->bits_w - 1)) - 1;
+    qsr__act_range(k->bits_a, k->is_signed, &qn, &qp);
     int8_t *codes = malloc(cin * plane), *wcode = malloc((size_t)cout * cin * 9);
     uint32_t *packed = calloc(words * plane, 4);
     for (uint32_t c = 0; c < cin; c++)
@@ -177,19 +185,30 @@ static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_s
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
     uint32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
     qsr__conv3x3_q_pack_weights(wcode, cout, cin, pairs);
-    /* scale 1 and bias 0: the output is the integer sum itself (exact in float below 2^24). */
-    float *params = calloc(2 * cout + 4, sizeof(float));
+    /* scale 1 and bias 0: y is the integer sum itself (exact in float below 2^24); the next
+     * quantizer's shifts follow at 2 * cout. */
+    float *params = calloc(3 * cout + 4, sizeof(float));
+    float *shift = random_floats(rng, cout, -0.5f, 0.5f);
     for (uint32_t o = 0; o < cout; o++)
         params[cout + o] = 1.0f;
+    memcpy(params + 2 * cout, shift, cout * sizeof(float));
+    float *h0 = random_floats(rng, cout * plane, -40, 40);
     qsr__buffer bq = make_buffer(words * plane * 4, packed),
                 bw = make_buffer(qsr__conv3x3_q_weight_words(cout, cin) * 4, pairs),
-                bp = make_buffer((2 * cout + 4) * 4, params),
-                bo = make_buffer(cout * plane * 4, NULL), bd = make_buffer(16, NULL);
-    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bd};
+                bp = make_buffer((3 * cout + 4) * 4, params),
+                bo = make_buffer(cout * plane * 4,
+                                 k->epilogue == QSR__EPILOGUE_RESIDUAL ? h0 : NULL),
+                bd = make_buffer(16, NULL), bc = make_buffer(out_words * plane * 4, NULL);
+    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bd, &bc};
     qsr__op_push push = push_for(w, h, cin, cout);
     push.bias_off = 0;
     push.scale_off = (int32_t)cout;
-    qsr__pipeline_desc d = qsr__conv3x3_q_desc(QSR__EPILOGUE_STORE, bits_a, is_signed);
+    push.aux_off = (int32_t)(2 * cout);
+    push.step = 23.5f; /* the next quantizer's */
+    push.in_scale = 0.8125f;
+    push.shortcut = 0.75f;
+    push.dst_scale = 1.25f;
+    qsr__pipeline_desc d = qsr__conv3x3_q_desc(k->epilogue, k->bits_a, k->is_signed, k->codes);
     run_op(&d, bufs, &push, qsr__conv3x3_q_record);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
@@ -197,16 +216,41 @@ static void test_conv_q(qsr_rng *rng, uint32_t bits_w, uint32_t bits_a, int is_s
         ones[o] = 1.0f;
     float *want = malloc(cout * plane * sizeof(float));
     CHECK_OK(qsr__ref_conv3x3_q(codes, cin, h, w, wcode, ones, 1.0f, zeros, cout, want));
+    /* What the epilogue leaves, as the plan's CPU reference computes it. */
+    for (size_t i = 0; i < cout * plane; i++) {
+        if (k->epilogue == QSR__EPILOGUE_RELU) want[i] = want[i] > 0.0f ? want[i] : 0.0f;
+        if (k->epilogue == QSR__EPILOGUE_RESIDUAL) {
+            float scaled = h0[i] * push.dst_scale;
+            want[i] = scaled * push.shortcut + want[i];
+        }
+    }
     const float *got = bo.mapped;
     size_t bad = 0;
-    for (size_t i = 0; i < cout * plane; i++)
-        bad += want[i] != got[i];
-    CHECK(bad == 0, "%zu of %zu sums differ (first: want %g got %g)", bad, cout * plane, want[0],
+    int fp32_written = !(k->codes && k->epilogue == QSR__EPILOGUE_RELU);
+    if (fp32_written)
+        for (size_t i = 0; i < cout * plane; i++)
+            bad += want[i] != got[i];
+    CHECK(bad == 0, "%zu of %zu outputs differ (first: want %g got %g)", bad, cout * plane, want[0],
           got[0]);
+    if (k->codes) {
+        int next_signed = k->codes == QSR__CODES_SIGNED;
+        int32_t nqn, nqp;
+        qsr__act_range(k->bits_a, next_signed, &nqn, &nqp);
+        for (size_t i = 0; i < cout * plane; i++)
+            want[i] *= push.in_scale;
+        int8_t *want_codes = malloc(cout * plane), *got_codes = malloc(cout * plane);
+        qsr__ref_quantize(want, cout, plane, shift, push.step, nqn, nqp, want_codes);
+        unpack_codes(bc.mapped, cout, plane, k->bits_a, next_signed, got_codes);
+        size_t bad_codes = 0;
+        for (size_t i = 0; i < cout * plane; i++)
+            bad_codes += want_codes[i] != got_codes[i];
+        CHECK(bad_codes == 0, "%zu of %zu fused codes differ", bad_codes, cout * plane);
+        free(want_codes), free(got_codes);
+    }
     qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
-    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd);
+    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd), qsr__buffer_destroy(ctx, &bc);
     free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros),
-        free(want);
+        free(want), free(shift), free(h0);
 }
 
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
@@ -271,11 +315,23 @@ int main(int argc, char **argv) {
         }
     for (uint32_t bw = 2; bw <= 4; bw++)
         for (uint32_t ba = 2; ba <= 4; ba++)
-            test_conv_q(&rng, bw, ba, (bw + ba) % 2, 13, 7, 11, 9);
+            test_conv_q(&rng, &(conv_q_case){bw, ba, 13, 7, 11, 9, (int)(bw + ba) % 2,
+                                             QSR__EPILOGUE_STORE, QSR__CODES_NONE});
     /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
-    test_conv_q(&rng, 4, 4, 1, 64, 64, 48, 40);
-    test_conv_q(&rng, 2, 2, 0, 64, 64, 33, 17);
-    test_conv_q(&rng, 3, 4, 0, 1, 1, 1, 1);
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0});
+    /* The fused epilogues: conv1's codes only, conv2's residual and codes, at each width,
+     * both code signs, channel counts that leave a partial code word. */
+    for (uint32_t ba = 2; ba <= 4; ba++) {
+        test_conv_q(&rng, &(conv_q_case){4, ba, 16, 13, 19, 7, 0, QSR__EPILOGUE_RELU,
+                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED});
+        test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL,
+                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED});
+    }
+    test_conv_q(&rng,
+                &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL, QSR__CODES_SIGNED});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0});
     test_conv_f32(&rng, 3, 16, 13, 9, 0);
     test_conv_f32(&rng, 17, 5, 7, 12, 0);
     test_conv_f32(&rng, 64, 64, 24, 20, 0);

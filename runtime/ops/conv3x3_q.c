@@ -7,13 +7,14 @@
 /* Pixels per invocation (a row segment), PX in the shader. */
 #define CONV_Q_PX 8
 
-qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed) {
+qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed,
+                                       qsr__codes_out codes_out) {
     return (qsr__pipeline_desc){
         .shader = QSR_SHADER_CONV3X3_Q,
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
-        .spec_count = 5,
-        .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0},
+        .spec_count = 6,
+        .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
         .texel_mask = 3u};

@@ -16,7 +16,7 @@ typedef struct qsr__op_push {
     int32_t scale_off;
     int32_t dst_w, dst_h;
     int32_t dst_x, dst_y;
-    int32_t reserved;
+    int32_t aux_off;
     float in_scale;
     float shortcut;
     float step;
@@ -58,12 +58,20 @@ uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__op_push *push);
-/* Codes per packed word for `bits`-bit activations. */
+/* Codes per packed activation word (4-bit containers at every bit width; qpack.glsl). */
 uint32_t qsr__codes_per_word(uint32_t bits);
 
-/* conv3x3_q: bindings (src packed, weight pairs, params, dst, skip). */
-#define QSR__CONV_Q_BINDINGS 5u
-qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed);
+/* conv3x3_q: bindings (src codes, weight words, params, dst, skip, codes out). */
+#define QSR__CONV_Q_BINDINGS 6u
+/* What conv3x3_q makes of its result besides the epilogue: nothing, or the next quantizer's
+ * unsigned or signed codes (with RELU: the codes only). */
+typedef enum qsr__codes_out {
+    QSR__CODES_NONE = 0,
+    QSR__CODES_UNSIGNED = 1,
+    QSR__CODES_SIGNED = 2
+} qsr__codes_out;
+qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed,
+                                       qsr__codes_out codes_out);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
 /* Number of 32-bit words conv3x3_q reads for a cout x cin layer. */

@@ -3,7 +3,8 @@
 #include "shader_table.h"
 
 uint32_t qsr__codes_per_word(uint32_t bits) {
-    return bits == 2 ? 16u : 8u;
+    (void)bits;
+    return 8u;
 }
 
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {

@@ -21,13 +21,13 @@ int main(int argc, char **argv) {
     qsr_context *ctx;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
     size_t plane = (size_t)w * h;
-    qsr__buffer b[7];
+    qsr__buffer b[7]; /* conv_q: src, weights, params, dst, skip, codes */
     size_t sizes[7] = {cin * plane * 4,
                        (size_t)cout * cin * 9 * 4 + 64,
                        (2 * cout + 8) * 4,
                        cout * plane * 4,
                        cout * plane * 4,
-                       16,
+                       cout * plane * 4,
                        16};
     for (int i = 0; i < 7; i++) {
         qsr__buffer_create(ctx, sizes[i], QSR__MEMORY_HOST, &b[i]);
@@ -37,8 +37,9 @@ int main(int argc, char **argv) {
             p[k] = quant && i < 2 ? (uint32_t)qsr_rng_int(&rng, 0, 0x7fffffff) : 0x3c000000u;
     }
     qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
-    qsr__pipeline_desc d = quant ? qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits, 0)
-                                 : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
+    qsr__pipeline_desc d =
+        quant ? qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
+              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
     qsr__pipeline p;
     VkDescriptorPool pool;
     VkDescriptorSet set;
