@@ -291,7 +291,7 @@ static qsr_status write_sets(qsr__plan *plan) {
          0},
         {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
         {QSR__SET_CONVQ_1, CONVQ, {QSR__ACT_Q, WQ, PRM, DUM, DUM, QSR__ACT_Q2}, 1},
-        {QSR__SET_CONVQ_2, CONVQ, {QSR__ACT_Q2, WQ, PRM, QSR__ACT_H, DUM, QSR__ACT_Q}, 1},
+        {QSR__SET_CONVQ_2, CONVQ, {QSR__ACT_Q2, WQ, PRM, QSR__ACT_H, QSR__ACT_H, QSR__ACT_Q}, 1},
         {QSR__SET_F32_H_T,
          QSR__PIPE_CONV_STORE,
          {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA},

@@ -52,8 +52,10 @@ typedef struct run_area {
 } run_area;
 
 /* HR tiles are at most this many LR pixels on a side: their buffers grow with scale^2 and
- * their halo is one LR pixel, so small ones cost little (6% extra upsampler work at 64). */
-#define HR_TILE_MAX 64u
+ * their halo is one LR pixel, so small ones cost little (7% more upsampler work). 62 + 2
+ * halo pixels make the upsampler's grids 64 and 128 wide, whole multiples of the 64-pixel
+ * rows a convolution workgroup covers (a 64 tile would compute 192 of 132 columns). */
+#define HR_TILE_MAX 62u
 
 static uint32_t hr_edge(uint32_t body_edge) {
     return body_edge < HR_TILE_MAX ? body_edge : HR_TILE_MAX;

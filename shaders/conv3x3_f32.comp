@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // conv3x3_f32: 3x3 convolution, stride 1, zero padding, fp32 weights and activations.
-// Each invocation computes OCB output channels of one pixel. The sum runs over (c, ky, kx)
+// Each invocation computes 8 output channels (two vec4 groups) of PX pixels. The sum runs over (c, ky, kx)
 // in that order without fused multiply-adds (`precise`), the order the CPU reference uses.
 #include "common.glsl"
 
@@ -16,13 +16,13 @@ layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
 // status[0] != 0 after a run: conv_last produced a non-finite value (the output is unusable).
 layout(std430, binding = 6) buffer Status { uint status[]; };
 
-const int OCB = 4; // output channels per invocation: one vec4
+const int OCB = 4; // output channels per vec4 group; an invocation makes two groups
 
 #include "epilogue.glsl"
 
-// Each invocation computes PX = 8 neighbouring pixels of one row for 4 output channels, so
-// the 9 weight vectors of an input channel are loaded once for 8 pixels (on lavapipe every
-// buffer load costs far more than the arithmetic; docs/benchmarks.md).
+// Each invocation computes PX = 8 neighbouring pixels of one row for 8 output channels: an
+// input value fetched once serves 24 products, a weight vector 8 pixels (on lavapipe every
+// fetch costs far more than the arithmetic; accumulators spilled to the stack cost less).
 const int PX = 8;
 
 // The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
@@ -58,14 +58,15 @@ void store_pixel(int x, int y, int oc0, vec4 acc) {
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_GlobalInvocationID.z);
-    if (x0 >= pc.out_w || y >= pc.out_h) return;
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
     int plane = pc.in_w * pc.in_h;
-    // The sum runs over (c, ky, kx) for every output, as in the CPU reference.
     precise vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
     precise vec4 a4 = vec4(0.0), a5 = vec4(0.0), a6 = vec4(0.0), a7 = vec4(0.0);
+    precise vec4 b0 = vec4(0.0), b1 = vec4(0.0), b2 = vec4(0.0), b3 = vec4(0.0);
+    precise vec4 b4 = vec4(0.0), b5 = vec4(0.0), b6 = vec4(0.0), b7 = vec4(0.0);
     for (int c = 0; c < pc.cin; c++) {
-        int wb = pc.w_off + (group * pc.cin + c) * 9;
+        int wb = pc.w_off + (2 * group * pc.cin + c) * 9; // vec4 group 2 * group
+        int wb2 = wb + pc.cin * 9;                        // and the next
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
             int iy = sy + ky - 1;
             float v0 = load_value(c, sx - 1, iy, plane), v1 = load_value(c, sx, iy, plane),
@@ -73,18 +74,25 @@ void main() {
                   v4 = load_value(c, sx + 3, iy, plane), v5 = load_value(c, sx + 4, iy, plane),
                   v6 = load_value(c, sx + 5, iy, plane), v7 = load_value(c, sx + 6, iy, plane),
                   v8 = load_value(c, sx + 7, iy, plane), v9 = load_value(c, sx + 8, iy, plane);
-            vec4 w = weight(wb + ky * 3);
-            a0 += w * v0; a1 += w * v1; a2 += w * v2; a3 += w * v3;
-            a4 += w * v4; a5 += w * v5; a6 += w * v6; a7 += w * v7;
-            w = weight(wb + ky * 3 + 1);
-            a0 += w * v1; a1 += w * v2; a2 += w * v3; a3 += w * v4;
-            a4 += w * v5; a5 += w * v6; a6 += w * v7; a7 += w * v8;
-            w = weight(wb + ky * 3 + 2);
-            a0 += w * v2; a1 += w * v3; a2 += w * v4; a3 += w * v5;
-            a4 += w * v6; a5 += w * v7; a6 += w * v8; a7 += w * v9;
+            [[unroll]] for (int kx = 0; kx < 3; kx++) {
+                vec4 w = weight(wb + ky * 3 + kx), u = weight(wb2 + ky * 3 + kx);
+                float p0 = kx == 0 ? v0 : kx == 1 ? v1 : v2;
+                float p1 = kx == 0 ? v1 : kx == 1 ? v2 : v3;
+                float p2 = kx == 0 ? v2 : kx == 1 ? v3 : v4;
+                float p3 = kx == 0 ? v3 : kx == 1 ? v4 : v5;
+                float p4 = kx == 0 ? v4 : kx == 1 ? v5 : v6;
+                float p5 = kx == 0 ? v5 : kx == 1 ? v6 : v7;
+                float p6 = kx == 0 ? v6 : kx == 1 ? v7 : v8;
+                float p7 = kx == 0 ? v7 : kx == 1 ? v8 : v9;
+                a0 += w * p0; a1 += w * p1; a2 += w * p2; a3 += w * p3;
+                a4 += w * p4; a5 += w * p5; a6 += w * p6; a7 += w * p7;
+                b0 += u * p0; b1 += u * p1; b2 += u * p2; b3 += u * p3;
+                b4 += u * p4; b5 += u * p5; b6 += u * p6; b7 += u * p7;
+            }
         }
     }
-    int oc0 = group * OCB;
+    int oc0 = group * 8;
+    if (y >= pc.out_h) return;
     store_pixel(x0, y, oc0, a0);
     store_pixel(x0 + 1, y, oc0, a1);
     store_pixel(x0 + 2, y, oc0, a2);
@@ -93,4 +101,13 @@ void main() {
     store_pixel(x0 + 5, y, oc0, a5);
     store_pixel(x0 + 6, y, oc0, a6);
     store_pixel(x0 + 7, y, oc0, a7);
+    if (EPILOGUE == EPILOGUE_RGB) return; // the 3 channels of a pixel are all in a*
+    store_pixel(x0, y, oc0 + 4, b0);
+    store_pixel(x0 + 1, y, oc0 + 4, b1);
+    store_pixel(x0 + 2, y, oc0 + 4, b2);
+    store_pixel(x0 + 3, y, oc0 + 4, b3);
+    store_pixel(x0 + 4, y, oc0 + 4, b4);
+    store_pixel(x0 + 5, y, oc0 + 4, b5);
+    store_pixel(x0 + 6, y, oc0 + 4, b6);
+    store_pixel(x0 + 7, y, oc0 + 4, b7);
 }

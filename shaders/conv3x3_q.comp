@@ -25,7 +25,9 @@ layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
 layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
-layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
+// The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
+// per-lane loop); each invocation reads its own pixels before it writes them.
+layout(binding = 4) uniform usamplerBuffer dst_in;
 layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
 
 layout(constant_id = 3) const int BITS_A = 4;
@@ -34,7 +36,8 @@ layout(constant_id = 5) const int CODES_OUT = 0; // 0: none, 1: unsigned, 2: sig
 const int CONT = QPACK_CONTAINER;
 const int OCB = 8; // output channels per invocation (4 pair words, one code word)
 
-#include "epilogue.glsl"
+const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2;
+layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU or RESIDUAL (epilogue.glsl)
 
 // Each invocation computes PX neighbouring pixels of one row: a weight word fetched once
 // serves PX pixels, an activation word 3 * OCB * (its 8 channels) products.
@@ -95,10 +98,10 @@ int next_code(float v, float shift) {
 }
 
 // The value the epilogue leaves for channel oc (what a later op would read back).
-float epilogue_value(int oc, int x, int y, float v) {
+float epilogue_value(int idx, float v) {
     if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
     if (EPILOGUE == EPILOGUE_RESIDUAL) {
-        precise float h = (dst[oc * pc.out_w * pc.out_h + y * pc.out_w + x] * pc.dst_scale) *
+        precise float h = (uintBitsToFloat(texelFetch(dst_in, idx).x) * pc.dst_scale) *
                               pc.shortcut + v;
         return h;
     }
@@ -116,12 +119,11 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
                 float scale = half_ == 0 ? k.scale_even[p] : k.scale_odd[p];
                 float bias = half_ == 0 ? k.bias_even[p] : k.bias_odd[p];
                 precise float v = float(sum) * scale + bias;
-                if (CODES_OUT == 0) {
-                    epilogue_store(oc, x, y, v);
-                } else {
-                    float r = epilogue_value(oc, x, y, v);
-                    // conv1's ReLU output is needed only as codes; the residual in fp32 too.
-                    if (EPILOGUE != EPILOGUE_RELU) dst[oc * pc.out_w * pc.out_h + y * pc.out_w + x] = r;
+                int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
+                float r = epilogue_value(idx, v);
+                // conv1's ReLU output is needed only as codes; the residual in fp32 too.
+                if (CODES_OUT == 0 || EPILOGUE != EPILOGUE_RELU) dst[idx] = r;
+                if (CODES_OUT != 0) {
                     float shift = half_ == 0 ? k.shift_even[p] : k.shift_odd[p];
                     word |= qpack_put(next_code(r, shift), 2 * p + half_, CONT);
                 }

@@ -199,7 +199,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
                 bo = make_buffer(cout * plane * 4,
                                  k->epilogue == QSR__EPILOGUE_RESIDUAL ? h0 : NULL),
                 bd = make_buffer(16, NULL), bc = make_buffer(out_words * plane * 4, NULL);
-    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bd, &bc};
+    /* Binding 4 is the residual's view of the destination. */
+    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = push_for(w, h, cin, cout);
     push.bias_off = 0;
     push.scale_off = (int32_t)cout;

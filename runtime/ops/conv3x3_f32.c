@@ -4,6 +4,8 @@
 
 /* Output channels per invocation: one vec4, which also holds a whole RGB pixel of conv_last. */
 #define CONV_F32_OCB 4
+/* Output channels per invocation: two vec4 groups, so layers are padded to a multiple of 8. */
+#define CONV_F32_OCI 8
 /* Pixels per invocation (a row segment), PX in the shader. */
 #define CONV_F32_PX 8
 
@@ -23,7 +25,7 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push) {
     uint32_t groups_z =
-        p->desc.spec[0] == QSR__EPILOGUE_RGB ? 1u : qsr__div_up((uint32_t)push->cout, CONV_F32_OCB);
+        p->desc.spec[0] == QSR__EPILOGUE_RGB ? 1u : qsr__div_up((uint32_t)push->cout, CONV_F32_OCI);
     return qsr__record_dispatch(
         ctx, cmd, p, set, push, sizeof *push,
         qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_F32_PX), QSR__LOCAL_X),
@@ -31,11 +33,11 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
 }
 
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin) {
-    return (size_t)((cout + CONV_F32_OCB - 1) / CONV_F32_OCB) * cin * 9 * CONV_F32_OCB;
+    return (size_t)((cout + CONV_F32_OCI - 1) / CONV_F32_OCI) * cin * 9 * CONV_F32_OCI;
 }
 
 void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, float *out) {
-    uint32_t groups = (cout + CONV_F32_OCB - 1) / CONV_F32_OCB;
+    uint32_t groups = (cout + CONV_F32_OCI - 1) / CONV_F32_OCI * (CONV_F32_OCI / CONV_F32_OCB);
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cin; c++)
             for (uint32_t k = 0; k < 9; k++)

@@ -17,7 +17,7 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, 
         .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
-        .texel_mask = 3u};
+        .texel_mask = 0x13u};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

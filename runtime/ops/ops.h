@@ -61,7 +61,8 @@ qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const
 /* Codes per packed activation word (4-bit containers at every bit width; qpack.glsl). */
 uint32_t qsr__codes_per_word(uint32_t bits);
 
-/* conv3x3_q: bindings (src codes, weight words, params, dst, skip, codes out). */
+/* conv3x3_q: bindings (src codes, weight words, params, dst, dst again (the residual reads it
+ * as a texel buffer), codes out). */
 #define QSR__CONV_Q_BINDINGS 6u
 /* What conv3x3_q makes of its result besides the epilogue: nothing, or the next quantizer's
  * unsigned or signed codes (with RELU: the codes only). */
