@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import eval_models  # noqa: E402
+import bench_vs_torch  # noqa: E402
 import export  # noqa: E402
 import plot_tradeoff  # noqa: E402
 import qsr_format as qf  # noqa: E402
@@ -170,6 +171,25 @@ class ReferenceMatchesTraining(unittest.TestCase):
                 self.assertEqual(sr.shape, (11 * scale, 13 * scale, 3))
                 diff = np.abs(sr.astype(int) - fake.astype(int))
                 self.assertLessEqual(diff.max(), 1, f'x{scale} {bits} bits depth {d}')
+
+
+class BenchVsTorchNetwork(unittest.TestCase):
+    def test_same_network_as_the_reference(self):
+        # bench_vs_torch times the model's network in fp32: on an fp32 model its output must
+        # be the reference's, at every depth (skipped blocks keep their shortcut).
+        lr = np.random.default_rng(5).integers(0, 256, (9, 10, 3)).astype(np.uint8)
+        q = qf.from_bytes(qf.to_bytes(export.model_to_qsr(small_model(2, 32), [2, 0, 3, 1])))
+        for i in range(q.blocks):  # shortcuts far from 1, so a dropped one shows
+            q.tensors[f'body.{i}.shortcut'].array[0] = 0.5 + 0.2 * i
+        ref = reference.ReferenceModel(q)
+        mean = torch.tensor(q.rgb_mean).view(1, 3, 1, 1)
+        x = (torch.from_numpy(lr.transpose(2, 0, 1).copy()).float()[None] / 255.0 - mean) * 255.0
+        for d in depth_levels(4):
+            with torch.no_grad():
+                y = bench_vs_torch.TorchNetwork(q, d)(x) / 255.0 + mean
+            sr = torch.floor(y.clamp(0, 1) * 255 + 0.5).byte()[0].permute(1, 2, 0).numpy()
+            diff = np.abs(sr.astype(int) - ref.run(lr, d).astype(int))
+            self.assertLessEqual(diff.max(), 1, f'depth {d}')
 
 
 class Resize(unittest.TestCase):
