@@ -33,7 +33,7 @@ typedef struct bench_options {
     cli_model_options model;
     const char *size;
     uint32_t width, height, runs, tile, device;
-    int json, ops;
+    int json, ops, peak;
 } bench_options;
 
 /* Medians over the timed runs of one (depth, precision). */
@@ -265,19 +265,50 @@ static qsr_status measure_memory(const cli_session *s, const bench_options *o, c
     return st == QSR_OK ? upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32) : st;
 }
 
-/* --ops: one warm-up, then one profiled run of the model's own path per depth. */
-static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n, double gpu_ms) {
+/* --ops: one warm-up, then one profiled run of the model's own path per depth. Each
+ * convolution's GMAC/s is set beside the device's microkernel limit for its form: the
+ * integer pair-word loop for quantized convolutions, the fp32 loop for the others. */
+static double op_gmacs(const qsr_op_profile *op) {
+    return op->gpu_ms > 0 ? (double)op->macs / (op->gpu_ms * 1e6) : 0.0;
+}
+
+static double op_limit(const qsr_op_profile *op, const qsr_device_peak *peak) {
+    if (!op->macs) return 0.0;
+    return strstr(op->name, "(q)") ? peak->int_pair_gmacs : peak->fp32_gmacs;
+}
+
+static void print_peak_text(const qsr_device_peak *p) {
+    printf("device limits (shaders/peak.comp): integer pair-word MACs %.1f GMAC/s, fp32 MACs "
+           "%.1f GMAC/s,\n  texel fetches %.2f G/s, storage-buffer loads %.2f G/s\n",
+           p->int_pair_gmacs, p->fp32_gmacs, p->texel_gfetches, p->buffer_gloads);
+}
+
+static void json_peak(cli_json *j, const qsr_device_peak *p) {
+    cli_json_object(j, "peak");
+    cli_json_number(j, "int_pair_gmac_per_s", p->int_pair_gmacs);
+    cli_json_number(j, "fp32_gmac_per_s", p->fp32_gmacs);
+    cli_json_number(j, "texel_gfetch_per_s", p->texel_gfetches);
+    cli_json_number(j, "buffer_gload_per_s", p->buffer_gloads);
+    cli_json_close(j);
+}
+
+static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n, double gpu_ms,
+                           const qsr_device_peak *peak) {
     printf("depth %u: device time %.2f ms\n", depth, gpu_ms);
-    printf("  %-22s %6s %10s %7s %9s\n", "op", "count", "ms", "share", "GMAC/s");
+    printf("  %-22s %6s %10s %7s %9s %9s\n", "op", "count", "ms", "share", "GMAC/s", "of limit");
     for (uint32_t i = 0; i < n; i++) {
-        double gmacs = ops[i].gpu_ms > 0 ? (double)ops[i].macs / (ops[i].gpu_ms * 1e6) : 0.0;
-        printf("  %-22s %6u %10.2f %6.1f%% %9.2f\n", ops[i].name, ops[i].dispatches, ops[i].gpu_ms,
-               gpu_ms > 0 ? 100.0 * ops[i].gpu_ms / gpu_ms : 0.0, gmacs);
+        double limit = op_limit(&ops[i], peak);
+        printf("  %-22s %6u %10.2f %6.1f%% %9.2f", ops[i].name, ops[i].dispatches, ops[i].gpu_ms,
+               gpu_ms > 0 ? 100.0 * ops[i].gpu_ms / gpu_ms : 0.0, op_gmacs(&ops[i]));
+        if (limit > 0)
+            printf(" %8.1f%%\n", 100.0 * op_gmacs(&ops[i]) / limit);
+        else
+            printf("\n");
     }
 }
 
 static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uint32_t n,
-                     double gpu_ms) {
+                     double gpu_ms, const qsr_device_peak *peak) {
     cli_json_object(j, NULL);
     cli_json_uint(j, "depth", depth);
     cli_json_number(j, "gpu_ms", gpu_ms);
@@ -288,8 +319,9 @@ static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uin
         cli_json_uint(j, "dispatches", ops[i].dispatches);
         cli_json_number(j, "gpu_ms", ops[i].gpu_ms);
         cli_json_uint(j, "macs", ops[i].macs);
-        cli_json_number(j, "gmac_per_s",
-                        ops[i].gpu_ms > 0 ? (double)ops[i].macs / (ops[i].gpu_ms * 1e6) : 0.0);
+        cli_json_number(j, "gmac_per_s", op_gmacs(&ops[i]));
+        double limit = op_limit(&ops[i], peak);
+        cli_json_number(j, "fraction_of_limit", limit > 0 ? op_gmacs(&ops[i]) / limit : 0.0);
         cli_json_close(j);
     }
     cli_json_close(j);
@@ -305,6 +337,11 @@ static int run_ops(cli_session *s, const bench_options *o) {
     qsr_device_info info;
     const char *device =
         qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
+    qsr_device_peak peak;
+    if (qsr_context_measure_peak(s->ctx, &peak) != QSR_OK) {
+        qsr_image_free(&in);
+        return cli_fail("cannot measure the device's limits");
+    }
     cli_json j;
     if (o->json) {
         cli_json_begin(&j, stdout);
@@ -312,11 +349,13 @@ static int run_ops(cli_session *s, const bench_options *o) {
         cli_json_string(&j, "device", device);
         cli_json_uint(&j, "width", o->width);
         cli_json_uint(&j, "height", o->height);
+        json_peak(&j, &peak);
         cli_json_array(&j, "profiles", 0);
     } else {
         printf("model  %s (x%u, C%u B%u, W%u A%u) on %s, input %ux%u\n", s->model_path,
                s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a,
                device, o->width, o->height);
+        print_peak_text(&peak);
     }
     int code = CLI_EXIT_OK;
     for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
@@ -338,9 +377,9 @@ static int run_ops(cli_session *s, const bench_options *o) {
         n = n < 32 ? n : 32;
         qsr_upscaler_set_profiling(s->up, 0);
         if (o->json)
-            json_ops(&j, depths[i], ops, n, stats.gpu_ms);
+            json_ops(&j, depths[i], ops, n, stats.gpu_ms, &peak);
         else
-            print_ops_text(depths[i], ops, n, stats.gpu_ms);
+            print_ops_text(depths[i], ops, n, stats.gpu_ms, &peak);
     }
     if (o->json) {
         cli_json_close(&j);
@@ -348,6 +387,27 @@ static int run_ops(cli_session *s, const bench_options *o) {
     }
     qsr_image_free(&in);
     return code;
+}
+
+/* --peak: the device's limits only. */
+static int run_peak(cli_session *s, const bench_options *o) {
+    qsr_device_peak peak;
+    if (qsr_context_measure_peak(s->ctx, &peak) != QSR_OK)
+        return cli_fail("cannot measure the device's limits");
+    qsr_device_info info;
+    const char *device =
+        qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
+    if (o->json) {
+        cli_json j;
+        cli_json_begin(&j, stdout);
+        cli_json_string(&j, "device", device);
+        json_peak(&j, &peak);
+        cli_json_end(&j);
+    } else {
+        printf("on     %s\n", device);
+        print_peak_text(&peak);
+    }
+    return CLI_EXIT_OK;
 }
 
 /* Measures every depth on both paths; returns an exit code. */
@@ -405,6 +465,8 @@ int cmd_bench(int argc, char **argv) {
         {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
         {0, "ops", CLI_ARG_FLAG, &o.ops, NULL,
          "per-op device time and GMAC/s of the model's own path (one profiled run)"},
+        {0, "peak", CLI_ARG_FLAG, &o.peak, NULL,
+         "the device's microkernel limits (integer and fp32 MACs, fetches) only"},
         {0, "json", CLI_ARG_FLAG, &o.json, NULL, "print one JSON object"},
     };
     const cli_command_spec spec = {
@@ -430,7 +492,8 @@ int cmd_bench(int argc, char **argv) {
     int code = cli_session_load_model(&s, &o.model);
     if (code != CLI_EXIT_OK) return code;
     code = cli_session_open_device(&s, (int32_t)o.device, o.tile, QSR_PRECISION_DEFAULT);
-    if (code == CLI_EXIT_OK) code = o.ops ? run_ops(&s, &o) : run_bench(&s, &o);
+    if (code == CLI_EXIT_OK)
+        code = o.peak ? run_peak(&s, &o) : o.ops ? run_ops(&s, &o) : run_bench(&s, &o);
     if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
     cli_session_close(&s);
     return code;

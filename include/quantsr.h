@@ -232,6 +232,19 @@ typedef struct qsr_memory_stats {
 
 QSR_API qsr_status qsr_context_get_memory_stats(const qsr_context *ctx, qsr_memory_stats *out);
 
+/* What the device sustains in microkernels shaped like the network's inner loops
+ * (shaders/peak.comp; `quantsr bench --peak`): the limits `bench --ops` compares each op
+ * with. Takes a fraction of a second on a CPU driver. */
+typedef struct qsr_device_peak {
+    double int_pair_gmacs;  /* integer multiply-adds, two products per 32-bit multiply
+                               (conv3x3_q's form), billions per second */
+    double fp32_gmacs;      /* fp32 multiply-adds (conv3x3_f32's form) */
+    double texel_gfetches;  /* texel-buffer fetches at random indices, billions per second */
+    double buffer_gloads;   /* storage-buffer loads at random indices */
+} qsr_device_peak;
+
+QSR_API qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out);
+
 /* A function pointer of any type (the C way to carry PFN_vkGetInstanceProcAddr). */
 typedef void (*qsr_void_function)(void);
 

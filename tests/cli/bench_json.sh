@@ -63,4 +63,41 @@ rc=$?
 rc=$?
 [ "$rc" -eq 1 ] || fail "bench --depth 9: exit $rc, expected 1"
 
+# --ops: per-op profiles at every level; the body's op counts and MACs follow from the model
+# (one body tile covers 24x16: no halo), and the ops' times add up to at most the run's.
+"$CLI" bench -m "$TMP/model.qsr" --size 24x16 --ops --json >"$TMP/ops.json" 2>"$TMP/err" ||
+    fail "bench --ops --json: $(cat "$TMP/err")"
+python3 - "$TMP/ops.json" "$TMP/info.json" <<'PY' || fail "bench --ops --json: see above"
+import json, sys
+ops = json.load(open(sys.argv[1]))
+info = json.load(open(sys.argv[2]))
+errors = []
+for k in ("int_pair_gmac_per_s", "fp32_gmac_per_s", "texel_gfetch_per_s", "buffer_gload_per_s"):
+    if not ops["peak"][k] > 0:
+        errors.append("peak %s = %r" % (k, ops["peak"][k]))
+levels = [p["depth"] for p in ops["profiles"]]
+if levels != info["depth_levels"]:
+    errors.append("levels %r, model has %r" % (levels, info["depth_levels"]))
+c = info["channels"]
+for p in ops["profiles"]:
+    by_name = {o["name"]: o for o in p["ops"]}
+    for name in ("body conv1 (q)", "body conv2 (q)"):
+        o = by_name.get(name)
+        if o is None or o["dispatches"] != p["depth"] or o["macs"] != p["depth"] * c * c * 9 * 24 * 16:
+            errors.append("depth %d: %s = %r" % (p["depth"], name, o))
+    if by_name.get("quantize_rlq", {}).get("dispatches") != 1:
+        errors.append("depth %d: %r quantizer passes, expected 1" % (p["depth"], by_name.get("quantize_rlq")))
+    total = sum(o["gpu_ms"] for o in p["ops"])
+    if not 0 < total <= p["gpu_ms"] * 1.0001 + 1e-6:
+        errors.append("depth %d: ops add up to %g ms of %g" % (p["depth"], total, p["gpu_ms"]))
+    for o in p["ops"]:
+        if o["macs"] and not 0 < o["fraction_of_limit"]:
+            errors.append("%s: fraction_of_limit %r" % (o["name"], o["fraction_of_limit"]))
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+PY
+"$CLI" bench --peak --json >"$TMP/peak.json" 2>"$TMP/err" || fail "bench --peak: $(cat "$TMP/err")"
+grep -q '"int_pair_gmac_per_s"' "$TMP/peak.json" || fail "bench --peak: $(cat "$TMP/peak.json")"
+
 finish
