@@ -16,6 +16,16 @@
  *   body_weight_bytes   { quantized, fp32 }  size of the residual-body weights at bits_w
  *                       and at 32 bits, from the model header
  *   host_peak_rss_bytes int     the process's peak resident memory at the end
+ *
+ * With --ops (one warm-up and one profiled run per depth, the model's own path only):
+ *   model, device, width, height
+ *   peak                { int_pair_gmac_per_s, fp32_gmac_per_s, texel_gfetch_per_s,
+ *                         buffer_gload_per_s }  the device's microkernel limits (--peak)
+ *   profiles            [ per depth: depth, gpu_ms (the whole run), ops: [ per kind of op in
+ *                         execution order: name, dispatches, gpu_ms, macs, gmac_per_s,
+ *                         fraction_of_limit (gmac_per_s over the limit of the op's form:
+ *                         int_pair for quantized convolutions, fp32 for the others) ] ]
+ * With --peak: device, peak.
  */
 #define _POSIX_C_SOURCE 200809L
 

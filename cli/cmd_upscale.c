@@ -19,7 +19,8 @@ typedef struct upscale_options {
     const char *format; /* -f, for folder outputs */
     const char *shard;  /* "K/N" */
     uint32_t tile, device;
-    uint64_t max_pixels; /* largest input accepted (0 = QSR_DEFAULT_MAX_PIXELS) */
+    uint32_t budget_ms;      /* --budget-ms: pick the depth per image (0 = --depth) */
+    uint64_t max_pixels;     /* largest input accepted (0 = QSR_DEFAULT_MAX_PIXELS) */
     uint64_t max_memory_mib; /* device memory budget for activations (0 = runtime default) */
     int ensemble, overwrite, resume, fp32, quiet;
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
@@ -78,7 +79,32 @@ static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->format && !is_known_format(o->format))
         return cli_usage_error(spec, "-f takes png, jpg, jpeg, bmp or tga, not '%s'", o->format);
     if (o->device > INT32_MAX) return cli_usage_error(spec, "-g %u is too large", o->device);
+    if (o->budget_ms && o->model.depth)
+        return cli_usage_error(spec, "--budget-ms picks the depth; do not give --depth too");
     return CLI_EXIT_OK;
+}
+
+/* The depth to run `in` at: --depth, or with --budget-ms the deepest level predicted to fit
+ * the budget (the self-ensemble's 8 runs share it). Returns 0 on failure (printed). */
+static int depth_for_image(cli_session *s, const upscale_options *o, const qsr_image *in,
+                           uint32_t *depth) {
+    *depth = o->model.depth;
+    if (!o->budget_ms) return 1;
+    double budget = (double)o->budget_ms / (o->ensemble ? 8.0 : 1.0);
+    double ms = 0.0;
+    if (qsr_upscaler_depth_for_budget(s->up, in->width, in->height, budget, depth, &ms) != QSR_OK) {
+        cli_fail("cannot choose a depth for --budget-ms %u", o->budget_ms);
+        return 0;
+    }
+    if (!o->quiet && ms <= budget)
+        fprintf(stderr, "depth %u of %u fits the %u ms budget for %ux%u (%.1f ms predicted)\n",
+                *depth, s->info.blocks, o->budget_ms, in->width, in->height, ms);
+    else if (!o->quiet)
+        fprintf(stderr,
+                "no depth level fits the %u ms budget for %ux%u; running the shallowest, "
+                "depth %u (%.1f ms predicted)\n",
+                o->budget_ms, in->width, in->height, *depth, ms);
+    return 1;
 }
 
 /* <dir>/<stem of name>.<format>; 0 if it does not fit. */
@@ -102,8 +128,11 @@ static qsr_status save_output(const char *out_path, const qsr_image *out) {
 static qsr_status upscale_and_save(cli_session *s, const upscale_options *o, const qsr_image *in,
                                    const char *out_path, const char **step, qsr_run_stats *stats) {
     qsr_image out;
+    *step = "cannot choose a depth for";
+    uint32_t depth;
+    if (!depth_for_image(s, o, in, &depth)) return QSR_ERROR_UNSUPPORTED;
     *step = "cannot upscale";
-    qsr_status st = cli_session_upscale(s, in, o->model.depth, o->ensemble, &out, stats);
+    qsr_status st = cli_session_upscale(s, in, depth, o->ensemble, &out, stats);
     if (st != QSR_OK) return st;
     *step = "cannot write";
     st = save_output(out_path, &out);
@@ -225,8 +254,10 @@ static int upscale_single(const upscale_options *o) {
     s.max_memory = o->max_memory_mib << 20;
     code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
     if (code == CLI_EXIT_OK && cli_interrupt_signal()) code = stopped_before_start();
+    uint32_t depth = 0;
+    if (code == CLI_EXIT_OK && !depth_for_image(&s, o, &in, &depth)) code = CLI_EXIT_FAILURE;
     if (code == CLI_EXIT_OK) {
-        if (cli_session_upscale(&s, &in, o->model.depth, o->ensemble, &out, &stats) != QSR_OK) {
+        if (cli_session_upscale(&s, &in, depth, o->ensemble, &out, &stats) != QSR_OK) {
             code = cli_fail("cannot upscale '%s'", o->input);
         } else {
             /* A Ctrl-C during the upscale still saves its result: the work is not lost. */
@@ -620,6 +651,8 @@ int cmd_upscale(int argc, char **argv) {
          "blocks to run, one of the model's depth levels (0 = all)"},
         {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
          "accept any --depth from 1 to the block count"},
+        {0, "budget-ms", CLI_ARG_U32, &o.budget_ms, "T",
+         "per image, the deepest level predicted to take at most T ms of device time"},
         {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
         {'g', "device", CLI_ARG_U32, &o.device, "N",
          "Vulkan device as `quantsr devices` numbers it (0 = automatic)"},

@@ -236,11 +236,11 @@ QSR_API qsr_status qsr_context_get_memory_stats(const qsr_context *ctx, qsr_memo
  * (shaders/peak.comp; `quantsr bench --peak`): the limits `bench --ops` compares each op
  * with. Takes a fraction of a second on a CPU driver. */
 typedef struct qsr_device_peak {
-    double int_pair_gmacs;  /* integer multiply-adds, two products per 32-bit multiply
-                               (conv3x3_q's form), billions per second */
-    double fp32_gmacs;      /* fp32 multiply-adds (conv3x3_f32's form) */
-    double texel_gfetches;  /* texel-buffer fetches at random indices, billions per second */
-    double buffer_gloads;   /* storage-buffer loads at random indices */
+    double int_pair_gmacs; /* integer multiply-adds, two products per 32-bit multiply
+                              (conv3x3_q's form), billions per second */
+    double fp32_gmacs;     /* fp32 multiply-adds (conv3x3_f32's form) */
+    double texel_gfetches; /* texel-buffer fetches at random indices, billions per second */
+    double buffer_gloads;  /* storage-buffer loads at random indices */
 } qsr_device_peak;
 
 QSR_API qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out);
@@ -335,6 +335,16 @@ typedef struct qsr_gpu_buffer {
 QSR_API qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                               const qsr_rect *region, const qsr_gpu_buffer *dst,
                                               qsr_run_stats *stats);
+
+/* The deepest depth level of the model whose device time for a width x height input is
+ * predicted to fit budget_ms (real-time use: `quantsr upscale --budget-ms`). The prediction
+ * is the device time per multiply-accumulate measured by this upscaler's runs times the
+ * level's MACs; before the first run a small synthetic image is upscaled at the shallowest
+ * level to measure it. When no level fits, *depth is the shallowest level. predicted_ms (may
+ * be NULL) receives the chosen level's predicted device time. */
+QSR_API qsr_status qsr_upscaler_depth_for_budget(qsr_upscaler *up, uint32_t width, uint32_t height,
+                                                 double budget_ms, uint32_t *depth,
+                                                 double *predicted_ms);
 
 /* Per-op device time (`quantsr bench --ops`). While profiling is on, a timestamp follows
  * every op (a small overhead on most devices); ops of one kind (every quantized conv1 of the

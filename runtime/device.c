@@ -42,6 +42,11 @@ int qsr__env_int(const char *name, int fallback) {
     return (end && *end == '\0') ? (int)n : fallback;
 }
 
+int qsr__kernel_forced_portable(void) {
+    const char *v = getenv("QSR_KERNEL");
+    return v && strcmp(v, "portable") == 0;
+}
+
 const char *qsr_device_type_name(qsr_device_type type) {
     switch (type) {
     case QSR_DEVICE_TYPE_INTEGRATED_GPU:

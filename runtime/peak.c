@@ -113,7 +113,8 @@ static void peak_end(peak_run *r) {
 }
 
 qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out) {
-    if (!ctx || !out) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_measure_peak: NULL");
+    if (!ctx || !out)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_measure_peak: NULL");
     memset(out, 0, sizeof *out);
     peak_run r;
     memset(&r, 0, sizeof r);

@@ -16,6 +16,7 @@ typedef struct weight_builder {
     size_t wq_len;
     float *params;
     size_t params_len;
+    int quads; /* quantized layers packed for conv3x3_q2 */
     int failed;
 } weight_builder;
 
@@ -35,8 +36,9 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
     if (conv->qweight && run_quantized) {
         slot->w_off = (int32_t)b->wq_len;
         if (b->wq)
-            qsr__conv3x3_q_pack_weights(conv->wcode, conv->cout, conv->cin, b->wq + b->wq_len);
-        b->wq_len += qsr__conv3x3_q_weight_words(conv->cout, conv->cin);
+            qsr__conv3x3_q_pack_weights(b->quads, conv->wcode, conv->cout, conv->cin,
+                                        conv->act_signed, b->wq + b->wq_len);
+        b->wq_len += qsr__conv3x3_q_weight_words(b->quads, conv->cout, conv->cin);
         slot->shift_off = append_floats(&b->params, &b->params_len, conv->act_shift, conv->cin);
         slot->scale_off = (int32_t)b->params_len;
         if (b->params)
@@ -80,7 +82,7 @@ static void add_all(weight_builder *b, qsr__plan *plan) {
 }
 
 static qsr_status upload_weights(qsr__plan *plan) {
-    weight_builder b = {NULL, 0, NULL, 0, NULL, 0, 0};
+    weight_builder b = {NULL, 0, NULL, 0, NULL, 0, plan->quads, 0};
     add_all(&b, plan); /* count */
     weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)),
                            0,
@@ -88,6 +90,7 @@ static qsr_status upload_weights(qsr__plan *plan) {
                            0,
                            calloc(b.params_len + 1, sizeof(float)),
                            0,
+                           plan->quads,
                            0};
     qsr_status st = QSR_OK;
     if (!fill.wf || !fill.wq || !fill.params)
@@ -154,7 +157,7 @@ static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int si
     *out = p;
     if (p->pipeline) return QSR_OK;
     qsr__pipeline_desc d =
-        qsr__conv3x3_q_desc(epilogue, plan->model->info.bits_a, signed_in, codes);
+        qsr__conv3x3_q_desc(plan->quads, epilogue, plan->model->info.bits_a, signed_in, codes);
     return qsr__pipeline_create(plan->ctx, &d, p);
 }
 
@@ -189,6 +192,9 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precis
     out->ctx = ctx;
     out->model = model;
     out->quantized = model->info.bits_w != 32 && precision != QSR_PRECISION_FP32;
+    out->quads = out->quantized &&
+                 qsr__conv3x3_q_quads_apply(model->info.bits_w, model->info.bits_a) &&
+                 !qsr__kernel_forced_portable();
     out->body = calloc(2 * model->info.blocks, sizeof *out->body);
     if (!out->body) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);

@@ -106,6 +106,7 @@ typedef struct qsr__plan {
     qsr_context *ctx;
     const qsr_model *model;
     int quantized; /* body runs conv3x3_q */
+    int quads;     /* ... as conv3x3_q2 (2-bit weights and activations) */
     qsr__buffer wf, wq, params;
     qsr__layer_slot first, after_body, upsample[2], last;
     qsr__layer_slot *body; /* 2 * blocks */

@@ -1,11 +1,13 @@
 /* tile.h - how an image is cut into tiles whose results equal the untiled result exactly.
  *
- * Every 3x3 convolution widens the receptive field by one pixel at its own resolution. For an
- * output tile T (LR pixels), the runtime computes:
- *   - the LR stages (conv_first, the active blocks, conv_after_body) over T grown by
- *     qsr__tile_margin(active) pixels, clamped to the image;
- *   - the upsampler over T grown by 1 LR pixel (QSR__UPSAMPLE_MARGIN), clamped;
- *   - conv_last over T only.
+ * Every 3x3 convolution widens the receptive field by one pixel at its own resolution. The
+ * runtime cuts the image twice (upscaler.c):
+ *   - body tiles B (LR pixels), as large as the memory budget allows (usually the whole
+ *     image): the LR stages (conv_first, the active blocks, conv_after_body) run over B grown
+ *     by qsr__tile_margin(active) pixels, clamped to the image, and leave r (conv_after_body's
+ *     output) exact over B grown by 2;
+ *   - HR tiles T inside B: the upsampler over T grown by 1 LR pixel (QSR__UPSAMPLE_MARGIN),
+ *     clamped, reading r; conv_last over T only.
  * Going backwards from the output: conv_last needs 1 HR pixel, which every upsampler stage
  * and its conv turn into 2 LR pixels of r (conv_after_body's output), conv_after_body 1 more,
  * each active block 2 (two convs), conv_first 1: margin = 4 + 2 * active blocks. Zero padding

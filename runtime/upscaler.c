@@ -12,7 +12,8 @@ struct qsr_upscaler {
     const qsr_model *model;
     qsr_upscaler_desc desc;
     qsr__plan plan;
-    int profiling; /* survives plan rebuilds */
+    int profiling;     /* survives plan rebuilds */
+    double ns_per_mac; /* device time per MAC of the last run with timestamps; 0 = none yet */
 };
 
 qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
@@ -33,6 +34,51 @@ uint32_t qsr_upscaler_get_profile(const qsr_upscaler *up, qsr_op_profile *ops, u
                                          pr->dispatches[k], pr->ms[k], pr->macs[k]};
     }
     return pr->seen;
+}
+
+/* A run that measures the device time per MAC: a synthetic 64x64 image at the shallowest
+ * level (the HR stages' share is largest there, so the estimate errs on the slow side). */
+static qsr_status calibrate(qsr_upscaler *up) {
+    qsr_model_info info;
+    qsr_status st = qsr_model_get_info(up->model, &info);
+    if (st != QSR_OK) return st;
+    qsr_image in, out;
+    st = qsr_image_create(64, 64, 3, &in);
+    if (st != QSR_OK) return st;
+    for (size_t i = 0; i < (size_t)64 * 64 * 3; i++)
+        in.pixels[i] = (uint8_t)((i * 2654435761u) >> 24);
+    st = qsr_upscaler_run(up, &in, info.depth_levels[info.depth_level_count - 1], &out, NULL);
+    qsr_image_free(&in);
+    if (st != QSR_OK) return st;
+    qsr_image_free(&out);
+    if (up->ns_per_mac <= 0)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "the device reports no timestamps to budget by");
+    return QSR_OK;
+}
+
+static double predicted_ms(const qsr_upscaler *up, uint32_t depth, uint32_t width,
+                           uint32_t height) {
+    return (double)qsr_model_macs_per_pixel(up->model, depth) * width * height * up->ns_per_mac *
+           1e-6;
+}
+
+qsr_status qsr_upscaler_depth_for_budget(qsr_upscaler *up, uint32_t width, uint32_t height,
+                                         double budget_ms, uint32_t *depth, double *out_ms) {
+    if (!up || !depth || width == 0 || height == 0 || !(budget_ms >= 0))
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_depth_for_budget: bad argument");
+    qsr_model_info info;
+    qsr_status st = qsr_model_get_info(up->model, &info);
+    if (st == QSR_OK && up->ns_per_mac <= 0) st = calibrate(up);
+    if (st != QSR_OK) return st;
+    uint32_t n = info.depth_level_count;
+    *depth = info.depth_levels[n - 1];
+    for (uint32_t i = 0; i < n; i++) /* levels are in descending order */
+        if (predicted_ms(up, info.depth_levels[i], width, height) <= budget_ms) {
+            *depth = info.depth_levels[i];
+            break;
+        }
+    if (out_ms) *out_ms = predicted_ms(up, *depth, width, height);
+    return QSR_OK;
 }
 
 static double now_ms(void) {
@@ -338,6 +384,7 @@ qsr_status qsr_upscaler_run(qsr_upscaler *up, const qsr_image *in, uint32_t dept
         return st;
     }
     s.total_ms = now_ms() - t0;
+    if (s.gpu_ms > 0 && s.macs) up->ns_per_mac = s.gpu_ms * 1e6 / (double)s.macs;
     if (stats) *stats = s;
     *out = result;
     return QSR_OK;

@@ -1,16 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // conv3x3_q: 3x3 convolution over packed low-bit activation codes and weight codes with
-// integer accumulation, y = sum * (a * a_w[oc]) + bias[oc], then an epilogue, and optionally
-// the next quantized convolution's RLQ codes of the result (CODES_OUT), so that a residual
-// block is two dispatches that read only packed words:
-//   conv1 (RELU):     codes of max(y, 0) only; the fp32 activation is never written;
-//   conv2 (RESIDUAL): h = h * dst_scale * shortcut + y in fp32 (the next shortcut needs it)
-//                     and the codes of h for the next active block's conv1.
-// The codes are those quantize_rlq.comp makes from the stored value:
-//   q = clamp(round_half_even((v * in_scale + shift[oc]) / step), Qn, Qp),
-// with shift at params[pc.aux_off], step and in_scale (the shortcut product of skipped
-// blocks in between) from the push block.
+// integer accumulation, then the epilogue of qconv_epilogue.glsl (with the next layer's codes,
+// a residual block is two dispatches that read only packed words).
 //
 // Arithmetic: two output channels share one 32-bit multiply: a pair word holds
 // w[2p] + 65536 * w[2p+1], so code * word adds both products at once (lavapipe.md: unpack
@@ -23,21 +15,7 @@
 // loop over the lanes with a bounds check each.
 layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
 layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
-layout(std430, binding = 2) readonly buffer Params { float params[]; };
-layout(std430, binding = 3) buffer Dst { float dst[]; };
-// The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
-// per-lane loop); each invocation reads its own pixels before it writes them.
-layout(binding = 4) uniform usamplerBuffer dst_in;
-layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
-
-layout(constant_id = 3) const int BITS_A = 4;
-layout(constant_id = 4) const int SIGNED_A = 1;
-layout(constant_id = 5) const int CODES_OUT = 0; // 0: none, 1: unsigned, 2: signed
-const int CONT = QPACK_CONTAINER;
-const int OCB = 8; // output channels per invocation (4 pair words, one code word)
-
-const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2;
-layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU or RESIDUAL (epilogue.glsl)
+#include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row: a weight word fetched once
 // serves PX pixels, an activation word 3 * OCB * (its 8 channels) products.
@@ -61,76 +39,6 @@ void flush(ivec4 acc16, inout ivec4 lo, inout ivec4 hi) {
     ivec4 l = (acc16 << 16) >> 16;
     lo += l;
     hi += (acc16 - l) >> 16;
-}
-
-// Per-channel constants of the invocation's 8 output channels, loaded once for all pixels
-// (element p of *_even is channel oc0 + 2p, of *_odd channel oc0 + 2p + 1).
-struct channel_consts {
-    vec4 scale_even, scale_odd, bias_even, bias_odd, shift_even, shift_odd;
-};
-
-float param_or_zero(int off, int oc) {
-    return oc < pc.cout ? params[off + oc] : 0.0;
-}
-
-channel_consts load_consts(int oc0) {
-    channel_consts k;
-    [[unroll]] for (int p = 0; p < 4; p++) {
-        int e = oc0 + 2 * p, o = e + 1;
-        k.scale_even[p] = param_or_zero(pc.scale_off, e);
-        k.scale_odd[p] = param_or_zero(pc.scale_off, o);
-        k.bias_even[p] = param_or_zero(pc.bias_off, e);
-        k.bias_odd[p] = param_or_zero(pc.bias_off, o);
-        if (CODES_OUT != 0) {
-            k.shift_even[p] = param_or_zero(pc.aux_off, e);
-            k.shift_odd[p] = param_or_zero(pc.aux_off, o);
-        }
-    }
-    return k;
-}
-
-// The next quantizer's code of v for a channel with shift `shift` (quantize_rlq.comp).
-int next_code(float v, float shift) {
-    float qn = CODES_OUT == 2 ? -float(1 << (BITS_A - 1)) : 0.0;
-    float qp = CODES_OUT == 2 ? float((1 << (BITS_A - 1)) - 1) : float((1 << BITS_A) - 1);
-    precise float t = (v * pc.in_scale + shift) / pc.step;
-    return int(clamp(roundEven(t), qn, qp));
-}
-
-// The value the epilogue leaves for channel oc (what a later op would read back).
-float epilogue_value(int idx, float v) {
-    if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
-    if (EPILOGUE == EPILOGUE_RESIDUAL) {
-        precise float h = (uintBitsToFloat(texelFetch(dst_in, idx).x) * pc.dst_scale) *
-                              pc.shortcut + v;
-        return h;
-    }
-    return v;
-}
-
-void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
-    if (x >= pc.out_w || y >= pc.out_h) return;
-    uint word = 0u;
-    [[unroll]] for (int p = 0; p < 4; p++) {
-        [[unroll]] for (int half_ = 0; half_ < 2; half_++) {
-            int oc = oc0 + 2 * p + half_;
-            if (oc < pc.cout) {
-                int sum = half_ == 0 ? lo[p] : hi[p];
-                float scale = half_ == 0 ? k.scale_even[p] : k.scale_odd[p];
-                float bias = half_ == 0 ? k.bias_even[p] : k.bias_odd[p];
-                precise float v = float(sum) * scale + bias;
-                int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
-                float r = epilogue_value(idx, v);
-                // conv1's ReLU output is needed only as codes; the residual in fp32 too.
-                if (CODES_OUT == 0 || EPILOGUE != EPILOGUE_RELU) dst[idx] = r;
-                if (CODES_OUT != 0) {
-                    float shift = half_ == 0 ? k.shift_even[p] : k.shift_odd[p];
-                    word |= qpack_put(next_code(r, shift), 2 * p + half_, CONT);
-                }
-            }
-        }
-    }
-    if (CODES_OUT != 0) codes[(oc0 / OCB) * pc.out_w * pc.out_h + y * pc.out_w + x] = word;
 }
 
 void main() {

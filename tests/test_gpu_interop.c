@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <vulkan/vulkan.h>
 
@@ -425,6 +426,44 @@ static void test_object_tracker(void) {
     qsr_model_destroy(model);
 }
 
+/* --budget-ms: the chosen level only gets shallower as the budget shrinks, a generous budget
+ * runs every block, none at all the shallowest level, and a budget between two levels' predicted
+ * times picks the deeper one that fits. */
+static void test_depth_for_budget(qsr_context *ctx) {
+    qsr_model *model = make_model(2, 4, 21); /* levels 4, 2, 1 */
+    qsr_upscaler *up = NULL;
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
+    uint32_t depth = 0, previous = 4;
+    CHECK_OK(qsr_upscaler_depth_for_budget(up, 40, 30, 1e9, &depth, NULL));
+    CHECK(depth == 4, "a generous budget ran %u of 4 blocks", depth);
+    CHECK_OK(qsr_upscaler_depth_for_budget(up, 40, 30, 0.0, &depth, NULL));
+    CHECK(depth == 1, "no budget at all ran %u blocks, expected the shallowest level 1", depth);
+    /* Measure once at full depth so the prediction is this model's, then sweep budgets. */
+    qsr_rng rng = {5};
+    qsr_image in = qsr_test_random_image(&rng, 40, 30, 3), out;
+    qsr_run_stats stats;
+    CHECK_OK(qsr_upscaler_run(up, &in, 0, &out, &stats));
+    double per_mac = stats.gpu_ms / (double)stats.macs;
+    for (double budget = stats.gpu_ms * 2; budget > stats.gpu_ms / 100; budget *= 0.8) {
+        double reported;
+        CHECK_OK(qsr_upscaler_depth_for_budget(up, 40, 30, budget, &depth, &reported));
+        CHECK(depth <= previous, "budget %g ms chose %u blocks after %u", budget, depth, previous);
+        double predicted = (double)qsr_model_macs_per_pixel(model, depth) * 40 * 30 * per_mac;
+        CHECK(fabs(reported - predicted) <= 1e-6 * predicted, "predicted %g ms, reported %g",
+              predicted, reported);
+        CHECK(predicted <= budget || depth == 1, "budget %g ms chose %u blocks (%g ms)", budget,
+              depth, predicted);
+        previous = depth;
+    }
+    CHECK(previous == 1, "the smallest budget still ran %u blocks", previous);
+    CHECK(qsr_upscaler_depth_for_budget(up, 0, 30, 5.0, &depth, NULL) == QSR_ERROR_INVALID_ARGUMENT,
+          "an empty image was accepted");
+    qsr_image_free(&in);
+    qsr_image_free(&out);
+    qsr_upscaler_destroy(up);
+    qsr_model_destroy(model);
+}
+
 int main(void) {
     qsr_context *ctx = NULL;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) {
@@ -433,6 +472,7 @@ int main(void) {
     }
     test_region_runs(ctx);
     test_run_to_buffer(ctx);
+    test_depth_for_budget(ctx);
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);
     qsr_context_destroy(ctx);

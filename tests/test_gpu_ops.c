@@ -183,8 +183,11 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         }
     for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
-    uint32_t *pairs = malloc(qsr__conv3x3_q_weight_words(cout, cin) * 4 + 4);
-    qsr__conv3x3_q_pack_weights(wcode, cout, cin, pairs);
+    /* The plan's choice: conv3x3_q2 for 2-bit weights and activations. */
+    int quads = qsr__conv3x3_q_quads_apply(k->bits_w, k->bits_a) && !qsr__kernel_forced_portable();
+    size_t weight_words = qsr__conv3x3_q_weight_words(quads, cout, cin);
+    uint32_t *pairs = malloc(weight_words * 4 + 4);
+    qsr__conv3x3_q_pack_weights(quads, wcode, cout, cin, k->is_signed, pairs);
     /* scale 1 and bias 0: y is the integer sum itself (exact in float below 2^24); the next
      * quantizer's shifts follow at 2 * cout. */
     float *params = calloc(3 * cout + 4, sizeof(float));
@@ -194,7 +197,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     memcpy(params + 2 * cout, shift, cout * sizeof(float));
     float *h0 = random_floats(rng, cout * plane, -40, 40);
     qsr__buffer bq = make_buffer(words * plane * 4, packed),
-                bw = make_buffer(qsr__conv3x3_q_weight_words(cout, cin) * 4, pairs),
+                bw = make_buffer(weight_words * 4, pairs),
                 bp = make_buffer((3 * cout + 4) * 4, params),
                 bo = make_buffer(cout * plane * 4,
                                  k->epilogue == QSR__EPILOGUE_RESIDUAL ? h0 : NULL),
@@ -209,7 +212,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.in_scale = 0.8125f;
     push.shortcut = 0.75f;
     push.dst_scale = 1.25f;
-    qsr__pipeline_desc d = qsr__conv3x3_q_desc(k->epilogue, k->bits_a, k->is_signed, k->codes);
+    qsr__pipeline_desc d =
+        qsr__conv3x3_q_desc(quads, k->epilogue, k->bits_a, k->is_signed, k->codes);
     run_op(&d, bufs, &push, qsr__conv3x3_q_record);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
@@ -321,6 +325,10 @@ int main(int argc, char **argv) {
     /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0});
     test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0});
+    /* conv3x3_q2's corrections: signed codes (padding is a = 0), a partial code word. */
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 29, 21, 1, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 7, 5, 1, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 21, 16, 9, 4, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED});
     test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0});
     /* The fused epilogues: conv1's codes only, conv2's residual and codes, at each width,
      * both code signs, channel counts that leave a partial code word. */

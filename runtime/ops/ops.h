@@ -71,15 +71,21 @@ typedef enum qsr__codes_out {
     QSR__CODES_UNSIGNED = 1,
     QSR__CODES_SIGNED = 2
 } qsr__codes_out;
-qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed,
-                                       qsr__codes_out codes_out);
+/* Whether conv3x3_q2 (four output channels per multiply in 8-bit fields) runs these widths:
+ * 2-bit weights and activations. `quads` below selects it (QSR_KERNEL=portable forces the
+ * general kernel). */
+int qsr__conv3x3_q_quads_apply(uint32_t bits_w, uint32_t bits_a);
+qsr__pipeline_desc qsr__conv3x3_q_desc(int quads, qsr__epilogue epilogue, uint32_t bits_a,
+                                       int is_signed, qsr__codes_out codes_out);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
-/* Number of 32-bit words conv3x3_q reads for a cout x cin layer. */
-size_t qsr__conv3x3_q_weight_words(uint32_t cout, uint32_t cin);
+/* Number of 32-bit words conv3x3_q (or with quads, conv3x3_q2) reads for a cout x cin layer. */
+size_t qsr__conv3x3_q_weight_words(int quads, uint32_t cout, uint32_t cin);
 /* Repacks a layer's weight codes ([cout][cin][9]) into conv3x3_q's layout [cout/8][cin][9]
- * words of 8 nibbles. */
-void qsr__conv3x3_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, uint32_t *out);
+ * words of 8 nibbles, or with quads conv3x3_q2's (which depends on whether the layer's input
+ * codes are signed). */
+void qsr__conv3x3_q_pack_weights(int quads, const int8_t *codes, uint32_t cout, uint32_t cin,
+                                 int act_signed, uint32_t *out);
 /* Floats conv3x3_f32 reads for a cout x cin layer (a multiple of 4: offsets are in vec4s). */
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin);
 /* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4]. */

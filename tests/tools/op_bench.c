@@ -38,7 +38,9 @@ int main(int argc, char **argv) {
     }
     qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
     qsr__pipeline_desc d =
-        quant ? qsr__conv3x3_q_desc(QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
+        quant ? qsr__conv3x3_q_desc(qsr__conv3x3_q_quads_apply(bits, bits) &&
+                                        !qsr__kernel_forced_portable(),
+                                    QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
     qsr__pipeline p;
     VkDescriptorPool pool;

@@ -1,0 +1,96 @@
+// qconv_epilogue.glsl - what the quantized convolutions (conv3x3_q.comp, conv3x3_q2.comp) do
+// with their integer sums: y = sum * (a * a_w[oc]) + bias[oc], the RELU / RESIDUAL epilogue, and
+// optionally the next quantized convolution's RLQ codes of the result (CODES_OUT):
+//   conv1 (RELU):     codes of max(y, 0) only; the fp32 activation is never written;
+//   conv2 (RESIDUAL): h = h * dst_scale * shortcut + y in fp32 (the next shortcut needs it)
+//                     and the codes of h for the next active block's conv1.
+// The codes are those quantize_rlq.comp makes from the stored value:
+//   q = clamp(round_half_even((v * in_scale + shift[oc]) / step), Qn, Qp),
+// with shift at params[pc.aux_off], step and in_scale (the shortcut product of skipped
+// blocks in between) from the push block. The includer declares bindings 0 and 1.
+layout(std430, binding = 2) readonly buffer Params { float params[]; };
+layout(std430, binding = 3) buffer Dst { float dst[]; };
+// The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
+// per-lane loop); each invocation reads its own pixels before it writes them.
+layout(binding = 4) uniform usamplerBuffer dst_in;
+layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
+
+layout(constant_id = 3) const int BITS_A = 4;
+layout(constant_id = 4) const int SIGNED_A = 1;
+layout(constant_id = 5) const int CODES_OUT = 0; // 0: none, 1: unsigned, 2: signed
+const int CONT = QPACK_CONTAINER;
+const int OCB = 8; // output channels per invocation (4 pair words, one code word)
+
+const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2;
+layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU or RESIDUAL (epilogue.glsl)
+
+// Per-channel constants of the invocation's 8 output channels, loaded once for all pixels
+// (element p of *_even is channel oc0 + 2p, of *_odd channel oc0 + 2p + 1).
+struct channel_consts {
+    vec4 scale_even, scale_odd, bias_even, bias_odd, shift_even, shift_odd;
+};
+
+float param_or_zero(int off, int oc) {
+    return oc < pc.cout ? params[off + oc] : 0.0;
+}
+
+channel_consts load_consts(int oc0) {
+    channel_consts k;
+    [[unroll]] for (int p = 0; p < 4; p++) {
+        int e = oc0 + 2 * p, o = e + 1;
+        k.scale_even[p] = param_or_zero(pc.scale_off, e);
+        k.scale_odd[p] = param_or_zero(pc.scale_off, o);
+        k.bias_even[p] = param_or_zero(pc.bias_off, e);
+        k.bias_odd[p] = param_or_zero(pc.bias_off, o);
+        if (CODES_OUT != 0) {
+            k.shift_even[p] = param_or_zero(pc.aux_off, e);
+            k.shift_odd[p] = param_or_zero(pc.aux_off, o);
+        }
+    }
+    return k;
+}
+
+// The next quantizer's code of v for a channel with shift `shift` (quantize_rlq.comp).
+int next_code(float v, float shift) {
+    float qn = CODES_OUT == 2 ? -float(1 << (BITS_A - 1)) : 0.0;
+    float qp = CODES_OUT == 2 ? float((1 << (BITS_A - 1)) - 1) : float((1 << BITS_A) - 1);
+    precise float t = (v * pc.in_scale + shift) / pc.step;
+    return int(clamp(roundEven(t), qn, qp));
+}
+
+// The value the epilogue leaves for channel oc (what a later op would read back).
+float epilogue_value(int idx, float v) {
+    if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
+    if (EPILOGUE == EPILOGUE_RESIDUAL) {
+        precise float h = (uintBitsToFloat(texelFetch(dst_in, idx).x) * pc.dst_scale) *
+                              pc.shortcut + v;
+        return h;
+    }
+    return v;
+}
+
+void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
+    if (x >= pc.out_w || y >= pc.out_h) return;
+    uint word = 0u;
+    [[unroll]] for (int p = 0; p < 4; p++) {
+        [[unroll]] for (int half_ = 0; half_ < 2; half_++) {
+            int oc = oc0 + 2 * p + half_;
+            if (oc < pc.cout) {
+                int sum = half_ == 0 ? lo[p] : hi[p];
+                float scale = half_ == 0 ? k.scale_even[p] : k.scale_odd[p];
+                float bias = half_ == 0 ? k.bias_even[p] : k.bias_odd[p];
+                precise float v = float(sum) * scale + bias;
+                int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
+                float r = epilogue_value(idx, v);
+                // conv1's ReLU output is needed only as codes; the residual in fp32 too.
+                if (CODES_OUT == 0 || EPILOGUE != EPILOGUE_RELU) dst[idx] = r;
+                if (CODES_OUT != 0) {
+                    float shift = half_ == 0 ? k.shift_even[p] : k.shift_odd[p];
+                    word |= qpack_put(next_code(r, shift), 2 * p + half_, CONT);
+                }
+            }
+        }
+    }
+    if (CODES_OUT != 0) codes[(oc0 / OCB) * pc.out_w * pc.out_h + y * pc.out_w + x] = word;
+}
+
