@@ -131,6 +131,15 @@ int main(void) {
     /* A realistic layer width: 64 channels, larger than a workgroup in every direction. */
     qsr_test_model_params wide = {.scale = 2, .channels = 64, .blocks = 2, .bits_w = 4, .seed = 9};
     check_model(&wide, 40, 36, 3);
+    /* The same width at 2 bits: conv3x3_q2 with fused codes (or conv3x3_q under
+     * QSR_KERNEL=portable). */
+    qsr_test_model_params wide2 = {
+        .scale = 2, .channels = 64, .blocks = 2, .bits_w = 2, .bits_a = 2, .seed = 13};
+    check_model(&wide2, 37, 30, 3);
+    /* Wider than an HR tile (62 LR pixels): one body tile, several HR tiles, a partial one at
+     * the border. */
+    qsr_test_model_params small = {.scale = 4, .channels = 8, .blocks = 2, .bits_w = 4, .seed = 12};
+    check_model(&small, 150, 70, 3);
     check_fp32_precision();
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);
