@@ -101,9 +101,9 @@ typedef struct cli_session {
     char model_path[CLI_PATH_MAX];
     qsr_model *model;
     qsr_model_info info;
-    qsr_context *ctx;  /* NULL until cli_session_open_device */
-    qsr_upscaler *up;  /* NULL until cli_session_open_device */
-    int use_reference; /* run on the CPU reference instead of the upscaler */
+    qsr_context *ctx;    /* NULL until cli_session_open_device */
+    qsr_upscaler *up;    /* NULL until cli_session_open_device */
+    int use_reference;   /* run on the CPU reference instead of the upscaler */
     uint64_t max_memory; /* device memory budget for activations in bytes; 0 = the runtime's */
 } cli_session;
 
@@ -113,6 +113,8 @@ typedef struct cli_model_options {
     uint32_t scale;   /* -s; 0 = any */
     uint32_t depth;   /* --depth; 0 = all blocks */
     int depth_any;    /* --depth-any */
+    /* bench --arch c: a random-weight model of this shape instead of a file */
+    const qsr_random_model_desc *random;
 } cli_model_options;
 
 /* Resolves and loads the model, and checks -s and --depth against it. Returns an exit code;

@@ -44,6 +44,10 @@ typedef struct bench_options {
     const char *size;
     uint32_t width, height, runs, tile, device;
     int json, ops, peak;
+    /* --arch c: a random-weight model (shape options below) instead of -m */
+    const char *arch;
+    uint32_t channels, blocks, scale, bits;
+    qsr_random_model_desc random;
 } bench_options;
 
 /* Medians over the timed runs of one (depth, precision). */
@@ -471,6 +475,13 @@ int cmd_bench(int argc, char **argv) {
         {0, "depth", CLI_ARG_U32, &o.model.depth, "D", "only this depth (default: every level)"},
         {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
          "accept any --depth from 1 to the block count"},
+        {0, "arch", CLI_ARG_STRING, &o.arch, "c",
+         "no model file: a random-weight QuantSR-C of the shape below"},
+        {0, "channels", CLI_ARG_U32, &o.channels, "C", "--arch: feature channels (default 64)"},
+        {0, "blocks", CLI_ARG_U32, &o.blocks, "B", "--arch: residual blocks (default 32)"},
+        {0, "scale", CLI_ARG_U32, &o.scale, "S", "--arch: 2, 3 or 4 (default 4)"},
+        {0, "bits", CLI_ARG_U32, &o.bits, "N",
+         "--arch: weight and activation bits, 2, 3 or 4, or 32 (default 4)"},
         {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
         {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
         {0, "ops", CLI_ARG_FLAG, &o.ops, NULL,
@@ -481,7 +492,8 @@ int cmd_bench(int argc, char **argv) {
     };
     const cli_command_spec spec = {
         "bench",
-        "[-m MODEL] [--size WxH] [--runs N] [--depth D] [--json]",
+        "[-m MODEL | --arch c [--channels C] [--blocks B] [--scale S] [--bits N]] [--size WxH]\n"
+        "              [--runs N] [--depth D] [--ops | --peak] [--json]",
         "Upscales a synthetic image N times per depth level with the model's own (quantized)\n"
         "path and with the FP32 path, on the same device, and reports the median wall and\n"
         "device times, GMAC/s and the quantized/FP32 time ratio.",
@@ -497,6 +509,25 @@ int cmd_bench(int argc, char **argv) {
     if (o.runs == 0 || o.runs > 10000)
         return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
+    if (o.arch) {
+        if (strcmp(o.arch, "c") != 0)
+            return cli_usage_error(&spec, "--arch takes c (QuantSR-C), not '%s'", o.arch);
+        if (o.model.path || o.model.name)
+            return cli_usage_error(&spec, "--arch makes its own model; do not give -m or -n");
+        o.random = (qsr_random_model_desc){o.scale ? o.scale : 4,    o.channels ? o.channels : 64,
+                                           o.blocks ? o.blocks : 32, o.bits ? o.bits : 4,
+                                           o.bits ? o.bits : 4,      1};
+        if (o.random.scale < 2 || o.random.scale > 4 || o.random.channels > 256 ||
+            o.random.blocks > QSR_MAX_BLOCKS ||
+            !(o.random.bits_w == 32 || (o.random.bits_w >= 2 && o.random.bits_w <= 4)))
+            return cli_usage_error(&spec,
+                                   "--arch c: --scale 2..4, --channels 1..256, --blocks 1..%u, "
+                                   "--bits 2..4 or 32",
+                                   QSR_MAX_BLOCKS);
+        o.model.random = &o.random;
+    } else if (o.channels || o.blocks || o.scale || o.bits) {
+        return cli_usage_error(&spec, "--channels, --blocks, --scale and --bits go with --arch c");
+    }
     if (cli_parse_only) return CLI_EXIT_OK;
     cli_session s;
     int code = cli_session_load_model(&s, &o.model);

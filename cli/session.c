@@ -21,10 +21,18 @@ static int check_scale(const cli_session *s, uint32_t scale) {
 
 int cli_session_load_model(cli_session *s, const cli_model_options *opt) {
     memset(s, 0, sizeof *s);
-    if (cli_resolve_model(opt->path, opt->name, s->model_path, sizeof s->model_path) != 0)
-        return CLI_EXIT_FAILURE;
-    if (qsr_model_load_file(s->model_path, &s->model) != QSR_OK)
-        return cli_fail("cannot load the model");
+    if (opt->random) {
+        const qsr_random_model_desc *r = opt->random;
+        snprintf(s->model_path, sizeof s->model_path, "random QuantSR-C x%u C%u B%u W%u A%u",
+                 r->scale, r->channels, r->blocks, r->bits_w, r->bits_a);
+        if (qsr_model_create_random(r, &s->model) != QSR_OK)
+            return cli_fail("cannot make a %s model", s->model_path);
+    } else {
+        if (cli_resolve_model(opt->path, opt->name, s->model_path, sizeof s->model_path) != 0)
+            return CLI_EXIT_FAILURE;
+        if (qsr_model_load_file(s->model_path, &s->model) != QSR_OK)
+            return cli_fail("cannot load the model");
+    }
     int code = CLI_EXIT_OK;
     if (qsr_model_get_info(s->model, &s->info) != QSR_OK)
         code = cli_fail("cannot read model '%s'", s->model_path);

@@ -134,6 +134,15 @@ typedef struct qsr_model qsr_model;
 
 QSR_API qsr_status qsr_model_load_file(const char *path, qsr_model **out);
 QSR_API qsr_status qsr_model_load_memory(const void *data, size_t size, qsr_model **out);
+/* A QuantSR-C model with random but realistic weights (activations keep a steady scale, every
+ * code occurs): for benchmarks of shapes that have no model file (`quantsr bench --arch c`).
+ * Fields 0 take no default here: scale 2..4, channels 1..256, blocks 1..64, bits_w and bits_a
+ * 2..4 (or both 32). Depth levels halve from `blocks` down to 1. */
+typedef struct qsr_random_model_desc {
+    uint32_t scale, channels, blocks, bits_w, bits_a;
+    uint64_t seed;
+} qsr_random_model_desc;
+QSR_API qsr_status qsr_model_create_random(const qsr_random_model_desc *desc, qsr_model **out);
 QSR_API void qsr_model_destroy(qsr_model *model);
 QSR_API qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out);
 /* Multiply-accumulates per input (LR) pixel at `depth` blocks (0 = all). */

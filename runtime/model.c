@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #endif
 #include "internal.h"
+#include "model_format.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,69 +18,6 @@
 #if !defined(_WIN32)
 #include <sys/stat.h>
 #endif
-
-#define QSR__HEADER_BYTES   256u
-#define QSR__ENTRY_BYTES    96u
-#define QSR__NAME_BYTES     48u
-#define QSR__ALIGN          64u
-#define QSR__MAX_FILE_BYTES ((uint64_t)2 << 30) /* 2 GiB */
-#define QSR__MAX_TENSORS    4096u
-#define QSR__MAX_CHANNELS   256u
-#define QSR__FORMAT_VERSION 1u
-
-enum { QSR__DTYPE_F32 = 0, QSR__DTYPE_I32 = 1, QSR__DTYPE_QW = 2 };
-
-/* Header field offsets (docs/model-format.md, "Header"). */
-enum {
-    HDR_MAGIC = 0,
-    HDR_VERSION = 4,
-    HDR_HEADER_BYTES = 8,
-    HDR_ARCH = 12,
-    HDR_SCALE = 16,
-    HDR_IN_CHANNELS = 20,
-    HDR_CHANNELS = 24,
-    HDR_BLOCKS = 28,
-    HDR_BITS_W = 32,
-    HDR_BITS_A = 36,
-    HDR_DEPTH_LEVEL_COUNT = 40,
-    HDR_DEPTH_LEVELS = 44,
-    HDR_TENSOR_COUNT = 76,
-    HDR_TABLE_OFFSET = 80,
-    HDR_DATA_OFFSET = 88,
-    HDR_PAYLOAD_BYTES = 96,
-    HDR_PAYLOAD_CRC = 104,
-    HDR_RGB_MEAN = 108,
-    HDR_IMG_RANGE = 120,
-    HDR_BLOCK_RANK = 124,
-    HDR_RESERVED = 188
-};
-
-/* Tensor table entry field offsets. */
-enum {
-    ENT_NAME = 0,
-    ENT_DTYPE = 48,
-    ENT_BITS = 52,
-    ENT_NDIM = 56,
-    ENT_RESERVED = 60,
-    ENT_SHAPE = 64,
-    ENT_OFFSET = 80,
-    ENT_BYTES = 88
-};
-
-static uint32_t read_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t read_u64(const uint8_t *p) {
-    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
-}
-
-static float read_f32(const uint8_t *p) {
-    uint32_t bits = read_u32(p);
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
 
 static uint64_t align_up_64(uint64_t v) {
     return (v + (QSR__ALIGN - 1)) & ~(uint64_t)(QSR__ALIGN - 1);
@@ -158,14 +96,14 @@ int qsr__model_block_active(const qsr_model *model, uint32_t depth, uint32_t blo
  * Header
  */
 static qsr_status check_header_magic_and_version(const uint8_t *data, size_t size) {
-    if (size < 4 || memcmp(data + HDR_MAGIC, "QSRM", 4) != 0)
+    if (size < 4 || memcmp(data + QSR__HDR_MAGIC, "QSRM", 4) != 0)
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                          "not a .qsr model file (the first 4 bytes are not \"QSRM\")");
     if (size < 8)
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                          "file is truncated: %zu bytes, smaller than the %u-byte header", size,
                          QSR__HEADER_BYTES);
-    uint32_t version = read_u32(data + HDR_VERSION);
+    uint32_t version = qsr__le_u32(data + QSR__HDR_VERSION);
     if (version != QSR__FORMAT_VERSION)
         return qsr__fail(QSR_ERROR_UNSUPPORTED,
                          "format_version is %u; this build reads .qsr version %u only", version,
@@ -174,7 +112,7 @@ static qsr_status check_header_magic_and_version(const uint8_t *data, size_t siz
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                          "file is truncated: %zu bytes, smaller than the %u-byte header", size,
                          QSR__HEADER_BYTES);
-    uint32_t header_bytes = read_u32(data + HDR_HEADER_BYTES);
+    uint32_t header_bytes = qsr__le_u32(data + QSR__HDR_HEADER_BYTES);
     if (header_bytes != QSR__HEADER_BYTES)
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field header_bytes is %u, must be %u",
                          header_bytes, QSR__HEADER_BYTES);
@@ -346,25 +284,25 @@ static qsr_status check_reserved_zero(const uint8_t *p, size_t count, const char
 
 static void read_header_info(const uint8_t *data, qsr_model_info *info, qsr__layout *layout) {
     memset(info, 0, sizeof *info);
-    info->arch = read_u32(data + HDR_ARCH);
-    info->scale = read_u32(data + HDR_SCALE);
-    info->in_channels = read_u32(data + HDR_IN_CHANNELS);
-    info->channels = read_u32(data + HDR_CHANNELS);
-    info->blocks = read_u32(data + HDR_BLOCKS);
-    info->bits_w = read_u32(data + HDR_BITS_W);
-    info->bits_a = read_u32(data + HDR_BITS_A);
-    info->depth_level_count = read_u32(data + HDR_DEPTH_LEVEL_COUNT);
+    info->arch = qsr__le_u32(data + QSR__HDR_ARCH);
+    info->scale = qsr__le_u32(data + QSR__HDR_SCALE);
+    info->in_channels = qsr__le_u32(data + QSR__HDR_IN_CHANNELS);
+    info->channels = qsr__le_u32(data + QSR__HDR_CHANNELS);
+    info->blocks = qsr__le_u32(data + QSR__HDR_BLOCKS);
+    info->bits_w = qsr__le_u32(data + QSR__HDR_BITS_W);
+    info->bits_a = qsr__le_u32(data + QSR__HDR_BITS_A);
+    info->depth_level_count = qsr__le_u32(data + QSR__HDR_DEPTH_LEVEL_COUNT);
     for (uint32_t i = 0; i < QSR_MAX_DEPTH_LEVELS; i++)
-        info->depth_levels[i] = read_u32(data + HDR_DEPTH_LEVELS + 4 * i);
-    info->tensor_count = read_u32(data + HDR_TENSOR_COUNT);
+        info->depth_levels[i] = qsr__le_u32(data + QSR__HDR_DEPTH_LEVELS + 4 * i);
+    info->tensor_count = qsr__le_u32(data + QSR__HDR_TENSOR_COUNT);
     for (int c = 0; c < 3; c++)
-        info->rgb_mean[c] = read_f32(data + HDR_RGB_MEAN + 4 * c);
-    info->img_range = read_f32(data + HDR_IMG_RANGE);
-    memcpy(info->block_rank, data + HDR_BLOCK_RANK, QSR_MAX_BLOCKS);
-    layout->table_offset = read_u64(data + HDR_TABLE_OFFSET);
-    layout->data_offset = read_u64(data + HDR_DATA_OFFSET);
-    layout->payload_bytes = read_u64(data + HDR_PAYLOAD_BYTES);
-    layout->payload_crc32 = read_u32(data + HDR_PAYLOAD_CRC);
+        info->rgb_mean[c] = qsr__le_f32(data + QSR__HDR_RGB_MEAN + 4 * c);
+    info->img_range = qsr__le_f32(data + QSR__HDR_IMG_RANGE);
+    memcpy(info->block_rank, data + QSR__HDR_BLOCK_RANK, QSR_MAX_BLOCKS);
+    layout->table_offset = qsr__le_u64(data + QSR__HDR_TABLE_OFFSET);
+    layout->data_offset = qsr__le_u64(data + QSR__HDR_DATA_OFFSET);
+    layout->payload_bytes = qsr__le_u64(data + QSR__HDR_PAYLOAD_BYTES);
+    layout->payload_crc32 = qsr__le_u32(data + QSR__HDR_PAYLOAD_CRC);
 }
 
 /* Reads and checks the whole header and the payload's size and CRC. */
@@ -380,7 +318,7 @@ static qsr_status parse_header(const uint8_t *data, size_t size, qsr_model_info 
     if ((st = check_depth_levels(info)) != QSR_OK) return st;
     if ((st = check_block_rank(info)) != QSR_OK) return st;
     if ((st = check_normalization(info)) != QSR_OK) return st;
-    if ((st = check_reserved_zero(data + HDR_RESERVED, QSR__HEADER_BYTES - HDR_RESERVED,
+    if ((st = check_reserved_zero(data + QSR__HDR_RESERVED, QSR__HEADER_BYTES - QSR__HDR_RESERVED,
                                   "header field reserved")) != QSR_OK)
         return st;
     if ((st = check_layout(info, layout, size)) != QSR_OK) return st;
@@ -520,16 +458,16 @@ static qsr_status check_entry_extent(const qsr__entry *e, uint32_t index, uint64
 static qsr_status parse_entry(const uint8_t *data, size_t size, const qsr_model_info *info,
                               uint64_t data_offset, uint32_t index, qsr__entry *e) {
     const uint8_t *p = data + QSR__HEADER_BYTES + (size_t)QSR__ENTRY_BYTES * index;
-    qsr_status st = parse_entry_name(p + ENT_NAME, index, e->name);
+    qsr_status st = parse_entry_name(p + QSR__ENT_NAME, index, e->name);
     if (st != QSR_OK) return st;
-    e->dtype = read_u32(p + ENT_DTYPE);
-    e->bits = read_u32(p + ENT_BITS);
-    e->ndim = read_u32(p + ENT_NDIM);
+    e->dtype = qsr__le_u32(p + QSR__ENT_DTYPE);
+    e->bits = qsr__le_u32(p + QSR__ENT_BITS);
+    e->ndim = qsr__le_u32(p + QSR__ENT_NDIM);
     for (int d = 0; d < 4; d++)
-        e->shape[d] = read_u32(p + ENT_SHAPE + 4 * d);
-    e->offset = read_u64(p + ENT_OFFSET);
-    e->bytes = read_u64(p + ENT_BYTES);
-    uint32_t reserved = read_u32(p + ENT_RESERVED);
+        e->shape[d] = qsr__le_u32(p + QSR__ENT_SHAPE + 4 * d);
+    e->offset = qsr__le_u64(p + QSR__ENT_OFFSET);
+    e->bytes = qsr__le_u64(p + QSR__ENT_BYTES);
+    uint32_t reserved = qsr__le_u32(p + QSR__ENT_RESERVED);
     if (reserved != 0)
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                          "tensor '%s' (entry %u): reserved field is %u, must be 0", e->name, index,

@@ -168,27 +168,27 @@ static void check_conv(const char *prefix, const qsr__conv *conv, uint32_t cin, 
 }
 
 static void check_info(const qsr_model_info *info, const void *data, size_t size) {
-    CHECK(info->arch == qsr_test_get_u32(data, QSR_TEST_HDR_ARCH), "arch");
-    CHECK(info->scale == qsr_test_get_u32(data, QSR_TEST_HDR_SCALE), "scale");
+    CHECK(info->arch == qsr_test_get_u32(data, QSR__HDR_ARCH), "arch");
+    CHECK(info->scale == qsr_test_get_u32(data, QSR__HDR_SCALE), "scale");
     CHECK(info->in_channels == 3, "in_channels %u", info->in_channels);
-    CHECK(info->channels == qsr_test_get_u32(data, QSR_TEST_HDR_CHANNELS), "channels");
-    CHECK(info->blocks == qsr_test_get_u32(data, QSR_TEST_HDR_BLOCKS), "blocks");
-    CHECK(info->bits_w == qsr_test_get_u32(data, QSR_TEST_HDR_BITS_W), "bits_w");
-    CHECK(info->bits_a == qsr_test_get_u32(data, QSR_TEST_HDR_BITS_A), "bits_a");
-    CHECK(info->depth_level_count == qsr_test_get_u32(data, QSR_TEST_HDR_DEPTH_LEVEL_COUNT),
+    CHECK(info->channels == qsr_test_get_u32(data, QSR__HDR_CHANNELS), "channels");
+    CHECK(info->blocks == qsr_test_get_u32(data, QSR__HDR_BLOCKS), "blocks");
+    CHECK(info->bits_w == qsr_test_get_u32(data, QSR__HDR_BITS_W), "bits_w");
+    CHECK(info->bits_a == qsr_test_get_u32(data, QSR__HDR_BITS_A), "bits_a");
+    CHECK(info->depth_level_count == qsr_test_get_u32(data, QSR__HDR_DEPTH_LEVEL_COUNT),
           "depth_level_count");
     for (uint32_t i = 0; i < QSR_MAX_DEPTH_LEVELS; i++)
         CHECK(info->depth_levels[i] ==
-                  qsr_test_get_u32(data, QSR_TEST_HDR_DEPTH_LEVELS + 4 * (size_t)i),
+                  qsr_test_get_u32(data, QSR__HDR_DEPTH_LEVELS + 4 * (size_t)i),
               "depth_levels[%u]", i);
-    CHECK(memcmp(info->block_rank, (const uint8_t *)data + QSR_TEST_HDR_BLOCK_RANK,
-                 QSR_MAX_BLOCKS) == 0,
+    CHECK(memcmp(info->block_rank, (const uint8_t *)data + QSR__HDR_BLOCK_RANK, QSR_MAX_BLOCKS) ==
+              0,
           "block_rank");
     for (int c = 0; c < 3; c++)
-        CHECK(info->rgb_mean[c] == qsr_test_get_f32(data, QSR_TEST_HDR_RGB_MEAN + 4 * (size_t)c),
+        CHECK(info->rgb_mean[c] == qsr_test_get_f32(data, QSR__HDR_RGB_MEAN + 4 * (size_t)c),
               "rgb_mean[%d]", c);
-    CHECK(info->img_range == qsr_test_get_f32(data, QSR_TEST_HDR_IMG_RANGE), "img_range");
-    CHECK(info->tensor_count == qsr_test_get_u32(data, QSR_TEST_HDR_TENSOR_COUNT), "tensor_count");
+    CHECK(info->img_range == qsr_test_get_f32(data, QSR__HDR_IMG_RANGE), "img_range");
+    CHECK(info->tensor_count == qsr_test_get_u32(data, QSR__HDR_TENSOR_COUNT), "tensor_count");
     CHECK(info->file_bytes == size, "file_bytes %llu, size %zu",
           (unsigned long long)info->file_bytes, size);
 }
@@ -289,7 +289,7 @@ static void test_load_file(void) {
 
     /* A corrupt file's message names the path. */
     if (data) {
-        qsr_test_put_u32(data, QSR_TEST_HDR_SCALE, 5);
+        qsr_test_put_u32(data, QSR__HDR_SCALE, 5);
         FILE *f = fopen(path, "wb");
         CHECK(f != NULL, "cannot rewrite %s", path);
         if (f) {
@@ -355,7 +355,7 @@ static void put_header_u32(const void *valid, size_t size, size_t field, uint32_
 }
 
 static void test_truncated(const void *valid, size_t size) {
-    uint64_t data_offset = qsr_test_get_u64(valid, QSR_TEST_HDR_DATA_OFFSET);
+    uint64_t data_offset = qsr_test_get_u64(valid, QSR__HDR_DATA_OFFSET);
     const size_t cuts[] = {0,
                            2,
                            7,
@@ -391,61 +391,57 @@ static void test_bad_header(const void *valid, size_t size) {
     memcpy(b.data, "PNG\x89", 4);
     expect_failure("wrong magic", b.data, b.size, QSR_ERROR_MODEL_CORRUPT, "not a .qsr model file");
     free(b.data);
-    put_header_u32(valid, size, QSR_TEST_HDR_VERSION, 2, QSR_ERROR_UNSUPPORTED, "version",
-                   "version 2");
-    put_header_u32(valid, size, QSR_TEST_HDR_VERSION, 0, QSR_ERROR_UNSUPPORTED, "0", "version 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_HEADER_BYTES, 128, QSR_ERROR_MODEL_CORRUPT,
-                   "header_bytes", "header_bytes");
-    put_header_u32(valid, size, QSR_TEST_HDR_ARCH, 2, QSR_ERROR_UNSUPPORTED, "arch", "arch 2");
-    put_header_u32(valid, size, QSR_TEST_HDR_ARCH, 77, QSR_ERROR_UNSUPPORTED, "77", "arch 77");
-    put_header_u32(valid, size, QSR_TEST_HDR_SCALE, 5, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 5");
-    put_header_u32(valid, size, QSR_TEST_HDR_SCALE, 1, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 1");
-    put_header_u32(valid, size, QSR_TEST_HDR_IN_CHANNELS, 4, QSR_ERROR_MODEL_CORRUPT, "in_channels",
+    put_header_u32(valid, size, QSR__HDR_VERSION, 2, QSR_ERROR_UNSUPPORTED, "version", "version 2");
+    put_header_u32(valid, size, QSR__HDR_VERSION, 0, QSR_ERROR_UNSUPPORTED, "0", "version 0");
+    put_header_u32(valid, size, QSR__HDR_HEADER_BYTES, 128, QSR_ERROR_MODEL_CORRUPT, "header_bytes",
+                   "header_bytes");
+    put_header_u32(valid, size, QSR__HDR_ARCH, 2, QSR_ERROR_UNSUPPORTED, "arch", "arch 2");
+    put_header_u32(valid, size, QSR__HDR_ARCH, 77, QSR_ERROR_UNSUPPORTED, "77", "arch 77");
+    put_header_u32(valid, size, QSR__HDR_SCALE, 5, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 5");
+    put_header_u32(valid, size, QSR__HDR_SCALE, 1, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 1");
+    put_header_u32(valid, size, QSR__HDR_IN_CHANNELS, 4, QSR_ERROR_MODEL_CORRUPT, "in_channels",
                    "in_channels 4");
-    put_header_u32(valid, size, QSR_TEST_HDR_CHANNELS, 0, QSR_ERROR_MODEL_CORRUPT, "channels",
+    put_header_u32(valid, size, QSR__HDR_CHANNELS, 0, QSR_ERROR_MODEL_CORRUPT, "channels",
                    "channels 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_CHANNELS, 257, QSR_ERROR_MODEL_CORRUPT, "channels",
+    put_header_u32(valid, size, QSR__HDR_CHANNELS, 257, QSR_ERROR_MODEL_CORRUPT, "channels",
                    "channels 257");
-    put_header_u32(valid, size, QSR_TEST_HDR_BLOCKS, 0, QSR_ERROR_MODEL_CORRUPT, "blocks",
-                   "blocks 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_BLOCKS, 65, QSR_ERROR_MODEL_CORRUPT, "blocks",
+    put_header_u32(valid, size, QSR__HDR_BLOCKS, 0, QSR_ERROR_MODEL_CORRUPT, "blocks", "blocks 0");
+    put_header_u32(valid, size, QSR__HDR_BLOCKS, 65, QSR_ERROR_MODEL_CORRUPT, "blocks",
                    "blocks 65");
-    put_header_u32(valid, size, QSR_TEST_HDR_BITS_W, 5, QSR_ERROR_MODEL_CORRUPT, "bits_w",
-                   "bits_w 5");
-    put_header_u32(valid, size, QSR_TEST_HDR_BITS_A, 1, QSR_ERROR_MODEL_CORRUPT, "bits_a",
-                   "bits_a 1");
-    put_header_u32(valid, size, QSR_TEST_HDR_BITS_A, 32, QSR_ERROR_MODEL_CORRUPT, "bits_a",
+    put_header_u32(valid, size, QSR__HDR_BITS_W, 5, QSR_ERROR_MODEL_CORRUPT, "bits_w", "bits_w 5");
+    put_header_u32(valid, size, QSR__HDR_BITS_A, 1, QSR_ERROR_MODEL_CORRUPT, "bits_a", "bits_a 1");
+    put_header_u32(valid, size, QSR__HDR_BITS_A, 32, QSR_ERROR_MODEL_CORRUPT, "bits_a",
                    "bits_a 32 with bits_w 4");
-    put_header_u32(valid, size, QSR_TEST_HDR_TENSOR_COUNT, 0, QSR_ERROR_MODEL_CORRUPT,
-                   "tensor_count", "tensor_count 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_TENSOR_COUNT, 5000, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_TENSOR_COUNT, 0, QSR_ERROR_MODEL_CORRUPT, "tensor_count",
+                   "tensor_count 0");
+    put_header_u32(valid, size, QSR__HDR_TENSOR_COUNT, 5000, QSR_ERROR_MODEL_CORRUPT,
                    "tensor_count", "tensor_count 5000");
-    put_header_u32(valid, size, QSR_TEST_HDR_TENSOR_COUNT,
-                   qsr_test_get_u32(valid, QSR_TEST_HDR_TENSOR_COUNT) + 1, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_TENSOR_COUNT,
+                   qsr_test_get_u32(valid, QSR__HDR_TENSOR_COUNT) + 1, QSR_ERROR_MODEL_CORRUPT,
                    "data_offset", "tensor_count + 1");
-    put_header_u32(valid, size, QSR_TEST_HDR_TABLE_OFFSET, 512, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_TABLE_OFFSET, 512, QSR_ERROR_MODEL_CORRUPT,
                    "tensor_table_offset", "tensor_table_offset");
-    put_header_u32(valid, size, QSR_TEST_HDR_DATA_OFFSET,
-                   (uint32_t)qsr_test_get_u64(valid, QSR_TEST_HDR_DATA_OFFSET) + 64,
+    put_header_u32(valid, size, QSR__HDR_DATA_OFFSET,
+                   (uint32_t)qsr_test_get_u64(valid, QSR__HDR_DATA_OFFSET) + 64,
                    QSR_ERROR_MODEL_CORRUPT, "data_offset", "data_offset");
-    put_header_u32(valid, size, QSR_TEST_HDR_PAYLOAD_BYTES, 1000, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_PAYLOAD_BYTES, 1000, QSR_ERROR_MODEL_CORRUPT,
                    "payload_bytes", "payload_bytes");
-    put_header_u32(valid, size, QSR_TEST_HDR_IMG_RANGE, 0, QSR_ERROR_MODEL_CORRUPT, "img_range",
+    put_header_u32(valid, size, QSR__HDR_IMG_RANGE, 0, QSR_ERROR_MODEL_CORRUPT, "img_range",
                    "img_range 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_IMG_RANGE, 0xBF800000u, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_IMG_RANGE, 0xBF800000u, QSR_ERROR_MODEL_CORRUPT,
                    "img_range", "img_range -1");
-    put_header_u32(valid, size, QSR_TEST_HDR_RGB_MEAN + 4, 0x7FC00000u, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_RGB_MEAN + 4, 0x7FC00000u, QSR_ERROR_MODEL_CORRUPT,
                    "rgb_mean", "rgb_mean NaN");
-    put_header_u32(valid, size, QSR_TEST_HDR_RESERVED + 30, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
+    put_header_u32(valid, size, QSR__HDR_RESERVED + 30, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
                    "reserved byte");
-    put_header_u32(valid, size, QSR_TEST_HDR_PAYLOAD_CRC,
-                   qsr_test_get_u32(valid, QSR_TEST_HDR_PAYLOAD_CRC) ^ 1u, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_PAYLOAD_CRC,
+                   qsr_test_get_u32(valid, QSR__HDR_PAYLOAD_CRC) ^ 1u, QSR_ERROR_MODEL_CORRUPT,
                    "CRC", "stored CRC off by a bit");
 }
 
 /* The valid model here has B = 4 and levels {4, 2, 1}. */
 static void test_bad_depth_levels(const void *valid, size_t size) {
-    const size_t lv = QSR_TEST_HDR_DEPTH_LEVELS;
+    const size_t lv = QSR__HDR_DEPTH_LEVELS;
     put_header_u32(valid, size, lv + 4, 4, QSR_ERROR_MODEL_CORRUPT, "depth_levels",
                    "levels {4, 4, 1}");
     put_header_u32(valid, size, lv + 8, 3, QSR_ERROR_MODEL_CORRUPT, "depth_levels",
@@ -456,14 +452,14 @@ static void test_bad_depth_levels(const void *valid, size_t size) {
                    "levels {4, 2, 0}");
     put_header_u32(valid, size, lv + 12, 1, QSR_ERROR_MODEL_CORRUPT, "depth_levels[3]",
                    "unused level not 0");
-    put_header_u32(valid, size, QSR_TEST_HDR_DEPTH_LEVEL_COUNT, 0, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_DEPTH_LEVEL_COUNT, 0, QSR_ERROR_MODEL_CORRUPT,
                    "depth_level_count", "0 levels");
-    put_header_u32(valid, size, QSR_TEST_HDR_DEPTH_LEVEL_COUNT, 9, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_DEPTH_LEVEL_COUNT, 9, QSR_ERROR_MODEL_CORRUPT,
                    "depth_level_count", "9 levels");
-    put_header_u32(valid, size, QSR_TEST_HDR_DEPTH_LEVEL_COUNT, 4, QSR_ERROR_MODEL_CORRUPT,
+    put_header_u32(valid, size, QSR__HDR_DEPTH_LEVEL_COUNT, 4, QSR_ERROR_MODEL_CORRUPT,
                    "depth_levels", "4 levels, last 0");
 
-    const size_t rank = QSR_TEST_HDR_BLOCK_RANK;
+    const size_t rank = QSR__HDR_BLOCK_RANK;
     const uint8_t *r = (const uint8_t *)valid + rank;
     bad_file b = fresh(valid, size);
     ((uint8_t *)b.data)[rank + 1] = r[0]; /* a block twice */
@@ -505,61 +501,59 @@ static void test_bad_table(const void *valid, size_t size) {
     ((uint8_t *)b.data)[size - 3] ^= 0x10;
     expect_failure("flipped data bit", b.data, b.size, QSR_ERROR_MODEL_CORRUPT, "CRC");
     ((uint8_t *)b.data)[size - 3] ^= 0x10;
-    ((uint8_t *)b.data)[bias.entry_offset + QSR_TEST_ENTRY_OFFSET] ^= 0x40;
+    ((uint8_t *)b.data)[bias.entry_offset + QSR__ENT_OFFSET] ^= 0x40;
     expect_failure("flipped table bit", b.data, b.size, QSR_ERROR_MODEL_CORRUPT, "CRC");
     free(b.data);
 
     const char *n = "conv_first.bias";
     const uint64_t aligned_end = ((uint64_t)size + 63) & ~(uint64_t)63;
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, aligned_end, 1, "past the end",
+    break_entry(valid, size, n, QSR__ENT_OFFSET, aligned_end, 1, "past the end",
                 "offset at end of file");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, aligned_end + 6400, 1, "past the end",
+    break_entry(valid, size, n, QSR__ENT_OFFSET, aligned_end + 6400, 1, "past the end",
                 "offset past end");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, UINT64_MAX - 63, 1, "past the end",
+    break_entry(valid, size, n, QSR__ENT_OFFSET, UINT64_MAX - 63, 1, "past the end",
                 "offset 2^64-64");
     /* The last tensor ends at the end of the file; one more element runs past it. */
     qsr_test_tensor last;
-    qsr_test_model_tensor_at(valid, size, qsr_test_get_u32(valid, QSR_TEST_HDR_TENSOR_COUNT) - 1,
+    qsr_test_model_tensor_at(valid, size, qsr_test_get_u32(valid, QSR__HDR_TENSOR_COUNT) - 1,
                              &last);
     CHECK(last.offset + last.bytes == size, "writer: last tensor does not end the file");
     b = fresh(valid, size);
-    qsr_test_put_u32(b.data, last.entry_offset + QSR_TEST_ENTRY_SHAPE, last.shape[0] + 1);
-    qsr_test_put_u64(b.data, last.entry_offset + QSR_TEST_ENTRY_BYTES, last.bytes + 4);
+    qsr_test_put_u32(b.data, last.entry_offset + QSR__ENT_SHAPE, last.shape[0] + 1);
+    qsr_test_put_u64(b.data, last.entry_offset + QSR__ENT_BYTES, last.bytes + 4);
     qsr_test_model_fix_crc(b.data, b.size);
     expect_failure("last tensor one element long", b.data, b.size, QSR_ERROR_MODEL_CORRUPT,
                    "past the end");
     free(b.data);
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, bias.offset + 4, 1, "multiple of 64",
+    break_entry(valid, size, n, QSR__ENT_OFFSET, bias.offset + 4, 1, "multiple of 64",
                 "unaligned offset");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, 192, 1, "data_offset",
-                "offset inside the table");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_BYTES, bias.bytes + 4, 1, "bytes", "bytes + 4");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_BYTES, UINT64_MAX, 1, "bytes", "bytes 2^64-1");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_OFFSET, other.offset, 1, "overlap",
+    break_entry(valid, size, n, QSR__ENT_OFFSET, 192, 1, "data_offset", "offset inside the table");
+    break_entry(valid, size, n, QSR__ENT_BYTES, bias.bytes + 4, 1, "bytes", "bytes + 4");
+    break_entry(valid, size, n, QSR__ENT_BYTES, UINT64_MAX, 1, "bytes", "bytes 2^64-1");
+    break_entry(valid, size, n, QSR__ENT_OFFSET, other.offset, 1, "overlap",
                 "two tensors at one offset");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_DTYPE, 7, 0, "dtype", "dtype 7");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_DTYPE, QSR_TEST_DTYPE_I32, 0, "dtype",
-                "bias as I32");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_BITS, 16, 0, "bits", "F32 with bits 16");
-    break_entry(valid, size, "body.1.conv1.weight", QSR_TEST_ENTRY_BITS, 2, 0, "bits",
+    break_entry(valid, size, n, QSR__ENT_DTYPE, 7, 0, "dtype", "dtype 7");
+    break_entry(valid, size, n, QSR__ENT_DTYPE, QSR__DTYPE_I32, 0, "dtype", "bias as I32");
+    break_entry(valid, size, n, QSR__ENT_BITS, 16, 0, "bits", "F32 with bits 16");
+    break_entry(valid, size, "body.1.conv1.weight", QSR__ENT_BITS, 2, 0, "bits",
                 "QW bits != bits_w");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_NDIM, 0, 0, "ndim", "ndim 0");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_NDIM, 5, 0, "ndim", "ndim 5");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_RESERVED, 1, 0, "reserved", "entry reserved");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_SHAPE + 4, 2, 0, "shape", "shape past ndim");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_SHAPE, 0, 0, "shape", "shape 0");
-    break_entry(valid, size, n, QSR_TEST_ENTRY_SHAPE, 0xFFFFFFFFu, 0, n, "shape 2^32-1");
+    break_entry(valid, size, n, QSR__ENT_NDIM, 0, 0, "ndim", "ndim 0");
+    break_entry(valid, size, n, QSR__ENT_NDIM, 5, 0, "ndim", "ndim 5");
+    break_entry(valid, size, n, QSR__ENT_RESERVED, 1, 0, "reserved", "entry reserved");
+    break_entry(valid, size, n, QSR__ENT_SHAPE + 4, 2, 0, "shape", "shape past ndim");
+    break_entry(valid, size, n, QSR__ENT_SHAPE, 0, 0, "shape", "shape 0");
+    break_entry(valid, size, n, QSR__ENT_SHAPE, 0xFFFFFFFFu, 0, n, "shape 2^32-1");
     /* Same byte count, wrong dimensions: [C, 3, 3, 3] written as [3, C, 3, 3]. */
     qsr_test_tensor w;
     qsr_test_model_find_tensor(valid, size, "conv_first.weight", &w);
     b = fresh(valid, size);
-    qsr_test_put_u32(b.data, w.entry_offset + QSR_TEST_ENTRY_SHAPE, 3);
-    qsr_test_put_u32(b.data, w.entry_offset + QSR_TEST_ENTRY_SHAPE + 4, w.shape[0]);
+    qsr_test_put_u32(b.data, w.entry_offset + QSR__ENT_SHAPE, 3);
+    qsr_test_put_u32(b.data, w.entry_offset + QSR__ENT_SHAPE + 4, w.shape[0]);
     qsr_test_model_fix_crc(b.data, b.size);
     expect_failure("transposed shape", b.data, b.size, QSR_ERROR_MODEL_CORRUPT, "shape");
     free(b.data);
     /* weight_step: [1] and [C] are the only shapes. */
-    break_entry(valid, size, "body.0.conv1.weight_step", QSR_TEST_ENTRY_NDIM, 2, 0,
+    break_entry(valid, size, "body.0.conv1.weight_step", QSR__ENT_NDIM, 2, 0,
                 "body.0.conv1.weight_step", "weight_step [1, 1]");
 
     /* Names: duplicate, unprintable, not NUL-padded, empty. */
@@ -629,8 +623,8 @@ static void test_missing_and_unknown(void) {
     size_t odd_size;
     void *odd_data = write_model(&odd, &odd_size);
     if (odd_data) {
-        uint32_t count = qsr_test_get_u32(odd_data, QSR_TEST_HDR_TENSOR_COUNT);
-        size_t table_end = QSR_TEST_HEADER_BYTES + (size_t)QSR_TEST_ENTRY_SIZE * count;
+        uint32_t count = qsr_test_get_u32(odd_data, QSR__HDR_TENSOR_COUNT);
+        size_t table_end = QSR__HEADER_BYTES + (size_t)QSR__ENTRY_BYTES * count;
         CHECK(count % 2 == 1, "expected an odd tensor count, got %u", count);
         ((uint8_t *)odd_data)[table_end + 5] = 0xAB;
         qsr_test_model_fix_crc(odd_data, odd_size);
@@ -731,7 +725,7 @@ static void test_random_damage(void) {
     size_t size;
     void *valid = write_model(&p, &size);
     if (!valid) return;
-    size_t data_offset = (size_t)qsr_test_get_u64(valid, QSR_TEST_HDR_DATA_OFFSET);
+    size_t data_offset = (size_t)qsr_test_get_u64(valid, QSR__HDR_DATA_OFFSET);
     qsr_rng rng = {1234};
     int loaded = 0, failed = 0;
     for (int iter = 0; iter < 3000; iter++) {
@@ -1003,8 +997,48 @@ static void test_writer_realism(void) {
     qsr_image_free(&in);
 }
 
+/* qsr_model_create_random: the requested shape, halving depth levels, reproducible weights
+ * from the seed, and a clear error for a shape the format cannot hold. */
+static void test_create_random(void) {
+    qsr_random_model_desc d = {
+        .scale = 3, .channels = 24, .blocks = 6, .bits_w = 2, .bits_a = 3, .seed = 5};
+    qsr_model *a = NULL, *b = NULL, *c = NULL;
+    CHECK_OK(qsr_model_create_random(&d, &a));
+    CHECK_OK(qsr_model_create_random(&d, &b));
+    d.seed = 6;
+    CHECK_OK(qsr_model_create_random(&d, &c));
+    qsr_model_info ia, ib, ic;
+    CHECK_OK(qsr_model_get_info(a, &ia));
+    CHECK_OK(qsr_model_get_info(b, &ib));
+    CHECK_OK(qsr_model_get_info(c, &ic));
+    CHECK(ia.arch == QSR_ARCH_QUANTSR_C && ia.scale == 3 && ia.channels == 24 && ia.blocks == 6 &&
+              ia.bits_w == 2 && ia.bits_a == 3,
+          "random model info: x%u C%u B%u W%u A%u", ia.scale, ia.channels, ia.blocks, ia.bits_w,
+          ia.bits_a);
+    CHECK(ia.depth_level_count == 3 && ia.depth_levels[0] == 6 && ia.depth_levels[1] == 3 &&
+              ia.depth_levels[2] == 1,
+          "depth levels of a 6-block random model");
+    qsr_rng rng = {3};
+    qsr_image in = qsr_test_random_image(&rng, 9, 7, 3), oa, ob, oc;
+    CHECK_OK(qsr_reference_upscale(a, &in, 0, &oa));
+    CHECK_OK(qsr_reference_upscale(b, &in, 0, &ob));
+    CHECK_OK(qsr_reference_upscale(c, &in, 0, &oc));
+    size_t n = (size_t)oa.width * oa.height * 3;
+    CHECK(memcmp(oa.pixels, ob.pixels, n) == 0, "the same seed made different weights");
+    CHECK(memcmp(oa.pixels, oc.pixels, n) != 0, "another seed made the same weights");
+    qsr_image_free(&in), qsr_image_free(&oa), qsr_image_free(&ob), qsr_image_free(&oc);
+    qsr_model_destroy(a), qsr_model_destroy(b), qsr_model_destroy(c);
+    qsr_random_model_desc bad = {.scale = 5, .channels = 8, .blocks = 2, .bits_w = 4, .bits_a = 4};
+    qsr_model *none = NULL;
+    CHECK_STATUS(qsr_model_create_random(&bad, &none), QSR_ERROR_INVALID_ARGUMENT);
+    CHECK(none == NULL, "a failed create returned a model");
+    bad = (qsr_random_model_desc){.scale = 2, .channels = 8, .blocks = 2, .bits_w = 4};
+    CHECK_STATUS(qsr_model_create_random(&bad, &none), QSR_ERROR_INVALID_ARGUMENT);
+}
+
 int main(void) {
     test_helpers();
+    test_create_random();
     test_round_trips();
     test_load_file();
     test_bad_inputs();

@@ -97,6 +97,24 @@ for e in errors:
     print(e)
 sys.exit(1 if errors else 0)
 PY
+"$CLI" bench --arch c --channels 8 --blocks 2 --scale 2 --bits 2 --size 16x16 --ops --json \
+    >"$TMP/arch.json" 2>"$TMP/err" || fail "bench --arch c: $(cat "$TMP/err")"
+python3 - "$TMP/arch.json" <<'PY' || fail "bench --arch c --ops --json: see above"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+depths = [p["depth"] for p in doc["profiles"]]
+ok = depths == [2, 1] and "random" in doc["model"]
+for p in doc["profiles"]:
+    conv1 = [o for o in p["ops"] if o["name"] == "body conv1 (q)"]
+    ok = ok and len(conv1) == 1 and conv1[0]["macs"] == p["depth"] * 8 * 8 * 9 * 16 * 16
+print("" if ok else "unexpected --arch profile: %r" % doc)
+sys.exit(0 if ok else 1)
+PY
+for bad in "--arch x" "--arch c -m $TMP/model.qsr" "--channels 8" "--arch c --scale 5"; do
+    # shellcheck disable=SC2086
+    "$CLI" bench $bad --size 8x8 >"$TMP/out" 2>"$TMP/err"
+    [ $? -eq 2 ] || fail "bench $bad: expected a usage error: $(cat "$TMP/err")"
+done
 "$CLI" bench --peak --json >"$TMP/peak.json" 2>"$TMP/err" || fail "bench --peak: $(cat "$TMP/err")"
 grep -q '"int_pair_gmac_per_s"' "$TMP/peak.json" || fail "bench --peak: $(cat "$TMP/peak.json")"
 

@@ -4,30 +4,16 @@
 #ifndef QSR_TEST_MODEL_WRITER_H
 #define QSR_TEST_MODEL_WRITER_H
 
+#include "model_format.h"
 #include "quantsr.h"
+#include "random_model.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Every field may be left 0 for its default, so `{.scale = 4, .seed = 7}` is a full request. */
-typedef struct qsr_test_model_params {
-    uint32_t scale;    /* 2, 3 or 4; 0 = 2 */
-    uint32_t channels; /* C, 1 to 256; 0 = 8 */
-    uint32_t blocks;   /* B, 1 to 64; 0 = 4 */
-    uint32_t bits_w;   /* 2, 3, 4, or 32 for an unquantized model; 0 = 4 */
-    uint32_t bits_a;   /* 2, 3, 4 or 32; 0 = bits_w */
-    /* DQA levels, written as given (so a test may write bad ones); count 0 = halving levels
-     * B, B/2, B/4, ..., 1 (B = 4: {4, 2, 1}). */
-    uint32_t depth_level_count;
-    uint32_t depth_levels[QSR_MAX_DEPTH_LEVELS];
-    uint64_t seed;               /* weights and the block rank (a random permutation) */
-    int per_channel_weight_step; /* weight_step of shape [C] instead of [1] */
-    float rgb_mean[3];           /* used only when img_range != 0 */
-    float img_range;             /* 0 = the EDSR defaults: (0.4488, 0.4371, 0.4040), 255 */
-    /* To build structurally bad files with a valid layout and CRC: */
-    const char *omit_tensor;  /* leave out the tensor of this name */
-    const char *extra_tensor; /* add an F32 [1] tensor of this name */
-} qsr_test_model_params;
+/* Every field may be left 0 for its default, so `{.scale = 4, .seed = 7}` is a full request
+ * (runtime/random_model.h has the fields). */
+typedef qsr__random_model_params qsr_test_model_params;
 
 /* Writes a model into a new malloc'ed buffer (free() it). */
 qsr_status qsr_test_model_write(const qsr_test_model_params *params, void **out_data,
@@ -41,41 +27,7 @@ qsr_status qsr_test_model_write_file(const qsr_test_model_params *params, const 
 /* Recomputes the payload CRC-32 in the header after a test edited the payload. */
 void qsr_test_model_fix_crc(void *data, size_t size);
 
-/* Byte offsets of the header fields and of the fields of a tensor table entry. */
-enum {
-    QSR_TEST_HDR_MAGIC = 0,
-    QSR_TEST_HDR_VERSION = 4,
-    QSR_TEST_HDR_HEADER_BYTES = 8,
-    QSR_TEST_HDR_ARCH = 12,
-    QSR_TEST_HDR_SCALE = 16,
-    QSR_TEST_HDR_IN_CHANNELS = 20,
-    QSR_TEST_HDR_CHANNELS = 24,
-    QSR_TEST_HDR_BLOCKS = 28,
-    QSR_TEST_HDR_BITS_W = 32,
-    QSR_TEST_HDR_BITS_A = 36,
-    QSR_TEST_HDR_DEPTH_LEVEL_COUNT = 40,
-    QSR_TEST_HDR_DEPTH_LEVELS = 44,
-    QSR_TEST_HDR_TENSOR_COUNT = 76,
-    QSR_TEST_HDR_TABLE_OFFSET = 80,
-    QSR_TEST_HDR_DATA_OFFSET = 88,
-    QSR_TEST_HDR_PAYLOAD_BYTES = 96,
-    QSR_TEST_HDR_PAYLOAD_CRC = 104,
-    QSR_TEST_HDR_RGB_MEAN = 108,
-    QSR_TEST_HDR_IMG_RANGE = 120,
-    QSR_TEST_HDR_BLOCK_RANK = 124,
-    QSR_TEST_HDR_RESERVED = 188,
-    QSR_TEST_HEADER_BYTES = 256,
-    QSR_TEST_ENTRY_NAME = 0,
-    QSR_TEST_ENTRY_DTYPE = 48,
-    QSR_TEST_ENTRY_BITS = 52,
-    QSR_TEST_ENTRY_NDIM = 56,
-    QSR_TEST_ENTRY_RESERVED = 60,
-    QSR_TEST_ENTRY_SHAPE = 64,
-    QSR_TEST_ENTRY_OFFSET = 80,
-    QSR_TEST_ENTRY_BYTES = 88,
-    QSR_TEST_ENTRY_SIZE = 96
-};
-enum { QSR_TEST_DTYPE_F32 = 0, QSR_TEST_DTYPE_I32 = 1, QSR_TEST_DTYPE_QW = 2 };
+/* Header and table entry field offsets: QSR__HDR_* and QSR__ENT_* of runtime/model_format.h. */
 
 /* Little-endian field access at a byte offset. */
 uint32_t qsr_test_get_u32(const void *data, size_t offset);

@@ -13,20 +13,6 @@ int qsr_test_finish(const char *name) {
     return 0;
 }
 
-uint64_t qsr_rng_next(qsr_rng *rng) {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-float qsr_rng_float(qsr_rng *rng) { return (float)(qsr_rng_next(rng) >> 40) / 16777216.0f; }
-
-int32_t qsr_rng_int(qsr_rng *rng, int32_t lo, int32_t hi) {
-    uint64_t span = (uint64_t)((int64_t)hi - lo + 1);
-    return (int32_t)(lo + (int64_t)(qsr_rng_next(rng) % span));
-}
-
 const char *qsr_test_env(const char *name, const char *fallback) {
     const char *v = getenv(name);
     return (v && *v) ? v : fallback;

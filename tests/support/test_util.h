@@ -3,6 +3,7 @@
 #define QSR_TEST_UTIL_H
 
 #include "quantsr.h"
+#include "random_model.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -34,15 +35,11 @@ extern int qsr_test_failures;
 /* Ends main(): prints a summary and returns the exit code ctest reads. */
 int qsr_test_finish(const char *name);
 
-/* splitmix64-based PRNG: reproducible inputs from a seed. */
-typedef struct qsr_rng {
-    uint64_t state;
-} qsr_rng;
-uint64_t qsr_rng_next(qsr_rng *rng);
-/* Uniform in [0, 1). */
-float qsr_rng_float(qsr_rng *rng);
-/* Uniform integer in [lo, hi]. */
-int32_t qsr_rng_int(qsr_rng *rng, int32_t lo, int32_t hi);
+/* splitmix64-based PRNG: reproducible inputs from a seed (runtime/random_model.h). */
+typedef qsr__rng qsr_rng;
+#define qsr_rng_next  qsr__rng_next
+#define qsr_rng_float qsr__rng_float
+#define qsr_rng_int   qsr__rng_int
 
 /* Environment helpers: the value or a fallback. */
 const char *qsr_test_env(const char *name, const char *fallback);
