@@ -6,21 +6,30 @@
 #include <string.h>
 
 static VkDescriptorType binding_type(const qsr__pipeline_desc *desc, uint32_t i) {
-    if (((desc->texel_mask | desc->texel4_mask) >> i) & 1u)
-        return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
-    return (desc->uniform_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
-                                          : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    return ((desc->texel_mask | desc->texel4_mask) >> i) & 1u
+               ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+               : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
-/* The buffer's texel view of 4- or 16-byte texels, made once (whole texels, as many as the
- * device allows). */
+VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide) {
+    return (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * (wide ? 16u : 4u);
+}
+
+/* The buffer's texel view of 4- or 16-byte texels (whole texels), made once. */
 static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b, int wide, VkBufferView **out) {
     VkBufferView *view = wide ? &b->view4 : &b->view;
     *out = view;
     if (*view) return QSR_OK;
     VkDeviceSize texel = wide ? 16 : 4;
-    VkDeviceSize max = (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * texel;
-    VkDeviceSize range = (b->size < max ? b->size : max) / texel * texel;
+    /* A view shorter than the buffer would make fetches past it read 0: fail instead (tiles
+     * are sized under this limit, qsr__texel_buffer_max_bytes). */
+    if (b->size > qsr__texel_buffer_max_bytes(ctx, wide))
+        return qsr__fail(QSR_ERROR_LIMIT,
+                         "a buffer of %llu bytes exceeds the device's maxTexelBufferElements "
+                         "(%u texels of %u bytes)",
+                         (unsigned long long)b->size, ctx->props.limits.maxTexelBufferElements,
+                         (unsigned)texel);
+    VkDeviceSize range = b->size / texel * texel;
     VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                  .buffer = b->buffer,
                                  .format = wide ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT,
@@ -122,13 +131,12 @@ void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p) {
 }
 
 qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out) {
-    VkDescriptorPoolSize sizes[3] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
-                                     {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC, sets},
-                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * 2}};
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * 3}};
     VkDescriptorPoolCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = sets,
-        .poolSizeCount = 3,
+        .poolSizeCount = 2,
         .pPoolSizes = sizes,
     };
     QSR__VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, out));
@@ -149,10 +157,7 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
     VkWriteDescriptorSet writes[QSR__MAX_BINDINGS];
     for (uint32_t i = 0; i < p->desc.binding_count; i++) {
         VkDescriptorType type = binding_type(&p->desc, i);
-        VkDeviceSize range = VK_WHOLE_SIZE;
-        if (type == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC)
-            range = buffers[i]->size < QSR__UNIFORM_WINDOW ? buffers[i]->size : QSR__UNIFORM_WINDOW;
-        infos[i] = (VkDescriptorBufferInfo){buffers[i]->buffer, 0, range};
+        infos[i] = (VkDescriptorBufferInfo){buffers[i]->buffer, 0, VK_WHOLE_SIZE};
         writes[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = *out,
@@ -176,14 +181,6 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) {
-    return qsr__record_dispatch_at(ctx, cmd, p, set, 0, push, push_bytes, groups_x, groups_y,
-                                   groups_z);
-}
-
-qsr_status qsr__record_dispatch_at(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                   VkDescriptorSet set, uint32_t uniform_offset, const void *push,
-                                   uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y,
-                                   uint32_t groups_z) {
     const uint32_t *limit = ctx->props.limits.maxComputeWorkGroupCount;
     if (push_bytes != p->desc.push_bytes)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "%s: %u push-constant bytes, pipeline has %u",
@@ -193,12 +190,8 @@ qsr_status qsr__record_dispatch_at(qsr_context *ctx, VkCommandBuffer cmd, const 
                          qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z);
     if (groups_x == 0 || groups_y == 0 || groups_z == 0) return QSR_OK;
     ctx->vk.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    /* Every uniform window of the set moves by the same dynamic offset. */
-    uint32_t offsets[QSR__MAX_BINDINGS], dynamic = 0;
-    for (uint32_t i = 0; i < p->desc.binding_count; i++)
-        if ((p->desc.uniform_mask >> i) & 1u) offsets[dynamic++] = uniform_offset;
-    ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set,
-                                    dynamic, offsets);
+    ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
+                                    NULL);
     if (push_bytes)
         ctx->vk.vkCmdPushConstants(cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
                                    push);

@@ -253,8 +253,7 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     VkDeviceSize c = m->info.channels, s = m->info.scale, r = m->upsample_factor;
     VkDeviceSize region = (VkDeviceSize)g->region.w * g->region.h;
     VkDeviceSize ups = (VkDeviceSize)g->ups.w * g->ups.h;
-    VkDeviceSize words =
-        plan->quantized ? qsr__div_up((uint32_t)c, qsr__codes_per_word(m->info.bits_a)) : 0;
+    VkDeviceSize words = plan->quantized ? qsr__div_up((uint32_t)c, QSR__CODES_PER_WORD) : 0;
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
     bytes[QSR__ACT_IMG_IN] = region * 4;
     bytes[QSR__ACT_X0] = 3 * region * 4;
@@ -570,32 +569,41 @@ static qsr_status conv_q(qsr__plan *plan, const qsr__pipeline *pipe, qsr__set se
     return st;
 }
 
-/* The next block after `block` that runs at `depth` (m->info.blocks if none) and the product
- * of the shortcuts of the blocks skipped in between, multiplied in the order the blocks come
- * (as the CPU reference does). */
-static uint32_t next_active_block(const qsr_model *m, uint32_t depth, uint32_t block,
+/* The first block from `from` on that runs at `depth` (m->info.blocks if none) and the
+ * product of the shortcuts of the blocks skipped before it, multiplied in the order the blocks
+ * come (as the CPU reference does). */
+static uint32_t next_active_block(const qsr_model *m, uint32_t depth, uint32_t from,
                                   float *skipped) {
     *skipped = 1.0f;
-    for (uint32_t b = block + 1; b < m->info.blocks; b++) {
+    for (uint32_t b = from; b < m->info.blocks; b++) {
         if (qsr__model_block_active(m, depth, b)) return b;
         *skipped *= m->shortcut[b];
     }
     return m->info.blocks;
 }
 
+/* Where a block sits among the active ones: `pending` is the product of the shortcuts skipped
+ * since the last active block, `next` the next active block (blocks if none) and `skipped` the
+ * product of the shortcuts between them. */
+typedef struct block_step {
+    uint32_t block, next;
+    float pending, skipped;
+    int codes_ready; /* the last block wrote this block's conv1 codes */
+} block_step;
+
 /* One quantized block as two dispatches over packed codes: conv1 + ReLU writes conv2's codes
  * (q -> q2); conv2 + residual updates h and writes the next active block's conv1 codes
- * (q2 -> h, q). Only the first active block quantizes h in a pass of its own (codes_ready 0).
- * `pending` is the product of the shortcuts skipped since the last active block. */
-static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t depth, uint32_t w,
-                                 uint32_t h, float pending, int codes_ready) {
+ * (q2 -> h, q). Only the first active block quantizes h in a pass of its own. */
+static qsr_status record_block_q(qsr__plan *plan, const block_step *k, uint32_t w, uint32_t h) {
+    uint32_t block = k->block;
+    float pending = k->pending;
     qsr_context *ctx = plan->ctx;
     const qsr_model *m = plan->model;
     const qsr__conv *c1 = &m->body[2 * block], *c2 = &m->body[2 * block + 1];
     const qsr__layer_slot *s1 = &plan->body[2 * block], *s2 = &plan->body[2 * block + 1];
     qsr__op_push p;
     qsr_status st;
-    if (!codes_ready) {
+    if (!k->codes_ready) {
         p = conv_push(plan, c1, s1, w, h);
         p.scale_off = s1->shift_off;
         p.step = c1->act_step;
@@ -617,18 +625,16 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t depth
     st = conv_q(plan, pipe, QSR__SET_CONVQ_1, &p, QSR__OP_BODY_CONV1);
     if (st != QSR_OK) return st;
 
-    float skipped;
-    uint32_t next = next_active_block(m, depth, block, &skipped);
     p = conv_push(plan, c2, s2, w, h);
     p.shortcut = m->shortcut[block];
     p.dst_scale = pending;
     qsr__codes_out codes = QSR__CODES_NONE;
-    if (next < m->info.blocks) {
-        const qsr__conv *n1 = &m->body[2 * next];
+    if (k->next < m->info.blocks) {
+        const qsr__conv *n1 = &m->body[2 * k->next];
         codes = codes_for(n1->act_signed);
-        p.aux_off = plan->body[2 * next].shift_off;
+        p.aux_off = plan->body[2 * k->next].shift_off;
         p.step = n1->act_step;
-        p.in_scale = skipped;
+        p.in_scale = k->skipped;
     }
     st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, codes, &pipe);
     if (st != QSR_OK) return st;
@@ -636,9 +642,10 @@ static qsr_status record_block_q(qsr__plan *plan, uint32_t block, uint32_t depth
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
-static qsr_status record_block_f32(qsr__plan *plan, uint32_t block, uint32_t w, uint32_t h,
-                                   float pending) {
+static qsr_status record_block_f32(qsr__plan *plan, const block_step *k, uint32_t w, uint32_t h) {
     const qsr_model *m = plan->model;
+    uint32_t block = k->block;
+    float pending = k->pending;
     qsr__op_push p = conv_push(plan, &m->body[2 * block], &plan->body[2 * block], w, h);
     p.in_scale = pending;
     qsr_status st = conv_f32(plan, QSR__PIPE_CONV_RELU, QSR__SET_F32_H_T, &p, QSR__OP_BODY_CONV1);
@@ -679,22 +686,16 @@ static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g,
 
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
      * to the next op that reads h (no dispatch, no memory traffic). */
-    float pending = 1.0f;
-    int codes_ready = 0; /* the last block wrote this block's conv1 codes */
-    for (uint32_t b = 0; b < m->info.blocks; b++) {
-        if (!qsr__model_block_active(m, depth, b)) {
-            pending *= m->shortcut[b];
-            continue;
-        }
-        st = plan->quantized ? record_block_q(plan, b, depth, w, h, pending, codes_ready)
-                             : record_block_f32(plan, b, w, h, pending);
+    block_step k = {0, 0, 1.0f, 1.0f, 0};
+    k.block = next_active_block(m, depth, 0, &k.pending);
+    for (; k.block < m->info.blocks; k.block = k.next, k.pending = k.skipped, k.codes_ready = 1) {
+        k.next = next_active_block(m, depth, k.block + 1, &k.skipped);
+        st = plan->quantized ? record_block_q(plan, &k, w, h) : record_block_f32(plan, &k, w, h);
         if (st == QSR_OK) st = segment_split_point(plan);
         if (st != QSR_OK) return st;
-        pending = 1.0f;
-        codes_ready = 1;
     }
     p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
-    p.in_scale = pending;
+    p.in_scale = k.pending; /* the shortcuts after the last active block */
     st = conv_f32(plan, QSR__PIPE_CONV_ADD_SKIP, QSR__SET_AFTER_BODY, &p, QSR__OP_AFTER_BODY);
     return st == QSR_OK ? segment_split_point(plan) : st;
 }

@@ -153,8 +153,10 @@ static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uin
 
 static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__ACT_COUNT], uint64_t budget) {
     VkDeviceSize total = 0;
+    /* Activations are bound as storage buffers and as 4-byte texel views. */
+    VkDeviceSize texel_max = qsr__texel_buffer_max_bytes(up->ctx, 0);
     for (int k = 0; k < QSR__ACT_COUNT; k++) {
-        if (bytes[k] > up->ctx->info.max_storage_buffer_range) return 0;
+        if (bytes[k] > up->ctx->info.max_storage_buffer_range || bytes[k] > texel_max) return 0;
         total += bytes[k];
     }
     return total <= budget;
@@ -271,12 +273,18 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     return st;
 }
 
+/* The plan again (a new device, or another upscaler's recovery), profiling kept as it was. */
+static qsr_status rebuild_plan(qsr_upscaler *up) {
+    qsr_status st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+    up->plan.profile.enabled = up->profiling;
+    return st;
+}
+
 /* After VK_ERROR_DEVICE_LOST: a new device, and this upscaler's objects made again on it. */
 static qsr_status recover_device(qsr_upscaler *up) {
     qsr__plan_destroy(&up->plan);
     qsr_status st = qsr__context_reset_device(up->ctx);
-    if (st == QSR_OK) st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
-    up->plan.profile.enabled = up->profiling;
+    if (st == QSR_OK) st = rebuild_plan(up);
     return st;
 }
 
@@ -305,9 +313,8 @@ static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t 
     /* Another upscaler of this context recovered from a device loss: rebuild on the new one. */
     if (up->plan.generation != up->ctx->generation || !up->plan.ctx) {
         qsr__plan_destroy(&up->plan);
-        qsr_status st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+        qsr_status st = rebuild_plan(up);
         if (st != QSR_OK) return st;
-        up->plan.profile.enabled = up->profiling;
     }
     uint32_t tile = 0;
     qsr_status st = choose_tile(up, a, &tile);

@@ -84,18 +84,14 @@ typedef struct qsr__pipeline_desc {
     uint32_t spec_count;
     int32_t spec[QSR__MAX_SPEC]; /* constant_id i = spec[i] */
     uint32_t local_x, local_y;   /* workgroup size, spec ids 100 and 101 */
-    /* Bit i: binding i is a uniform buffer with a dynamic offset (a window of at most
-     * QSR__UNIFORM_WINDOW bytes) instead of a storage buffer. Drivers that run shaders on
-     * the CPU load a uniform buffer at a workgroup-uniform index once per SIMD vector,
-     * where a storage-buffer load is a per-lane gather. */
-    uint32_t uniform_mask;
     /* Bit i: binding i is a uniform texel buffer (R32_UINT view of the whole buffer). On
      * lavapipe a texel fetch is a plain vector gather where a storage-buffer load is a loop
      * over the lanes with a bounds check each: several times cheaper. */
     uint32_t texel_mask;
     uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
 } qsr__pipeline_desc;
-#define QSR__UNIFORM_WINDOW 65536u
+/* The largest buffer a texel view of 4-byte (wide: 16-byte) texels covers whole. */
+VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide);
 
 typedef struct qsr__pipeline {
     qsr__pipeline_desc desc;
@@ -120,11 +116,6 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
-/* The same with the dynamic offset of the pipeline's uniform windows (uniform_mask). */
-qsr_status qsr__record_dispatch_at(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                   VkDescriptorSet set, uint32_t uniform_offset, const void *push,
-                                   uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y,
-                                   uint32_t groups_z);
 static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) {
     return (a + b - 1) / b;
 }

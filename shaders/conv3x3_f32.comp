@@ -1,11 +1,12 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // conv3x3_f32: 3x3 convolution, stride 1, zero padding, fp32 weights and activations.
-// Each invocation computes 8 output channels (two vec4 groups) of PX pixels. The sum runs over (c, ky, kx)
-// in that order without fused multiply-adds (`precise`), the order the CPU reference uses.
+// Each invocation computes 8 output channels (two vec4 groups) of PX pixels. Every sum runs
+// over (c, ky, kx) in that order without fused multiply-adds (`precise`), as the CPU reference.
 #include "common.glsl"
 
-// Weights: [cout/4][cin][9] vec4, lane o holding output channel 4g+o.
+// Weights: [cout/4][cin][9] vec4 (cout padded to a multiple of 8), lane o holding output
+// channel 4g+o; fetched through texel buffers (one fetch is a vector gather on lavapipe).
 layout(binding = 0) uniform usamplerBuffer src;
 layout(binding = 1) uniform usamplerBuffer weights4;
 vec4 weight(int i) { return uintBitsToFloat(texelFetch(weights4, i)); }

@@ -99,7 +99,7 @@ static int begin_case(const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint3
 /* ---- quantize_rlq: codes equal the reference's exactly ---- */
 static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, uint32_t bits,
                          int is_signed, int8_t *codes) {
-    uint32_t cpw = qsr__codes_per_word(bits), cont = 32 / cpw;
+    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
     for (uint32_t c = 0; c < channels; c++)
         for (size_t i = 0; i < plane; i++) {
             uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
@@ -113,8 +113,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
                           uint32_t h) {
     if (!begin_case("quantize_rlq bits %u signed %u %ux%u", bits, (uint32_t)is_signed, w, h))
         return;
-    size_t plane = (size_t)w * h,
-           words = (c + qsr__codes_per_word(bits) - 1) / qsr__codes_per_word(bits);
+    size_t plane = (size_t)w * h, words = (c + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     float step = 0.37f, in_scale = 0.8125f;
     float *x = random_floats(rng, c * plane, -6, 6), *shift = random_floats(rng, c, -0.5f, 0.5f);
     float *params = calloc(c + 8, sizeof(float));
@@ -141,7 +140,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         bad += want[i] != got[i];
     CHECK(bad == 0, "%zu of %zu codes differ", bad, c * plane);
     /* Channels past c in the last word must be zero (the convolution relies on it). */
-    uint32_t cpw = qsr__codes_per_word(bits);
+    uint32_t cpw = QSR__CODES_PER_WORD;
     if (c % cpw) {
         const uint32_t *q = bq.mapped;
         uint32_t used = (c % cpw) * (32 / cpw);
@@ -168,7 +167,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         return;
     uint32_t cin = k->cin, cout = k->cout, w = k->w, h = k->h;
     size_t plane = (size_t)w * h;
-    uint32_t cpw = qsr__codes_per_word(k->bits_a), cont = 32 / cpw;
+    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
     size_t words = (cin + cpw - 1) / cpw, out_words = (cout + cpw - 1) / cpw;
     int32_t qn, qp, wn = -(1 << (k->bits_w - 1)), wp = (1 << (k->bits_w - 1)) - 1;
     qsr__act_range(k->bits_a, k->is_signed, &qn, &qp);
@@ -201,7 +200,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
                 bp = make_buffer((3 * cout + 4) * 4, params),
                 bo = make_buffer(cout * plane * 4,
                                  k->epilogue == QSR__EPILOGUE_RESIDUAL ? h0 : NULL),
-                bd = make_buffer(16, NULL), bc = make_buffer(out_words * plane * 4, NULL);
+                bc = make_buffer(out_words * plane * 4, NULL);
     /* Binding 4 is the residual's view of the destination. */
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = push_for(w, h, cin, cout);
@@ -253,7 +252,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         free(want_codes), free(got_codes);
     }
     qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
-    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd), qsr__buffer_destroy(ctx, &bc);
+    qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bc);
     free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros),
         free(want), free(shift), free(h0);
 }

@@ -2,7 +2,7 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-/* Output channels per invocation: one vec4, which also holds a whole RGB pixel of conv_last. */
+/* Output channels per vec4 group; one group holds a whole RGB pixel of conv_last. */
 #define CONV_F32_OCB 4
 /* Output channels per invocation: two vec4 groups, so layers are padded to a multiple of 8. */
 #define CONV_F32_OCI 8

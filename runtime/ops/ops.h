@@ -58,8 +58,9 @@ uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__op_push *push);
-/* Codes per packed activation word (4-bit containers at every bit width; qpack.glsl). */
-uint32_t qsr__codes_per_word(uint32_t bits);
+/* Codes per packed activation word: 4-bit containers at every bit width (QPACK_CPW in
+ * shaders/qpack.glsl). */
+#define QSR__CODES_PER_WORD 8u
 
 /* conv3x3_q: bindings (src codes, weight words, params, dst, dst again (the residual reads it
  * as a texel buffer), codes out). */
@@ -88,7 +89,8 @@ void qsr__conv3x3_q_pack_weights(int quads, const int8_t *codes, uint32_t cout, 
                                  int act_signed, uint32_t *out);
 /* Floats conv3x3_f32 reads for a cout x cin layer (a multiple of 4: offsets are in vec4s). */
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin);
-/* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4]. */
+/* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4], cout padded
+ * with zero weights to a multiple of 8 (an invocation makes two vec4 groups). */
 void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, float *out);
 
 #endif

@@ -2,11 +2,6 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-uint32_t qsr__codes_per_word(uint32_t bits) {
-    (void)bits;
-    return 8u;
-}
-
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_QUANTIZE_RLQ,
                                 .binding_count = 3,
@@ -19,8 +14,7 @@ qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
 
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__op_push *push) {
-    uint32_t words =
-        qsr__div_up((uint32_t)push->cin, qsr__codes_per_word((uint32_t)p->desc.spec[0]));
+    uint32_t words = qsr__div_up((uint32_t)push->cin, QSR__CODES_PER_WORD);
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
                                 qsr__div_up((uint32_t)push->in_w, QSR__LOCAL_X),
                                 qsr__div_up((uint32_t)push->in_h, QSR__LOCAL_Y), words);
