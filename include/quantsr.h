@@ -282,6 +282,16 @@ typedef enum qsr_precision {
                                   unquantized activations (FP models; benchmark baseline) */
 } qsr_precision;
 
+/* How the floating-point convolutions after the last quantizer (conv_after_body, the
+ * upsampler, conv_last, and the body of an fp32 execution) round. conv_first, whose output
+ * feeds the quantizers, always runs in the reference order (a flipped code would spread). */
+typedef enum qsr_fp_math {
+    QSR_FP_MATH_FAST = 0, /* products and sums may fuse into FMAs (faster on most GPUs); every
+                             8-bit output within 1 level of the reference order, >= 99.9 %
+                             identical (tests/test_gpu_network.c) */
+    QSR_FP_MATH_REFERENCE /* each product and sum rounded in the CPU reference's order */
+} qsr_fp_math;
+
 typedef struct qsr_upscaler_desc {
     /* Output tile edge in LR pixels; 0 = chosen from the device limits and max_memory. */
     uint32_t tile;
@@ -289,6 +299,7 @@ typedef struct qsr_upscaler_desc {
      * 1 GiB. */
     uint64_t max_memory;
     qsr_precision precision;
+    qsr_fp_math fp_math;
 } qsr_upscaler_desc;
 
 typedef struct qsr_upscaler qsr_upscaler;

@@ -42,11 +42,6 @@ int qsr__env_int(const char *name, int fallback) {
     return (end && *end == '\0') ? (int)n : fallback;
 }
 
-int qsr__kernel_forced_portable(void) {
-    const char *v = getenv("QSR_KERNEL");
-    return v && strcmp(v, "portable") == 0;
-}
-
 const char *qsr_device_type_name(qsr_device_type type) {
     switch (type) {
     case QSR_DEVICE_TYPE_INTEGRATED_GPU:
@@ -426,14 +421,36 @@ static qsr_status create_device(qsr_context *ctx) {
         .queueCount = 1,
         .pQueuePriorities = &priority,
     };
+    /* The packed dot product (conv3x3_q_dot) where the device has it: a Vulkan 1.3 feature, an
+     * extension before (the instance's version counts too: it may be older than the device). */
+    const char **extensions = calloc(ctx->device_extension_count + 1, sizeof *extensions);
+    if (!extensions) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "device extensions");
+    uint32_t extension_count = 0;
+    int listed = 0;
+    for (uint32_t i = 0; i < ctx->device_extension_count; i++) {
+        extensions[extension_count++] = ctx->device_extensions[i];
+        listed |= strcmp(ctx->device_extensions[i],
+                         VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
+    }
+    VkPhysicalDeviceShaderIntegerDotProductFeatures idot = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES,
+        .shaderIntegerDotProduct = VK_TRUE};
+    int dot = ctx->info.integer_dot_product;
+    uint32_t version =
+        ctx->props.apiVersion < ctx->api_version ? ctx->props.apiVersion : ctx->api_version;
+    if (dot && version < VK_API_VERSION_1_3 && !listed)
+        extensions[extension_count++] = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = dot ? &idot : NULL,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = ctx->device_extension_count,
-        .ppEnabledExtensionNames = (const char *const *)ctx->device_extensions,
+        .enabledExtensionCount = extension_count,
+        .ppEnabledExtensionNames = extensions,
     };
-    QSR__VK(vkCreateDevice(ctx->physical, &info, NULL, &ctx->device));
+    VkResult r = vkCreateDevice(ctx->physical, &info, NULL, &ctx->device);
+    free(extensions);
+    if (r != VK_SUCCESS) return qsr__vk_fail(r, "vkCreateDevice");
     volkLoadDeviceTable(&ctx->vk, ctx->device);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
     VkCommandPoolCreateInfo pool = {

@@ -16,7 +16,7 @@ typedef struct weight_builder {
     size_t wq_len;
     float *params;
     size_t params_len;
-    int quads; /* quantized layers packed for conv3x3_q2 */
+    qsr__qkernel kernel; /* the layout quantized layers are packed in */
     int failed;
 } weight_builder;
 
@@ -34,11 +34,12 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
     size_t nw = (size_t)conv->cout * conv->cin * 9;
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
-        slot->w_off = (int32_t)b->wq_len;
+        /* DOT addresses its weights in uvec4s (every layer's length is a multiple of 4). */
+        slot->w_off = (int32_t)(b->kernel == QSR__QKERNEL_DOT ? b->wq_len / 4 : b->wq_len);
         if (b->wq)
-            qsr__conv3x3_q_pack_weights(b->quads, conv->wcode, conv->cout, conv->cin,
+            qsr__conv3x3_q_pack_weights(b->kernel, conv->wcode, conv->cout, conv->cin,
                                         conv->act_signed, b->wq + b->wq_len);
-        b->wq_len += qsr__conv3x3_q_weight_words(b->quads, conv->cout, conv->cin);
+        b->wq_len += qsr__conv3x3_q_weight_words(b->kernel, conv->cout, conv->cin);
         slot->shift_off = append_floats(&b->params, &b->params_len, conv->act_shift, conv->cin);
         slot->scale_off = (int32_t)b->params_len;
         if (b->params)
@@ -82,7 +83,7 @@ static void add_all(weight_builder *b, qsr__plan *plan) {
 }
 
 static qsr_status upload_weights(qsr__plan *plan) {
-    weight_builder b = {NULL, 0, NULL, 0, NULL, 0, plan->quads, 0};
+    weight_builder b = {NULL, 0, NULL, 0, NULL, 0, plan->kernel, 0};
     add_all(&b, plan); /* count */
     weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)),
                            0,
@@ -90,7 +91,7 @@ static qsr_status upload_weights(qsr__plan *plan) {
                            0,
                            calloc(b.params_len + 1, sizeof(float)),
                            0,
-                           plan->quads,
+                           plan->kernel,
                            0};
     qsr_status st = QSR_OK;
     if (!fill.wf || !fill.wq || !fill.params)
@@ -127,12 +128,16 @@ static qsr_status create_pipelines(qsr__plan *plan) {
     qsr__pipeline_desc d[QSR__PIPE_COUNT];
     memset(d, 0, sizeof d);
     d[QSR__PIPE_RGB_TO_PLANAR] = qsr__rgb_to_planar_desc();
-    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0);
-    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
-    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0);
-    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0);
-    d[QSR__PIPE_CONV_SHUFFLE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor);
-    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0);
+    /* conv_first (STORE) feeds the quantizers and keeps the reference order; every other fp32
+     * conv runs after the last quantizer (or in an fp32 execution, where none follows). */
+    int fast = plan->fast_fp;
+    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0);
+    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, fast);
+    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0, fast);
+    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0, fast);
+    d[QSR__PIPE_CONV_SHUFFLE] =
+        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast);
+    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0, fast);
     if (plan->quantized) {
         d[QSR__PIPE_QUANTIZE_UNSIGNED] = qsr__quantize_rlq_desc(bits_a, 0);
         d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
@@ -157,7 +162,7 @@ static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int si
     *out = p;
     if (p->pipeline) return QSR_OK;
     qsr__pipeline_desc d =
-        qsr__conv3x3_q_desc(plan->quads, epilogue, plan->model->info.bits_a, signed_in, codes);
+        qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
     return qsr__pipeline_create(plan->ctx, &d, p);
 }
 
@@ -186,15 +191,18 @@ static qsr_status create_sync(qsr__plan *plan) {
     return QSR_OK;
 }
 
-qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
+qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_upscaler_desc *desc,
                             qsr__plan *out) {
     memset(out, 0, sizeof *out);
     out->ctx = ctx;
     out->model = model;
-    out->quantized = model->info.bits_w != 32 && precision != QSR_PRECISION_FP32;
-    out->quads = out->quantized &&
-                 qsr__conv3x3_q_quads_apply(model->info.bits_w, model->info.bits_a) &&
-                 !qsr__kernel_forced_portable();
+    out->quantized = model->info.bits_w != 32 && desc->precision != QSR_PRECISION_FP32;
+    out->fast_fp = desc->fp_math == QSR_FP_MATH_FAST;
+    if (out->quantized) {
+        qsr_status chosen =
+            qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);
+        if (chosen != QSR_OK) return chosen;
+    }
     out->body = calloc(2 * model->info.blocks, sizeof *out->body);
     if (!out->body) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);

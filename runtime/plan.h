@@ -105,8 +105,9 @@ typedef struct qsr__plan_profile {
 typedef struct qsr__plan {
     qsr_context *ctx;
     const qsr_model *model;
-    int quantized; /* body runs conv3x3_q */
-    int quads;     /* ... as conv3x3_q2 (2-bit weights and activations) */
+    int quantized;       /* body runs conv3x3_q */
+    qsr__qkernel kernel; /* ... with this kernel (qsr__conv3x3_q_choose) */
+    int fast_fp;         /* conv3x3_f32_fast after the last quantizer (QSR_FP_MATH_FAST) */
     qsr__buffer wf, wq, params;
     qsr__layer_slot first, after_body, upsample[2], last;
     qsr__layer_slot *body; /* 2 * blocks */
@@ -136,7 +137,7 @@ typedef struct qsr__plan {
 /* The name of an op kind, for profiles. */
 const char *qsr__op_kind_name(qsr__op_kind kind, int quantized);
 
-qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, qsr_precision precision,
+qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_upscaler_desc *desc,
                             qsr__plan *out);
 void qsr__plan_destroy(qsr__plan *plan);
 /* Bytes of every activation buffer for one tile geometry. */

@@ -205,6 +205,9 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
     qsr_upscaler_desc d = desc ? *desc : (qsr_upscaler_desc){0};
     if (d.tile && (d.tile < 8 || d.tile > 4096))
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "tile %u is outside 8..4096", d.tile);
+    if ((unsigned)d.precision > QSR_PRECISION_FP32 || (unsigned)d.fp_math > QSR_FP_MATH_REFERENCE)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "unknown precision %d or fp_math %d",
+                         (int)d.precision, (int)d.fp_math);
     if (model->info.arch != QSR_ARCH_QUANTSR_C)
         return qsr__fail(QSR_ERROR_UNSUPPORTED, "only QuantSR-C models run on the GPU so far");
     qsr_upscaler *up = calloc(1, sizeof *up);
@@ -212,7 +215,7 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
     up->ctx = ctx;
     up->model = model;
     up->desc = d;
-    qsr_status st = qsr__plan_create(ctx, model, d.precision, &up->plan);
+    qsr_status st = qsr__plan_create(ctx, model, &d, &up->plan);
     if (st != QSR_OK) {
         free(up);
         return st;
@@ -275,7 +278,7 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
 
 /* The plan again (a new device, or another upscaler's recovery), profiling kept as it was. */
 static qsr_status rebuild_plan(qsr_upscaler *up) {
-    qsr_status st = qsr__plan_create(up->ctx, up->model, up->desc.precision, &up->plan);
+    qsr_status st = qsr__plan_create(up->ctx, up->model, &up->desc, &up->plan);
     up->plan.profile.enabled = up->profiling;
     return st;
 }

@@ -122,8 +122,5 @@ static inline uint32_t qsr__div_up(uint32_t a, uint32_t b) {
 
 /* Environment flags (SDL's hint <-> variable rule): QSR_VALIDATION, QSR_DEVICE. */
 int qsr__env_int(const char *name, int fallback);
-/* QSR_KERNEL=portable: the general kernels only (conv3x3_q at every width), so tests can run
- * them where a specialised one would be chosen. */
-int qsr__kernel_forced_portable(void);
 
 #endif

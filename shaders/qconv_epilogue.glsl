@@ -1,4 +1,4 @@
-// qconv_epilogue.glsl - what the quantized convolutions (conv3x3_q.comp, conv3x3_q2.comp) do
+// qconv_epilogue.glsl - what the quantized convolutions (conv3x3_q*.comp) do
 // with their integer sums: y = sum * (a * a_w[oc]) + bias[oc], the RELU / RESIDUAL epilogue, and
 // optionally the next quantized convolution's RLQ codes of the result (CODES_OUT):
 //   conv1 (RELU):     codes of max(y, 0) only; the fp32 activation is never written;

@@ -4,7 +4,9 @@
  * Tolerance: fp32 rounding order differs between the shaders and the reference (and the GPU
  * folds skipped blocks' shortcuts into one factor), which may flip an occasional quantization
  * step; so at least 99.9% of output bytes must be identical and none more than 2 levels
- * apart. Tiling must not change a single byte. */
+ * apart. Tiling must not change a single byte. The fast FP math (FMAs after the last
+ * quantizer, the default) stays within 1 level of the reference math on the same device, with
+ * at least 99.9% of bytes identical. */
 #include "model_writer.h"
 #include "test_util.h"
 
@@ -54,20 +56,28 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
 
     qsr_rng rng = {mp->seed * 7 + 1};
     qsr_image in = qsr_test_random_image(&rng, w, h, channels);
-    qsr_upscaler *whole = NULL, *tiled = NULL;
-    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &whole));
-    qsr_upscaler_desc small = {.tile = 8};
+    qsr_upscaler *whole = NULL, *tiled = NULL, *fast = NULL;
+    qsr_upscaler_desc exact = {.fp_math = QSR_FP_MATH_REFERENCE};
+    CHECK_OK(qsr_upscaler_create(ctx, model, &exact, &whole));
+    qsr_upscaler_desc small = {.tile = 8, .fp_math = QSR_FP_MATH_REFERENCE};
     CHECK_OK(qsr_upscaler_create(ctx, model, &small, &tiled));
-    for (uint32_t l = 0; whole && tiled && l < info.depth_level_count; l++) {
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &fast));
+    for (uint32_t l = 0; whole && tiled && fast && l < info.depth_level_count; l++) {
         uint32_t depth = info.depth_levels[l];
-        qsr_image ref = {0}, gpu = {0}, gpu_tiled = {0};
+        qsr_image ref = {0}, gpu = {0}, gpu_tiled = {0}, gpu_fast = {0};
         qsr_run_stats stats;
         CHECK_OK(qsr_reference_upscale(model, &in, depth, &ref));
         CHECK_OK(qsr_upscaler_run(whole, &in, depth, &gpu, &stats));
         CHECK_OK(qsr_upscaler_run(tiled, &in, depth, &gpu_tiled, NULL));
-        diff_stats d = compare(&ref, &gpu);
-        printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s)\n",
-               depth, d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles);
+        CHECK_OK(qsr_upscaler_run(fast, &in, depth, &gpu_fast, NULL));
+        diff_stats d = compare(&ref, &gpu), f = compare(&gpu, &gpu_fast);
+        printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s); "
+               "fast math: %zu identical, max diff %d\n",
+               depth, d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles, f.same,
+               f.max_diff);
+        CHECK(f.total > 0 && f.same * 1000 >= f.total * 999 && f.max_diff <= 1,
+              "depth %u: fast math %zu of %zu identical, max diff %d", depth, f.same, f.total,
+              f.max_diff);
         CHECK(d.total > 0 && d.same * 1000 >= d.total * 999, "depth %u: only %zu of %zu identical",
               depth, d.same, d.total);
         CHECK(d.max_diff <= 2, "depth %u: max difference %d", depth, d.max_diff);
@@ -77,9 +87,11 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
               "depth %u: tiled result differs in %zu bytes (max %d)", depth, t.total - t.same,
               t.max_diff);
         qsr_image_free(&ref), qsr_image_free(&gpu), qsr_image_free(&gpu_tiled);
+        qsr_image_free(&gpu_fast);
     }
     qsr_upscaler_destroy(whole);
     qsr_upscaler_destroy(tiled);
+    qsr_upscaler_destroy(fast);
     qsr_image_free(&in);
     qsr_model_destroy(model);
 }
@@ -103,6 +115,15 @@ static void check_fp32_precision(void) {
         printf("fp32 vs quantized: %zu/%zu identical, max diff %d\n", d.same, d.total, d.max_diff);
         CHECK(d.same < d.total, "fp32 execution equals the quantized one");
     }
+    /* Values outside the enums are refused, not taken for some default. */
+    qsr_upscaler *bad = NULL;
+    qsr_upscaler_desc bad_math = {.fp_math = (qsr_fp_math)7};
+    CHECK(qsr_upscaler_create(ctx, model, &bad_math, &bad) == QSR_ERROR_INVALID_ARGUMENT && !bad,
+          "fp_math 7 accepted");
+    qsr_upscaler_desc bad_precision = {.precision = (qsr_precision)9};
+    CHECK(qsr_upscaler_create(ctx, model, &bad_precision, &bad) == QSR_ERROR_INVALID_ARGUMENT &&
+              !bad,
+          "precision 9 accepted");
     qsr_upscaler_destroy(uq), qsr_upscaler_destroy(uf);
     qsr_image_free(&in), qsr_image_free(&q), qsr_image_free(&f);
     qsr_model_destroy(model);
@@ -112,6 +133,10 @@ int main(void) {
     if (qsr_context_create(NULL, &ctx) != QSR_OK) {
         fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
         return 1;
+    }
+    if (qsr_test_kernel_unavailable(ctx)) {
+        qsr_context_destroy(ctx);
+        return 77;
     }
     const qsr_test_model_params models[] = {
         {.scale = 2, .channels = 12, .blocks = 4, .bits_w = 4, .bits_a = 4, .seed = 1},

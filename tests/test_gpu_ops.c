@@ -165,6 +165,13 @@ typedef struct conv_q_case {
 static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     if (!begin_case("conv3x3_q w%u a%u cin %u cout %u", k->bits_w, k->bits_a, k->cin, k->cout))
         return;
+    /* The plan's choice (conv3x3_q2 for 2-bit weights and activations here, unless QSR_KERNEL
+     * forces another). */
+    qsr__qkernel kernel;
+    if (qsr__conv3x3_q_choose(ctx, k->bits_w, k->bits_a, &kernel) != QSR_OK) {
+        CHECK(0, "no quantized kernel: %s", qsr_last_error());
+        return;
+    }
     uint32_t cin = k->cin, cout = k->cout, w = k->w, h = k->h;
     size_t plane = (size_t)w * h;
     uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
@@ -182,11 +189,9 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         }
     for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
-    /* The plan's choice: conv3x3_q2 for 2-bit weights and activations. */
-    int quads = qsr__conv3x3_q_quads_apply(k->bits_w, k->bits_a) && !qsr__kernel_forced_portable();
-    size_t weight_words = qsr__conv3x3_q_weight_words(quads, cout, cin);
+    size_t weight_words = qsr__conv3x3_q_weight_words(kernel, cout, cin);
     uint32_t *pairs = malloc(weight_words * 4 + 4);
-    qsr__conv3x3_q_pack_weights(quads, wcode, cout, cin, k->is_signed, pairs);
+    qsr__conv3x3_q_pack_weights(kernel, wcode, cout, cin, k->is_signed, pairs);
     /* scale 1 and bias 0: y is the integer sum itself (exact in float below 2^24); the next
      * quantizer's shifts follow at 2 * cout. */
     float *params = calloc(3 * cout + 4, sizeof(float));
@@ -212,7 +217,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.shortcut = 0.75f;
     push.dst_scale = 1.25f;
     qsr__pipeline_desc d =
-        qsr__conv3x3_q_desc(quads, k->epilogue, k->bits_a, k->is_signed, k->codes);
+        qsr__conv3x3_q_desc(kernel, k->epilogue, k->bits_a, k->is_signed, k->codes);
     run_op(&d, bufs, &push, qsr__conv3x3_q_record);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
@@ -279,8 +284,8 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     qsr__op_push push = push_for(w, h, cin, cout);
     push.w_off = 3;
     push.bias_off = 3;
-    qsr__pipeline_desc d =
-        qsr__conv3x3_f32_desc(shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r);
+    qsr__pipeline_desc d = qsr__conv3x3_f32_desc(
+        shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r, 0);
     run_op(&d, bufs, &push, qsr__conv3x3_f32_record);
 
     float *want = malloc(cout * plane * sizeof(float)),
@@ -310,6 +315,10 @@ int main(int argc, char **argv) {
     if (st != QSR_OK) {
         fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
         return 1;
+    }
+    if (qsr_test_kernel_unavailable(ctx)) {
+        qsr_context_destroy(ctx);
+        return 77;
     }
     qsr_rng rng = {42};
     for (uint32_t bits = 2; bits <= 4; bits++)

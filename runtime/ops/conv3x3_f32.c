@@ -2,16 +2,14 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-/* Output channels per vec4 group; one group holds a whole RGB pixel of conv_last. */
-#define CONV_F32_OCB 4
 /* Output channels per invocation: two vec4 groups, so layers are padded to a multiple of 8. */
 #define CONV_F32_OCI 8
 /* Pixels per invocation (a row segment), PX in the shader. */
-#define CONV_F32_PX 8
+#define CONV_F32_PX 16
 
-qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r) {
+qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast) {
     return (qsr__pipeline_desc){
-        .shader = QSR_SHADER_CONV3X3_F32,
+        .shader = fast ? QSR_SHADER_CONV3X3_F32_FAST : QSR_SHADER_CONV3X3_F32,
         .binding_count = QSR__CONV_F32_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 3,
@@ -37,13 +35,13 @@ size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin) {
 }
 
 void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, float *out) {
-    uint32_t groups = (cout + CONV_F32_OCI - 1) / CONV_F32_OCI * (CONV_F32_OCI / CONV_F32_OCB);
+    uint32_t groups = (cout + CONV_F32_OCI - 1) / CONV_F32_OCI;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cin; c++)
             for (uint32_t k = 0; k < 9; k++)
-                for (uint32_t o = 0; o < CONV_F32_OCB; o++) {
-                    uint32_t oc = g * CONV_F32_OCB + o;
-                    out[(((size_t)g * cin + c) * 9 + k) * CONV_F32_OCB + o] =
+                for (uint32_t o = 0; o < CONV_F32_OCI; o++) {
+                    uint32_t oc = g * CONV_F32_OCI + o;
+                    out[(((size_t)g * cin + c) * 9 + k) * CONV_F32_OCI + o] =
                         oc < cout ? w[((size_t)oc * cin + c) * 9 + k] : 0.0f;
                 }
 }

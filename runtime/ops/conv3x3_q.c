@@ -1,8 +1,11 @@
-/* conv3x3_q.c - records shaders/conv3x3_q.comp (two output channels per multiply, any width)
- * and shaders/conv3x3_q2.comp (four per multiply, 2-bit weights and activations) and packs
- * their weights. */
+/* conv3x3_q.c - chooses, records and packs the weights of the quantized convolutions:
+ * shaders/conv3x3_q.comp (two output channels per multiply, any width), conv3x3_q2.comp (four
+ * per multiply, 2-bit weights and activations) and conv3x3_q_dot.comp (packed int8 dots). */
 #include "ops/ops.h"
 #include "shader_table.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 /* Output channels per invocation: 4 weight pair words, one ivec4 (shaders/conv3x3_q.comp). */
 #define CONV_Q_OCB 8
@@ -11,35 +14,108 @@
 /* conv3x3_q2's (its accumulators are half as many per pixel). */
 #define CONV_Q2_PX 16
 
-int qsr__conv3x3_q_quads_apply(uint32_t bits_w, uint32_t bits_a) {
-    return bits_w == 2 && bits_a == 2;
+qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
+                                 qsr__qkernel *out) {
+    const char *forced = getenv("QSR_KERNEL");
+    int has_dot = ctx->info.integer_dot_product;
+    if (forced && *forced && strcmp(forced, "auto") != 0) {
+        if (strcmp(forced, "portable") == 0) {
+            *out = QSR__QKERNEL_PAIRS;
+            return QSR_OK;
+        }
+        if (strcmp(forced, "dot") != 0)
+            return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                             "QSR_KERNEL=%s: expected auto, portable or dot", forced);
+        if (!has_dot)
+            return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                             "QSR_KERNEL=dot: %s lacks VK_KHR_shader_integer_dot_product",
+                             ctx->info.name);
+        *out = QSR__QKERNEL_DOT;
+        return QSR_OK;
+    }
+    if (has_dot && ctx->info.integer_dot_product_accelerated)
+        *out = QSR__QKERNEL_DOT;
+    else
+        *out = bits_w == 2 && bits_a == 2 ? QSR__QKERNEL_QUADS : QSR__QKERNEL_PAIRS;
+    return QSR_OK;
 }
 
-qsr__pipeline_desc qsr__conv3x3_q_desc(int quads, qsr__epilogue epilogue, uint32_t bits_a,
+qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out) {
+    static const qsr_shader_id shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
+                                           QSR_SHADER_CONV3X3_Q_DOT};
+    /* DOT reads its weights as uvec4 texels (binding 1), the others as single words. */
+    int wide = kernel == QSR__QKERNEL_DOT;
     return (qsr__pipeline_desc){
-        .shader = quads ? QSR_SHADER_CONV3X3_Q2 : QSR_SHADER_CONV3X3_Q,
+        .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 6,
         .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
-        .texel_mask = 0x13u};
+        .texel_mask = wide ? 0x11u : 0x13u,
+        .texel4_mask = wide ? 0x2u : 0u};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push) {
-    uint32_t px = p->desc.shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX;
+    uint32_t px = p->desc.shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX; /* DOT: 8 */
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
                                 qsr__div_up(qsr__div_up((uint32_t)push->out_w, px), QSR__LOCAL_X),
                                 qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y),
                                 qsr__div_up((uint32_t)push->cout, CONV_Q_OCB));
 }
 
-size_t qsr__conv3x3_q_weight_words(int quads, uint32_t cout, uint32_t cin) {
+size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin) {
     size_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
-    return quads ? groups * cin * 9 * 2 + groups * CONV_Q_OCB : groups * cin * 9;
+    size_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
+    switch (kernel) {
+    case QSR__QKERNEL_QUADS:
+        return groups * cin * 9 * 2 + groups * CONV_Q_OCB;
+    case QSR__QKERNEL_DOT:
+        return groups * words * 9 * 16 + groups * CONV_Q_OCB;
+    default:
+        return groups * cin * 9;
+    }
+}
+
+/* The per-output-channel constants K that follow QUADS and DOT weights and undo the offsets
+ * those kernels add to codes: K = per_weight * 9 cin - bias * sum(w + w_offset). */
+static void pack_corrections(const int8_t *codes, uint32_t cout, uint32_t cin, int w_offset,
+                             int64_t per_weight, int64_t bias, uint32_t *out) {
+    uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
+    for (uint32_t oc = 0; oc < groups * CONV_Q_OCB; oc++) {
+        int64_t sum = 0;
+        for (size_t i = 0; oc < cout && i < (size_t)cin * 9; i++)
+            sum += codes[(size_t)oc * cin * 9 + i] + w_offset;
+        out[oc] = (uint32_t)(int32_t)(per_weight * cin * 9 - bias * sum);
+    }
+}
+
+/* conv3x3_q_dot: for (group, word, tap) four uvec4, q holding output channels 8g+2q and
+ * 8g+2q+1, each as two words of int8 bytes (the word's channels 0,2,4,6 and 1,3,5,7); then per
+ * output channel K = -8 sum w for signed activations (stored as a + 8), 0 for unsigned. */
+static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
+                     uint32_t *out) {
+    uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
+    uint32_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
+    size_t n = 0;
+    for (uint32_t g = 0; g < groups; g++)
+        for (uint32_t cw = 0; cw < words; cw++)
+            for (uint32_t k = 0; k < 9; k++)
+                for (uint32_t o = 0; o < CONV_Q_OCB; o++)
+                    for (uint32_t parity = 0; parity < 2; parity++) {
+                        uint32_t oc = g * CONV_Q_OCB + o, word = 0;
+                        for (uint32_t b = 0; b < 4; b++) {
+                            uint32_t c = cw * QSR__CODES_PER_WORD + 2 * b + parity;
+                            if (oc < cout && c < cin)
+                                word |= (uint32_t)(uint8_t)codes[((size_t)oc * cin + c) * 9 + k]
+                                        << (8 * b);
+                        }
+                        out[n++] = word;
+                    }
+    pack_corrections(codes, cout, cin, 0, 0, act_signed ? 8 : 0, out + n);
 }
 
 /* conv3x3_q2: quad words (w + 2 in byte k for channel 8g + 4h + k) for [g][c][tap][h], then
@@ -60,23 +136,22 @@ static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act
                     }
                     out[(((size_t)g * cin + c) * 9 + k) * 2 + h] = word;
                 }
-    uint32_t *kk = out + (size_t)groups * cin * 9 * 2;
-    for (uint32_t oc = 0; oc < groups * CONV_Q_OCB; oc++) {
-        int64_t sum = 0;
-        for (size_t i = 0; oc < cout && i < (size_t)cin * 9; i++)
-            sum += codes[(size_t)oc * cin * 9 + i] + 2;
-        kk[oc] = act_signed ? (uint32_t)(int32_t)(36 * (int64_t)cin - 2 * sum) : 0u;
-    }
+    pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0,
+                     out + (size_t)groups * cin * 9 * 2);
 }
 
 /* Word (g, c, k) holds in nibble o the code w[8g + o][c][k] (two's complement, 4 bits; codes
  * of 2 and 3 bits fit), 0 past cout. The shader expands a word into pair words
  * w[o] + 65536 * w[o + 1], multiplies each by one activation code and so accumulates two
  * channels' products in 16-bit fields. */
-void qsr__conv3x3_q_pack_weights(int quads, const int8_t *codes, uint32_t cout, uint32_t cin,
-                                 int act_signed, uint32_t *out) {
-    if (quads) {
+void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint32_t cout,
+                                 uint32_t cin, int act_signed, uint32_t *out) {
+    if (kernel == QSR__QKERNEL_QUADS) {
         pack_quads(codes, cout, cin, act_signed, out);
+        return;
+    }
+    if (kernel == QSR__QKERNEL_DOT) {
+        pack_dot(codes, cout, cin, act_signed, out);
         return;
     }
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;

@@ -48,7 +48,7 @@ qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, cons
 
 /* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba, status). */
 #define QSR__CONV_F32_BINDINGS 7u
-qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r);
+qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast);
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push);
 /* Multiply-accumulates of one 3x3 convolution dispatch (its output region). */
@@ -72,21 +72,29 @@ typedef enum qsr__codes_out {
     QSR__CODES_UNSIGNED = 1,
     QSR__CODES_SIGNED = 2
 } qsr__codes_out;
-/* Whether conv3x3_q2 (four output channels per multiply in 8-bit fields) runs these widths:
- * 2-bit weights and activations. `quads` below selects it (QSR_KERNEL=portable forces the
- * general kernel). */
-int qsr__conv3x3_q_quads_apply(uint32_t bits_w, uint32_t bits_a);
-qsr__pipeline_desc qsr__conv3x3_q_desc(int quads, qsr__epilogue epilogue, uint32_t bits_a,
+/* The quantized convolution kernels; each has its own weight layout (pack_weights below):
+ *   PAIRS: conv3x3_q, two output channels per 32-bit multiply, any width (the portable one);
+ *   QUADS: conv3x3_q2, four per multiply in 8-bit fields, 2-bit weights and activations;
+ *   DOT:   conv3x3_q_dot, dotPacked4x8EXT (VK_KHR_shader_integer_dot_product). */
+typedef enum qsr__qkernel { QSR__QKERNEL_PAIRS, QSR__QKERNEL_QUADS, QSR__QKERNEL_DOT } qsr__qkernel;
+/* The kernel for a model's widths on this device: DOT where the device reports the packed
+ * 4x8-bit signed dot accelerated, else QUADS for 2-bit weights and activations, else PAIRS.
+ * QSR_KERNEL=portable forces PAIRS, QSR_KERNEL=dot forces DOT (an error where the device lacks
+ * the dot product), anything else but auto is an error. */
+qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
+                                 qsr__qkernel *out);
+qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
-/* Number of 32-bit words conv3x3_q (or with quads, conv3x3_q2) reads for a cout x cin layer. */
-size_t qsr__conv3x3_q_weight_words(int quads, uint32_t cout, uint32_t cin);
-/* Repacks a layer's weight codes ([cout][cin][9]) into conv3x3_q's layout [cout/8][cin][9]
- * words of 8 nibbles, or with quads conv3x3_q2's (which depends on whether the layer's input
- * codes are signed). */
-void qsr__conv3x3_q_pack_weights(int quads, const int8_t *codes, uint32_t cout, uint32_t cin,
-                                 int act_signed, uint32_t *out);
+/* Number of 32-bit words the kernel reads for a cout x cin layer (a multiple of 4 for DOT,
+ * whose offsets are in uvec4 units). */
+size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin);
+/* Repacks a layer's weight codes ([cout][cin][9]) into the kernel's layout: PAIRS
+ * [cout/8][cin][9] words of 8 nibbles; QUADS and DOT also depend on whether the layer's input
+ * codes are signed. */
+void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint32_t cout,
+                                 uint32_t cin, int act_signed, uint32_t *out);
 /* Floats conv3x3_f32 reads for a cout x cin layer (a multiple of 4: offsets are in vec4s). */
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin);
 /* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4], cout padded

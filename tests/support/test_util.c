@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <string.h>
 
 int qsr_test_failures = 0;
 
@@ -16,6 +17,14 @@ int qsr_test_finish(const char *name) {
 const char *qsr_test_env(const char *name, const char *fallback) {
     const char *v = getenv(name);
     return (v && *v) ? v : fallback;
+}
+
+int qsr_test_kernel_unavailable(const qsr_context *ctx) {
+    qsr_device_info info;
+    if (strcmp(qsr_test_env("QSR_KERNEL", "auto"), "dot") != 0) return 0;
+    if (qsr_context_get_device_info(ctx, &info) != QSR_OK || info.integer_dot_product) return 0;
+    fprintf(stderr, "QSR_KERNEL=dot: %s has no integer dot product; skipped\n", info.name);
+    return 1;
 }
 
 qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels) {

@@ -44,6 +44,10 @@ typedef qsr__rng qsr_rng;
 /* Environment helpers: the value or a fallback. */
 const char *qsr_test_env(const char *name, const char *fallback);
 
+/* 1 when QSR_KERNEL forces a kernel this context's device cannot run (QSR_KERNEL=dot without
+ * the integer dot product): the test should exit 77 (skipped). */
+int qsr_test_kernel_unavailable(const qsr_context *ctx);
+
 /* A random RGB test image with smooth structure and noise (like a photo, so quantizers see
  * realistic ranges). */
 qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels);

@@ -37,11 +37,11 @@ int main(int argc, char **argv) {
             p[k] = quant && i < 2 ? (uint32_t)qsr_rng_int(&rng, 0, 0x7fffffff) : 0x3c000000u;
     }
     qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
+    qsr__qkernel kernel = QSR__QKERNEL_PAIRS;
+    if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
-        quant ? qsr__conv3x3_q_desc(qsr__conv3x3_q_quads_apply(bits, bits) &&
-                                        !qsr__kernel_forced_portable(),
-                                    QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
-              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0);
+        quant ? qsr__conv3x3_q_desc(kernel, QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
+              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F');
     qsr__pipeline p;
     VkDescriptorPool pool;
     VkDescriptorSet set;
