@@ -16,6 +16,7 @@
 layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
 layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
 #include "qconv_epilogue.glsl"
+#include "qpairs.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row: a weight word fetched once
 // serves PX pixels, an activation word 3 * OCB * (its 8 channels) products.
@@ -26,19 +27,6 @@ uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
     int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
     return inside ? texelFetch(src, i).x : 0u;
-}
-
-// The pair words of one weight word: lane p = code[2p] + 65536 * code[2p + 1].
-ivec4 unpack_pairs(uint word) {
-    ivec4 w = ivec4(int(word));
-    return ((w << ivec4(28, 20, 12, 4)) >> 28) + (((w << ivec4(24, 16, 8, 0)) >> 28) << 16);
-}
-
-// Flushes 16-bit field sums into the 32-bit accumulators of one pixel.
-void flush(ivec4 acc16, inout ivec4 lo, inout ivec4 hi) {
-    ivec4 l = (acc16 << 16) >> 16;
-    lo += l;
-    hi += (acc16 - l) >> 16;
 }
 
 void main() {

@@ -13,19 +13,22 @@
 #define CONV_Q_PX 8
 /* conv3x3_q2's (its accumulators are half as many per pixel). */
 #define CONV_Q2_PX 16
+/* conv3x3_q_tiled's workgroup: one pixel per invocation (TX, TY in the shader). */
+#define CONV_Q_TILE_X 16u
+#define CONV_Q_TILE_Y 8u
 
 qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
                                  qsr__qkernel *out) {
     const char *forced = getenv("QSR_KERNEL");
     int has_dot = ctx->info.integer_dot_product;
     if (forced && *forced && strcmp(forced, "auto") != 0) {
-        if (strcmp(forced, "portable") == 0) {
-            *out = QSR__QKERNEL_PAIRS;
+        if (strcmp(forced, "portable") == 0 || strcmp(forced, "tiled") == 0) {
+            *out = forced[0] == 'p' ? QSR__QKERNEL_PAIRS : QSR__QKERNEL_TILED;
             return QSR_OK;
         }
         if (strcmp(forced, "dot") != 0)
             return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                             "QSR_KERNEL=%s: expected auto, portable or dot", forced);
+                             "QSR_KERNEL=%s: expected auto, portable, dot or tiled", forced);
         if (!has_dot)
             return qsr__fail(QSR_ERROR_UNSUPPORTED,
                              "QSR_KERNEL=dot: %s lacks VK_KHR_shader_integer_dot_product",
@@ -35,6 +38,8 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
     }
     if (has_dot && ctx->info.integer_dot_product_accelerated)
         *out = QSR__QKERNEL_DOT;
+    else if (ctx->info.type != QSR_DEVICE_TYPE_CPU)
+        *out = QSR__QKERNEL_TILED;
     else
         *out = bits_w == 2 && bits_a == 2 ? QSR__QKERNEL_QUADS : QSR__QKERNEL_PAIRS;
     return QSR_OK;
@@ -43,7 +48,8 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out) {
     static const qsr_shader_id shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
-                                           QSR_SHADER_CONV3X3_Q_DOT};
+                                           QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED};
+    int tiled = kernel == QSR__QKERNEL_TILED;
     /* DOT reads its weights as uvec4 texels (binding 1), the others as single words. */
     int wide = kernel == QSR__QKERNEL_DOT;
     return (qsr__pipeline_desc){
@@ -52,19 +58,24 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 6,
         .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
-        .local_x = QSR__LOCAL_X,
-        .local_y = QSR__LOCAL_Y,
+        .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
+        .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = wide ? 0x11u : 0x13u,
         .texel4_mask = wide ? 0x2u : 0u};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push) {
+    uint32_t w = (uint32_t)push->out_w, h = (uint32_t)push->out_h;
+    uint32_t groups_z = qsr__div_up((uint32_t)push->cout, CONV_Q_OCB);
+    if (p->desc.shader == QSR_SHADER_CONV3X3_Q_TILED)
+        return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
+                                    qsr__div_up(w, CONV_Q_TILE_X), qsr__div_up(h, CONV_Q_TILE_Y),
+                                    groups_z);
     uint32_t px = p->desc.shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX; /* DOT: 8 */
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up(qsr__div_up((uint32_t)push->out_w, px), QSR__LOCAL_X),
-                                qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y),
-                                qsr__div_up((uint32_t)push->cout, CONV_Q_OCB));
+                                qsr__div_up(qsr__div_up(w, px), QSR__LOCAL_X),
+                                qsr__div_up(h, QSR__LOCAL_Y), groups_z);
 }
 
 size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin) {

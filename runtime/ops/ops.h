@@ -75,12 +75,19 @@ typedef enum qsr__codes_out {
 /* The quantized convolution kernels; each has its own weight layout (pack_weights below):
  *   PAIRS: conv3x3_q, two output channels per 32-bit multiply, any width (the portable one);
  *   QUADS: conv3x3_q2, four per multiply in 8-bit fields, 2-bit weights and activations;
- *   DOT:   conv3x3_q_dot, dotPacked4x8EXT (VK_KHR_shader_integer_dot_product). */
-typedef enum qsr__qkernel { QSR__QKERNEL_PAIRS, QSR__QKERNEL_QUADS, QSR__QKERNEL_DOT } qsr__qkernel;
+ *   DOT:   conv3x3_q_dot, packed 4x8-bit dot products (VK_KHR_shader_integer_dot_product);
+ *   TILED: conv3x3_q_tiled, PAIRS' arithmetic and layout over shared-memory tiles (GPUs). */
+typedef enum qsr__qkernel {
+    QSR__QKERNEL_PAIRS,
+    QSR__QKERNEL_QUADS,
+    QSR__QKERNEL_DOT,
+    QSR__QKERNEL_TILED
+} qsr__qkernel;
 /* The kernel for a model's widths on this device: DOT where the device reports the packed
- * 4x8-bit signed dot accelerated, else QUADS for 2-bit weights and activations, else PAIRS.
- * QSR_KERNEL=portable forces PAIRS, QSR_KERNEL=dot forces DOT (an error where the device lacks
- * the dot product), anything else but auto is an error. */
+ * 4x8-bit signed dot accelerated, else TILED on GPUs, else (CPU drivers such as lavapipe, where
+ * shared memory is no faster than a fetch) QUADS for 2-bit weights and activations, else PAIRS.
+ * QSR_KERNEL=portable|dot|tiled forces PAIRS, DOT (an error where the device lacks the dot
+ * product) or TILED; anything else but auto is an error. */
 qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
                                  qsr__qkernel *out);
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
