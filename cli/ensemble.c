@@ -1,6 +1,5 @@
 /* ensemble.c - the 8-way self-ensemble (see ensemble.h). */
 #include "ensemble.h"
-#include "internal.h" /* qsr__fail: ensemble errors read like the library's */
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@ static void transformed_size(uint32_t t, uint32_t w, uint32_t h, uint32_t *tw, u
 
 qsr_status cli_transform_image(const qsr_image *in, uint32_t t, qsr_image *out) {
     if (t >= CLI_ENSEMBLE_TRANSFORMS)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "ensemble transform %u is not 0..7", t);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "ensemble transform %u is not 0..7", t);
     uint32_t tw, th, c = in->channels;
     transformed_size(t, in->width, in->height, &tw, &th);
     qsr_image img;
@@ -79,9 +78,10 @@ static qsr_status upscale_transformed(cli_upscale_fn fn, void *user, const qsr_i
     transformed_size(t, out_w, out_h, &tw, &th);
     if (up->width != tw || up->height != th || up->channels != in->channels) {
         qsr_image_free(up);
-        return qsr__fail(QSR_ERROR_BAD_OUTPUT,
-                         "self-ensemble: transform %u gave a %ux%ux%u output, expected %ux%ux%u", t,
-                         up->width, up->height, up->channels, tw, th, in->channels);
+        return qsr_set_error(
+            QSR_ERROR_BAD_OUTPUT,
+            "self-ensemble: transform %u gave a %ux%ux%u output, expected %ux%ux%u", t, up->width,
+            up->height, up->channels, tw, th, in->channels);
     }
     return QSR_OK;
 }
@@ -99,8 +99,8 @@ qsr_status cli_ensemble_upscale(cli_upscale_fn fn, void *user, const qsr_image *
     uint16_t *sums = calloc(count, sizeof *sums);
     if (sums == NULL) {
         qsr_image_free(&result);
-        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "self-ensemble: no memory for %zu sums",
-                         count);
+        return qsr_set_error(QSR_ERROR_OUT_OF_HOST_MEMORY, "self-ensemble: no memory for %zu sums",
+                             count);
     }
     accumulate(&result, 0, result.width, sums);
     for (uint32_t t = 1; t < CLI_ENSEMBLE_TRANSFORMS && st == QSR_OK; t++) {

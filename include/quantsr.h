@@ -63,6 +63,17 @@ QSR_API const char *qsr_status_name(qsr_status status);
 /* The detailed message of the last failure on this thread ("" if none yet). */
 QSR_API const char *qsr_last_error(void);
 
+#if defined(__GNUC__) || defined(__clang__)
+#define QSR_PRINTF_FORMAT(fmt_index, first_arg)                                                    \
+    __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define QSR_PRINTF_FORMAT(fmt_index, first_arg)
+#endif
+/* Sets this thread's qsr_last_error() text (printf-style) and returns `status`, so code built on
+ * the library (the CLI, the viewer, an application's wrappers) reports its own failures the way
+ * the library does: `return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "tile %u", tile);` */
+QSR_API qsr_status qsr_set_error(qsr_status status, const char *fmt, ...) QSR_PRINTF_FORMAT(2, 3);
+
 /* ---------------------------------------------------------------------------------------------
  * Images: 8-bit interleaved RGB or RGBA, rows tightly packed (stride = width * channels).
  */

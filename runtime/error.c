@@ -25,6 +25,14 @@ qsr_status qsr__fail(qsr_status status, const char *fmt, ...) {
     return status;
 }
 
+qsr_status qsr_set_error(qsr_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(qsr__error_text, sizeof qsr__error_text, fmt ? fmt : "", ap);
+    va_end(ap);
+    return status;
+}
+
 qsr_status qsr__fail_context(qsr_status status, const char *fmt, ...) {
     char prefix[512], old[sizeof qsr__error_text];
     va_list ap;

@@ -653,7 +653,19 @@ static void test_sample_asset(void) {
     qsr_image_free(&img);
 }
 
+/* Code built on the library reports its errors through the same thread-local text. */
+static void test_set_error(void) {
+    CHECK(qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "tile %u of %s", 5u, "x") ==
+              QSR_ERROR_INVALID_ARGUMENT,
+          "qsr_set_error returns its status");
+    CHECK(strcmp(qsr_last_error(), "tile 5 of x") == 0, "last error is '%s'", qsr_last_error());
+    qsr_image img;
+    CHECK(qsr_image_create(0, 0, 3, &img) != QSR_OK && strcmp(qsr_last_error(), "tile 5 of x"),
+          "a library failure replaces the text");
+}
+
 int main(void) {
+    test_set_error();
     snprintf(temp_dir, sizeof temp_dir, "%s/qsr-test-image-XXXXXX",
              qsr_test_env("QSR_BINARY_DIR", "/tmp"));
     if (!mkdtemp(temp_dir)) {

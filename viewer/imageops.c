@@ -1,14 +1,13 @@
 /* imageops.c - crops, nearest upscales and the per-model preparation of an input. */
 #include "imageops.h"
 
-#include "internal.h"
-
 #include <math.h>
 #include <string.h>
 
 qsr_status viewer_image_to_rgb(const qsr_image *in, qsr_image *out) {
     if (in->channels != 3 && in->channels != 4)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "viewer: a %u-channel image", in->channels);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "viewer: a %u-channel image",
+                             in->channels);
     qsr_image rgb;
     qsr_status st = qsr_image_create(in->width, in->height, 3, &rgb);
     if (st != QSR_OK) return st;
@@ -23,9 +22,9 @@ qsr_status viewer_image_crop(const qsr_image *in, uint32_t x, uint32_t y, uint32
                              qsr_image *out) {
     if (w == 0 || h == 0 || x > in->width || y > in->height || w > in->width - x ||
         h > in->height - y)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                         "viewer: crop %ux%u at (%u, %u) outside a %ux%u image", w, h, x, y,
-                         in->width, in->height);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT,
+                             "viewer: crop %ux%u at (%u, %u) outside a %ux%u image", w, h, x, y,
+                             in->width, in->height);
     qsr_image c;
     qsr_status st = qsr_image_create(w, h, in->channels, &c);
     if (st != QSR_OK) return st;
@@ -40,8 +39,8 @@ qsr_status viewer_image_crop(const qsr_image *in, uint32_t x, uint32_t y, uint32
 qsr_status viewer_image_upscale_nearest(const qsr_image *in, uint32_t scale, qsr_image *out) {
     if (scale == 0 || in->width > QSR_MAX_IMAGE_DIMENSION / scale ||
         in->height > QSR_MAX_IMAGE_DIMENSION / scale)
-        return qsr__fail(QSR_ERROR_LIMIT, "viewer: %ux%u times %u is too large", in->width,
-                         in->height, scale);
+        return qsr_set_error(QSR_ERROR_LIMIT, "viewer: %ux%u times %u is too large", in->width,
+                             in->height, scale);
     qsr_image up;
     qsr_status st = qsr_image_create(in->width * scale, in->height * scale, in->channels, &up);
     if (st != QSR_OK) return st;
@@ -73,9 +72,9 @@ static qsr_status make_input(const qsr_image *image, uint32_t scale, int hr, vie
     if (!hr) return viewer_image_to_rgb(image, &f->lr);
     uint32_t w = image->width / scale * scale, h = image->height / scale * scale;
     if (w == 0 || h == 0)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                         "--hr: a %ux%u image is smaller than the model's scale %u", image->width,
-                         image->height, scale);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT,
+                             "--hr: a %ux%u image is smaller than the model's scale %u",
+                             image->width, image->height, scale);
     qsr_image rgb = {0};
     qsr_status st = viewer_image_to_rgb(image, &rgb);
     if (st == QSR_OK) st = viewer_image_crop(&rgb, 0, 0, w, h, &f->gt);
@@ -92,8 +91,8 @@ qsr_status viewer_frame_prepare(const qsr_image *image, uint32_t scale, int hr, 
     qsr_status st = make_input(image, scale, hr, &f);
     if (st == QSR_OK && (f.lr.width > QSR_MAX_IMAGE_DIMENSION / scale ||
                          f.lr.height > QSR_MAX_IMAGE_DIMENSION / scale))
-        st = qsr__fail(QSR_ERROR_LIMIT, "a %ux%u input gives an output over %u pixels a side",
-                       f.lr.width, f.lr.height, QSR_MAX_IMAGE_DIMENSION);
+        st = qsr_set_error(QSR_ERROR_LIMIT, "a %ux%u input gives an output over %u pixels a side",
+                           f.lr.width, f.lr.height, QSR_MAX_IMAGE_DIMENSION);
     if (st == QSR_OK)
         st = qsr_image_resize_bicubic(&f.lr, f.lr.width * scale, f.lr.height * scale, &f.bicubic);
     if (st == QSR_OK) st = viewer_image_upscale_nearest(&f.lr, scale, &f.nearest);

@@ -4,7 +4,6 @@
 #endif
 #include "present_vk.h"
 
-#include "internal.h"
 #include "render.h"
 
 #include <volk.h>
@@ -104,8 +103,8 @@ qsr_status viewer_vk_context_create(SDL_Window *window, int32_t device, SDL_mute
                                     const qsr_context_desc *extra, qsr_context **out) {
     unsigned count = 0;
     if (!SDL_Vulkan_GetInstanceExtensions(window, &count, NULL) || count > 16)
-        return qsr__fail(QSR_ERROR_UNSUPPORTED, "SDL_Vulkan_GetInstanceExtensions: %s",
-                         count > 16 ? "more than 16 extensions" : SDL_GetError());
+        return qsr_set_error(QSR_ERROR_UNSUPPORTED, "SDL_Vulkan_GetInstanceExtensions: %s",
+                             count > 16 ? "more than 16 extensions" : SDL_GetError());
     const char *instance_ext[16];
     SDL_Vulkan_GetInstanceExtensions(window, &count, instance_ext);
     static const char *const device_ext[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};

@@ -1,8 +1,6 @@
 /* tiles.c - tile layout, per-stop flags and the copy of computed regions into the cache. */
 #include "tiles.h"
 
-#include "internal.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,20 +68,20 @@ qsr_status viewer_tile_cache_open_stop(viewer_tile_cache *cache, uint32_t stop,
                                        const qsr_image *placeholder) {
     const viewer_tile_grid *g = &cache->grid;
     if (stop >= VIEWER_MAX_STOPS)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "viewer: depth stop %u", stop);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "viewer: depth stop %u", stop);
     viewer_stop_tiles *s = &cache->stops[stop];
     if (s->computed) return QSR_OK;
     if (placeholder && (placeholder->width != g->lr_w * g->scale ||
                         placeholder->height != g->lr_h * g->scale || placeholder->channels != 3))
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                         "viewer: a %ux%ux%u placeholder for a %ux%u output", placeholder->width,
-                         placeholder->height, placeholder->channels, g->lr_w * g->scale,
-                         g->lr_h * g->scale);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT,
+                             "viewer: a %ux%ux%u placeholder for a %ux%u output",
+                             placeholder->width, placeholder->height, placeholder->channels,
+                             g->lr_w * g->scale, g->lr_h * g->scale);
     size_t tiles = viewer_tile_count(g);
     s->computed = calloc(tiles ? tiles : 1, 1);
     if (!s->computed)
-        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "viewer: out of memory for %zu tiles",
-                         tiles);
+        return qsr_set_error(QSR_ERROR_OUT_OF_HOST_MEMORY, "viewer: out of memory for %zu tiles",
+                             tiles);
     if (!placeholder) return QSR_OK; /* the pixels live elsewhere (a device buffer) */
     qsr_status st = qsr_image_create(placeholder->width, placeholder->height, 3, &s->image);
     if (st != QSR_OK) {
@@ -178,12 +176,12 @@ qsr_status viewer_tile_cache_store(viewer_tile_cache *cache, uint32_t stop, qsr_
     const viewer_tile_grid *g = &cache->grid;
     viewer_stop_tiles *s = stop < VIEWER_MAX_STOPS ? &cache->stops[stop] : NULL;
     if (!s || !s->computed)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "viewer: depth stop %u is not open", stop);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "viewer: depth stop %u is not open", stop);
     if (!region_fits(g, region, pixels))
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
-                         "viewer: %ux%u pixels for region %ux%u at (%u, %u) of a %ux%u input",
-                         pixels ? pixels->width : 0, pixels ? pixels->height : 0, region.width,
-                         region.height, region.x, region.y, g->lr_w, g->lr_h);
+        return qsr_set_error(QSR_ERROR_INVALID_ARGUMENT,
+                             "viewer: %ux%u pixels for region %ux%u at (%u, %u) of a %ux%u input",
+                             pixels ? pixels->width : 0, pixels ? pixels->height : 0, region.width,
+                             region.height, region.x, region.y, g->lr_w, g->lr_h);
     if (pixels && s->image.pixels) copy_region(s, g, region, pixels);
     for (uint32_t i = 0; i < viewer_tile_count(g); i++) {
         qsr_rect tile = viewer_tile_rect(g, i);
