@@ -26,6 +26,11 @@ enum {
 
 #define CLI_PATH_MAX      4096
 #define CLI_DEFAULT_MODEL "quantsr_c_x4_w4a4.qsr"
+/* Where `cmake --install` puts the models, relative to the folder of the installed binary
+ * (CMakeLists.txt defines it from GNUInstallDirs). */
+#ifndef QSR_INSTALLED_MODEL_DIR
+#define QSR_INSTALLED_MODEL_DIR "../share/quantsr/models"
+#endif
 
 /* ---- the command line as a whole (commands.c) ---- */
 /* `quantsr argv[1] ...` (argv[0] is the program): dispatches to a command and returns the

@@ -35,7 +35,8 @@ static const char *const upscale_description =
 
 static const char *const upscale_epilog =
     "The default model is models/" CLI_DEFAULT_MODEL ", searched in <exe_dir>/../models,\n"
-    "<exe_dir>/models and $QSR_MODEL_DIR (also where -n NAME is looked for).\n"
+    "<exe_dir>/models, <exe_dir>/" QSR_INSTALLED_MODEL_DIR " (installed) and\n"
+    "$QSR_MODEL_DIR (also where -n NAME is looked for).\n"
     "Exit status: 0 if every image was upscaled or skipped, 1 if any failed, 2 on a bad\n"
     "command line, 128 + N when stopped by signal N (130 after Ctrl-C).";
 

@@ -2,13 +2,14 @@
  *
  * The binary sits at the top of the build folder, one level below the repository root, so the
  * repository's models/ is <exe_dir>/../models; an installed layout may keep models/ beside the
- * binary; QSR_MODEL_DIR covers everything else. */
+ * binary; `cmake --install` puts them in share/quantsr/models (QSR_INSTALLED_MODEL_DIR, relative
+ * to bin/); QSR_MODEL_DIR covers everything else. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_MODEL_DIRS 3
+#define MAX_MODEL_DIRS 4
 
 typedef struct model_dirs {
     char dirs[MAX_MODEL_DIRS][CLI_PATH_MAX];
@@ -27,6 +28,7 @@ static void collect_model_dirs(model_dirs *md) {
     if (cli_executable_dir(exe_dir, sizeof exe_dir)) {
         add_dir(md, exe_dir, "../models");
         add_dir(md, exe_dir, "models");
+        add_dir(md, exe_dir, QSR_INSTALLED_MODEL_DIR);
     }
     const char *env = getenv("QSR_MODEL_DIR");
     if (env && env[0] && md->count < MAX_MODEL_DIRS && strlen(env) < CLI_PATH_MAX) {

@@ -115,13 +115,23 @@ void viewer_canonical_path(const char *path, char *out, size_t cap) {
     snprintf(out, cap, "%s", use);
 }
 
-/* The model folders in search order; returns how many were written. */
-static size_t model_dirs(char dirs[3][VIEWER_PATH_MAX]) {
+#ifndef QSR_INSTALLED_MODEL_DIR
+#define QSR_INSTALLED_MODEL_DIR "../share/quantsr/models"
+#endif
+
+#define MAX_MODEL_DIRS 4
+
+/* The model folders in search order (those of cli/model_path.c, the installed one relative to
+ * the binary's folder); returns how many were written. */
+static size_t model_dirs(char dirs[MAX_MODEL_DIRS][VIEWER_PATH_MAX]) {
     size_t n = 0;
     char *base = SDL_GetBasePath(); /* ends with '/' */
     if (base) {
         if (snprintf(dirs[n], VIEWER_PATH_MAX, "%s../models", base) < VIEWER_PATH_MAX) n++;
         if (snprintf(dirs[n], VIEWER_PATH_MAX, "%smodels", base) < VIEWER_PATH_MAX) n++;
+        if (snprintf(dirs[n], VIEWER_PATH_MAX, "%s%s", base, QSR_INSTALLED_MODEL_DIR) <
+            VIEWER_PATH_MAX)
+            n++;
         SDL_free(base);
     }
     const char *env = getenv("QSR_MODEL_DIR");
@@ -133,7 +143,7 @@ static size_t model_dirs(char dirs[3][VIEWER_PATH_MAX]) {
 }
 
 void viewer_list_models(viewer_file_list *out) {
-    char dirs[3][VIEWER_PATH_MAX];
+    char dirs[MAX_MODEL_DIRS][VIEWER_PATH_MAX];
     size_t n = model_dirs(dirs);
     out->paths = NULL;
     out->count = 0;
@@ -153,7 +163,7 @@ void viewer_list_models(viewer_file_list *out) {
 }
 
 void viewer_describe_model_dirs(char *out, size_t cap) {
-    char dirs[3][VIEWER_PATH_MAX];
+    char dirs[MAX_MODEL_DIRS][VIEWER_PATH_MAX];
     size_t n = model_dirs(dirs), used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < n && used < cap; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # model_path.sh - where the default model and -n NAME are looked for: <exe_dir>/../models, then
-# <exe_dir>/models, then $QSR_MODEL_DIR, in that order; a clear error when none has it. The
-# binary is copied into a scratch tree so the repository's own models/ does not interfere.
+# <exe_dir>/models, then the installed <exe_dir>/../share/quantsr/models, then $QSR_MODEL_DIR,
+# in that order; a clear error when none has it. The binary is copied into a scratch tree so
+# the repository's own models/ does not interfere.
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -36,7 +37,14 @@ cp "$TMP/x3.qsr" "$TMP/elsewhere/$DEFAULT"
 got=$(QSR_MODEL_DIR=$TMP/elsewhere info_scale)
 [ "$got" = "3 $TMP/elsewhere/$DEFAULT" ] || fail "QSR_MODEL_DIR: got '$got' ($(cat "$TMP/err"))"
 
-# <exe_dir>/models comes before $QSR_MODEL_DIR.
+# The installed layout (bin/quantsr, share/quantsr/models) comes before $QSR_MODEL_DIR.
+INSTALLED=${QSR_INSTALLED_MODEL_DIR:-../share/quantsr/models}
+mkdir -p "$APP/bin/$INSTALLED"
+cp "$TMP/x4.qsr" "$APP/bin/$INSTALLED/$DEFAULT"
+got=$(QSR_MODEL_DIR=$TMP/elsewhere info_scale)
+[ "$got" = "4 $APP/bin/$INSTALLED/$DEFAULT" ] || fail "<exe_dir>/$INSTALLED: got '$got' ($(cat "$TMP/err"))"
+
+# <exe_dir>/models comes before both.
 mkdir -p "$APP/bin/models"
 cp "$TMP/x2.qsr" "$APP/bin/models/$DEFAULT"
 got=$(QSR_MODEL_DIR=$TMP/elsewhere info_scale)
