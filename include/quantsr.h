@@ -16,9 +16,10 @@
  *     qsr_model_load_file("models/quantsr_c_x4_w4a4.qsr", &model);
  *     qsr_context_create(NULL, &ctx);                       // picks the best Vulkan device
  *     qsr_upscaler_create(ctx, model, NULL, &up);
- *     qsr_image_load_file("in.png", &in);
- *     qsr_upscaler_run(up, &in, 0, &out);                   // depth 0 = every block
+ *     qsr_image_load_file("in.png", 0, &in);                // 0 = default pixel limit
+ *     qsr_upscaler_run(up, &in, 0, &out, NULL);             // depth 0 = every block
  *     qsr_image_save_file("out.png", &out, 0);
+ * (examples/minimal.c is the same with error handling; docs/embedding.md builds it.)
  */
 #ifndef QUANTSR_H
 #define QUANTSR_H
@@ -325,6 +326,7 @@ typedef struct qsr_run_stats {
     uint64_t macs;        /* multiply-accumulates executed, halos included */
 } qsr_run_stats;
 
+/* The upscaler keeps a pointer to `model` (and uses `ctx`): destroy it before either. */
 QSR_API qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
                                        const qsr_upscaler_desc *desc, qsr_upscaler **out);
 QSR_API void qsr_upscaler_destroy(qsr_upscaler *up);
