@@ -10,7 +10,10 @@
  *   and what they show equals the same pixels of `quantsr upscale`;
  * - --present vulkan draws through a swapchain (the output from device buffers, composed by
  *   a compute shader) the same picture as the SDL_Renderer path, with the validation layer
- *   silent; where Vulkan cannot present, the fallback picture is right and says why.
+ *   silent; where Vulkan cannot present, the fallback picture is right and says why;
+ * - --budget-ms: a generous budget runs every block and a tiny one the shallowest level, as
+ *   qsr_upscaler_depth_for_budget chooses for the same image, with the same picture as --depth
+ *   (a still image and the live demo); bad budgets are usage errors.
  * The test re-runs itself under `xvfb-run -a` so every viewer run shares one X server; it is
  * skipped (77) without xvfb-run or without the quantsr-view binary (QSR_BUILD_VIEWER=OFF). */
 #define _POSIX_C_SOURCE 200809L
@@ -495,6 +498,98 @@ static void check_vulkan_present(const char *input) {
     }
 }
 
+/* The depth qsr_upscaler_depth_for_budget chooses for a w x h input of tmp/m.qsr. Generous
+ * and tiny budgets do not depend on how fast the device is, so this process and the viewer
+ * agree. */
+static uint32_t library_depth_for_budget(uint32_t w, uint32_t h, double budget_ms) {
+    char path[256];
+    path_in_tmp(path, sizeof path, "m.qsr");
+    qsr_context *ctx = NULL;
+    qsr_model *model = NULL;
+    qsr_upscaler *up = NULL;
+    uint32_t depth = 0;
+    CHECK_OK(qsr_context_create(NULL, &ctx));
+    CHECK_OK(qsr_model_load_file(path, &model));
+    if (ctx && model) CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
+    if (up) CHECK_OK(qsr_upscaler_depth_for_budget(up, w, h, budget_ms, &depth, NULL));
+    qsr_upscaler_destroy(up);
+    qsr_model_destroy(model);
+    qsr_context_destroy(ctx);
+    return depth;
+}
+
+/* Runs the viewer with `args`, --budget-ms and --print-stats; returns the depth of its
+ * "budget:" line (0 if none) and checks that the line gives the predicted and measured
+ * device time, as the overlay does. */
+static uint32_t viewer_budget_depth(const char *args, const char *budget, const char *out) {
+    char cmd[8192], line[1024];
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" %s -m \"%s/m.qsr\" --budget-ms %s --screenshot \"%s\" --no-overlay "
+             "--print-stats",
+             viewer, args, tmp, budget, out);
+    int rc = run_capture(cmd, "quantsr-view: budget:", line, sizeof line);
+    CHECK(rc == 0, "viewer %s --budget-ms %s exited %d", args, budget, rc);
+    unsigned depth = 0, blocks = 0;
+    const char *p = strstr(line, ", depth ");
+    CHECK(p && sscanf(p, ", depth %u of %u", &depth, &blocks) == 2 && blocks == 4,
+          "--budget-ms %s: no depth in '%s'", budget, line);
+    CHECK(strstr(line, "predicted ") && strstr(line, "measured "),
+          "--budget-ms %s: no predicted and measured time in '%s'", budget, line);
+    return depth;
+}
+
+static void check_budget(const char *input) {
+    static const struct {
+        const char *budget;
+        double ms;
+        uint32_t want; /* make_random_model's levels for 4 blocks are 4, 2, 1 */
+    } cases[] = {{"1000000", 1e6, 4}, {"0.001", 0.001, 1}};
+    char args[512], shot_path[256], depth_path[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* A still image, in the view of check_depth's screenshots. */
+        snprintf(shot_path, sizeof shot_path, "%s/budget_%zu.png", tmp, i);
+        snprintf(depth_path, sizeof depth_path, "%s/shot_d%u.png", tmp, cases[i].want);
+        snprintf(args, sizeof args, "\"%s\" --zoom 1 --split 0.5 --size %dx%d", input, OUT_W,
+                 OUT_H);
+        uint32_t depth = viewer_budget_depth(args, cases[i].budget, shot_path);
+        uint32_t library = library_depth_for_budget(IN_W, IN_H, cases[i].ms);
+        CHECK(depth == cases[i].want && depth == library,
+              "--budget-ms %s chose depth %u, want %u (qsr_upscaler_depth_for_budget: %u)",
+              cases[i].budget, depth, cases[i].want, library);
+        if (file_exists(shot_path) && file_exists(depth_path)) {
+            qsr_image shot = load(shot_path), ref = load(depth_path);
+            int worst = max_diff_mapped(&shot, &ref, 0, OUT_W, 0, 0, 1);
+            CHECK(worst == 0, "--budget-ms %s differs from --depth %u by %d levels",
+                  cases[i].budget, cases[i].want, worst);
+            qsr_image_free(&shot);
+            qsr_image_free(&ref);
+        }
+    }
+    /* A live frame of the demo is run at the depth chosen for it (256x144). */
+    path_in_tmp(shot_path, sizeof shot_path, "budget_demo.png");
+    uint32_t depth = viewer_budget_depth("--demo --size 256x128", "0.001", shot_path);
+    uint32_t library = library_depth_for_budget(256, 144, 0.001);
+    CHECK(depth == 1 && library == 1, "--demo --budget-ms 0.001 chose depth %u (library: %u)",
+          depth, library);
+
+    static const char *const bad[] = {"0", "-5", "abc", "1e9", "nan", "", "5ms", "0.0001"};
+    char out[256];
+    path_in_tmp(out, sizeof out, "never.png");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms \"%s\" --screenshot \"%s\" "
+                     "2>/dev/null",
+                     viewer, input, tmp, bad[i], out);
+        CHECK(rc == 2, "--budget-ms '%s': exit code %d, want 2", bad[i], rc);
+        CHECK(!file_exists(out), "--budget-ms '%s' left a file", bad[i]);
+        remove(out);
+    }
+    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms 5 --depth 2 --screenshot \"%s\" "
+                 "2>/dev/null",
+                 viewer, input, tmp, out);
+    CHECK(rc == 2 && !file_exists(out), "--budget-ms with --depth: exit code %d", rc);
+    remove(out);
+}
+
 /* Re-executes this test under xvfb-run (once); returns 77 when that is impossible. */
 static int enter_xvfb(char **argv) {
     (void)argv;
@@ -590,6 +685,7 @@ int main(int argc, char **argv) {
 
     if (rc == 0 && bicubic.pixels) {
         check_depth_levels(input, &bicubic);
+        check_budget(input);
         check_zoom(input, &bicubic);
         check_nearest(input, &in);
         check_hr(input, &in);

@@ -121,27 +121,66 @@ static void show_frame(viewer_app *app) {
                           (int)app->frame.bicubic.height);
 }
 
-/* A job for the current model; takes a copy of input and ownership of regions. */
+/* A job for the current model at stop `stop`, with a copy of input; -1 if out of memory. */
+static int make_job(viewer_app *app, const qsr_image *input, uint32_t stop, viewer_job *job) {
+    memset(job, 0, sizeof *job);
+    if (qsr_image_create(input->width, input->height, 3, &job->input) != QSR_OK) {
+        set_error(app, "out of memory for a %ux%u input", input->width, input->height);
+        return -1;
+    }
+    memcpy(job->input.pixels, input->pixels, (size_t)input->width * input->height * 3);
+    job->id = app->next_job_id++;
+    job->depth = app->model.stops[stop];
+    snprintf(job->model_path, sizeof job->model_path, "%s", app->model.path);
+    return 0;
+}
+
+/* Sends `job`, the one whose last result the UI now waits for (awaiting_stop -1: none). */
+static void send_job(viewer_app *app, viewer_job *job, long awaiting_stop) {
+    app->awaiting_id = job->id;
+    app->awaiting_stop = awaiting_stop;
+    app->in_flight = 1;
+    viewer_worker_submit(app->worker, job);
+}
+
+/* A run for the current model; takes a copy of input and ownership of regions. While the
+ * budget is active a live frame runs at the depth the worker chooses for it, and a still
+ * image's tiles end with a revised choice. */
 static void submit(viewer_app *app, const qsr_image *input, uint32_t stop, qsr_rect *regions,
                    uint32_t region_count, const qsr_gpu_buffer *target) {
     viewer_job job;
-    memset(&job, 0, sizeof job);
-    if (qsr_image_create(input->width, input->height, 3, &job.input) != QSR_OK) {
-        set_error(app, "out of memory for a %ux%u input", input->width, input->height);
+    if (make_job(app, input, stop, &job) != 0) {
         free(regions);
         return;
     }
-    memcpy(job.input.pixels, input->pixels, (size_t)input->width * input->height * 3);
-    job.id = app->next_job_id++;
-    job.depth = app->model.stops[stop];
     job.regions = regions;
     job.region_count = region_count;
     if (target) job.target = *target;
-    snprintf(job.model_path, sizeof job.model_path, "%s", app->model.path);
-    app->awaiting_id = job.id;
-    app->awaiting_stop = (long)stop;
-    app->in_flight = 1;
-    viewer_worker_submit(app->worker, &job);
+    if (app->budget.active) {
+        job.budget = app->kind == VIEWER_SOURCE_STILL ? VIEWER_BUDGET_REVISE : VIEWER_BUDGET_PICK;
+        job.budget_ms = app->budget.ms;
+    }
+    send_job(app, &job, (long)stop);
+}
+
+/* STILL with the budget active: is there a choice for the current content? If not, and none
+ * is on its way, asks the worker for one. */
+static int have_budget_choice(viewer_app *app) {
+    viewer_budget *b = &app->budget;
+    if (!b->active || (b->content_id && b->content_id == app->content_first_id)) return 1;
+    if (b->asked_id && b->asked_id >= app->content_first_id) return 0;
+    viewer_job job;
+    if (make_job(app, &app->frame.lr, app->stop, &job) != 0) return 0;
+    job.budget = VIEWER_BUDGET_ONLY;
+    job.budget_ms = b->ms;
+    b->asked_id = job.id;
+    send_job(app, &job, -1);
+    return 0;
+}
+
+static int budget_choosing(const viewer_app *app) {
+    const viewer_budget *b = &app->budget;
+    return b->active && b->asked_id && b->asked_id >= app->content_first_id;
 }
 
 /* The right side shows stop `stop` of the tile cache: what is computed, dim elsewhere. */
@@ -214,6 +253,7 @@ static int same_request(const viewer_tile_request *a, const viewer_tile_request 
  * Cheap when nothing changed, so it runs on every pass of the event loop. */
 static void request_current(viewer_app *app) {
     if (app->kind != VIEWER_SOURCE_STILL || !app->has_frame || !app->placeholder.pixels) return;
+    if (!have_budget_choice(app)) return; /* nothing is shown or computed before it */
     qsr_gpu_buffer target = {NULL, 0, 0};
     if (app->vk && stop_buffer(app, app->stop, &target) != 0) return;
     if (!app->tiles.stops[app->stop].computed || app->right_depth != app->model.stops[app->stop] ||
@@ -434,6 +474,8 @@ int viewer_app_init(viewer_app *app, const viewer_options *opt, int win_w, int w
     app->right_psnr = NAN;
     app->next_job_id = 1;
     app->right_slot = -1;
+    app->budget.ms = opt->budget_ms;
+    app->budget.active = opt->budget_ms > 0;
     viewer_view_init(&app->view, win_w, win_h, opt->split);
     snprintf(app->present, sizeof app->present, "SDL_Renderer (texture upload)");
     app->worker = viewer_worker_start(opt->device, wake_event, app->error, sizeof app->error);
@@ -480,7 +522,12 @@ void viewer_app_cycle_model(viewer_app *app, int direction) {
 }
 
 void viewer_app_set_stop(viewer_app *app, uint32_t stop) {
-    if (stop >= app->model.stop_count || stop == app->stop) return;
+    if (stop >= app->model.stop_count) return;
+    if (app->budget.active) {
+        app->budget.active = 0;
+        viewer_app_set_status(app, "budget off: the slider sets the depth (b: back on)");
+    }
+    if (stop == app->stop) return;
     app->stop = stop;
     request_current(app); /* live sources pick it up with the next frame */
 }
@@ -495,6 +542,23 @@ void viewer_app_step_image(viewer_app *app, int direction) {
 void viewer_app_toggle_nearest(viewer_app *app) {
     app->left_nearest = !app->left_nearest;
     app->left_dirty = 1;
+}
+
+void viewer_app_toggle_budget(viewer_app *app) {
+    viewer_budget *b = &app->budget;
+    if (b->ms <= 0) {
+        viewer_app_set_status(app, "no budget: start with --budget-ms T");
+        return;
+    }
+    b->active = !b->active;
+    b->failed = 0;
+    b->content_id = 0; /* choose again, with everything measured since */
+    b->asked_id = 0;
+    if (b->active)
+        viewer_app_set_status(app, "budget %.10g ms: it sets the depth again", b->ms);
+    else
+        viewer_app_set_status(app, "budget off: the slider sets the depth");
+    request_current(app);
 }
 
 void viewer_app_toggle_pause(viewer_app *app) {
@@ -644,6 +708,25 @@ static void store_region(viewer_app *app, viewer_result *res) {
     measure_stop(app, (uint32_t)stop);
 }
 
+/* The budget could not be chosen: it is off until `b`, and the slider sets the depth. */
+static void budget_failed(viewer_app *app, const char *why) {
+    app->budget.active = 0;
+    app->budget.failed = 1;
+    app->budget.asked_id = 0;
+    set_error(app, "--budget-ms %.10g: cannot choose a depth (%s); the slider sets it",
+              app->budget.ms, why);
+}
+
+/* A choice the worker made for the current content: the slider moves to it (a still image
+ * then shows that depth's tiles, computing those not done yet). */
+static void follow_budget(viewer_app *app, const viewer_budget_choice *choice) {
+    if (!app->budget.active || !choice->made) return;
+    app->budget.choice = *choice;
+    long stop = stop_of_depth(&app->model, choice->depth);
+    if (stop >= 0) app->stop = (uint32_t)stop;
+    request_current(app);
+}
+
 static void handle_result(viewer_app *app, viewer_result *res) {
     int awaited =
         app->in_flight && res->id == app->awaiting_id && res->kind != VIEWER_RESULT_REGION;
@@ -653,6 +736,14 @@ static void handle_result(viewer_app *app, viewer_result *res) {
     if (res->id < app->content_first_id) return; /* for an image or model no longer shown */
     if (awaited) app->in_flight = 0;
     if (awaited && res->status == QSR_OK) app->error[0] = '\0';
+    if (res->kind == VIEWER_RESULT_BUDGET && res->id == app->budget.asked_id) {
+        app->budget.asked_id = 0;
+        app->budget.content_id = app->content_first_id;
+    }
+    if (res->choice.failed) {
+        budget_failed(app, res->error); /* a live frame is not paused: the next one runs */
+        return;
+    }
     if (res->kind == VIEWER_RESULT_REGION && res->status != QSR_OK) return; /* END reports it */
     if (res->status != QSR_OK) {
         set_error(app, "QuantSR run failed: %s", res->error);
@@ -664,9 +755,11 @@ static void handle_result(viewer_app *app, viewer_result *res) {
         if (res->kind == VIEWER_RESULT_REGION) app->pending_stats = res->stats;
         if (res->kind == VIEWER_RESULT_END && awaited && app->vk)
             finish_live_frame_on_device(app, res);
+        if (awaited) follow_budget(app, &res->choice);
         return;
     }
     if (res->kind == VIEWER_RESULT_REGION) store_region(app, res);
+    follow_budget(app, &res->choice); /* BUDGET, or the revised choice of an END */
 }
 
 void viewer_app_poll(viewer_app *app) {
@@ -697,7 +790,7 @@ int viewer_app_wait(viewer_app *app) {
         handle_result(app, &res);
         qsr_image_free(&res.output);
     }
-    if (app->error[0]) return -1;
+    if (app->error[0] || app->budget.failed) return -1; /* budget_failed said why */
     if (!app->right_image) {
         set_error(app, "nothing to show: no output was computed");
         return -1;
@@ -817,6 +910,45 @@ void viewer_app_published_line(const viewer_app *app, char *out, size_t cap) {
                  pub->set5_psnr, pub->set14_psnr);
 }
 
+/* The device time measured for the shown output: a live frame's, or the sum over the tiles of
+ * a still image computed so far (with " for A/B tiles" until all are). */
+static void measured_text(const viewer_app *app, char *out, size_t cap) {
+    if (!app->right_image || app->right_depth != app->budget.choice.depth) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    if (app->kind != VIEWER_SOURCE_STILL) {
+        snprintf(out, cap, "%.2f ms", app->right_stats.gpu_ms);
+        return;
+    }
+    const viewer_stop_tiles *t = &app->tiles.stops[app->stop];
+    uint32_t all = viewer_tile_count(&app->tiles.grid);
+    if (t->computed_count == 0)
+        snprintf(out, cap, "-");
+    else if (t->computed_count < all)
+        snprintf(out, cap, "%.2f ms for %u/%u tiles", t->stats.gpu_ms, t->computed_count, all);
+    else
+        snprintf(out, cap, "%.2f ms", t->stats.gpu_ms);
+}
+
+void viewer_app_budget_line(const viewer_app *app, char *out, size_t cap) {
+    const viewer_budget *b = &app->budget;
+    const viewer_budget_choice *c = &b->choice;
+    if (b->failed) {
+        snprintf(out, cap, "%.10g ms, off: no depth could be chosen", b->ms);
+    } else if (!b->active) {
+        snprintf(out, cap, "%.10g ms, off: the slider sets the depth", b->ms);
+    } else if (!c->made || budget_choosing(app)) {
+        snprintf(out, cap, "%.10g ms, choosing a depth", b->ms);
+    } else {
+        char measured[64];
+        measured_text(app, measured, sizeof measured);
+        snprintf(out, cap, "%.10g ms, depth %u of %u%s, predicted %.2f ms, measured %s", b->ms,
+                 c->depth, app->model.info.blocks,
+                 c->predicted_ms > b->ms ? " (no level fits)" : "", c->predicted_ms, measured);
+    }
+}
+
 static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
     const viewer_model_summary *m = &app->model;
     char bits[16];
@@ -835,6 +967,11 @@ static void build_info_lines(const viewer_app *app, viewer_hud *hud) {
         double gmac = stop >= 0 ? (double)m->macs[stop] * lr_pixels / 1e9 : 0.0;
         add_line(hud, "depth %u/%u   %.1f ms (gpu %.1f)   %.2f GMAC", app->right_depth,
                  m->info.blocks, app->right_stats.total_ms, app->right_stats.gpu_ms, gmac);
+    }
+    if (app->budget.ms > 0) {
+        char budget[192];
+        viewer_app_budget_line(app, budget, sizeof budget);
+        add_line(hud, "budget %s   (b: %s)", budget, app->budget.active ? "off" : "on");
     }
     if (app->frame.gt.pixels) {
         char left[32], right[32];
@@ -864,8 +1001,9 @@ void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
     snprintf(hud->left_label, sizeof hud->left_label, "%s",
              app->left_nearest ? "nearest" : "bicubic");
     if (app->right_image)
-        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR  %u block%s", app->right_depth,
-                 app->right_depth == 1 ? "" : "s");
+        snprintf(hud->right_label, sizeof hud->right_label, "QuantSR  %u block%s%s",
+                 app->right_depth, app->right_depth == 1 ? "" : "s",
+                 app->budget.active ? "  (budget)" : "");
     else
         snprintf(hud->right_label, sizeof hud->right_label, "QuantSR");
     build_info_lines(app, hud);
@@ -876,7 +1014,8 @@ void viewer_app_build_hud(const viewer_app *app, viewer_hud *hud) {
     if (live)
         hud->computing = app->in_flight && !app->right_image;
     else
-        hud->computing = app->in_flight && app->awaiting_stop == (long)app->stop;
+        hud->computing =
+            (app->in_flight && app->awaiting_stop == (long)app->stop) || budget_choosing(app);
     snprintf(hud->status, sizeof hud->status, "%s", app->status);
     snprintf(hud->error, sizeof hud->error, "%s", app->error);
     hud->show_help = app->show_help;

@@ -46,6 +46,21 @@ typedef struct viewer_tile_request {
     int valid;
 } viewer_tile_request;
 
+/* --budget-ms: while active, the depth is the worker's qsr_upscaler_depth_for_budget choice
+ * for the whole input. A still image asks for a choice when its content is new (a
+ * VIEWER_BUDGET_ONLY job; no tiles are computed before it comes back) and takes the revised
+ * choice that ends each run of its tiles; a live frame is run at the choice made just before
+ * it. Moving the slider by hand turns it off, `b` toggles it. */
+typedef struct viewer_budget {
+    double ms;  /* 0: no --budget-ms */
+    int active; /* the depth follows the budget */
+    int failed; /* the last choice failed (no timestamps, ...): off until `b` */
+    /* STILL: the content_first_id the choice was made for (0: none) and the choice job in
+     * flight (0: none). */
+    uint64_t content_id, asked_id;
+    viewer_budget_choice choice; /* the newest */
+} viewer_budget;
+
 typedef struct viewer_app {
     viewer_options opt;
     SDL_Renderer *renderer; /* set before the first viewer_app_render */
@@ -55,6 +70,7 @@ typedef struct viewer_app {
     viewer_file_list models; /* the `m` cycle */
     viewer_model_summary model;
     uint32_t stop; /* selected index into model.stops */
+    viewer_budget budget;
 
     viewer_source_kind kind;
     viewer_file_list files; /* STILL folder or FRAMES */
@@ -130,6 +146,8 @@ void viewer_app_set_stop(viewer_app *app, uint32_t stop);
 void viewer_app_step_image(viewer_app *app, int direction);
 void viewer_app_toggle_nearest(viewer_app *app);
 void viewer_app_toggle_pause(viewer_app *app);
+/* `b`: the depth follows --budget-ms again, or the slider sets it. */
+void viewer_app_toggle_budget(viewer_app *app);
 void viewer_app_set_status(viewer_app *app, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
@@ -142,7 +160,7 @@ void viewer_app_poll(viewer_app *app);
  * computed. */
 void viewer_app_view_ready(viewer_app *app);
 /* Headless: blocks until the output for the current view has arrived. Returns -1 (with
- * app->error set) if the run failed. */
+ * app->error set) if the run failed or, with --budget-ms, no depth could be chosen. */
 int viewer_app_wait(viewer_app *app);
 /* Output size of the current input (0 x 0 when none). */
 void viewer_app_output_size(const viewer_app *app, int *w, int *h);
@@ -150,6 +168,10 @@ void viewer_app_output_size(const viewer_app *app, int *w, int *h);
 /* The results.csv numbers of the selected model and depth ("none" if unknown), as the
  * overlay shows them; for --print-stats. */
 void viewer_app_published_line(const viewer_app *app, char *out, size_t cap);
+
+/* With --budget-ms: the budget, whether the depth follows it, and the chosen depth with its
+ * predicted and measured device time, as the overlay shows them (for --print-stats). */
+void viewer_app_budget_line(const viewer_app *app, char *out, size_t cap);
 
 /* Draws the current frame onto the renderer's target, with or without the overlay. On a
  * texture upload failure sets app->error and returns -1. */

@@ -138,6 +138,8 @@ int viewer_run_headless(const viewer_options *opt) {
         printf("quantsr-view: stats: %s\n", line);
         viewer_app_published_line(&app, line, sizeof line);
         printf("quantsr-view: published: %s\n", line);
+        viewer_app_budget_line(&app, line, sizeof line);
+        if (opt->budget_ms > 0) printf("quantsr-view: budget: %s\n", line);
     }
     code = VIEWER_EXIT_OK;
 done:

@@ -72,6 +72,9 @@ static void on_key(viewer_app *app, viewer_input *in, const SDL_Keysym *k) {
     case SDLK_RIGHTBRACKET:
         viewer_app_set_stop(app, app->stop + 1);
         break;
+    case SDLK_b:
+        viewer_app_toggle_budget(app);
+        break;
     case SDLK_n:
         viewer_app_toggle_nearest(app);
         break;

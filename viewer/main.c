@@ -157,6 +157,8 @@ static int window_screenshot(viewer_app *app, viewer_display *d) {
         char line[512];
         viewer_app_stats_line(app, line, sizeof line);
         printf("quantsr-view: stats: %s\n", line);
+        viewer_app_budget_line(app, line, sizeof line);
+        if (app->opt.budget_ms > 0) printf("quantsr-view: budget: %s\n", line);
     }
     qsr_image_free(&shot);
     return rc;

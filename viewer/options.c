@@ -14,6 +14,7 @@ const char *const viewer_key_help[] = {
     "0 / 1             fit the window / 1:1 output pixels",
     "[ / ]             depth slider: fewer / more blocks",
     "Shift+1..9, KP1..9  depth level N (also click the slider)",
+    "b                 depth by --budget-ms on / off (moving the slider: off)",
     "n                 left side: bicubic / nearest",
     "m / Shift+m       next / previous model of the models folder",
     "Left / Right      previous / next image of the folder",
@@ -26,7 +27,7 @@ const char *const viewer_key_help[] = {
 };
 
 static const char usage_line[] =
-    "usage: quantsr-view [IMAGE|FOLDER] [-m MODEL] [--hr] [--depth D] [options]\n";
+    "usage: quantsr-view [IMAGE|FOLDER] [-m MODEL] [--hr] [--depth D | --budget-ms T] [options]\n";
 
 static void print_help(FILE *out) {
     fputs(usage_line, out);
@@ -41,6 +42,11 @@ static void print_help(FILE *out) {
           "      --hr              the input is ground truth: downscale it by the model's scale\n"
           "                        and show the Y-PSNR of both sides\n"
           "      --depth D         blocks to run, one of the model's depth levels (0 = all)\n"
+          "      --budget-ms T     the depth is the deepest level predicted to take at most T ms\n"
+          "                        of device time for the whole image (0.001..1000000; the\n"
+          "                        shallowest when none fits), chosen again for each image\n"
+          "                        and after each run; moving the depth slider by hand turns\n"
+          "                        this off, b turns it back on\n"
           "  -g, --device N        Vulkan device as `quantsr devices` numbers it (0 = auto)\n"
           "      --frames FOLDER   play the images of FOLDER as video frames\n"
           "      --demo            animate a procedural low-resolution scene\n"
@@ -121,6 +127,7 @@ typedef enum option_id {
     OPT_MODEL,
     OPT_HR,
     OPT_DEPTH,
+    OPT_BUDGET,
     OPT_DEVICE,
     OPT_FRAMES,
     OPT_DEMO,
@@ -146,6 +153,7 @@ static const option_spec option_specs[OPT_COUNT] = {
     [OPT_MODEL] = {'m', "model", 1},
     [OPT_HR] = {0, "hr", 0},
     [OPT_DEPTH] = {0, "depth", 1},
+    [OPT_BUDGET] = {0, "budget-ms", 1},
     [OPT_DEVICE] = {'g', "device", 1},
     [OPT_FRAMES] = {0, "frames", 1},
     [OPT_DEMO] = {0, "demo", 0},
@@ -175,6 +183,11 @@ static viewer_parse_result apply_option(option_id id, const char *name, const ch
         if (!parse_u32(value, 64, &o->depth))
             return usage_error("%s needs a block count 0..64, got '%s'", name, value);
         o->has_depth = 1;
+        break;
+    case OPT_BUDGET:
+        if (!parse_double(value, VIEWER_BUDGET_MIN_MS, VIEWER_BUDGET_MAX_MS, &o->budget_ms))
+            return usage_error("%s needs a device time in ms, 0.001..1000000, got '%s'", name,
+                               value);
         break;
     case OPT_DEVICE:
         if (!parse_u32(value, 1024, &u))
@@ -238,6 +251,8 @@ static viewer_parse_result check_options(const viewer_options *o) {
     if (o->screenshot && o->screenshot[0] == '\0')
         return usage_error("--screenshot needs a file name%s%s", "", "");
     if (o->model && o->model[0] == '\0') return usage_error("-m needs a file name%s%s", "", "");
+    if (o->budget_ms > 0 && o->has_depth)
+        return usage_error("--budget-ms chooses the depth; do not give --depth too%s%s", "", "");
     return VIEWER_PARSE_OK;
 }
 

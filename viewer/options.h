@@ -16,6 +16,10 @@ typedef enum viewer_present_mode {
     VIEWER_PRESENT_VULKAN    /* Vulkan swapchain (falls back, saying why, if it fails) */
 } viewer_present_mode;
 
+/* --budget-ms accepts VIEWER_BUDGET_MIN_MS..VIEWER_BUDGET_MAX_MS (1 us to 1000 s). */
+#define VIEWER_BUDGET_MIN_MS 0.001
+#define VIEWER_BUDGET_MAX_MS 1000000.0
+
 typedef struct viewer_options {
     const char *input;           /* IMAGE or FOLDER; NULL = none (drop a file on the window) */
     const char *model;           /* -m; NULL = the default model of the model folders */
@@ -28,11 +32,12 @@ typedef struct viewer_options {
     int print_stats;             /* --print-stats: --screenshot prints what was computed */
     viewer_present_mode present; /* --present */
     int has_depth;
-    uint32_t depth; /* --depth: blocks, one of the model's levels, 0 = all */
-    int32_t device; /* -g: Vulkan device as `quantsr devices` numbers it, 0 = automatic */
-    double split;   /* --split: divider position, fraction of the width (default 0.5) */
-    double zoom;    /* --zoom: screen pixels per output pixel, 0 = fit */
-    uint32_t width; /* --size: window or screenshot size, 0 = automatic */
+    uint32_t depth;   /* --depth: blocks, one of the model's levels, 0 = all */
+    double budget_ms; /* --budget-ms: the depth follows a device-time budget; 0 = not given */
+    int32_t device;   /* -g: Vulkan device as `quantsr devices` numbers it, 0 = automatic */
+    double split;     /* --split: divider position, fraction of the width (default 0.5) */
+    double zoom;      /* --zoom: screen pixels per output pixel, 0 = fit */
+    uint32_t width;   /* --size: window or screenshot size, 0 = automatic */
     uint32_t height;
 } viewer_options;
 

@@ -7,7 +7,7 @@
 
 #include <SDL.h>
 
-#define VIEWER_HUD_LINES    7
+#define VIEWER_HUD_LINES    8
 #define VIEWER_HUD_LINE_CAP 160
 #define VIEWER_MAX_STOPS    (QSR_MAX_DEPTH_LEVELS + 1)
 

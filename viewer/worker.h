@@ -14,6 +14,24 @@
 
 #include <stdint.h>
 
+/* How a job's depth follows --budget-ms (qsr_upscaler_depth_for_budget for the whole input:
+ * the deepest level predicted to fit budget_ms, refined by the upscaler's measured runs). */
+typedef enum viewer_job_budget {
+    VIEWER_BUDGET_NONE,   /* run at `depth` */
+    VIEWER_BUDGET_PICK,   /* choose just before the run and run at the choice (live frames) */
+    VIEWER_BUDGET_REVISE, /* run at `depth`, then choose again with what the run measured
+                             (still tiles: they are cached per depth, so the UI switches) */
+    VIEWER_BUDGET_ONLY    /* choose and run nothing: one VIEWER_RESULT_BUDGET */
+} viewer_job_budget;
+
+/* A depth chosen for a budget. */
+typedef struct viewer_budget_choice {
+    int made;            /* depth and predicted_ms are set */
+    int failed;          /* choosing failed (the result's status and error say why) */
+    uint32_t depth;      /* blocks */
+    double predicted_ms; /* the chosen level's predicted device time for the whole input */
+} viewer_budget_choice;
+
 typedef struct viewer_job {
     uint64_t id;
     char model_path[VIEWER_PATH_MAX];
@@ -27,25 +45,30 @@ typedef struct viewer_job {
     /* Regions only: with a buffer, the output goes to this device buffer
      * (qsr_upscaler_run_to_buffer) and the results carry no pixels. */
     qsr_gpu_buffer target;
+    viewer_job_budget budget;
+    double budget_ms; /* > 0 unless budget is VIEWER_BUDGET_NONE */
 } viewer_job;
 
 typedef enum viewer_result_kind {
     VIEWER_RESULT_WHOLE,  /* output: the whole output image */
     VIEWER_RESULT_REGION, /* output: the pixels of region * scale */
-    VIEWER_RESULT_END     /* a region job is over (finished, failed or given up); its status
+    VIEWER_RESULT_END,    /* a region job is over (finished, failed or given up); its status
                              is the failed region's */
+    VIEWER_RESULT_BUDGET  /* a VIEWER_BUDGET_ONLY job's choice */
 } viewer_result_kind;
 
 typedef struct viewer_result {
     uint64_t id; /* the job's */
     viewer_result_kind kind;
-    uint32_t depth;
+    uint32_t depth;  /* the depth run (with VIEWER_BUDGET_PICK, the one chosen) */
     qsr_rect region; /* VIEWER_RESULT_REGION */
     int gave_up;     /* VIEWER_RESULT_END: a newer job came before every region was done */
     qsr_status status;
     char error[512];  /* when status != QSR_OK */
     qsr_image output; /* owned by the receiver */
     qsr_run_stats stats;
+    /* The job's budget choice, on its last result (WHOLE, END or BUDGET); made = 0 without one. */
+    viewer_budget_choice choice;
     char device[256];             /* the Vulkan device that ran it */
     uint32_t validation_messages; /* seen by the context so far */
 } viewer_result;
