@@ -60,6 +60,23 @@ int cli_env_flag(const char *name);
 /* Monotonic-enough wall clock in milliseconds (for durations only). */
 double cli_now_ms(void);
 
+/* Messages held back to be printed later, in order (a batch prints each image's messages when
+ * the image is reported, whichever thread produced them). */
+typedef struct cli_text {
+    char *data; /* NUL-terminated; NULL while empty */
+    size_t length, capacity;
+} cli_text;
+/* Appends formatted text. If the text cannot grow (out of memory) the piece goes straight to
+ * stderr: out of order, but not lost. */
+void cli_text_append(cli_text *t, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* cli_error and cli_fail into t: "quantsr: <formatted>\n" and
+ * "quantsr: <formatted>: <qsr_last_error()>\n" (read on the calling thread). */
+void cli_text_error(cli_text *t, const char *fmt, ...) CLI_PRINTF(2, 3);
+void cli_text_fail(cli_text *t, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Writes the text to stderr and empties it. */
+void cli_text_flush(cli_text *t);
+void cli_text_free(cli_text *t);
+
 /* ---- file system (fs.c) ---- */
 int cli_is_directory(const char *path);
 int cli_path_exists(const char *path);
@@ -94,6 +111,13 @@ void cli_file_list_free(cli_file_list *list);
  * Temporaries of running processes (parallel shards) are kept. Returns how many were removed;
  * a file that cannot be removed is reported. */
 size_t cli_remove_stale_temporaries(const char *dir);
+
+/* Creates a new folder "$TMPDIR/<prefix>-XXXXXX" (/tmp without $TMPDIR) and writes its path to
+ * out. 0 on success (an error is printed otherwise). */
+int cli_make_temp_directory(const char *prefix, char *out, size_t cap);
+/* unlink and rmdir; 0 on success (an error is printed otherwise). */
+int cli_remove_file(const char *path);
+int cli_remove_empty_directory(const char *path);
 
 /* ---- models (model_path.c) ---- */
 /* Finds the model file for `-m PATH`, `-n NAME` or, with neither, the default model, and
@@ -133,6 +157,10 @@ qsr_status cli_session_upscale(cli_session *s, const qsr_image *in, uint32_t dep
                                qsr_image *out, qsr_run_stats *stats);
 /* Fails (printing why) if the Vulkan validation layer reported anything. Returns an exit code. */
 int cli_session_check_validation(const cli_session *s);
+/* The validation layer's message count (0 without a device). */
+uint32_t cli_session_validation_messages(const cli_session *s);
+/* Fails (printing why) if `messages` is not 0. Returns an exit code. */
+int cli_report_validation_messages(uint32_t messages);
 /* Destroys the upscaler and the context but keeps the model (after a lost device, the next
  * cli_session_open_device starts afresh). */
 void cli_session_close_device(cli_session *s);

@@ -26,13 +26,29 @@
  *                         fraction_of_limit (gmac_per_s over the limit of the op's form:
  *                         int_pair for quantized convolutions, fp32 for the others) ] ]
  * With --peak: device, peak.
+ *
+ * With --batch DIR (the `upscale` pipeline of cli/pipeline.h over the images of DIR: decode,
+ * upscale at --depth, encode as PNG into a temporary folder, delete; after one warm-up upscale
+ * of the first image; --runs passes, default 1, serial and pipelined passes alternating):
+ *   model, device, batch (DIR), images (int, in DIR), runs
+ *   pipelined           { jobs ("L:P:S", -j), images_per_s (images upscaled and saved per
+ *                         second of wall time), wall_ms (a pass), load_ms, upscale_ms, save_ms
+ *                         (time in each stage per image: decode, upscale, encode + write; with
+ *                         threads the stages overlap, so they add up to more than wall_ms /
+ *                         images), gpu_ms (device time per image), failed (images) }
+ *                         medians over the passes
+ *   serial              the same for -j 0:1:0 (with --compare)
+ *   speedup             pipelined images_per_s / serial images_per_s (with --compare)
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "args.h"
 #include "cli.h"
+#include "interrupt.h"
 #include "json.h"
+#include "pipeline.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -44,6 +60,10 @@ typedef struct bench_options {
     const char *size;
     uint32_t width, height, runs, tile, device;
     int json, ops, peak;
+    /* --batch DIR: the upscale pipeline over a folder, with -j; --compare adds -j 0:1:0 */
+    const char *batch, *jobs_text;
+    cli_pipeline_jobs jobs;
+    int compare;
     /* --arch c: a random-weight model (shape options below) instead of -m */
     const char *arch;
     uint32_t channels, blocks, scale, bits;
@@ -462,6 +482,316 @@ static int run_bench(cli_session *s, const bench_options *o) {
     return code;
 }
 
+/* Was --runs on the command line? (--batch has its own default.) */
+static int runs_given(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--runs") == 0 || strncmp(argv[i], "--runs=", 7) == 0) return 1;
+    return 0;
+}
+
+/* --batch, -j and --compare against the other modes. Returns an exit code. */
+static int check_batch_options(bench_options *o, const cli_command_spec *spec) {
+    if (!o->batch) {
+        if (o->jobs_text || o->compare)
+            return cli_usage_error(spec, "-j and --compare go with --batch DIR");
+        return CLI_EXIT_OK;
+    }
+    if (o->ops || o->peak || o->size)
+        return cli_usage_error(spec, "--batch DIR times its images; do not give --ops, --peak "
+                                     "or --size");
+    char why[256];
+    if (!cli_pipeline_parse_jobs(o->jobs_text ? o->jobs_text : CLI_PIPELINE_DEFAULT_JOBS, &o->jobs,
+                                 why, sizeof why))
+        return cli_usage_error(spec, "%s", why);
+    return CLI_EXIT_OK;
+}
+
+/* ---- --batch DIR ---- */
+
+/* One image of a pass. */
+typedef struct bench_job {
+    qsr_image in, out;
+    double gpu_ms;
+    int failed;
+    cli_text messages; /* why it failed */
+} bench_job;
+
+/* One pass over the folder. */
+typedef struct batch_pass {
+    const cli_session *s;
+    const bench_options *o;
+    const cli_file_list *list;
+    const char *temp_dir;
+    bench_job *jobs;
+    int print_failures; /* the first pass says why images fail; the others only count them */
+    size_t saved, failed;
+    double gpu_ms;
+} batch_pass;
+
+/* Medians over the passes of one -j. */
+typedef struct batch_result {
+    cli_pipeline_jobs jobs;
+    double images_per_s, wall_ms, load_ms, upscale_ms, save_ms, gpu_ms;
+    size_t failed;
+} batch_result;
+
+static void bench_job_failed(batch_pass *b, size_t k, const char *what) {
+    b->jobs[k].failed = 1;
+    cli_text_fail(&b->jobs[k].messages, "%s: %s", b->list->names[k], what);
+}
+
+static int load_bench_job(void *user, size_t k) {
+    batch_pass *b = (batch_pass *)user;
+    char path[CLI_PATH_MAX];
+    if (!cli_join_path(path, sizeof path, b->o->batch, b->list->names[k])) {
+        b->jobs[k].failed = 1;
+        cli_text_error(&b->jobs[k].messages, "%s: path too long", b->list->names[k]);
+        return 0;
+    }
+    if (qsr_image_load_file(path, 0, &b->jobs[k].in) == QSR_OK) return 1;
+    bench_job_failed(b, k, "cannot read");
+    return 0;
+}
+
+static int upscale_bench_job(cli_pipeline *p, void *user, size_t k) {
+    (void)p;
+    batch_pass *b = (batch_pass *)user;
+    bench_job *job = &b->jobs[k];
+    qsr_run_stats stats = {.tiles = 0};
+    qsr_status st = qsr_upscaler_run(b->s->up, &job->in, b->o->model.depth, &job->out, &stats);
+    qsr_image_free(&job->in);
+    if (st != QSR_OK) {
+        bench_job_failed(b, k, "cannot upscale");
+        return 0;
+    }
+    job->gpu_ms = stats.gpu_ms;
+    return 1;
+}
+
+/* Encodes and writes <temp>/<k>.png as `upscale` would, then deletes it. */
+static void save_bench_job(void *user, size_t k) {
+    batch_pass *b = (batch_pass *)user;
+    bench_job *job = &b->jobs[k];
+    char name[32], path[CLI_PATH_MAX];
+    snprintf(name, sizeof name, "%zu.png", k);
+    if (!cli_join_path(path, sizeof path, b->temp_dir, name)) {
+        job->failed = 1;
+        cli_text_error(&job->messages, "%s: path too long", b->list->names[k]);
+    } else if (qsr_image_save_file(path, &job->out, 0) != QSR_OK) {
+        bench_job_failed(b, k, "cannot write");
+    } else if (cli_remove_file(path) != 0) {
+        job->failed = 1;
+    }
+    qsr_image_free(&job->out);
+}
+
+static void report_bench_job(void *user, size_t k) {
+    batch_pass *b = (batch_pass *)user;
+    bench_job *job = &b->jobs[k];
+    if (job->failed) {
+        b->failed++;
+        if (b->print_failures) cli_text_flush(&job->messages);
+    } else {
+        b->saved++;
+        b->gpu_ms += job->gpu_ms;
+    }
+    cli_text_free(&job->messages);
+}
+
+/* One pass with `jobs`; its figures go to r (per image). 0, or -1 if the pass could not run. */
+static int run_batch_pass(batch_pass *b, const cli_pipeline_jobs *jobs, batch_result *r) {
+    size_t count = b->list->count;
+    memset(b->jobs, 0, count * sizeof *b->jobs);
+    b->saved = b->failed = 0;
+    b->gpu_ms = 0.0;
+    const cli_pipeline_stages stages = {b, load_bench_job, upscale_bench_job, save_bench_job,
+                                        report_bench_job};
+    cli_pipeline_stats stats;
+    int status = cli_pipeline_run(jobs, count, &stages, &stats);
+    for (size_t k = 0; k < count; k++) { /* what a stopped pass left */
+        qsr_image_free(&b->jobs[k].in);
+        qsr_image_free(&b->jobs[k].out);
+        cli_text_free(&b->jobs[k].messages);
+    }
+    if (status != 0) return -1;
+    double per_image = stats.reported ? 1.0 / (double)stats.reported : 0.0;
+    r->jobs = *jobs;
+    r->wall_ms = stats.wall_ms;
+    r->images_per_s = stats.wall_ms > 0.0 ? (double)b->saved * 1000.0 / stats.wall_ms : 0.0;
+    r->load_ms = stats.load_ms * per_image;
+    r->upscale_ms = stats.process_ms * per_image;
+    r->save_ms = stats.save_ms * per_image;
+    r->gpu_ms = b->saved ? b->gpu_ms / (double)b->saved : 0.0;
+    r->failed = b->failed;
+    return 0;
+}
+
+/* Field-wise medians of the passes into out (failed: the most of any pass). */
+static void median_result(const batch_result *passes, uint32_t n, batch_result *out) {
+    double *values = calloc(n, sizeof *values);
+    *out = passes[0];
+    for (uint32_t i = 1; i < n; i++)
+        if (passes[i].failed > out->failed) out->failed = passes[i].failed;
+    if (values == NULL) return; /* the first pass's times stand in */
+    size_t offsets[] = {offsetof(batch_result, images_per_s), offsetof(batch_result, wall_ms),
+                        offsetof(batch_result, load_ms),      offsetof(batch_result, upscale_ms),
+                        offsetof(batch_result, save_ms),      offsetof(batch_result, gpu_ms)};
+    for (size_t f = 0; f < sizeof offsets / sizeof offsets[0]; f++) {
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(&values[i], (const char *)&passes[i] + offsets[f], sizeof values[i]);
+        double m = median(values, n);
+        memcpy((char *)out + offsets[f], &m, sizeof m);
+    }
+    free(values);
+}
+
+static void format_jobs(const cli_pipeline_jobs *jobs, char *buf, size_t cap) {
+    snprintf(buf, cap, "%u:%u:%u", jobs->load, jobs->proc, jobs->save);
+}
+
+static void json_batch_result(cli_json *j, const char *key, const batch_result *r) {
+    char jobs[48];
+    format_jobs(&r->jobs, jobs, sizeof jobs);
+    cli_json_object(j, key);
+    cli_json_string(j, "jobs", jobs);
+    cli_json_number(j, "images_per_s", r->images_per_s);
+    cli_json_number(j, "wall_ms", r->wall_ms);
+    cli_json_number(j, "load_ms", r->load_ms);
+    cli_json_number(j, "upscale_ms", r->upscale_ms);
+    cli_json_number(j, "save_ms", r->save_ms);
+    cli_json_number(j, "gpu_ms", r->gpu_ms);
+    cli_json_uint(j, "failed", r->failed);
+    cli_json_close(j);
+}
+
+static void print_batch_row(const char *what, const batch_result *r) {
+    char jobs[48];
+    format_jobs(&r->jobs, jobs, sizeof jobs);
+    printf("%-10s %-7s %9.3f %10.1f %10.1f %10.1f %10.1f %10.1f\n", what, jobs, r->images_per_s,
+           r->wall_ms, r->load_ms, r->upscale_ms, r->save_ms, r->gpu_ms);
+}
+
+static void print_batch(const cli_session *s, const bench_options *o, const char *device,
+                        size_t images, const batch_result *serial, const batch_result *pipelined) {
+    if (o->json) {
+        cli_json j;
+        cli_json_begin(&j, stdout);
+        cli_json_string(&j, "model", s->model_path);
+        cli_json_string(&j, "device", device);
+        cli_json_string(&j, "batch", o->batch);
+        cli_json_uint(&j, "images", images);
+        cli_json_uint(&j, "runs", o->runs);
+        json_batch_result(&j, "pipelined", pipelined);
+        if (serial) {
+            json_batch_result(&j, "serial", serial);
+            cli_json_number(&j, "speedup", ratio(pipelined->images_per_s, serial->images_per_s));
+        }
+        cli_json_end(&j);
+        return;
+    }
+    printf("model  %s (%s x%u, C%u B%u, W%u A%u)\n", s->model_path, cli_arch_name(s->info.arch),
+           s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a);
+    printf("on     %s\n", device);
+    printf("batch  %s: %zu images, decode + upscale + PNG encode and write; medians of %u "
+           "pass%s\n\n",
+           o->batch, images, o->runs, o->runs == 1 ? "" : "es");
+    printf("%-10s %-7s %9s %10s %10s %10s %10s %10s\n", "", "-j", "images/s", "wall ms",
+           "decode ms", "upscale ms", "encode ms", "gpu ms");
+    if (serial) print_batch_row("serial", serial);
+    print_batch_row("pipelined", pipelined);
+    printf("(stage times are per image; overlapped stages add up to more than the wall time)\n");
+    if (serial)
+        printf("pipelined / serial: %.3f images/s in the same run\n",
+               ratio(pipelined->images_per_s, serial->images_per_s));
+    if (pipelined->failed)
+        printf("%zu of %zu images failed in each pass (see above)\n", pipelined->failed, images);
+}
+
+/* One upscale of the first image that decodes: the driver compiles its pipelines on first use,
+ * which no pass should pay. */
+static int warm_up(const cli_session *s, const bench_options *o, const cli_file_list *list) {
+    for (size_t k = 0; k < list->count; k++) {
+        char path[CLI_PATH_MAX];
+        qsr_image in, out;
+        if (!cli_join_path(path, sizeof path, o->batch, list->names[k]) ||
+            qsr_image_load_file(path, 0, &in) != QSR_OK)
+            continue;
+        qsr_status st = qsr_upscaler_run(s->up, &in, o->model.depth, &out, NULL);
+        qsr_image_free(&in);
+        if (st != QSR_OK) return cli_fail("warm-up upscale of '%s'", path);
+        qsr_image_free(&out);
+        return CLI_EXIT_OK;
+    }
+    cli_error("no image of '%s' decodes", o->batch);
+    return CLI_EXIT_FAILURE;
+}
+
+/* The passes, serial and pipelined alternating, into the arrays (o->runs each). */
+static int run_batch_passes(batch_pass *b, const bench_options *o, batch_result *serial,
+                            batch_result *pipelined) {
+    const cli_pipeline_jobs one_at_a_time = {0, 1, 0};
+    for (uint32_t i = 0; i < o->runs; i++) {
+        b->print_failures = i == 0;
+        if (o->compare && run_batch_pass(b, &one_at_a_time, &serial[i]) != 0)
+            return CLI_EXIT_FAILURE;
+        b->print_failures = i == 0 && !o->compare;
+        if (run_batch_pass(b, &o->jobs, &pipelined[i]) != 0) return CLI_EXIT_FAILURE;
+        if (cli_interrupt_signal()) {
+            cli_error("interrupted by %s; the temporary files are removed",
+                      cli_interrupt_name(cli_interrupt_signal()));
+            return cli_interrupt_exit_code(cli_interrupt_signal());
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The passes in a fresh temporary folder, removed afterwards. Returns an exit code. */
+static int time_batch(const cli_session *s, const bench_options *o, const cli_file_list *list,
+                      bench_job *jobs, batch_result *serial, batch_result *pipelined) {
+    char temp_dir[CLI_PATH_MAX];
+    if (cli_make_temp_directory("quantsr-bench", temp_dir, sizeof temp_dir) != 0)
+        return CLI_EXIT_FAILURE;
+    batch_pass b = {s, o, list, temp_dir, jobs, 0, 0, 0, 0.0};
+    /* Ctrl-C ends a pass as it ends an upscale batch; the folder is removed all the same. */
+    cli_interrupt_install();
+    int code = run_batch_passes(&b, o, serial, pipelined);
+    if (cli_remove_empty_directory(temp_dir) != 0 && code == CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
+    return code;
+}
+
+static int run_batch_bench(cli_session *s, const bench_options *o) {
+    cli_file_list list;
+    if (cli_list_images(o->batch, &list) != 0) return CLI_EXIT_FAILURE;
+    if (list.count == 0) {
+        cli_file_list_free(&list);
+        cli_error("no images (.png, .jpg, .jpeg, .bmp, .tga) in '%s'", o->batch);
+        return CLI_EXIT_FAILURE;
+    }
+    bench_job *jobs = calloc(list.count, sizeof *jobs);
+    batch_result *results = calloc(2u * o->runs, sizeof *results);
+    int code = CLI_EXIT_OK;
+    if (jobs == NULL || results == NULL) {
+        cli_error("out of memory for %zu images", list.count);
+        code = CLI_EXIT_FAILURE;
+    }
+    if (code == CLI_EXIT_OK) code = warm_up(s, o, &list);
+    if (code == CLI_EXIT_OK) code = time_batch(s, o, &list, jobs, results, results + o->runs);
+    if (code == CLI_EXIT_OK) {
+        batch_result serial, pipelined;
+        if (o->compare) median_result(results, o->runs, &serial);
+        median_result(results + o->runs, o->runs, &pipelined);
+        qsr_device_info info;
+        const char *device =
+            qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
+        print_batch(s, o, device, list.count, o->compare ? &serial : NULL, &pipelined);
+        if (pipelined.failed || (o->compare && serial.failed)) code = CLI_EXIT_FAILURE;
+    }
+    free(results);
+    free(jobs);
+    cli_file_list_free(&list);
+    return code;
+}
+
 int cmd_bench(int argc, char **argv) {
     bench_options o;
     memset(&o, 0, sizeof o);
@@ -488,24 +818,35 @@ int cmd_bench(int argc, char **argv) {
          "per-op device time and GMAC/s of the model's own path (one profiled run)"},
         {0, "peak", CLI_ARG_FLAG, &o.peak, NULL,
          "the device's microkernel limits (integer and fp32 MACs, fetches) only"},
+        {0, "batch", CLI_ARG_STRING, &o.batch, "DIR",
+         "the upscale pipeline over the images of DIR (PNG outputs written, then deleted)"},
+        {'j', "jobs", CLI_ARG_STRING, &o.jobs_text, "L:P:S",
+         "--batch: threads that decode : upscale : encode (default " CLI_PIPELINE_DEFAULT_JOBS ")"},
+        {0, "compare", CLI_ARG_FLAG, &o.compare, NULL,
+         "--batch: also time -j 0:1:0 (one image at a time) in the same run"},
         {0, "json", CLI_ARG_FLAG, &o.json, NULL, "print one JSON object"},
     };
     const cli_command_spec spec = {
         "bench",
         "[-m MODEL | --arch c [--channels C] [--blocks B] [--scale S] [--bits N]] [--size WxH]\n"
-        "              [--runs N] [--depth D] [--ops | --peak] [--json]",
+        "              [--runs N] [--depth D] [--ops | --peak | --batch DIR [-j L:P:S] "
+        "[--compare]] [--json]",
         "Upscales a synthetic image N times per depth level with the model's own (quantized)\n"
         "path and with the FP32 path, on the same device, and reports the median wall and\n"
-        "device times, GMAC/s and the quantized/FP32 time ratio.",
+        "device times, GMAC/s and the quantized/FP32 time ratio. With --batch, runs the\n"
+        "`upscale` folder pipeline over DIR --runs times (default 1) and reports images/s and\n"
+        "the time per image of each stage.",
         options,
         sizeof options / sizeof options[0],
         NULL,
     };
     cli_parse_result r = cli_parse_args(&spec, argc, argv);
     if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    int code = CLI_EXIT_OK;
     o.width = o.height = 256;
     if (o.size && !parse_size(o.size, &o.width, &o.height))
         return cli_usage_error(&spec, "--size takes WxH (e.g. 256x256), not '%s'", o.size);
+    if (o.batch && !runs_given(argc, argv)) o.runs = 1;
     if (o.runs == 0 || o.runs > 10000)
         return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
@@ -528,13 +869,18 @@ int cmd_bench(int argc, char **argv) {
     } else if (o.channels || o.blocks || o.scale || o.bits) {
         return cli_usage_error(&spec, "--channels, --blocks, --scale and --bits go with --arch c");
     }
+    code = check_batch_options(&o, &spec);
+    if (code != CLI_EXIT_OK) return code;
     if (cli_parse_only) return CLI_EXIT_OK;
     cli_session s;
-    int code = cli_session_load_model(&s, &o.model);
+    code = cli_session_load_model(&s, &o.model);
     if (code != CLI_EXIT_OK) return code;
     code = cli_session_open_device(&s, (int32_t)o.device, o.tile, QSR_PRECISION_DEFAULT);
     if (code == CLI_EXIT_OK)
-        code = o.peak ? run_peak(&s, &o) : o.ops ? run_ops(&s, &o) : run_bench(&s, &o);
+        code = o.peak    ? run_peak(&s, &o)
+               : o.ops   ? run_ops(&s, &o)
+               : o.batch ? run_batch_bench(&s, &o)
+                         : run_bench(&s, &o);
     if (cli_session_check_validation(&s) != CLI_EXIT_OK) code = CLI_EXIT_FAILURE;
     cli_session_close(&s);
     return code;

@@ -3,10 +3,13 @@
  * Safety rules: an input is never overwritten; an existing output only with --overwrite; an
  * output file appears only after its upscale succeeded (the runtime's save writes a temporary
  * file and renames it); --resume redoes only the outputs that do not decode at the expected
- * size; Ctrl-C finishes the image in flight and stops (interrupt.h). */
+ * size; Ctrl-C finishes the image in flight and stops (interrupt.h). A folder goes through the
+ * overlapped decode / upscale / encode stages of pipeline.h (-j); each image is reported in
+ * input order, so what the user sees does not depend on -j. */
 #include "args.h"
 #include "cli.h"
 #include "interrupt.h"
+#include "pipeline.h"
 #include "progress.h"
 
 #include <stdlib.h>
@@ -24,6 +27,8 @@ typedef struct upscale_options {
     uint64_t max_memory_mib; /* device memory budget for activations (0 = runtime default) */
     int ensemble, overwrite, resume, fp32, quiet;
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
+    const char *jobs_text;             /* -j LOAD:PROC:SAVE */
+    cli_pipeline_jobs jobs;            /* parsed -j */
 } upscale_options;
 
 static const char *const upscale_description =
@@ -31,7 +36,10 @@ static const char *const upscale_description =
     "then every .png/.jpg/.jpeg/.bmp/.tga of IN (sorted by name) is written to\n"
     "OUT/<name>.<format>, failures are reported and the batch goes on. Existing outputs are\n"
     "kept unless --overwrite (or redone by --resume when broken); an input is never\n"
-    "overwritten. Ctrl-C finishes the image in flight and stops; run again with --resume.";
+    "overwritten. With -j the next images are decoded and the finished ones encoded while one\n"
+    "is upscaled; outputs, messages and their order are the same for every -j. Ctrl-C\n"
+    "finishes the image being upscaled (and saves those already upscaled) and stops; run\n"
+    "again with --resume.";
 
 static const char *const upscale_epilog =
     "The default model is models/" CLI_DEFAULT_MODEL ", searched in <exe_dir>/../models,\n"
@@ -82,29 +90,35 @@ static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->device > INT32_MAX) return cli_usage_error(spec, "-g %u is too large", o->device);
     if (o->budget_ms && o->model.depth)
         return cli_usage_error(spec, "--budget-ms picks the depth; do not give --depth too");
+    char why[256];
+    const char *jobs = o->jobs_text ? o->jobs_text : CLI_PIPELINE_DEFAULT_JOBS;
+    if (!cli_pipeline_parse_jobs(jobs, &o->jobs, why, sizeof why))
+        return cli_usage_error(spec, "%s", why);
     return CLI_EXIT_OK;
 }
 
 /* The depth to run `in` at: --depth, or with --budget-ms the deepest level predicted to fit
- * the budget (the self-ensemble's 8 runs share it). Returns 0 on failure (printed). */
+ * the budget (the self-ensemble's 8 runs share it). What it says goes to `messages`. Returns 0
+ * on failure. */
 static int depth_for_image(cli_session *s, const upscale_options *o, const qsr_image *in,
-                           uint32_t *depth) {
+                           uint32_t *depth, cli_text *messages) {
     *depth = o->model.depth;
     if (!o->budget_ms) return 1;
     double budget = (double)o->budget_ms / (o->ensemble ? 8.0 : 1.0);
     double ms = 0.0;
     if (qsr_upscaler_depth_for_budget(s->up, in->width, in->height, budget, depth, &ms) != QSR_OK) {
-        cli_fail("cannot choose a depth for --budget-ms %u", o->budget_ms);
+        cli_text_fail(messages, "cannot choose a depth for --budget-ms %u", o->budget_ms);
         return 0;
     }
     if (!o->quiet && ms <= budget)
-        fprintf(stderr, "depth %u of %u fits the %u ms budget for %ux%u (%.1f ms predicted)\n",
-                *depth, s->info.blocks, o->budget_ms, in->width, in->height, ms);
+        cli_text_append(messages,
+                        "depth %u of %u fits the %u ms budget for %ux%u (%.1f ms predicted)\n",
+                        *depth, s->info.blocks, o->budget_ms, in->width, in->height, ms);
     else if (!o->quiet)
-        fprintf(stderr,
-                "no depth level fits the %u ms budget for %ux%u; running the shallowest, "
-                "depth %u (%.1f ms predicted)\n",
-                o->budget_ms, in->width, in->height, *depth, ms);
+        cli_text_append(messages,
+                        "no depth level fits the %u ms budget for %ux%u; running the shallowest, "
+                        "depth %u (%.1f ms predicted)\n",
+                        o->budget_ms, in->width, in->height, *depth, ms);
     return 1;
 }
 
@@ -125,29 +139,13 @@ static qsr_status save_output(const char *out_path, const qsr_image *out) {
     return st;
 }
 
-/* Upscales a loaded image and saves it. On failure returns the status and names the step. */
-static qsr_status upscale_and_save(cli_session *s, const upscale_options *o, const qsr_image *in,
-                                   const char *out_path, const char **step, qsr_run_stats *stats) {
-    qsr_image out;
-    *step = "cannot choose a depth for";
-    uint32_t depth;
-    if (!depth_for_image(s, o, in, &depth)) return QSR_ERROR_UNSUPPORTED;
-    *step = "cannot upscale";
-    qsr_status st = cli_session_upscale(s, in, depth, o->ensemble, &out, stats);
-    if (st != QSR_OK) return st;
-    *step = "cannot write";
-    st = save_output(out_path, &out);
-    qsr_image_free(&out);
-    return st;
-}
-
 /* --resume: is out_path a finished output of `in`, i.e. does it decode at the model's scale?
  * Outputs are written whole or not at all, but a copy, a full disk or another program may
  * still have left a broken file. On 0, *why says what is wrong with it. */
-static int output_is_finished(const cli_session *s, const qsr_image *in, const char *out_path,
-                              char *why, size_t cap) {
-    uint64_t width = (uint64_t)in->width * s->info.scale;
-    uint64_t height = (uint64_t)in->height * s->info.scale;
+static int output_is_finished(uint32_t scale, const qsr_image *in, const char *out_path, char *why,
+                              size_t cap) {
+    uint64_t width = (uint64_t)in->width * scale;
+    uint64_t height = (uint64_t)in->height * scale;
     qsr_image out;
     /* A cap at the expected size: a bogus huge file is rejected from its header. */
     if (qsr_image_load_file(out_path, width * height, &out) != QSR_OK) {
@@ -222,7 +220,7 @@ static int single_already_finished(const upscale_options *o, const cli_session *
                                    const qsr_image *in, const char *out_path) {
     char why[CLI_PATH_MAX + 256];
     if (!o->resume || !cli_path_exists(out_path)) return 0;
-    if (output_is_finished(s, in, out_path, why, sizeof why)) {
+    if (output_is_finished(s->info.scale, in, out_path, why, sizeof why)) {
         if (!o->quiet) fprintf(stderr, "quantsr: '%s' is already finished (--resume)\n", out_path);
         return 1;
     }
@@ -256,7 +254,10 @@ static int upscale_single(const upscale_options *o) {
     code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
     if (code == CLI_EXIT_OK && cli_interrupt_signal()) code = stopped_before_start();
     uint32_t depth = 0;
-    if (code == CLI_EXIT_OK && !depth_for_image(&s, o, &in, &depth)) code = CLI_EXIT_FAILURE;
+    cli_text notes = {NULL, 0, 0};
+    if (code == CLI_EXIT_OK && !depth_for_image(&s, o, &in, &depth, &notes))
+        code = CLI_EXIT_FAILURE;
+    cli_text_flush(&notes);
     if (code == CLI_EXIT_OK) {
         if (cli_session_upscale(&s, &in, depth, o->ensemble, &out, &stats) != QSR_OK) {
             code = cli_fail("cannot upscale '%s'", o->input);
@@ -441,11 +442,34 @@ static void describe_reason(const batch_item *item, const cli_file_list *list, c
     }
 }
 
-/* A batch in progress: the session (its device is opened when the first image needs it), the
- * progress display and the counts. */
+/* What became of an image, for its report. */
+typedef enum job_outcome {
+    OUTCOME_NOT_RUN,
+    OUTCOME_UPSCALED,
+    OUTCOME_KEPT,    /* --resume: its output was already finished */
+    OUTCOME_SKIPPED, /* planned: the output exists */
+    OUTCOME_REFUSED, /* planned: see the item's reason */
+    OUTCOME_FAILED   /* the messages say why */
+} job_outcome;
+
+/* One image on its way through the pipeline (pipeline.h). Each stage touches only the job of
+ * its own image; the messages wait for the report so that they come out in input order. */
+typedef struct batch_job {
+    qsr_image in, out;
+    job_outcome outcome;
+    cli_text messages;            /* printed before the image's progress line */
+    uint32_t validation_messages; /* from a lost device's validation layer, printed after it */
+    double work_ms;               /* decode + upscale + encode */
+} batch_job;
+
+/* A batch in progress. The session's device is opened when the first image needs it, and only
+ * the upscaling thread opens, uses or closes it; the progress display and the counts belong to
+ * the reports. */
 typedef struct batch_run {
     const upscale_options *o;
     const cli_file_list *list;
+    const batch_item *items;
+    batch_job *jobs; /* one per item */
     cli_session session;
     cli_progress progress;
     batch_counts counts;
@@ -453,24 +477,31 @@ typedef struct batch_run {
     int validation_failed; /* a closed device's validation layer had reported something */
 } batch_run;
 
-/* Reports a failed item. */
-static void item_failed(batch_run *b, const char *name, const char *what) {
-    b->counts.failed++;
-    cli_progress_clear(&b->progress);
-    cli_fail("%s: %s", name, what);
-    cli_progress_step(&b->progress, name, "failed", 0);
+static const char *job_name(const batch_run *b, size_t k) {
+    return b->list->names[b->items[k].index];
+}
+
+/* Records a failed step of image k; qsr_last_error() is read on the failing thread. */
+static void job_failed(batch_run *b, size_t k, const char *what) {
+    b->jobs[k].outcome = OUTCOME_FAILED;
+    cli_text_fail(&b->jobs[k].messages, "%s: %s", job_name(b, k), what);
 }
 
 /* Creates the output folder and opens the device on first use. Returns 0, or -1 to stop the
  * batch (the error is printed). */
-static int prepare_to_write(batch_run *b) {
+static int prepare_to_write(batch_run *b, cli_pipeline *p, size_t k) {
     const upscale_options *o = b->o;
+    if (b->folder_ready && b->session.up != NULL) return 0;
+    /* Errors are printed here, so after the earlier images' reports and this image's own
+     * messages, where the serial loop printed them. */
+    cli_pipeline_wait_reported(p, k);
+    cli_progress_clear(&b->progress);
+    cli_text_flush(&b->jobs[k].messages);
     if (!b->folder_ready) {
         if (cli_ensure_directory(o->output) != 0) return -1;
         b->folder_ready = 1;
     }
     if (b->session.up == NULL) {
-        cli_progress_clear(&b->progress);
         b->session.max_memory = o->max_memory_mib << 20;
         if (cli_session_open_device(&b->session, (int32_t)o->device, o->tile, precision_of(o)) !=
             CLI_EXIT_OK) {
@@ -481,79 +512,140 @@ static int prepare_to_write(batch_run *b) {
     return 0;
 }
 
-/* --resume: 1 if the existing output of `in` is finished (the item is then skipped), 0 to
- * redo it. `note` receives what happened. */
-static int resume_keeps(batch_run *b, const qsr_image *in, const char *out_path, char *note,
-                        size_t cap) {
+/* --resume: 1 if the existing output of image k is finished (it is then kept), 0 to redo it. */
+static int resume_keeps(batch_run *b, size_t k, const char *out_path) {
     char why[CLI_PATH_MAX + 256];
-    if (output_is_finished(&b->session, in, out_path, why, sizeof why)) {
-        snprintf(note, cap, "already finished: '%s' (--resume)", out_path);
+    batch_job *job = &b->jobs[k];
+    if (output_is_finished(b->session.info.scale, &job->in, out_path, why, sizeof why)) {
+        job->outcome = OUTCOME_KEPT;
         return 1;
     }
-    cli_progress_clear(&b->progress);
-    if (!b->o->quiet) fprintf(stderr, "quantsr: redoing '%s': %s\n", out_path, why);
+    if (!b->o->quiet) cli_text_append(&job->messages, "quantsr: redoing '%s': %s\n", out_path, why);
     return 0;
 }
 
-/* Upscales one planned image (or keeps its finished output under --resume) and updates the
- * counts. Returns 0 to go on, -1 to stop the batch (no device, or no output folder). */
-static int run_upscale_item(batch_run *b, const batch_item *item, const char *in_path,
-                            const char *out_path) {
-    const char *name = b->list->names[item->index];
-    char note[CLI_PATH_MAX + 128];
+/* Load stage: decodes image k (the planned skips and refusals need nothing) and under --resume
+ * keeps a finished output. 1 if the image is to be upscaled. */
+static int load_job(void *user, size_t k) {
+    batch_run *b = (batch_run *)user;
+    const batch_item *item = &b->items[k];
+    batch_job *job = &b->jobs[k];
+    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX];
+    if (item->action == ACTION_SKIP || item->action == ACTION_REFUSE) {
+        job->outcome = item->action == ACTION_SKIP ? OUTCOME_SKIPPED : OUTCOME_REFUSED;
+        return 0;
+    }
     double start = cli_now_ms();
-    qsr_image in;
-    if (qsr_image_load_file(in_path, b->o->max_pixels, &in) != QSR_OK) {
-        item_failed(b, name, "cannot read");
-        return 0;
-    }
-    if (item->action == ACTION_RESUME && resume_keeps(b, &in, out_path, note, sizeof note)) {
-        qsr_image_free(&in);
-        b->counts.skipped++;
-        cli_progress_step(&b->progress, name, note, 1);
-        return 0;
-    }
-    if (prepare_to_write(b) != 0) {
-        qsr_image_free(&in);
+    item_paths(b->o, b->list, item->index, in_path, out_path); /* planned: they fit */
+    int go_on = 0;
+    if (qsr_image_load_file(in_path, b->o->max_pixels, &job->in) != QSR_OK)
+        job_failed(b, k, "cannot read");
+    else
+        go_on = item->action != ACTION_RESUME || !resume_keeps(b, k, out_path);
+    if (!go_on) qsr_image_free(&job->in);
+    job->work_ms += cli_now_ms() - start;
+    return go_on;
+}
+
+/* Process stage: upscales image k. 1 to save it, 0 if it failed, -1 to stop the batch (no
+ * device, or no output folder). */
+static int process_job(cli_pipeline *p, void *user, size_t k) {
+    batch_run *b = (batch_run *)user;
+    batch_job *job = &b->jobs[k];
+    if (prepare_to_write(b, p, k) != 0) {
+        qsr_image_free(&job->in);
         return -1;
     }
-    const char *step = "";
-    qsr_run_stats stats = {.tiles = 0};
-    qsr_status st = upscale_and_save(&b->session, b->o, &in, out_path, &step, &stats);
-    qsr_image_free(&in);
-    if (st != QSR_OK) {
-        item_failed(b, name, step);
-        /* The runtime already retried on a fresh device; the next image gets a new one too. */
-        if (st == QSR_ERROR_DEVICE_LOST) {
-            if (cli_session_check_validation(&b->session) != CLI_EXIT_OK) b->validation_failed = 1;
-            cli_session_close_device(&b->session);
-        }
-        return 0;
+    double start = cli_now_ms();
+    const char *step = "cannot choose a depth for";
+    qsr_status st = QSR_ERROR_UNSUPPORTED;
+    uint32_t depth = 0;
+    if (depth_for_image(&b->session, b->o, &job->in, &depth, &job->messages)) {
+        step = "cannot upscale";
+        st = cli_session_upscale(&b->session, &job->in, depth, b->o->ensemble, &job->out, NULL);
     }
-    b->counts.upscaled++;
-    snprintf(note, sizeof note, "-> %s (%.0f ms)", out_path, cli_now_ms() - start);
-    cli_progress_step(&b->progress, name, note, 0);
+    qsr_image_free(&job->in);
+    job->work_ms += cli_now_ms() - start;
+    if (st == QSR_OK) return 1;
+    job_failed(b, k, step);
+    /* The runtime already retried on a fresh device; the next image gets a new one too. */
+    if (st == QSR_ERROR_DEVICE_LOST) {
+        job->validation_messages = cli_session_validation_messages(&b->session);
+        cli_session_close_device(&b->session);
+    }
     return 0;
 }
 
-/* Runs one planned item and updates the counts. Returns 0 to go on, -1 to stop the batch. */
-static int run_item(batch_run *b, const batch_item *item) {
-    const char *name = b->list->names[item->index];
+/* Save stage: writes image k (a temporary file renamed when complete). */
+static void save_job(void *user, size_t k) {
+    batch_run *b = (batch_run *)user;
+    batch_job *job = &b->jobs[k];
+    char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX];
+    double start = cli_now_ms();
+    item_paths(b->o, b->list, b->items[k].index, in_path, out_path);
+    if (save_output(out_path, &job->out) != QSR_OK)
+        job_failed(b, k, "cannot write");
+    else
+        job->outcome = OUTCOME_UPSCALED;
+    qsr_image_free(&job->out);
+    job->work_ms += cli_now_ms() - start;
+}
+
+/* Report: counts image k and prints its messages and progress line (in input order). */
+static void report_job(void *user, size_t k) {
+    batch_run *b = (batch_run *)user;
+    const batch_item *item = &b->items[k];
+    batch_job *job = &b->jobs[k];
+    const char *name = job_name(b, k);
     char in_path[CLI_PATH_MAX], out_path[CLI_PATH_MAX], note[CLI_PATH_MAX + 128];
     if (!item_paths(b->o, b->list, item->index, in_path, out_path)) out_path[0] = '\0';
-    if (item->action == ACTION_UPSCALE || item->action == ACTION_RESUME)
-        return run_upscale_item(b, item, in_path, out_path);
-    describe_reason(item, b->list, out_path, note, sizeof note);
-    if (item->action == ACTION_SKIP) {
-        b->counts.skipped++;
-        cli_progress_step(&b->progress, name, note, 1);
-        return 0;
+    if (job->messages.length) {
+        cli_progress_clear(&b->progress);
+        cli_text_flush(&job->messages);
     }
-    b->counts.failed++;
-    cli_progress_clear(&b->progress);
-    cli_error("%s: %s", name, note);
-    cli_progress_step(&b->progress, name, "failed", 0);
-    return 0;
+    switch (job->outcome) {
+    case OUTCOME_UPSCALED:
+        b->counts.upscaled++;
+        snprintf(note, sizeof note, "-> %s (%.0f ms)", out_path, job->work_ms);
+        cli_progress_step(&b->progress, name, note, 0);
+        break;
+    case OUTCOME_KEPT:
+        b->counts.skipped++;
+        snprintf(note, sizeof note, "already finished: '%s' (--resume)", out_path);
+        cli_progress_step(&b->progress, name, note, 1);
+        break;
+    case OUTCOME_SKIPPED:
+        b->counts.skipped++;
+        describe_reason(item, b->list, out_path, note, sizeof note);
+        cli_progress_step(&b->progress, name, note, 1);
+        break;
+    case OUTCOME_REFUSED:
+        describe_reason(item, b->list, out_path, note, sizeof note);
+        cli_progress_clear(&b->progress);
+        cli_error("%s: %s", name, note);
+        /* fall through */
+    case OUTCOME_FAILED:
+    case OUTCOME_NOT_RUN: /* not reached: every finished image has an outcome */
+        b->counts.failed++;
+        cli_progress_step(&b->progress, name, "failed", 0);
+        break;
+    }
+    if (job->validation_messages) {
+        cli_progress_clear(&b->progress);
+        cli_report_validation_messages(job->validation_messages);
+        b->validation_failed = 1;
+    }
+    cli_text_free(&job->messages);
+}
+
+/* What the images that were not run (after a stop) still hold. */
+static void free_jobs(batch_job *jobs, size_t count) {
+    for (size_t k = 0; k < count; k++) {
+        qsr_image_free(&jobs[k].in);
+        qsr_image_free(&jobs[k].out);
+        cli_text_free(&jobs[k].messages);
+    }
+    free(jobs);
 }
 
 static void print_summary(const upscale_options *o, const batch_counts *c, size_t planned,
@@ -577,7 +669,9 @@ static void print_summary(const upscale_options *o, const batch_counts *c, size_
 static int run_batch(const upscale_options *o, const cli_file_list *list) {
     size_t count = 0;
     batch_item *items = plan_batch(o, list, &count);
-    if (items == NULL) {
+    batch_job *jobs = items ? calloc(count ? count : 1, sizeof *jobs) : NULL;
+    if (jobs == NULL) {
+        free(items);
         cli_error("out of memory planning %zu images", list->count);
         return CLI_EXIT_FAILURE;
     }
@@ -585,8 +679,11 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
     memset(&b, 0, sizeof b);
     b.o = o;
     b.list = list;
+    b.items = items;
+    b.jobs = jobs;
     int code = cli_session_load_model(&b.session, &o->model);
     if (code != CLI_EXIT_OK) {
+        free_jobs(jobs, count);
         free(items);
         return code;
     }
@@ -597,18 +694,19 @@ static int run_batch(const upscale_options *o, const cli_file_list *list) {
                 removed == 1 ? "" : "s", o->output);
     double start = cli_now_ms();
     cli_progress_begin(&b.progress, count, o->quiet);
-    /* A stop signal lets the image in flight finish; no new one starts. */
-    for (size_t i = 0; i < count && !cli_interrupt_signal(); i++)
-        if (run_item(&b, &items[i]) != 0) break;
+    const cli_pipeline_stages stages = {&b, load_job, process_job, save_job, report_job};
+    int pipeline_failed = cli_pipeline_run(&o->jobs, count, &stages, NULL) != 0;
     cli_progress_end(&b.progress);
     int signal_number = cli_interrupt_signal();
     print_summary(o, &b.counts, count, list->count, cli_now_ms() - start, signal_number);
-    code = b.counts.failed || b.counts.upscaled + b.counts.skipped < count ? CLI_EXIT_FAILURE
-                                                                           : CLI_EXIT_OK;
+    code = b.counts.failed || b.counts.upscaled + b.counts.skipped < count || pipeline_failed
+               ? CLI_EXIT_FAILURE
+               : CLI_EXIT_OK;
     if (cli_session_check_validation(&b.session) != CLI_EXIT_OK || b.validation_failed)
         code = CLI_EXIT_FAILURE;
     if (signal_number) code = cli_interrupt_exit_code(signal_number);
     cli_session_close(&b.session);
+    free_jobs(jobs, count);
     free(items);
     return code;
 }
@@ -661,6 +759,9 @@ int cmd_upscale(int argc, char **argv) {
          "output format for folders: png (default), jpg, bmp, tga"},
         {'x', "tta", CLI_ARG_FLAG, &o.ensemble, NULL,
          "self-ensemble: average the 8 flips/rotations (8x slower)"},
+        {'j', "jobs", CLI_ARG_STRING, &o.jobs_text, "L:P:S",
+         "folders: threads that decode : upscale : encode (default " CLI_PIPELINE_DEFAULT_JOBS
+         "; P is 1; 0 = on the upscaling thread, 0:1:0 = one image at a time)"},
         {0, "shard", CLI_ARG_STRING, &o.shard, "K/N",
          "process only the images whose sorted index i has i % N == K - 1"},
         {0, "overwrite", CLI_ARG_FLAG, &o.overwrite, NULL, "replace existing outputs"},

@@ -192,3 +192,30 @@ size_t cli_remove_stale_temporaries(const char *dir) {
     closedir(d);
     return removed;
 }
+
+int cli_make_temp_directory(const char *prefix, char *out, size_t cap) {
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] == '\0') base = "/tmp";
+    int n = snprintf(out, cap, "%s/%s-XXXXXX", base, prefix);
+    if (n < 0 || (size_t)n >= cap) {
+        cli_error("temporary folder name too long under '%s'", base);
+        return -1;
+    }
+    if (mkdtemp(out) == NULL) {
+        cli_error("cannot create a temporary folder in '%s': %s", base, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_remove_file(const char *path) {
+    if (unlink(path) == 0) return 0;
+    cli_error("cannot remove '%s': %s", path, strerror(errno));
+    return -1;
+}
+
+int cli_remove_empty_directory(const char *path) {
+    if (rmdir(path) == 0) return 0;
+    cli_error("cannot remove the folder '%s': %s", path, strerror(errno));
+    return -1;
+}

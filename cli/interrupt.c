@@ -4,33 +4,40 @@
 #include "interrupt.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t first_signal;    /* 0 until a stop signal arrives */
-static volatile sig_atomic_t saving;          /* a file write is in progress */
-static volatile sig_atomic_t deferred_signal; /* a second signal that came during a save */
+/* Atomics, not volatile flags: the handler may run on any thread, and a batch saves on several
+ * (cli/pipeline.h). They are lock-free, so the handler may touch them. */
+static atomic_int first_signal;      /* 0 until a stop signal arrives */
+static atomic_int saves_in_progress; /* file writes between begin_save and end_save */
+static atomic_int deferred_signal;   /* a second signal that came during a save */
 
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-/* Only async-signal-safe calls here: write, signal, raise. */
+/* Dies by the signal itself, as a shell expects of a program stopped by Ctrl-C. Called from the
+ * handler, the signal is blocked while it runs and is delivered when the handler returns. */
+static void stop_now(int sig) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Only async-signal-safe calls here: write, signal, raise, lock-free atomics. */
 static void on_stop_signal(int sig) {
-    if (first_signal == 0) {
+    int none = 0;
+    if (atomic_compare_exchange_strong(&first_signal, &none, sig)) {
         static const char note[] = "\nquantsr: stopping after the current image (press Ctrl-C "
                                    "again to stop at once)\n";
-        first_signal = sig;
         ssize_t ignored = write(STDERR_FILENO, note, sizeof note - 1);
         (void)ignored;
         return;
     }
-    if (saving) {
-        deferred_signal = sig;
-        return;
-    }
-    /* Die by the signal itself, as a shell expects of a program stopped by Ctrl-C. It is
-     * blocked while this handler runs and is delivered when the handler returns. */
-    signal(sig, SIG_DFL);
-    raise(sig);
+    /* The store comes before the count is read, and end_save does the opposite: whichever
+     * runs second sees the other's write, so the last save to end (or this handler, if none is
+     * running) stops the process. */
+    atomic_store(&deferred_signal, sig);
+    if (atomic_load(&saves_in_progress) == 0) stop_now(sig);
 }
 
 void cli_interrupt_install(void) {
@@ -48,20 +55,23 @@ void cli_interrupt_install(void) {
 }
 
 int cli_interrupt_signal(void) {
-    return first_signal;
+    return atomic_load(&first_signal);
 }
 
 void cli_interrupt_begin_save(void) {
-    saving = 1;
+    atomic_fetch_add(&saves_in_progress, 1);
+    if (atomic_load(&deferred_signal) == 0) return;
+    /* The process is stopping: start no file. The last save in flight stops it (this one, if
+     * there is no other); until then this thread waits. */
+    cli_interrupt_end_save();
+    for (;;)
+        pause();
 }
 
 void cli_interrupt_end_save(void) {
-    saving = 0;
-    int sig = deferred_signal;
-    if (sig != 0) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-    }
+    if (atomic_fetch_sub(&saves_in_progress, 1) != 1) return;
+    int sig = atomic_load(&deferred_signal);
+    if (sig != 0) stop_now(sig);
 }
 
 int cli_interrupt_exit_code(int signal_number) {

@@ -86,8 +86,15 @@ qsr_status cli_session_upscale(cli_session *s, const qsr_image *in, uint32_t dep
     return upscale_once(&target, in, out, stats);
 }
 
+uint32_t cli_session_validation_messages(const cli_session *s) {
+    return s->ctx ? qsr_context_validation_messages(s->ctx) : 0;
+}
+
 int cli_session_check_validation(const cli_session *s) {
-    uint32_t messages = s->ctx ? qsr_context_validation_messages(s->ctx) : 0;
+    return cli_report_validation_messages(cli_session_validation_messages(s));
+}
+
+int cli_report_validation_messages(uint32_t messages) {
     if (messages == 0) return CLI_EXIT_OK;
     cli_error("the Vulkan validation layer reported %u message%s (see above)", messages,
               messages == 1 ? "" : "s");

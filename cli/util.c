@@ -51,3 +51,67 @@ double cli_now_ms(void) {
     if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0.0;
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1.0e6;
 }
+
+/* Makes room for `extra` more bytes and the NUL; 0 if memory ran out. */
+static int text_reserve(cli_text *t, size_t extra) {
+    if (t->length + extra + 1 <= t->capacity) return 1;
+    size_t capacity = t->capacity ? t->capacity : 128;
+    while (capacity < t->length + extra + 1)
+        capacity *= 2;
+    char *grown = realloc(t->data, capacity);
+    if (grown == NULL) return 0;
+    t->data = grown;
+    t->capacity = capacity;
+    return 1;
+}
+
+static void text_append_va(cli_text *t, const char *fmt, va_list ap) {
+    va_list measure;
+    va_copy(measure, ap);
+    int n = vsnprintf(NULL, 0, fmt, measure);
+    va_end(measure);
+    if (n < 0) return;
+    if (!text_reserve(t, (size_t)n)) {
+        vfprintf(stderr, fmt, ap);
+        return;
+    }
+    vsnprintf(t->data + t->length, (size_t)n + 1, fmt, ap);
+    t->length += (size_t)n;
+}
+
+void cli_text_append(cli_text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    text_append_va(t, fmt, ap);
+    va_end(ap);
+}
+
+void cli_text_error(cli_text *t, const char *fmt, ...) {
+    va_list ap;
+    cli_text_append(t, "quantsr: ");
+    va_start(ap, fmt);
+    text_append_va(t, fmt, ap);
+    va_end(ap);
+    cli_text_append(t, "\n");
+}
+
+void cli_text_fail(cli_text *t, const char *fmt, ...) {
+    va_list ap;
+    cli_text_append(t, "quantsr: ");
+    va_start(ap, fmt);
+    text_append_va(t, fmt, ap);
+    va_end(ap);
+    const char *detail = qsr_last_error();
+    cli_text_append(t, ": %s\n", detail[0] ? detail : "unknown error");
+}
+
+void cli_text_flush(cli_text *t) {
+    if (t->length) fputs(t->data, stderr);
+    cli_text_free(t);
+}
+
+void cli_text_free(cli_text *t) {
+    free(t->data);
+    t->data = NULL;
+    t->length = t->capacity = 0;
+}
