@@ -10,6 +10,9 @@
  * - Objects are opaque pointers with create/destroy pairs; destroy(NULL) is a no-op.
  * - No hidden globals: an application may hold several contexts and models at once. The
  *   only per-thread state is the last-error text.
+ * - The calls that create, run or destroy the upscalers of one context come from one thread at
+ *   a time (they share the context's command pool and pipelines); separate contexts are
+ *   independent.
  *
  * Typical use:
  *     qsr_model *model; qsr_context *ctx; qsr_upscaler *up; qsr_image in, out;
@@ -232,6 +235,15 @@ typedef struct qsr_context_desc {
      * queue calls. NULL: the runtime assumes it is the only user of the queue. */
     void (*queue_lock)(void *user, int locked);
     void *queue_lock_user;
+    /* On-disk pipeline cache, so that a second start skips most of the driver's shader
+     * compilation: the folder of the cache file, made if missing. NULL = $QSR_PIPELINE_CACHE_DIR
+     * if set, else $XDG_CACHE_HOME/quantsr, else $HOME/.cache/quantsr; "" = no file. The file
+     * (pipelines-<pipelineCacheUUID>-<vendor>-<device>-<driver version>.bin) is read by
+     * qsr_context_create and written, when it changed, by qsr_context_destroy through a
+     * temporary file and a rename. A missing, damaged or foreign file is ignored, and a failed
+     * write is not reported: the cache only saves time. Upscalers of one context share their
+     * pipelines with or without the file. */
+    const char *pipeline_cache_dir;
 } qsr_context_desc;
 
 typedef struct qsr_context qsr_context;

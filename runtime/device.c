@@ -471,17 +471,35 @@ void qsr__device_wait_idle(qsr_context *ctx) {
 static void destroy_device(qsr_context *ctx) {
     if (!ctx->device) return;
     qsr__device_wait_idle(ctx);
+    qsr__pipeline_store_close(ctx);
     if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
     ctx->vk.vkDestroyDevice(ctx->device, NULL);
     ctx->command_pool = VK_NULL_HANDLE;
     ctx->device = VK_NULL_HANDLE;
 }
 
+void qsr__context_add_user(qsr_context *ctx, qsr__device_user *user) {
+    user->next = ctx->users;
+    ctx->users = user;
+}
+
+void qsr__context_remove_user(qsr_context *ctx, qsr__device_user *user) {
+    for (qsr__device_user **at = &ctx->users; *at; at = &(*at)->next)
+        if (*at == user) {
+            *at = user->next;
+            return;
+        }
+}
+
 qsr_status qsr__context_reset_device(qsr_context *ctx) {
+    /* Other upscalers of this context still hold objects of the old device. */
+    for (qsr__device_user *user = ctx->users; user; user = user->next)
+        user->release(user);
     destroy_device(ctx);
     ctx->generation++;
     qsr_status st = create_device(ctx);
     if (st != QSR_OK) return qsr__fail_context(st, "recreating the lost device %s", ctx->info.name);
+    qsr__pipeline_store_open(ctx);
     return QSR_OK;
 }
 
@@ -533,14 +551,17 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     ctx->desc = d;
     ctx->desc.instance_extensions = NULL;
     ctx->desc.device_extensions = NULL;
+    ctx->desc.pipeline_cache_dir = NULL; /* resolved into ctx->pipelines.path */
     st = copy_device_extensions(ctx, &d);
     if (st == QSR_OK) st = create_instance(validation, &d, ctx, &ctx->instance);
     if (st == QSR_OK) st = pick_device(ctx, requested);
+    if (st == QSR_OK) st = qsr__pipeline_store_init(ctx, d.pipeline_cache_dir);
     if (st == QSR_OK) st = create_device(ctx);
     if (st != QSR_OK) {
         qsr_context_destroy(ctx);
         return st;
     }
+    qsr__pipeline_store_open(ctx);
     *out = ctx;
     return QSR_OK;
 }
@@ -550,6 +571,7 @@ void qsr_context_destroy(qsr_context *ctx) {
     destroy_device(ctx);
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    qsr__pipeline_store_free(ctx);
     for (uint32_t i = 0; i < ctx->device_extension_count; i++)
         free(ctx->device_extensions[i]);
     free(ctx->device_extensions);

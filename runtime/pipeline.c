@@ -111,9 +111,10 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
                   .pSpecializationInfo = &spec},
         .layout = out->layout,
     };
-    r = ctx->vk.vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &cpi, NULL,
+    r = ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pipelines.cache, 1, &cpi, NULL,
                                          &out->pipeline);
     ctx->vk.vkDestroyShaderModule(ctx->device, module, NULL);
+    if (r == VK_SUCCESS) ctx->pipelines.stats.pipelines_created++;
     if (r != VK_SUCCESS) {
         qsr__pipeline_destroy(ctx, out);
         return qsr__fail_context(qsr__vk_fail(r, "vkCreateComputePipelines"), "shader %s",

@@ -144,7 +144,7 @@ static qsr_status create_pipelines(qsr__plan *plan) {
     }
     for (int i = 0; i < QSR__PIPE_COUNT; i++) {
         if (d[i].binding_count == 0) continue; /* not used by this plan */
-        qsr_status st = qsr__pipeline_create(plan->ctx, &d[i], &plan->pipes[i]);
+        qsr_status st = qsr__pipeline_get(plan->ctx, &d[i], &plan->pipes[i]);
         if (st != QSR_OK) return st;
     }
     return QSR_OK;
@@ -163,7 +163,7 @@ static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int si
     if (p->pipeline) return QSR_OK;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
-    return qsr__pipeline_create(plan->ctx, &d, p);
+    return qsr__pipeline_get(plan->ctx, &d, p);
 }
 
 /* The variant every quantized model runs first; it also lends its set layout to the sets. */
@@ -236,12 +236,7 @@ void qsr__plan_destroy(qsr__plan *plan) {
     qsr__device_wait_idle(ctx);
     qsr__plan_release_activations(plan);
     if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
-    for (int i = 0; i < QSR__PIPE_COUNT; i++)
-        qsr__pipeline_destroy(ctx, &plan->pipes[i]);
-    for (int e = 0; e < 2; e++)
-        for (int s = 0; s < 2; s++)
-            for (int c = 0; c < 3; c++)
-                qsr__pipeline_destroy(ctx, &plan->convq[e][s][c]);
+    /* The pipelines belong to the context (qsr__pipeline_get). */
     if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, NULL);
     if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, NULL);
     if (plan->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &plan->cmd);

@@ -14,7 +14,7 @@ typedef struct qsr__layer_slot {
     int32_t shift_off; /* quantized: per-input shift in params */
 } qsr__layer_slot;
 
-/* The pipelines a plan uses, created once per upscaler. */
+/* The pipelines a plan uses: the context's shared ones (qsr__pipeline_get). */
 typedef enum qsr__pipe {
     QSR__PIPE_RGB_TO_PLANAR,
     QSR__PIPE_CONV_STORE,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 struct qsr_upscaler {
+    qsr__device_user device_user; /* first: the context's reset finds the upscaler by it */
     qsr_context *ctx;
     const qsr_model *model;
     qsr_upscaler_desc desc;
@@ -198,6 +199,12 @@ static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_
                      up->model->info.channels, (unsigned long long)budget);
 }
 
+/* Before the context recreates a lost device: the plan goes, and the next run rebuilds it. */
+static void release_device_objects(qsr__device_user *user) {
+    qsr_upscaler *up = (qsr_upscaler *)user;
+    qsr__plan_destroy(&up->plan);
+}
+
 qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
                                const qsr_upscaler_desc *desc, qsr_upscaler **out) {
     if (!ctx || !model || !out)
@@ -220,12 +227,15 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
         free(up);
         return st;
     }
+    up->device_user.release = release_device_objects;
+    qsr__context_add_user(ctx, &up->device_user);
     *out = up;
     return QSR_OK;
 }
 
 void qsr_upscaler_destroy(qsr_upscaler *up) {
     if (!up) return;
+    qsr__context_remove_user(up->ctx, &up->device_user);
     qsr__plan_destroy(&up->plan);
     free(up);
 }

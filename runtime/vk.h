@@ -17,6 +17,59 @@ qsr_status qsr__vk_fail(VkResult result, const char *call);
         if (qsr_vk_result_ != VK_SUCCESS) return qsr__vk_fail(qsr_vk_result_, #call);              \
     } while (0)
 
+/* One compute pipeline: a shader from the embedded table, its specialization constants and
+ * its interface (storage-buffer bindings 0..binding_count-1, push constants). */
+#define QSR__MAX_BINDINGS 8
+#define QSR__MAX_SPEC     12
+typedef struct qsr__pipeline_desc {
+    uint32_t shader;        /* qsr_shader_id */
+    uint32_t binding_count; /* storage buffers at bindings 0..n-1 */
+    uint32_t push_bytes;
+    uint32_t spec_count;
+    int32_t spec[QSR__MAX_SPEC]; /* constant_id i = spec[i] */
+    uint32_t local_x, local_y;   /* workgroup size, spec ids 100 and 101 */
+    /* Bit i: binding i is a uniform texel buffer (R32_UINT view of the whole buffer). On
+     * lavapipe a texel fetch is a plain vector gather where a storage-buffer load is a loop
+     * over the lanes with a bounds check each: several times cheaper. */
+    uint32_t texel_mask;
+    uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
+} qsr__pipeline_desc;
+
+typedef struct qsr__pipeline {
+    qsr__pipeline_desc desc;
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+} qsr__pipeline;
+
+/* What the context's pipeline store did (tests read these; nothing else depends on them). */
+typedef struct qsr__pipeline_stats {
+    uint32_t pipelines_created;  /* VkPipelines made by this context, shared or owned */
+    uint64_t cache_loaded_bytes; /* of the on-disk cache the last VkPipelineCache started
+                                    from; 0 = it started empty */
+    uint32_t cache_rejected;     /* on-disk caches found but ignored (corrupt, foreign) */
+} qsr__pipeline_stats;
+
+/* The context's pipelines: one per distinct description, shared by every plan (they are
+ * destroyed with the device), and the VkPipelineCache they are compiled through, loaded from
+ * and saved to `path` (runtime/pipeline_cache.c). */
+typedef struct qsr__pipeline_store {
+    qsr__pipeline *shared;
+    uint32_t shared_count, shared_capacity;
+    VkPipelineCache cache; /* VK_NULL_HANDLE if the driver made none */
+    char *path;            /* the on-disk cache file; NULL = none (disabled or no directory) */
+    size_t loaded_size;    /* size and CRC of the data the cache started from, so an */
+    uint32_t loaded_crc;   /* unchanged cache is not written again */
+    qsr__pipeline_stats stats;
+} qsr__pipeline_store;
+
+/* An owner of objects on the context's device (an upscaler's plan): told to destroy them all
+ * before a lost device is recreated, so that none outlives its device. */
+typedef struct qsr__device_user {
+    void (*release)(struct qsr__device_user *user);
+    struct qsr__device_user *next;
+} qsr__device_user;
+
 struct qsr_context {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -39,13 +92,18 @@ struct qsr_context {
     char **device_extensions;
     uint32_t device_extension_count;
     qsr_memory_stats memory_stats; /* kept by qsr__buffer_create/destroy */
+    qsr__pipeline_store pipelines;
+    qsr__device_user *users; /* registered by qsr__context_add_user */
 };
 
 /* vkQueueSubmit through the fault injector and the application's queue lock. */
 VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence fence);
-/* Recreates the logical device after VK_ERROR_DEVICE_LOST. Every object made on the old device
- * must have been destroyed; ctx->generation tells their owners to rebuild. */
+/* Recreates the logical device after VK_ERROR_DEVICE_LOST. Every registered user releases its
+ * objects first, the shared pipelines go with the old device; ctx->generation tells the owners
+ * to rebuild. */
 qsr_status qsr__context_reset_device(qsr_context *ctx);
+void qsr__context_add_user(qsr_context *ctx, qsr__device_user *user);
+void qsr__context_remove_user(qsr_context *ctx, qsr__device_user *user);
 /* vkDeviceWaitIdle under the application's queue lock. */
 void qsr__device_wait_idle(qsr_context *ctx);
 
@@ -73,36 +131,29 @@ void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf);
 qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *data,
                               VkDeviceSize size);
 
-/* One compute pipeline: a shader from the embedded table, its specialization constants and
- * its interface (storage-buffer bindings 0..binding_count-1, push constants). */
-#define QSR__MAX_BINDINGS 8
-#define QSR__MAX_SPEC     12
-typedef struct qsr__pipeline_desc {
-    uint32_t shader;        /* qsr_shader_id */
-    uint32_t binding_count; /* storage buffers at bindings 0..n-1 */
-    uint32_t push_bytes;
-    uint32_t spec_count;
-    int32_t spec[QSR__MAX_SPEC]; /* constant_id i = spec[i] */
-    uint32_t local_x, local_y;   /* workgroup size, spec ids 100 and 101 */
-    /* Bit i: binding i is a uniform texel buffer (R32_UINT view of the whole buffer). On
-     * lavapipe a texel fetch is a plain vector gather where a storage-buffer load is a loop
-     * over the lanes with a bounds check each: several times cheaper. */
-    uint32_t texel_mask;
-    uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
-} qsr__pipeline_desc;
 /* The largest buffer a texel view of 4-byte (wide: 16-byte) texels covers whole. */
 VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide);
 
-typedef struct qsr__pipeline {
-    qsr__pipeline_desc desc;
-    VkDescriptorSetLayout set_layout;
-    VkPipelineLayout layout;
-    VkPipeline pipeline;
-} qsr__pipeline;
-
+/* A pipeline the caller owns and destroys (one-off uses: the peak microkernels, op tests). */
 qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
                                 qsr__pipeline *out);
 void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p);
+/* The context's shared pipeline for `desc`, made on first request: *out receives its handles,
+ * which stay valid until the device is recreated or the context destroyed; never destroy them.
+ * Descriptions are compared whole, except spec[] past spec_count. */
+qsr_status qsr__pipeline_get(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__pipeline *out);
+
+/* The on-disk cache file: `dir` (NULL = $QSR_PIPELINE_CACHE_DIR, else $XDG_CACHE_HOME/quantsr,
+ * else $HOME/.cache/quantsr; "" = none) is resolved into store->path. */
+qsr_status qsr__pipeline_store_init(qsr_context *ctx, const char *dir);
+/* Makes the VkPipelineCache on the current device from the file when it is valid for this
+ * device. Never fails: without a usable file (or cache) pipelines are just compiled afresh. */
+void qsr__pipeline_store_open(qsr_context *ctx);
+/* Destroys the shared pipelines and the VkPipelineCache (before the device goes), writing the
+ * cache to its file first when it changed; a failed write is ignored. */
+void qsr__pipeline_store_close(qsr_context *ctx);
+/* Frees what qsr__pipeline_store_init made. */
+void qsr__pipeline_store_free(qsr_context *ctx);
 
 /* A descriptor pool sized for `sets` sets of up to QSR__MAX_BINDINGS buffers each. */
 qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out);
