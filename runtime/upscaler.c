@@ -423,6 +423,9 @@ static qsr_status run_partial(qsr_upscaler *up, const qsr_image *in, uint32_t de
     st = run_area_into(up, in, depth, &a, sink, &rs);
     if (st != QSR_OK) return st;
     rs.total_ms = now_ms() - t0;
+    /* Region runs refine qsr_upscaler_depth_for_budget's estimate as whole runs do (a viewer
+     * runs only regions). */
+    if (rs.gpu_ms > 0 && rs.macs) up->ns_per_mac = rs.gpu_ms * 1e6 / (double)rs.macs;
     if (stats) *stats = rs;
     return QSR_OK;
 }

@@ -19,10 +19,6 @@ typedef struct engine {
     char model_path[VIEWER_PATH_MAX];
     char device_name[256];
     qsr_image scratch; /* full-size output that region runs write into */
-    /* Device time per MAC of the upscaler's last run, tiles included (0: none yet). The
-     * upscaler's own measurement, which qsr_upscaler_depth_for_budget predicts with, is taken
-     * from whole-image runs (qsr_upscaler_run) only, so tile runs refine the prediction here. */
-    double ns_per_mac;
 } engine;
 
 /* Results not taken yet, oldest first. */
@@ -54,7 +50,6 @@ static void engine_drop_model(engine *e) {
     e->up = NULL;
     e->model = NULL;
     e->model_path[0] = '\0';
-    e->ns_per_mac = 0.0;
 }
 
 static void remember_device_name(engine *e) {
@@ -106,12 +101,6 @@ static qsr_status engine_ensure_scratch(engine *e, const qsr_image *input) {
     return qsr_image_create(w, h, 3, &e->scratch);
 }
 
-/* Keeps the device time per MAC of a run that measured one (for engine_choose). */
-static void note_run(engine *e, const viewer_result *res) {
-    if (res->status == QSR_OK && res->stats.gpu_ms > 0 && res->stats.macs)
-        e->ns_per_mac = res->stats.gpu_ms * 1e6 / (double)res->stats.macs;
-}
-
 static void finish_result(engine *e, viewer_result *res) {
     if (res->status != QSR_OK)
         snprintf(res->error, sizeof res->error, "%s: %s", qsr_status_name(res->status),
@@ -132,7 +121,6 @@ static void engine_run_whole(engine *e, const viewer_job *job, viewer_result *re
     res->status = engine_prepare(e, job);
     if (res->status == QSR_OK)
         res->status = qsr_upscaler_run(e->up, &job->input, job->depth, &res->output, &res->stats);
-    note_run(e, res);
     finish_result(e, res);
 }
 
@@ -143,7 +131,6 @@ static void engine_run_region(engine *e, const viewer_job *job, uint32_t i, view
     if (res->status == QSR_OK && job->target.buffer) {
         res->status = qsr_upscaler_run_to_buffer(e->up, &job->input, job->depth, &res->region,
                                                  &job->target, &res->stats);
-        note_run(e, res);
         finish_result(e, res);
         return;
     }
@@ -151,7 +138,6 @@ static void engine_run_region(engine *e, const viewer_job *job, uint32_t i, view
     if (res->status == QSR_OK)
         res->status = qsr_upscaler_run_region(e->up, &job->input, job->depth, &res->region,
                                               &e->scratch, &res->stats);
-    note_run(e, res);
     if (res->status == QSR_OK) {
         uint32_t s = e->scratch.width / job->input.width;
         res->status =
@@ -161,36 +147,12 @@ static void engine_run_region(engine *e, const viewer_job *job, uint32_t i, view
     finish_result(e, res);
 }
 
-static double predicted_ms(const engine *e, uint32_t depth, const qsr_image *input) {
-    return (double)qsr_model_macs_per_pixel(e->model, depth) * input->width * input->height *
-           e->ns_per_mac * 1e-6;
-}
-
-/* The rule of qsr_upscaler_depth_for_budget (the deepest level whose MACs times the device
- * time per MAC fit the budget, else the shallowest) with the last run's time per MAC. */
-static qsr_status choose_by_last_run(engine *e, const viewer_job *job, viewer_budget_choice *out) {
-    qsr_model_info info;
-    qsr_status st = qsr_model_get_info(e->model, &info);
-    if (st != QSR_OK) return st;
-    out->depth = info.depth_levels[info.depth_level_count - 1];
-    for (uint32_t i = 0; i < info.depth_level_count; i++) /* levels are in descending order */
-        if (predicted_ms(e, info.depth_levels[i], &job->input) <= job->budget_ms) {
-            out->depth = info.depth_levels[i];
-            break;
-        }
-    out->predicted_ms = predicted_ms(e, out->depth, &job->input);
-    return QSR_OK;
-}
-
-/* The depth for job->budget_ms and the job's whole input: qsr_upscaler_depth_for_budget until
- * this upscaler has run (its first choice calibrates it with one small run at the shallowest
- * level), then the same rule with the last run's measurement. */
+/* The depth for job->budget_ms and the job's whole input (the first choice calibrates the
+ * upscaler with one small run; every run since, regions included, refines its estimate). */
 static qsr_status engine_choose(engine *e, const viewer_job *job, viewer_budget_choice *out) {
     memset(out, 0, sizeof *out);
     qsr_status st = engine_prepare(e, job);
-    if (st == QSR_OK && e->ns_per_mac > 0)
-        st = choose_by_last_run(e, job, out);
-    else if (st == QSR_OK)
+    if (st == QSR_OK)
         st = qsr_upscaler_depth_for_budget(e->up, job->input.width, job->input.height,
                                            job->budget_ms, &out->depth, &out->predicted_ms);
     out->made = st == QSR_OK;
