@@ -27,16 +27,97 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archs  # noqa: E402
 import qsr_format as qf  # noqa: E402
-from quantsr_c import FP_BITS, QuantSRC, depth_levels, quant_range  # noqa: E402
+from archs.quantsr_t import QuantSRT  # noqa: E402
+from quantsr_c import FP_BITS, depth_levels, quant_range  # noqa: E402
 
 
 def _np(t):
     return t.detach().cpu().float().numpy()
 
 
+def quantized_layer(t, prefix, layer, bits_w, flat_weight=False):
+    """The tensors of one quantized layer (QConv2d or QLinear): weight codes, bias, steps,
+    input shift and signedness; an FP layer (bits 32) gives weight and bias only."""
+    t[prefix + 'bias'] = qf.QsrTensor(qf.DTYPE_F32, _np(layer.bias))
+    if bits_w == FP_BITS:
+        t[prefix + 'weight'] = qf.QsrTensor(qf.DTYPE_F32, _np(layer.weight))
+        return
+    alpha = layer.alpha.detach().float()
+    qn, qp = quant_range(bits_w, True)
+    codes = torch.clamp(torch.round(layer.weight.detach().float() / alpha), qn, qp)
+    t[prefix + 'weight'] = qf.QsrTensor(qf.DTYPE_QW, codes.to(torch.int8).numpy(), bits_w)
+    t[prefix + 'weight_step'] = qf.QsrTensor(qf.DTYPE_F32, _np(alpha.view(-1)))
+    activation(t, prefix, layer)
+
+
+def activation(t, prefix, quant):
+    """act_step, act_shift (flattened, channel order of the layer's input) and act_signed of a
+    module with `channel_threshold` and an `ActOurs` quantizer."""
+    t[prefix + 'act_step'] = qf.QsrTensor(qf.DTYPE_F32, _np(quant.ActOurs.alpha.view(-1)))
+    t[prefix + 'act_shift'] = qf.QsrTensor(qf.DTYPE_F32, _np(quant.channel_threshold.reshape(-1)))
+    signed = int(round(float(quant.ActOurs.signed.view(-1)[0])))
+    t[prefix + 'act_signed'] = qf.QsrTensor(qf.DTYPE_I32, np.array([signed], dtype=np.int32))
+
+
+def model_to_qsr_t(model, block_rank, levels=None):
+    """QsrModel of a QuantSRT module (docs/model-format.md, arch 2)."""
+    if levels is None:
+        levels = depth_levels(model.blocks)
+    if sorted(int(b) for b in block_rank) != list(range(model.blocks)):
+        raise ValueError(f'block_rank {list(block_rank)} is not a permutation of 0..{model.blocks - 1}')
+    q = qf.QsrModel(model.scale, model.embed_dim, model.blocks, model.bits_w, model.bits_a,
+                    levels, [int(b) for b in block_rank],
+                    rgb_mean=tuple(model.mean.view(-1).tolist()), img_range=model.img_range,
+                    arch=qf.ARCH_QUANTSR_T, heads=model.heads, window=model.window,
+                    mlp_hidden=int(model.embed_dim * model.mlp_ratio),
+                    group_depths=list(model.depths))
+    t = q.tensors
+
+    def f32(name, value):
+        t[name] = qf.QsrTensor(qf.DTYPE_F32, _np(value))
+
+    f32('conv_first.weight', model.conv_first.weight)
+    f32('conv_first.bias', model.conv_first.bias)
+    f32('patch_norm.weight', model.patch_norm.weight)
+    f32('patch_norm.bias', model.patch_norm.bias)
+    layers = [layer for group in model.layers for layer in group.blocks]
+    for i, layer in enumerate(layers):
+        p = f'layer.{i}.'
+        f32(p + 'norm1.weight', layer.norm1.weight)
+        f32(p + 'norm1.bias', layer.norm1.bias)
+        quantized_layer(t, p + 'qkv.', layer.attn.qkv, model.bits_w)
+        f32(p + 'attn.rel_bias', layer.attn.relative_position_bias_table)
+        if model.quantized:
+            for name in ('q', 'k', 'v'):
+                quant = getattr(layer.attn, name + '_quant')
+                activation(t, p + f'attn.{name}.', quant)
+            if int(round(float(layer.attn.attn_quant.signed.view(-1)[0]))) != 0:
+                raise ValueError(f'layer {i}: the softmax quantizer must be unsigned')
+            f32(p + 'attn.p.act_step', layer.attn.attn_quant.alpha.view(-1))
+        quantized_layer(t, p + 'proj.', layer.attn.proj, model.bits_w)
+        f32(p + 'shortcut', layer.learnable_shortcut.view(-1))
+        f32(p + 'norm2.weight', layer.norm2.weight)
+        f32(p + 'norm2.bias', layer.norm2.bias)
+        quantized_layer(t, p + 'fc1.', layer.fc1, model.bits_w)
+        quantized_layer(t, p + 'fc2.', layer.fc2, model.bits_w)
+    for g, group in enumerate(model.layers):
+        quantized_layer(t, f'group.{g}.conv.', group.conv, model.bits_w)
+    f32('norm.weight', model.norm.weight)
+    f32('norm.bias', model.norm.bias)
+    f32('conv_after_body.weight', model.conv_after_body.weight)
+    f32('conv_after_body.bias', model.conv_after_body.bias)
+    f32('upsample.0.weight', model.upsample[0].weight)
+    f32('upsample.0.bias', model.upsample[0].bias)
+    qf.validate_model(q)
+    return q
+
+
 def model_to_qsr(model, block_rank, levels=None):
-    """QsrModel of a QuantSRC module (trained or converted)."""
+    """QsrModel of a QuantSRC or QuantSRT module (trained or converted)."""
+    if isinstance(model, QuantSRT):
+        return model_to_qsr_t(model, block_rank, levels)
     if levels is None:
         levels = depth_levels(model.blocks)
     if sorted(int(b) for b in block_rank) != list(range(model.blocks)):
@@ -84,12 +165,11 @@ def model_to_qsr(model, block_rank, levels=None):
 def load_checkpoint_model(path):
     ckpt = torch.load(path, map_location='cpu')
     cfg = ckpt['config']
-    model = QuantSRC(scale=cfg['scale'], channels=cfg['channels'], blocks=cfg['blocks'],
-                     bits_w=cfg['bits_w'], bits_a=cfg['bits_a'])
+    model = archs.build(cfg)
     # the weight average, when the run kept one (train.py --ema), is what validation judged
     model.load_state_dict(ckpt.get('model_ema') or ckpt['model'])
     model.eval()
-    rank = ckpt.get('block_rank') or list(range(cfg['blocks']))
+    rank = ckpt.get('block_rank') or list(range(model.blocks))
     return model, rank, ckpt
 
 
@@ -124,7 +204,7 @@ def main(argv=None):
                    'at can be left out')
     args = p.parse_args(argv)
     size, q = export(args.checkpoint, args.out, args.depth_levels)
-    print(f'{args.out}: {size} bytes, x{q.scale} C={q.channels} B={q.blocks} '
+    print(f'{args.out}: {size} bytes, arch {q.arch}, x{q.scale} C={q.channels} B={q.blocks} '
           f'w{q.bits_w}a{q.bits_a}, depth levels {q.depth_levels}, block_rank {q.block_rank}')
     return 0
 

@@ -34,6 +34,8 @@ MAX_DEPTH_LEVELS = 8
 MAX_TENSORS = 4096
 MAX_BLOCKS = 64
 RANK_BYTES = 64
+MAX_GROUPS = 8
+T_FIELDS_BYTES = 48  # QuantSR-T fields at header offset 188 (reserved, zero, for QuantSR-C)
 
 
 class QsrFormatError(ValueError):
@@ -61,8 +63,14 @@ class QsrTensor:
 class QsrModel:
     def __init__(self, scale, channels, blocks, bits_w, bits_a, depth_levels, block_rank,
                  rgb_mean=(0.4488, 0.4371, 0.4040), img_range=255.0, arch=ARCH_QUANTSR_C,
-                 in_channels=3, tensors=None):
+                 in_channels=3, tensors=None, heads=0, window=0, mlp_hidden=0, group_depths=()):
         self.arch = arch
+        # QuantSR-T only (0 / empty for QuantSR-C): attention heads, window edge, MLP hidden
+        # width, Swin layers per group (their sum is `blocks`)
+        self.heads = heads
+        self.window = window
+        self.mlp_hidden = mlp_hidden
+        self.group_depths = list(group_depths)
         self.scale = scale
         self.in_channels = in_channels
         self.channels = channels
@@ -144,8 +152,59 @@ def upsample_stages(scale):
     raise QsrFormatError(f'scale must be 2, 3 or 4, got {scale}')
 
 
+def _quantized_layer(exp, model, prefix, cout, cin_shape):
+    """The tensors of one quantized (or, for bits 32, FP) linear layer or convolution."""
+    cin = cin_shape[0]
+    exp[prefix + 'weight'] = (DTYPE_QW if model.quantized else DTYPE_F32, [(cout,) + cin_shape])
+    exp[prefix + 'bias'] = (DTYPE_F32, [(cout,)])
+    if model.quantized:
+        exp[prefix + 'weight_step'] = (DTYPE_F32, [(1,), (cout,)])
+        exp[prefix + 'act_step'] = (DTYPE_F32, [(1,)])
+        exp[prefix + 'act_shift'] = (DTYPE_F32, [(cin,)])
+        exp[prefix + 'act_signed'] = (DTYPE_I32, [(1,)])
+
+
+def expected_tensors_t(model):
+    """OrderedDict name -> (dtype, allowed shapes) of a QuantSR-T model."""
+    e, hid, w = model.channels, model.mlp_hidden, model.window
+    exp = OrderedDict()
+    exp['conv_first.weight'] = (DTYPE_F32, [(e, 3, 3, 3)])
+    exp['conv_first.bias'] = (DTYPE_F32, [(e,)])
+    exp['patch_norm.weight'] = (DTYPE_F32, [(e,)])
+    exp['patch_norm.bias'] = (DTYPE_F32, [(e,)])
+    for i in range(model.blocks):
+        p = f'layer.{i}.'
+        for norm in ('norm1', 'norm2'):
+            exp[p + norm + '.weight'] = (DTYPE_F32, [(e,)])
+            exp[p + norm + '.bias'] = (DTYPE_F32, [(e,)])
+        _quantized_layer(exp, model, p + 'qkv.', 3 * e, (e,))
+        exp[p + 'attn.rel_bias'] = (DTYPE_F32, [((2 * w - 1) ** 2, model.heads)])
+        if model.quantized:
+            for t in ('q', 'k', 'v'):
+                exp[p + f'attn.{t}.act_step'] = (DTYPE_F32, [(1,)])
+                exp[p + f'attn.{t}.act_shift'] = (DTYPE_F32, [(e,)])
+                exp[p + f'attn.{t}.act_signed'] = (DTYPE_I32, [(1,)])
+            exp[p + 'attn.p.act_step'] = (DTYPE_F32, [(1,)])
+        _quantized_layer(exp, model, p + 'proj.', e, (e,))
+        exp[p + 'shortcut'] = (DTYPE_F32, [(1,)])
+        _quantized_layer(exp, model, p + 'fc1.', hid, (e,))
+        _quantized_layer(exp, model, p + 'fc2.', e, (hid,))
+    for g in range(len(model.group_depths)):
+        _quantized_layer(exp, model, f'group.{g}.conv.', e, (e, 3, 3))
+    exp['norm.weight'] = (DTYPE_F32, [(e,)])
+    exp['norm.bias'] = (DTYPE_F32, [(e,)])
+    exp['conv_after_body.weight'] = (DTYPE_F32, [(e, e, 3, 3)])
+    exp['conv_after_body.bias'] = (DTYPE_F32, [(e,)])
+    s2 = model.scale * model.scale
+    exp['upsample.0.weight'] = (DTYPE_F32, [(3 * s2, e, 3, 3)])
+    exp['upsample.0.bias'] = (DTYPE_F32, [(3 * s2,)])
+    return exp
+
+
 def expected_tensors(model):
-    """OrderedDict name -> (dtype, allowed shapes) of a QuantSR-C model."""
+    """OrderedDict name -> (dtype, allowed shapes) of the model's architecture."""
+    if model.arch == ARCH_QUANTSR_T:
+        return expected_tensors_t(model)
     c = model.channels
     exp = OrderedDict()
     exp['conv_first.weight'] = (DTYPE_F32, [(c, 3, 3, 3)])
@@ -176,10 +235,12 @@ def validate_model(model):
     def fail(msg):
         raise QsrFormatError(msg)
 
-    if model.arch == ARCH_QUANTSR_T:
-        fail('arch 2 (QuantSR-T) is reserved and not supported')
-    if model.arch != ARCH_QUANTSR_C:
+    if model.arch not in (ARCH_QUANTSR_C, ARCH_QUANTSR_T):
         fail(f'arch: unknown value {model.arch}')
+    if model.arch == ARCH_QUANTSR_T:
+        validate_t_fields(model)
+    elif model.heads or model.window or model.mlp_hidden or model.group_depths:
+        fail('QuantSR-T fields (header bytes 188..235) must be 0 for QuantSR-C')
     if model.scale not in (2, 3, 4):
         fail(f'scale: must be 2, 3 or 4, got {model.scale}')
     if model.in_channels != 3:
@@ -218,9 +279,10 @@ def validate_model(model):
         fail(f'tensor_count: must be 1..{MAX_TENSORS}, got {len(model.tensors)}')
 
     exp = expected_tensors(model)
+    arch_name = 'QuantSR-T' if model.arch == ARCH_QUANTSR_T else 'QuantSR-C'
     for name, t in model.tensors.items():
         if name not in exp:
-            fail(f'tensor "{name}": not a tensor of a QuantSR-C model with these header fields')
+            fail(f'tensor "{name}": not a tensor of a {arch_name} model with these header fields')
         dtype, shapes = exp[name]
         if t.dtype != dtype:
             fail(f'tensor "{name}": dtype {DTYPE_NAMES.get(t.dtype, t.dtype)}, expected '
@@ -245,6 +307,31 @@ def validate_model(model):
     for name in exp:
         if name not in model.tensors:
             fail(f'tensor "{name}": missing')
+
+
+def validate_t_fields(model):
+    def fail(msg):
+        raise QsrFormatError(msg)
+
+    g = model.group_depths
+    if not 1 <= len(g) <= MAX_GROUPS:
+        fail(f'group_count: must be 1..{MAX_GROUPS}, got {len(g)}')
+    if any(d < 1 for d in g) or sum(g) != model.blocks:
+        fail(f'group_depths: each >= 1 and summing to blocks ({model.blocks}), got {g}')
+    if not 1 <= model.heads <= 16 or model.channels % model.heads:
+        fail(f'heads: must be 1..16 and divide channels ({model.channels}), got {model.heads}')
+    if model.window not in (4, 8, 16):
+        fail(f'window: must be 4, 8 or 16, got {model.window}')
+    if not 1 <= model.mlp_hidden <= 1024:
+        fail(f'mlp_hidden: must be 1..1024, got {model.mlp_hidden}')
+
+
+def t_fields_bytes(model):
+    if model.arch != ARCH_QUANTSR_T:
+        return b'\0' * T_FIELDS_BYTES
+    depths = model.group_depths + [0] * (MAX_GROUPS - len(model.group_depths))
+    return struct.pack('<4I8I', model.heads, model.window, model.mlp_hidden,
+                       len(model.group_depths), *depths)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +393,7 @@ def to_bytes(model):
               struct.pack('<IQQQI', n, table_offset, data_offset, len(payload),
                           zlib.crc32(payload) & 0xFFFFFFFF) +
               struct.pack('<3ff', *model.rgb_mean, model.img_range) +
-              rank + b'\0' * 68)
+              rank + t_fields_bytes(model) + b'\0' * (68 - T_FIELDS_BYTES))
     assert len(header) == HEADER_BYTES, len(header)
     return header + payload
 
@@ -341,9 +428,18 @@ def from_bytes(raw, source='<bytes>'):
     mean = struct.unpack_from('<3f', raw, 108)
     img_range = struct.unpack_from('<f', raw, 120)[0]
     rank_raw = raw[124:188]
-    reserved = raw[188:256]
-    if any(reserved):
-        fail('reserved header bytes 188..255: must be 0')
+    heads, window, mlp_hidden, group_count = struct.unpack_from('<4I', raw, 188)
+    group_depths = list(struct.unpack_from('<8I', raw, 204))
+    if arch == ARCH_QUANTSR_T:
+        if not 1 <= group_count <= MAX_GROUPS:
+            fail(f'group_count: must be 1..{MAX_GROUPS}, got {group_count}')
+        if any(group_depths[group_count:]):
+            fail('group_depths: entries past group_count must be 0')
+        group_depths = group_depths[:group_count]
+    elif any(raw[188:188 + T_FIELDS_BYTES]):
+        fail('reserved header bytes 188..235 (QuantSR-T fields): must be 0 for arch 1')
+    if any(raw[188 + T_FIELDS_BYTES:256]):
+        fail(f'reserved header bytes {188 + T_FIELDS_BYTES}..255: must be 0')
     if not 1 <= level_count <= MAX_DEPTH_LEVELS:
         fail(f'depth_level_count: must be 1..{MAX_DEPTH_LEVELS}, got {level_count}')
     if any(levels[level_count:]):
@@ -371,6 +467,9 @@ def from_bytes(raw, source='<bytes>'):
 
     model = QsrModel(scale, channels, blocks, bits_w, bits_a, levels[:level_count],
                      list(rank_raw[:blocks]), mean, img_range, arch=arch, in_channels=in_ch)
+    if arch == ARCH_QUANTSR_T:
+        model.heads, model.window, model.mlp_hidden = heads, window, mlp_hidden
+        model.group_depths = group_depths
     spans = []
     for k in range(n):
         base = HEADER_BYTES + ENTRY_BYTES * k

@@ -76,6 +76,18 @@ class ActOurs(nn.Module):
         return soft_round((x / alpha).clamp(qn, qp)) * alpha
 
 
+def quantize_weight(layer):
+    """Fake-quantized weights of a layer with `weight`, LSQ step `alpha`, `bits_w` and
+    `init_state` (step initialised from the weights on the first training call)."""
+    qn, qp = quant_range(layer.bits_w, True)
+    if layer.training and layer.init_state.item() == 0:
+        with torch.no_grad():
+            layer.alpha.copy_(2.0 * layer.weight.abs().mean() / math.sqrt(qp))
+            layer.init_state.fill_(1)
+    alpha = scale_grad(layer.alpha, 1.0 / math.sqrt(layer.weight.numel() * qp))
+    return soft_round((layer.weight / alpha).clamp(qn, qp)) * alpha
+
+
 class QConv2d(nn.Conv2d):
     """3x3 convolution with RLQ-shifted, LSQ-quantized input and LSQ-quantized weights."""
 
@@ -87,19 +99,9 @@ class QConv2d(nn.Conv2d):
         self.channel_threshold = nn.Parameter(torch.zeros(1, cin, 1, 1))
         self.ActOurs = ActOurs(bits_a)
 
-    def weight_range(self):
-        return quant_range(self.bits_w, True)
-
     def forward(self, x):
         x = self.ActOurs(x + self.channel_threshold)
-        qn, qp = self.weight_range()
-        if self.training and self.init_state.item() == 0:
-            with torch.no_grad():
-                self.alpha.copy_(2.0 * self.weight.abs().mean() / math.sqrt(qp))
-                self.init_state.fill_(1)
-        alpha = scale_grad(self.alpha, 1.0 / math.sqrt(self.weight.numel() * qp))
-        w_q = soft_round((self.weight / alpha).clamp(qn, qp)) * alpha
-        return F.conv2d(x, w_q, self.bias, 1, 1)
+        return F.conv2d(x, quantize_weight(self), self.bias, 1, 1)
 
 
 class ResBlock(nn.Module):

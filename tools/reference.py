@@ -90,6 +90,139 @@ class ReferenceModel:
         return out[0].permute(1, 2, 0).to(torch.uint8).numpy()
 
 
+def quant_codes(x, step, shift, signed, bits):
+    """clamp(round_half_even((x + shift) / step), Qn, Qp) as float32 integers."""
+    if signed:
+        qn, qp = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    else:
+        qn, qp = 0, 2 ** bits - 1
+    return torch.clamp(torch.round((x + shift) / step), qn, qp)
+
+
+class ReferenceModelT(ReferenceModel):
+    """QuantSR-T (arch 2) as docs/model-format.md defines it; tokens are [N, H*W, E]."""
+
+    def layer_norm(self, name, x):
+        return F.layer_norm(x, (x.shape[-1],), self.t[name + '.weight'], self.t[name + '.bias'], 1e-5)
+
+    def act(self, name, x, shift_shape=(-1,)):
+        t = self.t
+        q = quant_codes(x, t[name + '.act_step'][0], t[name + '.act_shift'].view(*shift_shape),
+                        int(t[name + '.act_signed'][0]) == 1, self.m.bits_a)
+        return q, t[name + '.act_step'][0]
+
+    def linear(self, name, x):
+        t = self.t
+        if not self.m.quantized:
+            return F.linear(x, t[name + '.weight'], t[name + '.bias'])
+        q, a = self.act(name, x)
+        scale = a * t[name + '.weight_step'].float()
+        return F.linear(q, t[name + '.weight'].float()) * scale + t[name + '.bias']
+
+    def group_conv(self, name, tokens, h, w):
+        img = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, h, w)
+        out = self.block_conv(name, img)
+        return out.flatten(2).transpose(1, 2)
+
+    def attention(self, i, x, h, w, shift):
+        m, t = self.m, self.t
+        e, win, heads = m.channels, m.window, m.heads
+        d = e // heads
+        n_tok = win * win
+        p = f'layer.{i}.'
+        grid = x.view(1, h, w, e)
+        if shift:
+            grid = torch.roll(grid, shifts=(-shift, -shift), dims=(1, 2))
+        wins = grid.view(h // win, win, w // win, win, e).permute(0, 2, 1, 3, 4).reshape(-1, n_tok, e)
+        qkv = self.linear(p + 'qkv', wins).view(-1, n_tok, 3, heads, d).permute(2, 0, 3, 1, 4)
+        qh, kh, vh = qkv[0] / torch.tensor(float(d) ** 0.5, dtype=torch.float32), qkv[1], qkv[2]
+        if m.quantized:
+            qh, aq = self.act(p + 'attn.q', qh, (heads, 1, d))
+            kh, ak = self.act(p + 'attn.k', kh, (heads, 1, d))
+            vh, av = self.act(p + 'attn.v', vh, (heads, 1, d))
+            scores = (qh @ kh.transpose(-2, -1)) * (aq * ak)
+        else:
+            scores = qh @ kh.transpose(-2, -1) * 1.0
+        scores = scores + self.position_bias(p, win, heads).unsqueeze(0)
+        if shift:
+            scores = scores + shift_mask(h, w, win, shift).unsqueeze(1)
+        prob = scores.softmax(dim=-1)
+        if m.quantized:
+            ap = t[p + 'attn.p.act_step'][0]
+            qp = quant_codes(prob, ap, 0.0, False, m.bits_a)
+            out = (qp @ vh) * (ap * av)
+        else:
+            out = prob @ vh
+        out = out.transpose(1, 2).reshape(-1, n_tok, e)
+        out = self.linear(p + 'proj', out)
+        grid = out.view(h // win, w // win, win, win, e).permute(0, 2, 1, 3, 4).reshape(1, h, w, e)
+        if shift:
+            grid = torch.roll(grid, shifts=(shift, shift), dims=(1, 2))
+        return grid.reshape(1, h * w, e)
+
+    def position_bias(self, p, win, heads):
+        coords = torch.stack(torch.meshgrid(torch.arange(win), torch.arange(win), indexing='ij')).flatten(1)
+        rel = coords[:, :, None] - coords[:, None, :] + (win - 1)
+        idx = rel[0] * (2 * win - 1) + rel[1]
+        table = self.t[p + 'attn.rel_bias']
+        return table[idx.view(-1)].view(win * win, win * win, heads).permute(2, 0, 1)
+
+    @torch.no_grad()
+    def run(self, lr_u8, depth=None):
+        m = self.m
+        kept = self.kept_blocks(depth if depth is not None else m.blocks)
+        rgb = torch.from_numpy(np.ascontiguousarray(lr_u8.transpose(2, 0, 1))).float()[None] / 255.0
+        mean = torch.tensor(m.rgb_mean, dtype=torch.float32).view(1, 3, 1, 1)
+        x = (rgb - mean) * torch.tensor(m.img_range, dtype=torch.float32)
+        h0, w0 = x.shape[2], x.shape[3]
+        x = F.pad(x, (0, -w0 % m.window, 0, -h0 % m.window), mode='reflect')
+        h, w = x.shape[2], x.shape[3]
+        f = self.conv('conv_first', x)
+        tok = self.layer_norm('patch_norm', f.flatten(2).transpose(1, 2))
+        i = 0
+        for g, depth_g in enumerate(m.group_depths):
+            u = tok
+            for l in range(depth_g):
+                sc = self.t[f'layer.{i}.shortcut'][0]
+                if i in kept:
+                    shift = m.window // 2 if l % 2 else 0
+                    a = self.attention(i, self.layer_norm(f'layer.{i}.norm1', tok), h, w, shift)
+                    tok = tok * sc + a
+                    y = self.linear(f'layer.{i}.fc1', self.layer_norm(f'layer.{i}.norm2', tok))
+                    tok = tok + self.linear(f'layer.{i}.fc2', F.gelu(y))
+                else:
+                    tok = tok * sc
+                i += 1
+            tok = self.group_conv(f'group.{g}.conv', tok, h, w) + u
+        tok = self.layer_norm('norm', tok)
+        r = self.conv('conv_after_body', tok.transpose(1, 2).reshape(1, m.channels, h, w)) + f
+        out = F.pixel_shuffle(self.conv('upsample.0', r), m.scale)
+        out = out / torch.tensor(m.img_range, dtype=torch.float32) + mean
+        out = out[:, :, :h0 * m.scale, :w0 * m.scale]
+        out = torch.floor(torch.clamp(out, 0, 1) * 255.0 + 0.5)
+        return out[0].permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def shift_mask(h, w, win, shift):
+    """[nW, N, N]: -100 between tokens of different regions of the rolled grid, else 0."""
+    label = torch.zeros(h, w)
+    cnt = 0
+    for hs in (slice(0, h - win), slice(h - win, h - shift), slice(h - shift, h)):
+        for ws in (slice(0, w - win), slice(w - win, w - shift), slice(w - shift, w)):
+            label[hs, ws] = cnt
+            cnt += 1
+    wl = label.view(h // win, win, w // win, win).permute(0, 2, 1, 3).reshape(-1, win * win)
+    diff = wl.unsqueeze(1) - wl.unsqueeze(2)
+    return torch.where(diff != 0, torch.tensor(-100.0), torch.tensor(0.0))
+
+
+def make_reference(model):
+    """The reference of a QsrModel, by architecture."""
+    if model.arch == qf.ARCH_QUANTSR_T:
+        return ReferenceModelT(model)
+    return ReferenceModel(model)
+
+
 def evaluate_folder(ref, folder, with_ssim=False):
     items = data.load_eval_set(folder, ref.m.scale)
     rows = []
@@ -127,7 +260,7 @@ def main(argv=None):
     except (OSError, qf.QsrFormatError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
-    ref = ReferenceModel(model)
+    ref = make_reference(model)
     if args.eval:
         rows, (bp, bs) = evaluate_folder(ref, args.eval, args.ssim)
         name = os.path.basename(os.path.normpath(args.eval))

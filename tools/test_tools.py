@@ -28,6 +28,7 @@ import qsr_format as qf  # noqa: E402
 import reference  # noqa: E402
 import results_csv  # noqa: E402
 import train  # noqa: E402
+import archs  # noqa: E402
 from quantsr_c import QuantSRC, active_set, depth_levels  # noqa: E402
 
 
@@ -39,6 +40,21 @@ def small_model(scale=4, bits=4, channels=8, blocks=4, seed=0):
     with torch.no_grad():
         for p in m.parameters():
             p.add_(torch.randn_like(p) * 0.01)
+    m.eval()
+    return m
+
+
+def small_t_model(bits=4, scale=4, seed=0):
+    """A QuantSR-T with quantizers initialised and weights perturbed so every path matters."""
+    torch.manual_seed(seed)
+    m = archs.build({'arch': 't', 'scale': scale, 'embed_dim': 16, 'depths': [2, 2], 'heads': 2,
+                     'window': 4, 'bits_w': bits, 'bits_a': bits})
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    m.train()
+    with torch.no_grad():
+        m(torch.rand(2, 3, 12, 12))
     m.eval()
     return m
 
@@ -171,6 +187,52 @@ class ReferenceMatchesTraining(unittest.TestCase):
                 self.assertEqual(sr.shape, (11 * scale, 13 * scale, 3))
                 diff = np.abs(sr.astype(int) - fake.astype(int))
                 self.assertLessEqual(diff.max(), 1, f'x{scale} {bits} bits depth {d}')
+
+
+class QuantSRT(unittest.TestCase):
+    def test_integer_reference_equals_fake_quant(self):
+        # sizes that are not multiples of the window (reflect padding, cropping), shifted
+        # windows with the mask, every depth level, 2/4 bits and float
+        lr = np.random.default_rng(4).integers(0, 256, (11, 18, 3)).astype(np.uint8)
+        for bits, scale in ((4, 4), (2, 2), (32, 3)):
+            m = small_t_model(bits, scale)
+            rank = [2, 0, 3, 1]
+            q = qf.from_bytes(qf.to_bytes(export.model_to_qsr(m, rank)))
+            self.assertEqual((q.arch, q.heads, q.window, q.group_depths), (2, 2, 4, [2, 2]))
+            ref = reference.make_reference(q)
+            outputs = []
+            for d in q.depth_levels:
+                with torch.no_grad():
+                    x = torch.from_numpy(lr.transpose(2, 0, 1).copy()).float()[None] / 255.0
+                    out = m(x, active_set(rank, d) if d < 4 else None)[0].clamp(0, 1)
+                fake = torch.floor(out * 255 + 0.5).byte().permute(1, 2, 0).numpy()
+                sr = ref.run(lr, d)
+                self.assertEqual(sr.shape, (11 * scale, 18 * scale, 3))
+                diff = np.abs(sr.astype(int) - fake.astype(int))
+                self.assertLessEqual(diff.max(), 1, f'{bits} bits depth {d}')
+                outputs.append(sr)
+            # the depth levels really differ (skipped layers change the output)
+            self.assertTrue(np.any(outputs[0] != outputs[-1]))
+
+    def test_format_rules(self):
+        q = export.model_to_qsr(small_t_model(), [0, 1, 2, 3])
+        raw = qf.to_bytes(q)
+        self.assertEqual(struct.unpack_from('<4I', raw, 188), (2, 4, 32, 2))
+        q.group_depths = [3, 2]
+        with self.assertRaisesRegex(qf.QsrFormatError, 'group_depths'):
+            qf.to_bytes(q)
+        q.group_depths = [2, 2]
+        del q.tensors['layer.1.attn.p.act_step']
+        with self.assertRaisesRegex(qf.QsrFormatError, 'layer.1.attn.p.act_step'):
+            qf.to_bytes(q)
+        # a QuantSR-C file must keep the QuantSR-T fields zero
+        c = bytearray(qf.to_bytes(export.model_to_qsr(small_model(), [0, 1, 2, 3])))
+        c[192] = 8
+        with self.assertRaisesRegex(qf.QsrFormatError, 'QuantSR-T fields'):
+            qf.from_bytes(fix_crc(bytes(c)))
+
+    def test_train_smoke(self):
+        self.assertEqual(train.main(['--smoke', '--arch', 't', '--bits', '4']), 0)
 
 
 class BenchVsTorchNetwork(unittest.TestCase):

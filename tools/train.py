@@ -30,7 +30,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
-from quantsr_c import QuantSRC, active_set, depth_levels  # noqa: E402
+import archs  # noqa: E402
+from quantsr_c import active_set, depth_levels  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -39,8 +40,14 @@ def parse_args(argv=None):
     p.add_argument('--scale', type=int, default=4, choices=(2, 3, 4))
     p.add_argument('--bits', type=int, default=4, choices=(2, 3, 4, 32),
                    help='weight and activation bits of the body (32 = floating point)')
-    p.add_argument('--channels', type=int, default=32)
-    p.add_argument('--blocks', type=int, default=8)
+    p.add_argument('--arch', choices=sorted(archs.ARCHS), default='c',
+                   help='c: QuantSR-C (EDSR-style); t: QuantSR-T (SwinIR-light)')
+    p.add_argument('--channels', type=int, default=32, help='QuantSR-C width')
+    p.add_argument('--blocks', type=int, default=8, help='QuantSR-C residual blocks')
+    p.add_argument('--embed-dim', type=int, default=48, help='QuantSR-T width')
+    p.add_argument('--depths', default='4,4', help='QuantSR-T Swin layers per group, e.g. 4,4')
+    p.add_argument('--heads', type=int, default=4, help='QuantSR-T attention heads')
+    p.add_argument('--window', type=int, default=8, help='QuantSR-T window edge')
     p.add_argument('--steps', type=int, default=6000)
     p.add_argument('--batch', type=int, default=16)
     p.add_argument('--patch', type=int, default=24, help='LR patch size')
@@ -109,9 +116,21 @@ def learning_rate(args, step, prog):
     return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
+def model_config(args):
+    if args.arch == 't':
+        try:
+            depths = [int(d) for d in args.depths.split(',')]
+        except ValueError:
+            raise SystemExit(f'train.py: --depths takes layer counts like 4,4, not {args.depths!r}')
+        return {'arch': 't', 'scale': args.scale, 'embed_dim': args.embed_dim, 'depths': depths,
+                'heads': args.heads, 'window': args.window, 'mlp_ratio': 2.0,
+                'bits_w': args.bits, 'bits_a': args.bits}
+    return {'arch': 'c', 'scale': args.scale, 'channels': args.channels, 'blocks': args.blocks,
+            'bits_w': args.bits, 'bits_a': args.bits}
+
+
 def build_model(args):
-    return QuantSRC(scale=args.scale, channels=args.channels, blocks=args.blocks,
-                    bits_w=args.bits, bits_a=args.bits)
+    return archs.build(model_config(args))
 
 
 def load_init(model, path, log):
@@ -198,8 +217,7 @@ def save_checkpoint(path, model, opt, step, rank, rank_fixed, args, sampler, bes
         'block_rank': rank,
         'rank_fixed': rank_fixed,
         'args': vars(args),
-        'config': {'scale': args.scale, 'channels': args.channels, 'blocks': args.blocks,
-                   'bits_w': args.bits, 'bits_a': args.bits},
+        'config': archs.config_of(model),
         'torch_rng': torch.get_rng_state(),
         'sampler_rng': sampler.rng.bit_generator.state,
         'best': best,
@@ -248,10 +266,9 @@ def train(args):
 
     model = build_model(args).to(device)
     nparams = sum(p.numel() for p in model.parameters())
-    log(f'model: x{args.scale} C={args.channels} B={args.blocks} bits={args.bits} '
-        f'params={nparams} on {device}')
-    levels = depth_levels(args.blocks)
-    rank = list(range(args.blocks))
+    log(f'model: {model_config(args)} params={nparams} on {device}')
+    levels = depth_levels(model.blocks)
+    rank = list(range(model.blocks))
     rank_fixed = False
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
     step = 0
@@ -322,7 +339,7 @@ def train(args):
         if use_dqa:
             total = 0.0
             for depth in levels:
-                active = None if depth == args.blocks else active_set(rank, depth)
+                active = None if depth == model.blocks else active_set(rank, depth)
                 loss = torch.mean(torch.abs(model(lr_b, active) - hr_b)) / len(levels)
                 loss.backward()  # per-level backward keeps only one graph in memory
                 total += loss.item()
@@ -378,6 +395,7 @@ def main(argv=None):
             args.val = os.path.join(tmp, 'val')
             args.out = os.path.join(tmp, 'out')
             args.channels, args.blocks = 8, 4
+            args.embed_dim, args.depths, args.heads, args.window = 8, '2,2', 2, 4
             args.steps, args.batch, args.patch = 6, 2, 8
             args.warmup, args.dqa_start = 1, 0.34
             args.val_every = args.ckpt_every = args.log_every = 3
