@@ -131,13 +131,17 @@ static qsr_status create_pipelines(qsr__plan *plan) {
     /* conv_first (STORE) feeds the quantizers and keeps the reference order; every other fp32
      * conv runs after the last quantizer (or in an fp32 execution, where none follows). */
     int fast = plan->fast_fp;
-    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0);
-    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, fast);
-    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0, fast);
-    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0, fast);
+    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0, 0);
+    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, fast, 0);
+    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0, fast, 0);
+    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0, fast, 0);
     d[QSR__PIPE_CONV_SHUFFLE] =
-        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast);
-    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0, fast);
+        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast, 0);
+    /* The first upsampler conv runs over an HR tile's LR grid (at most QSR__HR_GRID_MAX wide). */
+    d[QSR__PIPE_CONV_SHUFFLE_LR] =
+        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast,
+                              qsr__conv3x3_f32_px(QSR__HR_GRID_MAX));
+    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0, fast, 0);
     if (plan->quantized) {
         d[QSR__PIPE_QUANTIZE_UNSIGNED] = qsr__quantize_rlq_desc(bits_a, 0);
         d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
@@ -712,7 +716,8 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
     p.out_h = (int32_t)g->ups.h;
     p.org_x = (int32_t)(g->ups.x - g->region.x);
     p.org_y = (int32_t)(g->ups.y - g->region.y);
-    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS0, &p, QSR__OP_UPSAMPLE0);
+    qsr_status st =
+        conv_f32(plan, QSR__PIPE_CONV_SHUFFLE_LR, QSR__SET_UPS0, &p, QSR__OP_UPSAMPLE0);
     if (st == QSR_OK) st = segment_split_point(plan);
     if (st != QSR_OK) return st;
     uint32_t w = g->ups.w * r, h = g->ups.h * r;

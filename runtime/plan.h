@@ -22,6 +22,7 @@ typedef enum qsr__pipe {
     QSR__PIPE_CONV_RESIDUAL,
     QSR__PIPE_CONV_ADD_SKIP,
     QSR__PIPE_CONV_SHUFFLE,
+    QSR__PIPE_CONV_SHUFFLE_LR, /* the first upsampler stage: narrow grids */
     QSR__PIPE_CONV_RGB,
     QSR__PIPE_QUANTIZE_UNSIGNED,
     QSR__PIPE_QUANTIZE_SIGNED,

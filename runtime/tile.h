@@ -23,6 +23,11 @@ typedef struct qsr__rect {
 } qsr__rect;
 
 #define QSR__UPSAMPLE_MARGIN 1u
+/* HR tiles are at most this many LR pixels on a side (upscaler.c says why), so the grid of the
+ * first upsampler conv is at most QSR__HR_GRID_MAX wide: 64, one workgroup row of conv3x3_f32
+ * at 8 pixels per invocation. */
+#define QSR__HR_TILE_MAX 62u
+#define QSR__HR_GRID_MAX (QSR__HR_TILE_MAX + 2u * QSR__UPSAMPLE_MARGIN)
 
 uint32_t qsr__tile_margin(uint32_t active_blocks);
 /* r grown by `margin` on each side, clamped to a width x height image. */

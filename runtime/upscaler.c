@@ -98,14 +98,13 @@ typedef struct run_area {
     qsr__rect area;
 } run_area;
 
-/* HR tiles are at most this many LR pixels on a side: their buffers grow with scale^2 and
- * their halo is one LR pixel, so small ones cost little (7% more upsampler work). 62 + 2
- * halo pixels make the upsampler's grids 64 and 128 wide, whole multiples of the 64-pixel
- * rows a convolution workgroup covers (a 64 tile would compute 192 of 132 columns). */
-#define HR_TILE_MAX 62u
-
+/* HR tiles are at most QSR__HR_TILE_MAX LR pixels on a side: their buffers grow with scale^2
+ * and their halo is one LR pixel, so small ones cost little (7% more upsampler work). 62 + 2
+ * halo pixels make the upsampler's grids 64 and 128 wide, whole multiples of the rows a
+ * convolution workgroup covers (64 pixels at 8 per invocation for the first stage, 128 at 16
+ * for the second; a 64 tile would compute 192 of 132 columns). */
 static uint32_t hr_edge(uint32_t body_edge) {
-    return body_edge < HR_TILE_MAX ? body_edge : HR_TILE_MAX;
+    return body_edge < QSR__HR_TILE_MAX ? body_edge : QSR__HR_TILE_MAX;
 }
 
 /* Body tile i of the area, at edge `body`; its margin reaches into the whole image, so its r

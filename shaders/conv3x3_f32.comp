@@ -31,11 +31,13 @@ const int OCB = 4; // output channels per vec4 group; an invocation makes two gr
 
 #include "epilogue.glsl"
 
-// Each invocation computes PX = 16 neighbouring pixels of one row for 8 output channels: an
-// input value fetched once serves 24 products, a weight vector 16 pixels. On lavapipe the
-// fetches (vector gathers) cost more than the arithmetic and accumulators spilled to the stack
-// less than fetches: 16 pixels measured 1.1-1.25x faster than 8.
-const int PX = 16;
+// Each invocation computes PX neighbouring pixels of one row for 8 output channels: an input
+// value fetched once serves 24 products, a weight vector PX pixels. On lavapipe the fetches
+// (vector gathers) cost more than the arithmetic and accumulators spilled to the stack less
+// than fetches: 16 pixels measured 1.1-1.25x faster than 8. A grid at most 64 pixels wide (the
+// first upsampler conv over an HR tile) takes PX = 8, so its workgroups' rows are not half
+// empty.
+layout(constant_id = 1) const int PX = 16;
 
 // The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
 // turns a load under a condition into a masked per-lane gather, many times slower.

@@ -8,6 +8,7 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 static qsr_context *ctx;
@@ -87,11 +88,14 @@ static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout
                           .dst_scale = 1};
 }
 
-static int begin_case(const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+static int begin_case(const char *fmt, ...) {
     int n = case_no++;
     if (only_case >= 0 && n != only_case) return 0;
     printf("case %d: ", n);
-    printf(fmt, a, b, c, d);
+    va_list args;
+    va_start(args, fmt);
+    vprintf(fmt, args);
+    va_end(args);
     printf("\n");
     return 1;
 }
@@ -264,8 +268,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
 
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
 static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w, uint32_t h,
-                          uint32_t shuffle_r) {
-    if (!begin_case("conv3x3_f32 cin %u cout %u %ux%u", cin, cout, w, h)) return;
+                          uint32_t shuffle_r, uint32_t px) {
+    if (!begin_case("conv3x3_f32 cin %u cout %u %ux%u px %u", cin, cout, w, h, px)) return;
     size_t plane = (size_t)w * h;
     float *x = random_floats(rng, cin * plane, -2, 2);
     float *wt = random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
@@ -285,7 +289,7 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     push.w_off = 3;
     push.bias_off = 3;
     qsr__pipeline_desc d = qsr__conv3x3_f32_desc(
-        shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r, 0);
+        shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r, 0, px);
     run_op(&d, bufs, &push, qsr__conv3x3_f32_record);
 
     float *want = malloc(cout * plane * sizeof(float)),
@@ -349,11 +353,16 @@ int main(int argc, char **argv) {
     test_conv_q(&rng,
                 &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL, QSR__CODES_SIGNED});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0});
-    test_conv_f32(&rng, 3, 16, 13, 9, 0);
-    test_conv_f32(&rng, 17, 5, 7, 12, 0);
-    test_conv_f32(&rng, 64, 64, 24, 20, 0);
-    test_conv_f32(&rng, 8, 32, 9, 6, 2);
-    test_conv_f32(&rng, 6, 54, 5, 7, 3);
+    /* 16 pixels per invocation (the default) and 8 (narrow grids); 70 columns leave a partial
+     * workgroup row at both. */
+    for (uint32_t px = 8; px <= 16; px += 8) {
+        test_conv_f32(&rng, 3, 16, 13, 9, 0, px);
+        test_conv_f32(&rng, 17, 5, 7, 12, 0, px);
+        test_conv_f32(&rng, 64, 64, 24, 20, 0, px);
+        test_conv_f32(&rng, 16, 16, 70, 3, 0, px);
+        test_conv_f32(&rng, 8, 32, 9, 6, 2, px);
+        test_conv_f32(&rng, 6, 54, 5, 7, 3, px);
+    }
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);
     qsr_context_destroy(ctx);

@@ -4,16 +4,24 @@
 
 /* Output channels per invocation: two vec4 groups, so layers are padded to a multiple of 8. */
 #define CONV_F32_OCI 8
-/* Pixels per invocation (a row segment), PX in the shader. */
+/* Pixels per invocation (a row segment), PX in the shader: 16 by default, 8 for grids whose
+ * rows fit one workgroup row of 8-pixel segments. */
 #define CONV_F32_PX 16
+#define CONV_F32_PX_NARROW 8
 
-qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast) {
+uint32_t qsr__conv3x3_f32_px(uint32_t max_width) {
+    return max_width <= CONV_F32_PX_NARROW * QSR__LOCAL_X ? CONV_F32_PX_NARROW : CONV_F32_PX;
+}
+
+qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,
+                                         uint32_t px) {
     return (qsr__pipeline_desc){
         .shader = fast ? QSR_SHADER_CONV3X3_F32_FAST : QSR_SHADER_CONV3X3_F32,
         .binding_count = QSR__CONV_F32_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 3,
-        .spec = {(int32_t)epilogue, 0, (int32_t)(shuffle_r ? shuffle_r : 2)},
+        .spec = {(int32_t)epilogue, (int32_t)(px ? px : CONV_F32_PX),
+                 (int32_t)(shuffle_r ? shuffle_r : 2)},
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
         .texel_mask = 1u,
@@ -26,7 +34,7 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
         p->desc.spec[0] == QSR__EPILOGUE_RGB ? 1u : qsr__div_up((uint32_t)push->cout, CONV_F32_OCI);
     return qsr__record_dispatch(
         ctx, cmd, p, set, push, sizeof *push,
-        qsr__div_up(qsr__div_up((uint32_t)push->out_w, CONV_F32_PX), QSR__LOCAL_X),
+        qsr__div_up(qsr__div_up((uint32_t)push->out_w, (uint32_t)p->desc.spec[1]), QSR__LOCAL_X),
         qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y), groups_z);
 }
 

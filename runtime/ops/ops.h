@@ -48,7 +48,11 @@ qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, cons
 
 /* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba, status). */
 #define QSR__CONV_F32_BINDINGS 7u
-qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast);
+/* px: pixels per invocation, 0 = the default; qsr__conv3x3_f32_px picks it for the widest grid
+ * a pipeline will run on. */
+qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,
+                                         uint32_t px);
+uint32_t qsr__conv3x3_f32_px(uint32_t max_width);
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push);
 /* Multiply-accumulates of one 3x3 convolution dispatch (its output region). */

@@ -41,7 +41,8 @@ int main(int argc, char **argv) {
     if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
         quant ? qsr__conv3x3_q_desc(kernel, QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
-              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F');
+              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F',
+                                      qsr__conv3x3_f32_px((uint32_t)w));
     qsr__pipeline p;
     VkDescriptorPool pool;
     VkDescriptorSet set;
