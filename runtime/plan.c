@@ -34,8 +34,9 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
     size_t nw = (size_t)conv->cout * conv->cin * 9;
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
-        /* DOT addresses its weights in uvec4s (every layer's length is a multiple of 4). */
-        slot->w_off = (int32_t)(b->kernel == QSR__QKERNEL_DOT ? b->wq_len / 4 : b->wq_len);
+        /* Kernels with uvec4 weights address them in uvec4s (every layer's length is then a
+         * multiple of 4 words). */
+        slot->w_off = (int32_t)(qsr__conv3x3_q_wide_weights(b->kernel) ? b->wq_len / 4 : b->wq_len);
         if (b->wq)
             qsr__conv3x3_q_pack_weights(b->kernel, conv->wcode, conv->cout, conv->cin,
                                         conv->act_signed, b->wq + b->wq_len);

@@ -14,7 +14,10 @@
 // Texel buffers: on lavapipe a texel fetch is a plain vector gather, a storage-buffer load a
 // loop over the lanes with a bounds check each.
 layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
-layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
+// Weights: [cout/8][cin][3] uvec4, one per kernel row: taps kx = 0..2 as words of 8 nibbles
+// (output channels 8g..8g+7) and a zero word. One fetch brings a row's three words: on
+// lavapipe a fetch is a gather of the same cost at any width.
+layout(binding = 1) uniform usamplerBuffer weights;
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
 
@@ -50,7 +53,7 @@ void main() {
         int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);
         [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
             if (j >= cend) break;
-            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + j) * 9;
+            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + j) * 3;
             // One weight word live at a time keeps the accumulators in registers.
             [[unroll]] for (int ky = 0; ky < 3; ky++) {
                 int r = ky * (PX + 2);
@@ -59,13 +62,14 @@ void main() {
                 int c4 = qpack_get(nb[r + 4], j, CONT, sgn), c5 = qpack_get(nb[r + 5], j, CONT, sgn);
                 int c6 = qpack_get(nb[r + 6], j, CONT, sgn), c7 = qpack_get(nb[r + 7], j, CONT, sgn);
                 int c8 = qpack_get(nb[r + 8], j, CONT, sgn), c9 = qpack_get(nb[r + 9], j, CONT, sgn);
-                ivec4 w = unpack_pairs(texelFetch(weights, wb + ky * 3).x);
+                uvec4 row = texelFetch(weights, wb + ky);
+                ivec4 w = unpack_pairs(row.x);
                 s0 += c0 * w; s1 += c1 * w; s2 += c2 * w; s3 += c3 * w;
                 s4 += c4 * w; s5 += c5 * w; s6 += c6 * w; s7 += c7 * w;
-                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 1).x);
+                w = unpack_pairs(row.y);
                 s0 += c1 * w; s1 += c2 * w; s2 += c3 * w; s3 += c4 * w;
                 s4 += c5 * w; s5 += c6 * w; s6 += c7 * w; s7 += c8 * w;
-                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 2).x);
+                w = unpack_pairs(row.z);
                 s0 += c2 * w; s1 += c3 * w; s2 += c4 * w; s3 += c5 * w;
                 s4 += c6 * w; s5 += c7 * w; s6 += c8 * w; s7 += c9 * w;
             }

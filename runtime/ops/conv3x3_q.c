@@ -50,8 +50,7 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
     static const qsr_shader_id shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
                                            QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED};
     int tiled = kernel == QSR__QKERNEL_TILED;
-    /* DOT reads its weights as uvec4 texels (binding 1), the others as single words. */
-    int wide = kernel == QSR__QKERNEL_DOT;
+    int wide = qsr__conv3x3_q_wide_weights(kernel);
     return (qsr__pipeline_desc){
         .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
@@ -78,6 +77,13 @@ qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qs
                                 qsr__div_up(h, QSR__LOCAL_Y), groups_z);
 }
 
+/* PAIRS and DOT read their weights as uvec4 texels (binding 1): PAIRS one input row's three
+ * taps per fetch, three fetches per input channel instead of nine (on lavapipe every fetch is
+ * a gather, whatever its width). QUADS and TILED read single words. */
+int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel) {
+    return kernel == QSR__QKERNEL_DOT || kernel == QSR__QKERNEL_PAIRS;
+}
+
 size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin) {
     size_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     size_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
@@ -86,6 +92,8 @@ size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t 
         return groups * cin * 9 * 2 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_DOT:
         return groups * words * 9 * 16 + groups * CONV_Q_OCB;
+    case QSR__QKERNEL_PAIRS:
+        return groups * cin * 3 * 4;
     default:
         return groups * cin * 9;
     }
@@ -165,6 +173,8 @@ void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint3
         pack_dot(codes, cout, cin, act_signed, out);
         return;
     }
+    /* PAIRS: rows of uvec4 (taps ky*3 .. ky*3+2 and a zero word); TILED: 9 words. */
+    int rows = kernel == QSR__QKERNEL_PAIRS;
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cin; c++)
@@ -175,6 +185,12 @@ void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint3
                     int32_t code = oc < cout ? codes[((size_t)oc * cin + c) * 9 + k] : 0;
                     word |= ((uint32_t)code & 0xFu) << (4 * o);
                 }
-                out[((size_t)g * cin + c) * 9 + k] = word;
+                size_t base = (size_t)g * cin + c;
+                if (rows) {
+                    out[base * 12 + (k / 3) * 4 + k % 3] = word;
+                    if (k % 3 == 2) out[base * 12 + (k / 3) * 4 + 3] = 0;
+                } else {
+                    out[base * 9 + k] = word;
+                }
             }
 }

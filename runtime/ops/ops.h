@@ -98,8 +98,10 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
                                        int is_signed, qsr__codes_out codes_out);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
-/* Number of 32-bit words the kernel reads for a cout x cin layer (a multiple of 4 for DOT,
- * whose offsets are in uvec4 units). */
+/* Whether the kernel reads its weights as uvec4 texels (offsets then count uvec4s). */
+int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel);
+/* Number of 32-bit words the kernel reads for a cout x cin layer (a multiple of 4 for the
+ * kernels with uvec4 weights). */
 size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin);
 /* Repacks a layer's weight codes ([cout][cin][9]) into the kernel's layout: PAIRS
  * [cout/8][cin][9] words of 8 nibbles; QUADS and DOT also depend on whether the layer's input
