@@ -16,7 +16,9 @@
 #include "qpack.glsl"
 
 layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
-layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9][2] quads, then K[cout]
+// Weights: per [cout/8][cin][kernel row] two uvec4 of quad words (kx 0 h 0, kx 0 h 1, kx 1 h 0,
+// kx 1 h 1 | kx 2 h 0, kx 2 h 1, 0, 0), then K[cout] (uvec4 units throughout).
+layout(binding = 1) uniform usamplerBuffer weights;
 #include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels (two quad
@@ -103,17 +105,17 @@ void main() {
         uvec2 s12 = uvec2(0), s13 = uvec2(0), s14 = uvec2(0), s15 = uvec2(0);
         [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
             if (j >= cend) break;
-            int wb = pc.w_off + ((group * pc.cin + cw * QPACK_CPW + j) * 9) * 2;
+            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + j) * 6;
             [[unroll]] for (int ky = 0; ky < 3; ky++) {
                 int r = ky * (PX + 2);
                 uint c[PX + 2];
                 [[unroll]] for (int i = 0; i < PX + 2; i++) c[i] = code_of(nb[r + i], j);
-                int t = wb + ky * 6;
-                uvec2 q = uvec2(texelFetch(weights, t).x, texelFetch(weights, t + 1).x);
+                uvec4 r01 = texelFetch(weights, wb + ky * 2);
+                uvec2 q = r01.xy;
                 MAC_ROW(0)
-                q = uvec2(texelFetch(weights, t + 2).x, texelFetch(weights, t + 3).x);
+                q = r01.zw;
                 MAC_ROW(1)
-                q = uvec2(texelFetch(weights, t + 4).x, texelFetch(weights, t + 5).x);
+                q = texelFetch(weights, wb + ky * 2 + 1).xy;
                 MAC_ROW(2)
             }
             // Flush after every 3 channels and at the end of the word (see the header).
@@ -130,11 +132,10 @@ void main() {
         }
     }
     int oc0 = group * OCB;
-    int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * pc.cin * 9 * 2 + oc0;
-    ivec4 k_even = ivec4(texelFetch(weights, kb).x, texelFetch(weights, kb + 2).x,
-                         texelFetch(weights, kb + 4).x, texelFetch(weights, kb + 6).x);
-    ivec4 k_odd = ivec4(texelFetch(weights, kb + 1).x, texelFetch(weights, kb + 3).x,
-                        texelFetch(weights, kb + 5).x, texelFetch(weights, kb + 7).x);
+    int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * pc.cin * 6 + oc0 / 4;
+    ivec4 k03 = ivec4(texelFetch(weights, kb)), k47 = ivec4(texelFetch(weights, kb + 1));
+    ivec4 k_even = ivec4(k03.x, k03.z, k47.x, k47.z);
+    ivec4 k_odd = ivec4(k03.y, k03.w, k47.y, k47.w);
     channel_consts k = load_consts(oc0);
     ivec4 lo, hi;
     finish(p0, a0, k_even, k_odd, lo, hi); store_pixel(x0, y, oc0, lo, hi, k);

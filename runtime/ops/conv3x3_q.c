@@ -77,11 +77,12 @@ qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qs
                                 qsr__div_up(h, QSR__LOCAL_Y), groups_z);
 }
 
-/* PAIRS and DOT read their weights as uvec4 texels (binding 1): PAIRS one input row's three
- * taps per fetch, three fetches per input channel instead of nine (on lavapipe every fetch is
- * a gather, whatever its width). QUADS and TILED read single words. */
+/* Every kernel but TILED (which stages weights in shared memory) reads its weights as uvec4
+ * texels (binding 1): PAIRS one kernel row's three taps per fetch, QUADS a row in two, so an
+ * input channel takes 3 or 6 fetches instead of 9 or 18 (on lavapipe every fetch is a gather,
+ * whatever its width). */
 int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel) {
-    return kernel == QSR__QKERNEL_DOT || kernel == QSR__QKERNEL_PAIRS;
+    return kernel != QSR__QKERNEL_TILED;
 }
 
 size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin) {
@@ -89,7 +90,7 @@ size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t 
     size_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     switch (kernel) {
     case QSR__QKERNEL_QUADS:
-        return groups * cin * 9 * 2 + groups * CONV_Q_OCB;
+        return groups * cin * 24 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_DOT:
         return groups * words * 9 * 16 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_PAIRS:
@@ -137,8 +138,9 @@ static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_s
     pack_corrections(codes, cout, cin, 0, 0, act_signed ? 8 : 0, out + n);
 }
 
-/* conv3x3_q2: quad words (w + 2 in byte k for channel 8g + 4h + k) for [g][c][tap][h], then
- * per output channel K = -2 sum(w + 2) + 36 cin for signed activations, 0 for unsigned. */
+/* conv3x3_q2: quad words (w + 2 in byte k for channel 8g + 4h + k), per [g][c][kernel row] two
+ * uvec4 (kx 0 and 1, then kx 2 and two zero words), then per output channel
+ * K = -2 sum(w + 2) + 36 cin for signed activations, 0 for unsigned. */
 static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
                        uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
@@ -153,10 +155,12 @@ static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act
                             word |= (uint32_t)(codes[((size_t)oc * cin + c) * 9 + k] + 2)
                                     << (8 * b);
                     }
-                    out[(((size_t)g * cin + c) * 9 + k) * 2 + h] = word;
+                    uint32_t *row = out + ((size_t)g * cin + c) * 24 + (k / 3) * 8;
+                    row[(k % 3) * 2 + h] = word;
+                    if (k % 3 == 2) row[6 + h] = 0;
                 }
     pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0,
-                     out + (size_t)groups * cin * 9 * 2);
+                     out + (size_t)groups * cin * 24);
 }
 
 /* Word (g, c, k) holds in nibble o the code w[8g + o][c][k] (two's complement, 4 bits; codes
