@@ -16,7 +16,8 @@ static int find_memory_type(const qsr_context *ctx, uint32_t type_bits, VkMemory
 qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_kind kind,
                               qsr__buffer *out) {
     memset(out, 0, sizeof *out);
-    if (size == 0) size = 16; /* a binding must point at something */
+    /* A binding must point at something, and a 16-byte texel view must reach every byte. */
+    size = size == 0 ? 16 : (size + 15) / 16 * 16;
     if (size > ctx->info.max_storage_buffer_range)
         return qsr__fail(QSR_ERROR_OUT_OF_DEVICE_MEMORY,
                          "buffer of %llu bytes exceeds the device's maxStorageBufferRange (%llu)",

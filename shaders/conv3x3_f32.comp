@@ -39,13 +39,8 @@ const int OCB = 4; // output channels per vec4 group; an invocation makes two gr
 // empty.
 layout(constant_id = 1) const int PX = 16;
 
-// The load is unconditional (clamped index) and zero padding a select afterwards: lavapipe
-// turns a load under a condition into a masked per-lane gather, many times slower.
-float load_value(int c, int ix, int iy, int plane) {
-    bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    float v = uintBitsToFloat(texelFetch(src, c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)).x);
-    return inside ? v : 0.0;
-}
+// Activations are read a row segment at a time through binding 0's 16-byte texel view.
+#include "row_fetch.glsl"
 
 // The biases of output channels oc0..oc0+3, loaded once per invocation (a storage-buffer load
 // per pixel and channel was a measurable share of the time).
@@ -82,7 +77,7 @@ void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_GlobalInvocationID.z);
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
-    int plane = pc.in_w * pc.in_h;
+    int plane = pc.in_w * pc.in_h, last_texel = textureSize(src) - 1;
     ACC_PRECISE vec4 acc_a[PX], acc_b[PX]; // output channels oc0..oc0+3 and oc0+4..oc0+7
     [[unroll]] for (int i = 0; i < PX; i++) {
         acc_a[i] = vec4(0.0);
@@ -92,8 +87,10 @@ void main() {
         int wc = pc.w_off + (group * pc.cin + c) * 18;
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
             int iy = sy + ky - 1;
+            uint row[PX + 2];
+            LOAD_PLANE_ROW(src, c, iy, sx - 1, last_texel, PX + 2, row)
             float v[PX + 2];
-            [[unroll]] for (int i = 0; i < PX + 2; i++) v[i] = load_value(c, sx - 1 + i, iy, plane);
+            [[unroll]] for (int i = 0; i < PX + 2; i++) v[i] = uintBitsToFloat(row[i]);
             [[unroll]] for (int kx = 0; kx < 3; kx++) {
                 vec4 w = weight(wc + (ky * 3 + kx) * 2);
                 [[unroll]] for (int i = 0; i < PX; i++) MAC(acc_a[i], w, v[i + kx]);

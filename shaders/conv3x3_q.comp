@@ -13,7 +13,7 @@
 
 // Texel buffers: on lavapipe a texel fetch is a plain vector gather, a storage-buffer load a
 // loop over the lanes with a bounds check each.
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
+layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w], 16-byte texels
 // Weights: [cout/8][cin][3] uvec4, one per kernel row: taps kx = 0..2 as words of 8 nibbles
 // (output channels 8g..8g+7) and a zero word. One fetch brings a row's three words: on
 // lavapipe a fetch is a gather of the same cost at any width.
@@ -25,18 +25,12 @@ layout(binding = 1) uniform usamplerBuffer weights;
 // serves PX pixels, an activation word 3 * OCB * (its 8 channels) products.
 const int PX = 8;
 
-// Unconditional fetch at a clamped index, zero padding by a select afterwards.
-uint load_word(int cw, int ix, int iy, int plane) {
-    bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return inside ? texelFetch(src, i).x : 0u;
-}
+#include "row_fetch.glsl"
 
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
-    int plane = pc.in_w * pc.in_h;
-    int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW;
+    int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW, last_texel = textureSize(src) - 1;
     bool sgn = SIGNED_A != 0;
     // Accumulators are named vectors, never arrays indexed in loops: lavapipe turns a
     // private array with a dynamic index into per-lane memory traffic.
@@ -46,8 +40,11 @@ void main() {
     ivec4 hi4 = ivec4(0), hi5 = ivec4(0), hi6 = ivec4(0), hi7 = ivec4(0);
     for (int cw = 0; cw < words; cw++) {
         uint nb[3 * (PX + 2)]; // 3 rows x (PX + 2) words around the PX pixels
-        [[unroll]] for (int i = 0; i < 3 * (PX + 2); i++)
-            nb[i] = load_word(cw, x0 + i % (PX + 2) - 1, y + i / (PX + 2) - 1, plane);
+        [[unroll]] for (int r = 0; r < 3; r++) {
+            uint row[PX + 2];
+            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, row)
+            [[unroll]] for (int i = 0; i < PX + 2; i++) nb[r * (PX + 2) + i] = row[i];
+        }
         ivec4 s0 = ivec4(0), s1 = ivec4(0), s2 = ivec4(0), s3 = ivec4(0);
         ivec4 s4 = ivec4(0), s5 = ivec4(0), s6 = ivec4(0), s7 = ivec4(0);
         int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);

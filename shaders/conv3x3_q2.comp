@@ -15,7 +15,7 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
+layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w], 16-byte texels
 // Weights: per [cout/8][cin][kernel row] two uvec4 of quad words (kx 0 h 0, kx 0 h 1, kx 1 h 0,
 // kx 1 h 1 | kx 2 h 0, kx 2 h 1, 0, 0), then K[cout] (uvec4 units throughout).
 layout(binding = 1) uniform usamplerBuffer weights;
@@ -26,11 +26,7 @@ layout(binding = 1) uniform usamplerBuffer weights;
 const int PX = 16;
 const uint BIAS_A = SIGNED_A != 0 ? 2u : 0u;
 
-uint load_word(int cw, int ix, int iy, int plane) {
-    bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return inside ? texelFetch(src, i).x : 0u;
-}
+#include "row_fetch.glsl"
 
 // a' of channel j of a packed word: the low 2 bits of its nibble plus the bias (a 4-bit
 // two's complement code a in [-2, 1] plus 2 has its value in the low 2 bits).
@@ -73,7 +69,7 @@ void finish(uvec4 p, uint a, ivec4 k_even, ivec4 k_odd, out ivec4 lo, out ivec4 
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
-    int plane = pc.in_w * pc.in_h;
+    int last_texel = textureSize(src) - 1;
     int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW;
     uvec4 p0 = uvec4(0), p1 = uvec4(0), p2 = uvec4(0), p3 = uvec4(0);
     uvec4 p4 = uvec4(0), p5 = uvec4(0), p6 = uvec4(0), p7 = uvec4(0);
@@ -85,9 +81,10 @@ void main() {
         int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);
         uint nb[3 * (PX + 2)];
         [[unroll]] for (int r = 0; r < 3; r++) {
-            uint sum[PX + 2];
+            uint sum[PX + 2], row[PX + 2];
+            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, row)
             [[unroll]] for (int i = 0; i < PX + 2; i++) {
-                nb[r * (PX + 2) + i] = load_word(cw, x0 + i - 1, y + r - 1, plane);
+                nb[r * (PX + 2) + i] = row[i];
                 sum[i] = code_sum(nb[r * (PX + 2) + i], cend);
             }
             a0 += sum[0] + sum[1] + sum[2]; a1 += sum[1] + sum[2] + sum[3];

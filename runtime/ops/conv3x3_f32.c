@@ -25,7 +25,7 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
         .texel_mask = 1u,
-        .texel4_mask = 2u};
+        .texel4_mask = 3u}; /* activations and weights as 16-byte texels */
 }
 
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

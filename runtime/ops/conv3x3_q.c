@@ -51,6 +51,7 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
                                            QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED};
     int tiled = kernel == QSR__QKERNEL_TILED;
     int wide = qsr__conv3x3_q_wide_weights(kernel);
+    int rows = kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS;
     return (qsr__pipeline_desc){
         .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
@@ -59,8 +60,9 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
         .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
-        .texel_mask = wide ? 0x11u : 0x13u,
-        .texel4_mask = wide ? 0x2u : 0u};
+        .texel_mask = 0x13u,
+        /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
+        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u)};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

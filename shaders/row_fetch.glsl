@@ -1,0 +1,36 @@
+// row_fetch.glsl - FETCH_ROW(src, start, last_texel, N, w): w[0 .. N-1] = the 32-bit words
+// start .. start + N - 1 (start >= -1) of a linear buffer, read through its 16-byte texel view
+// (a usamplerBuffer over R32G32B32A32_UINT; last_texel = textureSize(src) - 1). On lavapipe a
+// fetch is a gather of the same cost at any width, so (N + 6) / 4 wide fetches replace N narrow
+// ones; the row's start inside the first texel (0..3) picks the words by selects, never by a
+// dynamic index (lavapipe turns those into per-lane memory traffic). Every fetch is
+// unconditional at a clamped index: words outside the buffer come back as some word of it, and
+// the caller masks what lies outside its image (zero padding).
+#define FETCH_ROW(src_, start_, last_, n_, out_)                                                  \
+    {                                                                                            \
+        int t0_ = ((start_) + 4) / 4 - 1, s_ = (start_) - 4 * t0_;                                \
+        uint f_[4 * (((n_) + 6) / 4)];                                                            \
+        [[unroll]] for (int k_ = 0; k_ < ((n_) + 6) / 4; k_++) {                                  \
+            uvec4 t_ = texelFetch(src_, clamp(t0_ + k_, 0, last_));                         \
+            f_[4 * k_] = t_.x;                                                                   \
+            f_[4 * k_ + 1] = t_.y;                                                               \
+            f_[4 * k_ + 2] = t_.z;                                                               \
+            f_[4 * k_ + 3] = t_.w;                                                               \
+        }                                                                                        \
+        [[unroll]] for (int i_ = 0; i_ < (n_); i_++)                                              \
+            out_[i_] = s_ == 0 ? f_[i_] : s_ == 1 ? f_[i_ + 1] : s_ == 2 ? f_[i_ + 2] : f_[i_ + 3]; \
+    }
+
+// LOAD_PLANE_ROW(src_, plane_, iy_, x_, last_, n_, out_): out_[i] = the word at (x_ + i, iy_)
+// of plane plane_ of the pc.in_w x pc.in_h planes in src_, 0 outside the image; x_ >= -1.
+#define LOAD_PLANE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                                    \
+    {                                                                                            \
+        int st_ = (plane_) * pc.in_w * pc.in_h + clamp(iy_, 0, pc.in_h - 1) * pc.in_w + (x_);   \
+        uint r_[n_];                                                                             \
+        FETCH_ROW(src_, st_, last_, n_, r_)                                                      \
+        bool in_ = (iy_) >= 0 && (iy_) < pc.in_h;                                                \
+        [[unroll]] for (int i_ = 0; i_ < (n_); i_++) {                                           \
+            int ix_ = (x_) + i_;                                                                 \
+            out_[i_] = in_ && ix_ >= 0 && ix_ < pc.in_w ? r_[i_] : 0u;                           \
+        }                                                                                        \
+    }
