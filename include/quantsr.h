@@ -319,7 +319,8 @@ QSR_API qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_han
  *   carry no device time).
  * The runtime submits to `queue` only in calls that wait for their own work anyway
  * (qsr_upscaler_create uploads the weights, qsr_upscaler_run* and qsr_upscale_rgba8 run and
- * read back); qsr_upscaler_prepare and qsr_cmd_upscale never submit or wait. Around each of its
+ * read back, as do the first qsr_upscaler_depth_for_budget and qsr_context_measure_peak);
+ * qsr_upscaler_prepare and qsr_cmd_upscale never submit or wait. Around each of its
  * queue calls it calls qsr_context_desc.queue_lock, which an application that uses the queue
  * from other threads must give. It never calls vkDeviceWaitIdle on the application's device
  * (other threads may own its other queues); where it must wait it waits for `queue`.
@@ -476,8 +477,9 @@ QSR_API qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image 
  * after the call. (These barriers are what makes frames in flight safe, see threading.)
  *
  * Command buffer: a primary command buffer in the recording state, outside a render pass
- * instance, allocated from a pool of the context's queue family (or of any family with compute
- * and transfer support). The call binds compute pipelines, descriptor sets and push constants:
+ * instance, allocated from a pool of the context's queue family (the runtime's buffers are
+ * VK_SHARING_MODE_EXCLUSIVE and owned by that family). The call binds compute pipelines,
+ * descriptor sets and push constants:
  * the application rebinds its own compute state after it (graphics state is untouched).
  *
  * Threading and frames in flight: one upscaler records from one thread at a time, and not
