@@ -9,8 +9,11 @@
  * - the application's validation layer (synchronization validation on) reports nothing: the
  *   barriers qsr_cmd_upscale records are enough, with none of the application's own between
  *   its copies and the call;
+ * - the same for an fp32 execution of the model and after preparing another size;
  * - bad arguments are refused with a status and a message, before anything is recorded;
  * - a device loss on the application's device is reported, not "recovered" by a new device;
+ *   on a context with its own device, recorded frames refuse after the recovery until prepared
+ *   again;
  * - qsr_upscale_rgba8, the one-call CPU-memory form, equals qsr_upscaler_run. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include "model_writer.h"
@@ -396,6 +399,21 @@ static void test_frames(app *a, qsr_context *ctx, const alloc_log *log) {
         qsr_image_free(&in);
         qsr_image_free(&want);
     }
+    /* An fp32 execution (no quantized kernels) records the same way. */
+    qsr_upscaler *fp32 = NULL;
+    qsr_upscaler_desc fp32_desc = {.precision = QSR_PRECISION_FP32};
+    CHECK_OK(qsr_upscaler_create(ctx, model, &fp32_desc, &fp32));
+    if (made && fp32) {
+        CHECK_OK(qsr_upscaler_prepare(fp32, 13, 40));
+        qsr_image in = qsr_test_random_image(&rng, 13, 40, 3), want = {0};
+        CHECK_OK(qsr_upscaler_run(fp32, &in, 3, &want, NULL));
+        write_pixels(&frames[0], &in);
+        submit_frame(a, &frames[0], fp32, 13, 40, scale, 3, log);
+        check_frame(a, &frames[0], &want, "fp32 execution", 3);
+        qsr_image_free(&in);
+        qsr_image_free(&want);
+    }
+    qsr_upscaler_destroy(fp32);
     frame_destroy(a, &frames[0]);
     frame_destroy(a, &frames[1]);
     qsr_upscaler_destroy(tiled);
@@ -557,9 +575,32 @@ static void test_device_loss(const app *a, const VkAllocationCallbacks *cb) {
     qsr_vulkan_handles h;
     CHECK_OK(qsr_context_get_vulkan(ctx, &h));
     CHECK(h.device == (void *)a->device && h.generation == 0, "the application's device is kept");
+    /* Checked before the (dummy) command buffer would be touched. */
     qsr_gpu_buffer b = {(void *)1, 0, 1 << 20};
     CHECK_STATUS(qsr_cmd_upscale(up, (void *)1, &b, &b, 0), QSR_ERROR_DEVICE_LOST);
+    qsr_upscaler_destroy(up);
+    qsr_context_destroy(ctx);
+
+    /* A context with its own device recovers from the loss with a new device: the run goes
+     * on, and recorded frames refuse until prepared again on the new device. */
+    setenv("QSR_FAULT", "lost:4", 1);
+    CHECK_OK(qsr_context_create(NULL, &ctx));
+    unsetenv("QSR_FAULT");
+    up = NULL;
+    if (ctx) CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
+    if (up) {
+        CHECK_OK(qsr_upscaler_prepare(up, 8, 8));
+        CHECK_OK(qsr_upscaler_run(up, &in, 0, &out, NULL));
+        CHECK_OK(qsr_context_get_vulkan(ctx, &h));
+        CHECK(h.generation == 1, "the device was recreated (generation %u)", h.generation);
+        CHECK_STATUS(qsr_cmd_upscale(up, (void *)1, &b, &b, 0), QSR_ERROR_DEVICE_LOST);
+        CHECK(strstr(qsr_last_error(), "qsr_upscaler_prepare") != NULL, "%s", qsr_last_error());
+        CHECK_OK(qsr_upscaler_prepare(up, 8, 8));
+        CHECK(qsr_context_validation_messages(ctx) == 0, "%u validation message(s)",
+              qsr_context_validation_messages(ctx));
+    }
     qsr_image_free(&in);
+    qsr_image_free(&out);
     qsr_upscaler_destroy(up);
     qsr_context_destroy(ctx);
     qsr_model_destroy(model);
