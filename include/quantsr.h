@@ -298,6 +298,70 @@ typedef struct qsr_vulkan_handles {
 QSR_API qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_handles *out);
 
 /* ---------------------------------------------------------------------------------------------
+ * A context on the application's own Vulkan device (games, engines). The runtime makes its
+ * buffers, pipelines, descriptor pools and one command pool on that device, through the
+ * application's allocation callbacks, and destroys them all in qsr_context_destroy; it never
+ * creates or destroys an instance or a device of its own, and never enables a layer or an
+ * extension. Handles are opaque pointers so that this header needs no vulkan.h.
+ *
+ * What the application's objects must offer:
+ * - The instance was created with VkApplicationInfo.apiVersion >= VK_API_VERSION_1_1 (given in
+ *   api_version), and the physical device reports Vulkan 1.1 or later.
+ * - The device needs no optional feature and no extension: the shaders use only core compute
+ *   (storage buffers, uniform texel buffers of R32_UINT and R32G32B32A32_UINT, 128 bytes of
+ *   push constants). Optional: where the application enabled shaderIntegerDotProduct (Vulkan
+ *   1.3 core, or VK_KHR_shader_integer_dot_product) it sets QSR_VULKAN_FEATURE_INTEGER_DOT_PRODUCT
+ *   and the runtime uses packed int8 dot products where the device accelerates them. Vulkan
+ *   cannot report the features a VkDevice was created with, so the runtime trusts this bit
+ *   (and ignores it on a device that does not support the feature at all).
+ * - queue belongs to queue_family, whose family supports VK_QUEUE_COMPUTE_BIT (checked;
+ *   QSR_ERROR_UNSUPPORTED otherwise). Timestamps are optional (without them run statistics
+ *   carry no device time).
+ * The runtime submits to `queue` only in calls that wait for their own work anyway
+ * (qsr_upscaler_create uploads the weights, qsr_upscaler_run* and qsr_upscale_rgba8 run and
+ * read back, as do the first qsr_upscaler_depth_for_budget and qsr_context_measure_peak);
+ * qsr_upscaler_prepare and qsr_cmd_upscale never submit or wait. Around each of its
+ * queue calls it calls qsr_context_desc.queue_lock, which an application that uses the queue
+ * from other threads must give. It never calls vkDeviceWaitIdle on the application's device
+ * (other threads may own its other queues); where it must wait it waits for `queue`.
+ *
+ * Lifetime: destroy every upscaler, then the context, before the application destroys its
+ * device; command buffers recorded by qsr_cmd_upscale must have completed (or been freed
+ * without submission) before the upscaler that recorded them is destroyed or prepared again.
+ * Device loss: the runtime cannot recreate a device it does not own: a loss is returned as
+ * QSR_ERROR_DEVICE_LOST; the application then destroys the upscalers and the context,
+ * recreates its device and creates them again.
+ * Validation: enable the layer on the application's instance; its messages go to the
+ * application's messenger (qsr_context_validation_messages stays 0).
+ */
+#define QSR_VULKAN_FEATURE_INTEGER_DOT_PRODUCT 0x1u /* shaderIntegerDotProduct is enabled */
+
+typedef struct qsr_vulkan_external {
+    void *instance;        /* VkInstance */
+    void *physical_device; /* VkPhysicalDevice the device was created from */
+    void *device;          /* VkDevice */
+    void *queue;           /* VkQueue of queue_family that the runtime's own work goes to */
+    uint32_t queue_family;
+    uint32_t api_version; /* the instance's VkApplicationInfo.apiVersion (>= 1.1) */
+    /* PFN_vkGetInstanceProcAddr the instance was made with (a loader or a layer's); NULL = the
+     * system Vulkan loader's. Every device function is then looked up through the device. */
+    qsr_void_function get_instance_proc_addr;
+    /* const VkAllocationCallbacks *: used for every Vulkan object the runtime creates and
+     * destroys; NULL = the driver's allocator. Must stay valid until qsr_context_destroy. */
+    const void *allocation_callbacks;
+    uint32_t features; /* QSR_VULKAN_FEATURE_* bits the application enabled on the device */
+} qsr_vulkan_external;
+
+/* A context on `external` (copied; the handles must stay valid until qsr_context_destroy).
+ * desc may be NULL; of it, queue_lock and pipeline_cache_dir apply. device, validation
+ * (QSR_VALIDATION is ignored here), on_validation_message and the extension lists describe how
+ * the runtime would make its own instance and device and must be 0 / NULL.
+ * qsr_context_get_vulkan returns the application's handles. */
+QSR_API qsr_status qsr_context_create_external(const qsr_context_desc *desc,
+                                               const qsr_vulkan_external *external,
+                                               qsr_context **out);
+
+/* ---------------------------------------------------------------------------------------------
  * Upscalers: a model bound to a context, with its weights on the device.
  */
 typedef enum qsr_precision {
@@ -380,6 +444,81 @@ typedef struct qsr_gpu_buffer {
 QSR_API qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                               const qsr_rect *region, const qsr_gpu_buffer *dst,
                                               qsr_run_stats *stats);
+
+/* ---------------------------------------------------------------------------------------------
+ * Recording into the application's command buffer (GPU-resident frames)
+ *
+ * For a renderer that upscales every frame on its own device (qsr_context_create_external, or
+ * the handles of qsr_context_get_vulkan): qsr_upscaler_prepare fixes the input size once and
+ * makes everything a frame needs (intermediate buffers, descriptor sets, every pipeline any
+ * depth uses); qsr_cmd_upscale then only records commands: no allocation, no submission, no
+ * wait, for any depth, changing from frame to frame. The whole image is recorded at once; an
+ * image too large for the memory budget (qsr_upscaler_desc.max_memory) is recorded as several
+ * tiles into the same command buffer. The result is byte-identical to qsr_upscaler_run of the
+ * same pixels and depth.
+ *
+ * Pixels are 32-bit words, R in the low byte, then G, B, A (VK_FORMAT_R8G8B8A8_UNORM order),
+ * rows of `width` words with no padding. The input's alpha is ignored; the output's is 255.
+ *
+ * Buffers (qsr_gpu_buffer): VkBuffers on the context's device. src needs
+ * VK_BUFFER_USAGE_TRANSFER_SRC_BIT and holds width * height * 4 bytes from its offset; dst
+ * needs VK_BUFFER_USAGE_TRANSFER_DST_BIT and holds width * scale * height * scale * 4 bytes;
+ * offsets are multiples of 4, and the two ranges do not overlap. Images are not taken: copy
+ * an image to a buffer first (vkCmdCopyImageToBuffer) and back after (vkCmdCopyBufferToImage).
+ * With VK_SHARING_MODE_EXCLUSIVE buffers used on another queue family, the application records
+ * the queue family ownership transfers itself.
+ *
+ * Synchronisation recorded by the call: it begins with a global memory barrier from every
+ * earlier command (VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, memory writes) to its own transfers and
+ * compute shaders, and ends with one from its writes to every later command
+ * (VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, memory reads and writes). So the application needs no
+ * barrier of its own for src or dst on this queue: a src written earlier in the frame (render
+ * pass, compute, copy) is read after those writes, and dst may be read, sampled or copied right
+ * after the call. (These barriers are what makes frames in flight safe, see threading.)
+ *
+ * Command buffer: a primary command buffer in the recording state, outside a render pass
+ * instance, allocated from a pool of the context's queue family (the runtime's buffers are
+ * VK_SHARING_MODE_EXCLUSIVE and owned by that family). The call binds compute pipelines,
+ * descriptor sets and push constants:
+ * the application rebinds its own compute state after it (graphics state is untouched).
+ *
+ * Threading and frames in flight: one upscaler records from one thread at a time, and not
+ * while another call of that upscaler or its context runs. Every command buffer an upscaler
+ * records uses the same intermediate buffers; because each recording begins with the barrier
+ * above, any number of them may be in flight at once when they are submitted to one queue
+ * (each frame's work waits for the previous one's on the device). Command buffers submitted to
+ * different queues must not run at the same time. qsr_upscaler_run* on the same upscaler use
+ * their own buffers and may be called between frames (they submit and wait, on the context's
+ * queue). Several upscalers (one per stream) record independently of each other.
+ */
+
+/* Prepares frames of width x height input pixels (qsr_cmd_upscale): allocates the
+ * intermediate buffers and descriptor sets for the whole image at every depth, and makes
+ * every pipeline any depth needs. Call it again for another size (it waits for the context's
+ * queue to go idle, and releases the previous size's buffers: no command buffer recorded for
+ * them may still be pending). QSR_ERROR_LIMIT if the size is outside 1..QSR_MAX_IMAGE_DIMENSION;
+ * QSR_ERROR_OUT_OF_DEVICE_MEMORY if even the smallest tiles do not fit max_memory. */
+QSR_API qsr_status qsr_upscaler_prepare(qsr_upscaler *up, uint32_t width, uint32_t height);
+
+/* Records the upscale of `src` into `dst` at `depth` blocks (0 = all, else 1..blocks) into
+ * command_buffer (a VkCommandBuffer), for the size of the last qsr_upscaler_prepare. Every
+ * argument is checked before anything is recorded: a NULL command buffer or buffer, an
+ * unprepared upscaler, a buffer range too small or misaligned, or a depth out of range is
+ * QSR_ERROR_INVALID_ARGUMENT with a message, and the command buffer is left as it was.
+ * After a device loss that the context recovered from (qsr_vulkan_handles.generation changed)
+ * it is QSR_ERROR_DEVICE_LOST until qsr_upscaler_prepare is called again. Non-finite values
+ * are not detected (that check needs a host read; qsr_upscaler_run makes it). */
+QSR_API qsr_status qsr_cmd_upscale(qsr_upscaler *up, void *command_buffer,
+                                   const qsr_gpu_buffer *src, const qsr_gpu_buffer *dst,
+                                   uint32_t depth);
+
+/* The one-call CPU-memory form: upscales width x height RGBA8 pixels (src rows `src_stride`
+ * bytes apart) into dst (rows `dst_stride` bytes apart, width * scale x height * scale pixels),
+ * at `depth`. Colour as qsr_upscaler_run; alpha is upscaled bicubically. Strides are at least
+ * 4 * width (resp. 4 * width * scale). Blocks until done; dst is written only on success. */
+QSR_API qsr_status qsr_upscale_rgba8(qsr_upscaler *up, const uint8_t *src, uint32_t width,
+                                     uint32_t height, size_t src_stride, uint8_t *dst,
+                                     size_t dst_stride, uint32_t depth);
 
 /* The deepest depth level of the model whose device time for a width x height input is
  * predicted to fit budget_ms (real-time use: `quantsr upscale --budget-ms`). The prediction

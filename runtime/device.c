@@ -366,6 +366,15 @@ static const char *missing_extension(const qsr_context *ctx, VkPhysicalDevice pd
     return NULL;
 }
 
+/* The context's physical device, its feature report (index: its place in the instance's
+ * list), properties and memory types. */
+static void adopt_physical_device(qsr_context *ctx, VkPhysicalDevice pd, uint32_t index) {
+    ctx->physical = pd;
+    describe_device(pd, index, &ctx->info);
+    vkGetPhysicalDeviceProperties(pd, &ctx->props);
+    vkGetPhysicalDeviceMemoryProperties(pd, &ctx->memory);
+}
+
 static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
     VkPhysicalDevice *list = NULL;
     uint32_t n = 0;
@@ -410,17 +419,17 @@ static qsr_status pick_device(qsr_context *ctx, int32_t requested) {
                                                     "the requested device extensions"
                                                   : "no Vulkan device has a compute queue");
     }
-    ctx->physical = list[chosen];
+    VkPhysicalDevice pd = list[chosen];
     free(list);
-    describe_device(ctx->physical, (uint32_t)chosen, &ctx->info);
-    vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);
-    vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memory);
+    adopt_physical_device(ctx, pd, (uint32_t)chosen);
     uint32_t ts_bits = 0;
     if (!find_compute_queue(ctx->physical, &ctx->queue_family, &ts_bits))
         return qsr__fail(QSR_ERROR_NO_DEVICE, "device %s has no compute queue", ctx->info.name);
     ctx->timestamp_period_ns = ts_bits ? ctx->props.limits.timestampPeriod : 0.0f;
     return QSR_OK;
 }
+
+static qsr_status create_command_pool(qsr_context *ctx);
 
 static qsr_status create_device(qsr_context *ctx) {
     float priority = 1.0f;
@@ -462,18 +471,26 @@ static qsr_status create_device(qsr_context *ctx) {
     if (r != VK_SUCCESS) return qsr__vk_fail(r, "vkCreateDevice");
     volkLoadDeviceTable(&ctx->vk, ctx->device);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    return create_command_pool(ctx);
+}
+
+/* The pool of the runtime's own command buffers (weight uploads, qsr_upscaler_run). */
+static qsr_status create_command_pool(qsr_context *ctx) {
     VkCommandPoolCreateInfo pool = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = ctx->queue_family,
     };
-    QSR__VK(ctx->vk.vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool));
+    QSR__VK(ctx->vk.vkCreateCommandPool(ctx->device, &pool, ctx->alloc, &ctx->command_pool));
     return QSR_OK;
 }
 
 void qsr__device_wait_idle(qsr_context *ctx) {
     if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 1);
-    ctx->vk.vkDeviceWaitIdle(ctx->device);
+    if (ctx->external)
+        ctx->vk.vkQueueWaitIdle(ctx->queue);
+    else
+        ctx->vk.vkDeviceWaitIdle(ctx->device);
     if (ctx->desc.queue_lock) ctx->desc.queue_lock(ctx->desc.queue_lock_user, 0);
 }
 
@@ -481,8 +498,8 @@ static void destroy_device(qsr_context *ctx) {
     if (!ctx->device) return;
     qsr__device_wait_idle(ctx);
     qsr__pipeline_store_close(ctx);
-    if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
-    ctx->vk.vkDestroyDevice(ctx->device, NULL);
+    if (ctx->command_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->command_pool, ctx->alloc);
+    if (!ctx->external) ctx->vk.vkDestroyDevice(ctx->device, NULL);
     ctx->command_pool = VK_NULL_HANDLE;
     ctx->device = VK_NULL_HANDLE;
 }
@@ -501,6 +518,12 @@ void qsr__context_remove_user(qsr_context *ctx, qsr__device_user *user) {
 }
 
 qsr_status qsr__context_reset_device(qsr_context *ctx) {
+    if (ctx->external)
+        return qsr__fail(QSR_ERROR_DEVICE_LOST,
+                         "the application's device %s was lost; quantsr cannot recreate a device "
+                         "it does not own: destroy the upscalers and the context, recreate the "
+                         "device, then them",
+                         ctx->info.name);
     /* Other upscalers of this context still hold objects of the old device. */
     for (qsr__device_user *user = ctx->users; user; user = user->next)
         user->release(user);
@@ -570,6 +593,128 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
         qsr_context_destroy(ctx);
         return st;
     }
+    ctx->get_instance_proc_addr = vkGetInstanceProcAddr;
+    qsr__pipeline_store_open(ctx);
+    *out = ctx;
+    return QSR_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * A context on the application's instance and device (qsr_context_create_external)
+ */
+
+/* The desc fields that ask the runtime to make its own instance or device cannot apply. */
+static qsr_status check_external_desc(const qsr_context_desc *d) {
+    const char *field = d->device                     ? "device"
+                        : d->validation               ? "validation"
+                        : d->on_validation_message    ? "on_validation_message"
+                        : d->instance_extension_count ? "instance_extension_count"
+                        : d->device_extension_count   ? "device_extension_count"
+                                                      : NULL;
+    if (field)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "qsr_context_create_external: desc->%s must be 0: the application made "
+                         "the instance and device (enable layers and extensions there)",
+                         field);
+    return QSR_OK;
+}
+
+static qsr_status check_external_handles(const qsr_vulkan_external *e) {
+    const char *missing = !e->instance          ? "instance"
+                          : !e->physical_device ? "physical_device"
+                          : !e->device          ? "device"
+                          : !e->queue           ? "queue"
+                                                : NULL;
+    if (missing)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_create_external: %s is NULL",
+                         missing);
+    if (e->api_version < VK_API_VERSION_1_1)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "qsr_context_create_external: api_version %u.%u: the instance must be "
+                         "created with Vulkan 1.1 or later",
+                         VK_API_VERSION_MAJOR(e->api_version),
+                         VK_API_VERSION_MINOR(e->api_version));
+    return QSR_OK;
+}
+
+/* The physical device's Vulkan version and the queue family's compute support. */
+static qsr_status check_external_device(qsr_context *ctx, uint32_t family) {
+    if (ctx->props.apiVersion < VK_API_VERSION_1_1)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "device %s supports Vulkan %u.%u; quantsr needs 1.1", ctx->info.name,
+                         VK_API_VERSION_MAJOR(ctx->props.apiVersion),
+                         VK_API_VERSION_MINOR(ctx->props.apiVersion));
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &n, NULL);
+    VkQueueFamilyProperties q[32];
+    if (n > 32) n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &n, q);
+    if (family >= n || !(q[family].queueFlags & VK_QUEUE_COMPUTE_BIT))
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "queue family %u of %s %s; quantsr needs a compute queue", family,
+                         ctx->info.name, family >= n ? "does not exist" : "has no compute");
+    ctx->queue_family = family;
+    ctx->timestamp_period_ns =
+        q[family].timestampValidBits ? ctx->props.limits.timestampPeriod : 0.0f;
+    return QSR_OK;
+}
+
+/* The physical device's place in the instance's list (the index of qsr_device_info). */
+static uint32_t physical_device_index(VkInstance instance, VkPhysicalDevice pd) {
+    VkPhysicalDevice *list = NULL;
+    uint32_t n = 0, index = 0;
+    if (enumerate(instance, &list, &n) != QSR_OK) return 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (list[i] == pd) index = i;
+    free(list);
+    return index;
+}
+
+/* The application's objects as the context's, with the integer dot product only where the
+ * application says it enabled it (a VkDevice cannot be asked). */
+static qsr_status adopt_external(qsr_context *ctx, const qsr_vulkan_external *e) {
+    ctx->external = 1;
+    ctx->alloc = (const VkAllocationCallbacks *)e->allocation_callbacks;
+    ctx->instance = (VkInstance)e->instance;
+    ctx->api_version = e->api_version;
+    ctx->get_instance_proc_addr = vkGetInstanceProcAddr;
+    volkLoadInstanceOnly(ctx->instance);
+    VkPhysicalDevice pd = (VkPhysicalDevice)e->physical_device;
+    adopt_physical_device(ctx, pd, physical_device_index(ctx->instance, pd));
+    if (!(e->features & QSR_VULKAN_FEATURE_INTEGER_DOT_PRODUCT))
+        ctx->info.integer_dot_product = ctx->info.integer_dot_product_accelerated = 0;
+    qsr_status st = check_external_device(ctx, e->queue_family);
+    if (st != QSR_OK) return st;
+    ctx->device = (VkDevice)e->device;
+    volkLoadDeviceTable(&ctx->vk, ctx->device);
+    ctx->queue = (VkQueue)e->queue;
+    return create_command_pool(ctx);
+}
+
+qsr_status qsr_context_create_external(const qsr_context_desc *desc,
+                                       const qsr_vulkan_external *external, qsr_context **out) {
+    if (!external || !out)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_context_create_external: NULL argument");
+    qsr_context_desc d = desc ? *desc : (qsr_context_desc){0};
+    qsr_status st = check_external_desc(&d);
+    if (st == QSR_OK) st = check_external_handles(external);
+    if (st != QSR_OK) return st;
+    /* volk resolves instance functions through the application's loader when it gave one. */
+    if (external->get_instance_proc_addr)
+        volkInitializeCustom((PFN_vkGetInstanceProcAddr)external->get_instance_proc_addr);
+    else if ((st = load_vulkan()) != QSR_OK)
+        return st;
+    qsr_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "context");
+    qsr__faults_parse(&ctx->faults, getenv("QSR_FAULT"));
+    ctx->desc = d;
+    ctx->desc.pipeline_cache_dir = NULL; /* resolved into ctx->pipelines.path */
+    st = adopt_external(ctx, external);
+    if (st == QSR_OK) st = qsr__pipeline_store_init(ctx, d.pipeline_cache_dir);
+    if (st != QSR_OK) {
+        qsr_context_destroy(ctx);
+        return st;
+    }
     qsr__pipeline_store_open(ctx);
     *out = ctx;
     return QSR_OK;
@@ -579,7 +724,7 @@ void qsr_context_destroy(qsr_context *ctx) {
     if (!ctx) return;
     destroy_device(ctx);
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
-    if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    if (ctx->instance && !ctx->external) vkDestroyInstance(ctx->instance, NULL);
     qsr__pipeline_store_free(ctx);
     for (uint32_t i = 0; i < ctx->device_extension_count; i++)
         free(ctx->device_extensions[i]);
@@ -603,7 +748,7 @@ qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_handles *ou
         .queue_family = ctx->queue_family,
         .api_version = ctx->api_version,
         .generation = ctx->generation,
-        .get_instance_proc_addr = (qsr_void_function)vkGetInstanceProcAddr,
+        .get_instance_proc_addr = (qsr_void_function)ctx->get_instance_proc_addr,
     };
     return QSR_OK;
 }

@@ -30,7 +30,7 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
                  VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    QSR__VK(ctx->vk.vkCreateBuffer(ctx->device, &info, NULL, &out->buffer));
+    QSR__VK(ctx->vk.vkCreateBuffer(ctx->device, &info, ctx->alloc, &out->buffer));
     VkMemoryRequirements req;
     ctx->vk.vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
     uint32_t type = 0;
@@ -63,7 +63,7 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
     };
     VkResult r = kind == QSR__MEMORY_DEVICE && qsr__fault_hit(&ctx->faults, QSR__FAULT_ALLOC)
                      ? VK_ERROR_OUT_OF_DEVICE_MEMORY
-                     : ctx->vk.vkAllocateMemory(ctx->device, &alloc, NULL, &out->memory);
+                     : ctx->vk.vkAllocateMemory(ctx->device, &alloc, ctx->alloc, &out->memory);
     if (r == VK_SUCCESS) r = ctx->vk.vkBindBufferMemory(ctx->device, out->buffer, out->memory, 0);
     if (r == VK_SUCCESS && kind == QSR__MEMORY_HOST)
         r = ctx->vk.vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->mapped);
@@ -91,10 +91,10 @@ qsr_status qsr__buffer_create(qsr_context *ctx, VkDeviceSize size, qsr__memory_k
 void qsr__buffer_destroy(qsr_context *ctx, qsr__buffer *buf) {
     if (!buf) return;
     if (buf->mapped) ctx->vk.vkUnmapMemory(ctx->device, buf->memory);
-    if (buf->view) ctx->vk.vkDestroyBufferView(ctx->device, buf->view, NULL);
-    if (buf->view4) ctx->vk.vkDestroyBufferView(ctx->device, buf->view4, NULL);
-    if (buf->buffer) ctx->vk.vkDestroyBuffer(ctx->device, buf->buffer, NULL);
-    if (buf->memory) ctx->vk.vkFreeMemory(ctx->device, buf->memory, NULL);
+    if (buf->view) ctx->vk.vkDestroyBufferView(ctx->device, buf->view, ctx->alloc);
+    if (buf->view4) ctx->vk.vkDestroyBufferView(ctx->device, buf->view4, ctx->alloc);
+    if (buf->buffer) ctx->vk.vkDestroyBuffer(ctx->device, buf->buffer, ctx->alloc);
+    if (buf->memory) ctx->vk.vkFreeMemory(ctx->device, buf->memory, ctx->alloc);
     if (buf->allocated) {
         ctx->memory_stats.allocations--;
         *(buf->host ? &ctx->memory_stats.host_bytes : &ctx->memory_stats.device_bytes) -=
@@ -124,7 +124,7 @@ qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *da
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     VkResult r = ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
-    if (r == VK_SUCCESS) r = ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &fence);
+    if (r == VK_SUCCESS) r = ctx->vk.vkCreateFence(ctx->device, &fi, ctx->alloc, &fence);
     if (r == VK_SUCCESS) r = ctx->vk.vkBeginCommandBuffer(cmd, &bi);
     if (r == VK_SUCCESS) {
         VkBufferCopy region = {0, 0, size};
@@ -144,7 +144,7 @@ qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *da
         r = qsr__queue_submit(ctx, &si, fence);
     }
     if (r == VK_SUCCESS) r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
-    if (fence) ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
+    if (fence) ctx->vk.vkDestroyFence(ctx->device, fence, ctx->alloc);
     if (cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd);
     qsr__buffer_destroy(ctx, &staging);
     if (r != VK_SUCCESS) return qsr__vk_fail(r, "uploading a buffer");

@@ -94,20 +94,20 @@ static qsr_status peak_begin(peak_run *r) {
                                       .commandBufferCount = 1};
     QSR__VK(ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &r->cmd));
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    QSR__VK(ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &r->fence));
+    QSR__VK(ctx->vk.vkCreateFence(ctx->device, &fi, ctx->alloc, &r->fence));
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                 .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                 .queryCount = 2};
-    QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &r->queries));
+    QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, ctx->alloc, &r->queries));
     return QSR_OK;
 }
 
 static void peak_end(peak_run *r) {
     qsr_context *ctx = r->ctx;
-    if (r->queries) ctx->vk.vkDestroyQueryPool(ctx->device, r->queries, NULL);
-    if (r->fence) ctx->vk.vkDestroyFence(ctx->device, r->fence, NULL);
+    if (r->queries) ctx->vk.vkDestroyQueryPool(ctx->device, r->queries, ctx->alloc);
+    if (r->fence) ctx->vk.vkDestroyFence(ctx->device, r->fence, ctx->alloc);
     if (r->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &r->cmd);
-    if (r->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, r->pool, NULL);
+    if (r->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, r->pool, ctx->alloc);
     qsr__buffer_destroy(ctx, &r->table);
     qsr__buffer_destroy(ctx, &r->out);
 }

@@ -35,7 +35,7 @@ static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b, int wide, VkBuffe
                                  .format = wide ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT,
                                  .offset = 0,
                                  .range = range ? range : texel};
-    QSR__VK(ctx->vk.vkCreateBufferView(ctx->device, &vi, NULL, view));
+    QSR__VK(ctx->vk.vkCreateBufferView(ctx->device, &vi, ctx->alloc, view));
     return QSR_OK;
 }
 
@@ -61,7 +61,7 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
         .bindingCount = desc->binding_count,
         .pBindings = bindings,
     };
-    QSR__VK(ctx->vk.vkCreateDescriptorSetLayout(ctx->device, &sli, NULL, &out->set_layout));
+    QSR__VK(ctx->vk.vkCreateDescriptorSetLayout(ctx->device, &sli, ctx->alloc, &out->set_layout));
     VkPushConstantRange range = {VK_SHADER_STAGE_COMPUTE_BIT, 0, desc->push_bytes};
     VkPipelineLayoutCreateInfo pli = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -70,7 +70,7 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
         .pushConstantRangeCount = desc->push_bytes ? 1u : 0u,
         .pPushConstantRanges = &range,
     };
-    VkResult r = ctx->vk.vkCreatePipelineLayout(ctx->device, &pli, NULL, &out->layout);
+    VkResult r = ctx->vk.vkCreatePipelineLayout(ctx->device, &pli, ctx->alloc, &out->layout);
     if (r != VK_SUCCESS) {
         qsr__pipeline_destroy(ctx, out);
         return qsr__vk_fail(r, "vkCreatePipelineLayout");
@@ -82,7 +82,7 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
         .pCode = blob->words,
     };
     VkShaderModule module;
-    r = ctx->vk.vkCreateShaderModule(ctx->device, &smi, NULL, &module);
+    r = ctx->vk.vkCreateShaderModule(ctx->device, &smi, ctx->alloc, &module);
     if (r != VK_SUCCESS) {
         qsr__pipeline_destroy(ctx, out);
         return qsr__vk_fail(r, "vkCreateShaderModule");
@@ -111,9 +111,9 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
                   .pSpecializationInfo = &spec},
         .layout = out->layout,
     };
-    r = ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pipelines.cache, 1, &cpi, NULL,
+    r = ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pipelines.cache, 1, &cpi, ctx->alloc,
                                          &out->pipeline);
-    ctx->vk.vkDestroyShaderModule(ctx->device, module, NULL);
+    ctx->vk.vkDestroyShaderModule(ctx->device, module, ctx->alloc);
     if (r == VK_SUCCESS) ctx->pipelines.stats.pipelines_created++;
     if (r != VK_SUCCESS) {
         qsr__pipeline_destroy(ctx, out);
@@ -125,9 +125,9 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
 
 void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p) {
     if (!p) return;
-    if (p->pipeline) ctx->vk.vkDestroyPipeline(ctx->device, p->pipeline, NULL);
-    if (p->layout) ctx->vk.vkDestroyPipelineLayout(ctx->device, p->layout, NULL);
-    if (p->set_layout) ctx->vk.vkDestroyDescriptorSetLayout(ctx->device, p->set_layout, NULL);
+    if (p->pipeline) ctx->vk.vkDestroyPipeline(ctx->device, p->pipeline, ctx->alloc);
+    if (p->layout) ctx->vk.vkDestroyPipelineLayout(ctx->device, p->layout, ctx->alloc);
+    if (p->set_layout) ctx->vk.vkDestroyDescriptorSetLayout(ctx->device, p->set_layout, ctx->alloc);
     memset(p, 0, sizeof *p);
 }
 
@@ -140,7 +140,7 @@ qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescri
         .poolSizeCount = 2,
         .pPoolSizes = sizes,
     };
-    QSR__VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, out));
+    QSR__VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &info, ctx->alloc, out));
     return QSR_OK;
 }
 

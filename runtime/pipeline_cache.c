@@ -207,14 +207,14 @@ void qsr__pipeline_store_open(qsr_context *ctx) {
         .initialDataSize = size,
         .pInitialData = data,
     };
-    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &s->cache);
+    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, ctx->alloc, &s->cache);
     if (r != VK_SUCCESS && data) {
         /* The driver refused the data after all: start empty. */
         s->stats.cache_rejected++;
         info.initialDataSize = 0;
         info.pInitialData = NULL;
         size = 0;
-        r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &s->cache);
+        r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, ctx->alloc, &s->cache);
     }
     if (r != VK_SUCCESS) {
         s->cache = VK_NULL_HANDLE; /* pipelines are compiled without one */
@@ -310,6 +310,6 @@ void qsr__pipeline_store_close(qsr_context *ctx) {
     s->shared_count = s->shared_capacity = 0;
     if (!s->cache) return;
     save_cache(ctx);
-    ctx->vk.vkDestroyPipelineCache(ctx->device, s->cache, NULL);
+    ctx->vk.vkDestroyPipelineCache(ctx->device, s->cache, ctx->alloc);
     s->cache = VK_NULL_HANDLE;
 }

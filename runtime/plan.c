@@ -186,12 +186,12 @@ static qsr_status create_sync(qsr__plan *plan) {
                                       .commandBufferCount = 1};
     QSR__VK(ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &plan->cmd));
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    QSR__VK(ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &plan->fence));
+    QSR__VK(ctx->vk.vkCreateFence(ctx->device, &fi, ctx->alloc, &plan->fence));
     if (ctx->timestamp_period_ns > 0) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                     .queryCount = 2 + QSR__PROFILE_MARKS};
-        QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &plan->queries));
+        QSR__VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, ctx->alloc, &plan->queries));
     }
     return QSR_OK;
 }
@@ -227,6 +227,59 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
     return st;
 }
 
+qsr_status qsr__plan_create_frame(qsr__plan *base, qsr__plan *out) {
+    /* The base's slots and pipeline handles; nothing it owns per run. Its weight buffers are
+     * reached through `base` (buffer_of), so that texel views made for them stay the base's. */
+    *out = *base;
+    memset(&out->wf, 0, sizeof out->wf);
+    memset(&out->wq, 0, sizeof out->wq);
+    memset(&out->params, 0, sizeof out->params);
+    memset(out->act, 0, sizeof out->act);
+    memset(out->act_bytes, 0, sizeof out->act_bytes);
+    memset(out->sets, 0, sizeof out->sets);
+    memset(&out->profile, 0, sizeof out->profile);
+    out->pool = VK_NULL_HANDLE;
+    out->cmd = VK_NULL_HANDLE;
+    out->fence = VK_NULL_HANDLE;
+    out->queries = VK_NULL_HANDLE;
+    out->gpu_ms = NULL;
+    out->rows = NULL;
+    out->rows_capacity = 0;
+    out->base = base;
+    qsr_status st = qsr__descriptor_pool_create(base->ctx, QSR__SET_COUNT, &out->pool);
+    if (st != QSR_OK) qsr__plan_destroy(out);
+    return st;
+}
+
+qsr_status qsr__plan_reserve_rows(qsr__plan *plan, uint32_t rows) {
+    if (rows <= plan->rows_capacity) return QSR_OK;
+    VkBufferCopy *grown = realloc(plan->rows, (size_t)rows * sizeof *grown);
+    if (!grown) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "copy regions for %u rows", rows);
+    plan->rows = grown;
+    plan->rows_capacity = rows;
+    return QSR_OK;
+}
+
+qsr_status qsr__plan_warm_pipelines(qsr__plan *plan) {
+    if (!plan->quantized) return QSR_OK;
+    const qsr_model *m = plan->model;
+    const qsr__pipeline *p;
+    for (uint32_t b = 0; b < m->info.blocks; b++) {
+        const qsr__conv *c1 = &m->body[2 * b], *c2 = &m->body[2 * b + 1];
+        qsr_status st =
+            convq_pipeline(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed), &p);
+        /* conv2 writes no codes after the last active block, else those of whichever later
+         * block is the next active one at the depth run. */
+        if (st == QSR_OK)
+            st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, QSR__CODES_NONE, &p);
+        for (uint32_t n = b + 1; n < m->info.blocks && st == QSR_OK; n++)
+            st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed,
+                                codes_for(m->body[2 * n].act_signed), &p);
+        if (st != QSR_OK) return st;
+    }
+    return QSR_OK;
+}
+
 void qsr__plan_release_activations(qsr__plan *plan) {
     for (int i = 0; i < QSR__ACT_COUNT; i++) {
         qsr__buffer_destroy(plan->ctx, &plan->act[i]);
@@ -240,15 +293,18 @@ void qsr__plan_destroy(qsr__plan *plan) {
     qsr_context *ctx = plan->ctx;
     qsr__device_wait_idle(ctx);
     qsr__plan_release_activations(plan);
-    if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, NULL);
+    if (plan->pool) ctx->vk.vkDestroyDescriptorPool(ctx->device, plan->pool, ctx->alloc);
     /* The pipelines belong to the context (qsr__pipeline_get). */
-    if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, NULL);
-    if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, NULL);
+    if (plan->queries) ctx->vk.vkDestroyQueryPool(ctx->device, plan->queries, ctx->alloc);
+    if (plan->fence) ctx->vk.vkDestroyFence(ctx->device, plan->fence, ctx->alloc);
     if (plan->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &plan->cmd);
-    qsr__buffer_destroy(ctx, &plan->wf);
-    qsr__buffer_destroy(ctx, &plan->wq);
-    qsr__buffer_destroy(ctx, &plan->params);
-    free(plan->body);
+    if (!plan->base) { /* a frame plan borrows these from its base */
+        qsr__buffer_destroy(ctx, &plan->wf);
+        qsr__buffer_destroy(ctx, &plan->wq);
+        qsr__buffer_destroy(ctx, &plan->params);
+        free(plan->body);
+    }
+    free(plan->rows);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -283,9 +339,10 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
 #define CONVQ QSR__PIPE_COUNT
 
 static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
-    if (id == WF) return &plan->wf;
-    if (id == WQ) return &plan->wq;
-    if (id == PRM) return &plan->params;
+    qsr__plan *weights = plan->base ? plan->base : plan;
+    if (id == WF) return &weights->wf;
+    if (id == WQ) return &weights->wq;
+    if (id == PRM) return &weights->params;
     return &plan->act[id];
 }
 
@@ -359,7 +416,8 @@ qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_
         want[i] = bytes[i] > plan->act_bytes[i] ? bytes[i] : plan->act_bytes[i];
     qsr__plan_release_activations(plan);
     for (int i = 0; i < QSR__ACT_COUNT; i++) {
-        int host = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT || i == QSR__ACT_STATUS;
+        int io = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT;
+        int host = i == QSR__ACT_STATUS || (io && !plan->base);
         qsr_status st =
             qsr__buffer_create(plan->ctx, want[i] ? want[i] : 16,
                                host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
@@ -551,6 +609,7 @@ static qsr_status segment_submit(qsr__plan *plan) {
 
 /* Called between ops: submits what is recorded once it would take longer than the budget. */
 static qsr_status segment_split_point(qsr__plan *plan) {
+    if (plan->base) return QSR_OK; /* a frame: the application submits its command buffer */
     double estimate_ms = (double)plan->segment_macs * plan->ns_per_mac * 1e-6;
     if (estimate_ms < plan->budget_ms && plan->profile.marks + 8 < QSR__PROFILE_MARKS)
         return QSR_OK;
@@ -744,8 +803,9 @@ static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g)
 static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
                                         const qsr__tile_sink *sink) {
     uint32_t s = plan->model->info.scale, w = t->w * s, h = t->h * s;
-    VkBufferCopy *rows = malloc((size_t)h * sizeof *rows);
-    if (!rows) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "copy regions for %u rows", h);
+    qsr_status st = qsr__plan_reserve_rows(plan, h);
+    if (st != QSR_OK) return st;
+    VkBufferCopy *rows = plan->rows;
     for (uint32_t y = 0; y < h; y++)
         rows[y] = (VkBufferCopy){
             .srcOffset = (VkDeviceSize)y * w * 4,
@@ -764,7 +824,27 @@ static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
     write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                   VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                   VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
-    free(rows);
+    return QSR_OK;
+}
+
+/* Copies the body tile's region of the source buffer into img_in, one region per row. */
+static qsr_status record_copy_from_source(qsr__plan *plan, const qsr__rect *r,
+                                          const qsr__tile_source *src) {
+    qsr_status st = qsr__plan_reserve_rows(plan, r->h);
+    if (st != QSR_OK) return st;
+    for (uint32_t y = 0; y < r->h; y++)
+        plan->rows[y] = (VkBufferCopy){
+            .srcOffset = src->offset + ((VkDeviceSize)(r->y + y) * src->row_pixels + r->x) * 4,
+            .dstOffset = (VkDeviceSize)y * r->w * 4,
+            .size = (VkDeviceSize)r->w * 4,
+        };
+    /* The previous body tile's rgb_to_planar has read img_in (write after read). */
+    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                  VK_ACCESS_TRANSFER_WRITE_BIT);
+    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, src->buffer, plan->act[QSR__ACT_IMG_IN].buffer, r->h,
+                                  plan->rows);
+    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
     return QSR_OK;
 }
 
@@ -796,6 +876,33 @@ qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
     if (st != QSR_OK) return st;
     if (sink->image) download_tile(plan, &g->tile, plan->model->info.scale, sink->image);
     return QSR_OK;
+}
+
+void qsr__plan_record_frame_begin(qsr__plan *plan, VkCommandBuffer cmd) {
+    plan->cmd = cmd;
+    write_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT,
+                  VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    plan->cmd = VK_NULL_HANDLE;
+}
+
+qsr_status qsr__plan_record_body(qsr__plan *plan, VkCommandBuffer cmd, const qsr__tile_geometry *g,
+                                 uint32_t depth, const qsr__tile_source *src) {
+    plan->cmd = cmd; /* the recorders write into plan->cmd */
+    qsr_status st = record_copy_from_source(plan, &g->region, src);
+    if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
+    plan->cmd = VK_NULL_HANDLE;
+    return st;
+}
+
+qsr_status qsr__plan_record_hr_tile(qsr__plan *plan, VkCommandBuffer cmd,
+                                    const qsr__tile_geometry *g, const qsr__tile_sink *sink) {
+    plan->cmd = cmd;
+    qsr_status st = record_hr_stages(plan, g);
+    if (st == QSR_OK) st = record_copy_to_buffer(plan, &g->tile, sink);
+    plan->cmd = VK_NULL_HANDLE;
+    return st;
 }
 
 int qsr__plan_take_nonfinite(qsr__plan *plan) {

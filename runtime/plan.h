@@ -133,6 +133,13 @@ typedef struct qsr__plan {
     double *gpu_ms; /* where the running tile adds measured device time */
     uint32_t submissions;
     qsr__plan_profile profile;
+    /* A frame plan (qsr__plan_create_frame) has a base: the plan whose weight buffers (and
+     * their texel views), layer slots and pipelines it uses. It records into an application's
+     * command buffer and never submits; its input and output staging buffers are device-local
+     * (filled and read by copies on the device). NULL for a plan that owns its weights. */
+    struct qsr__plan *base;
+    VkBufferCopy *rows; /* row copy regions, kept so that recording allocates nothing */
+    uint32_t rows_capacity;
 } qsr__plan;
 
 /* The name of an op kind, for profiles. */
@@ -163,6 +170,35 @@ qsr_status qsr__plan_run_body(qsr__plan *plan, const qsr__tile_geometry *g, uint
  * to the sink. */
 qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
                                  const qsr__tile_sink *sink, double *gpu_ms);
+/* A frame plan for qsr_cmd_upscale: shares base's weights and pipelines (destroy it before
+ * base), has its own activation buffers and descriptor sets (qsr__plan_reserve). */
+qsr_status qsr__plan_create_frame(qsr__plan *base, qsr__plan *out);
+/* Makes every conv3x3_q variant that some depth of the model records, so that recording at
+ * any depth creates no pipeline. */
+qsr_status qsr__plan_warm_pipelines(qsr__plan *plan);
+/* Grows the row-copy scratch to `rows` regions (done before recording, not during). */
+qsr_status qsr__plan_reserve_rows(qsr__plan *plan, uint32_t rows);
+
+/* Where a recorded frame reads its input: a device buffer of RGBA8 words, rows of row_pixels
+ * words from offset. */
+typedef struct qsr__tile_source {
+    VkBuffer buffer;
+    VkDeviceSize offset;
+    uint32_t row_pixels;
+} qsr__tile_source;
+
+/* The barrier a recorded frame starts with: every earlier command's writes (the application's
+ * source pixels, the previous frame's use of the intermediates) before its copies and
+ * dispatches. */
+void qsr__plan_record_frame_begin(qsr__plan *plan, VkCommandBuffer cmd);
+/* Records into cmd, without submitting, the LR stages of g's body tile (a frame plan), its
+ * input copied from src. */
+qsr_status qsr__plan_record_body(qsr__plan *plan, VkCommandBuffer cmd, const qsr__tile_geometry *g,
+                                 uint32_t depth, const qsr__tile_source *src);
+/* Records the HR stages of g's HR tile and the copy of its output into the buffer sink. */
+qsr_status qsr__plan_record_hr_tile(qsr__plan *plan, VkCommandBuffer cmd,
+                                    const qsr__tile_geometry *g, const qsr__tile_sink *sink);
+
 /* Non-zero if a run since the last call produced non-finite values; clears the flag. */
 int qsr__plan_take_nonfinite(qsr__plan *plan);
 /* Releases the activation buffers (they grow again on the next run). */

@@ -15,6 +15,11 @@ struct qsr_upscaler {
     qsr__plan plan;
     int profiling;     /* survives plan rebuilds */
     double ns_per_mac; /* device time per MAC of the last run with timestamps; 0 = none yet */
+    /* qsr_upscaler_prepare: the frame plan qsr_cmd_upscale records with, for inputs of
+     * frame_width x frame_height (0 x 0 = never prepared) in body tiles of frame_tile. The
+     * frame plan is gone (ctx NULL) after a device loss until prepared again. */
+    qsr__plan frame;
+    uint32_t frame_width, frame_height, frame_tile;
 };
 
 qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
@@ -198,10 +203,16 @@ static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_
                      up->model->info.channels, (unsigned long long)budget);
 }
 
-/* Before the context recreates a lost device: the plan goes, and the next run rebuilds it. */
-static void release_device_objects(qsr__device_user *user) {
-    qsr_upscaler *up = (qsr_upscaler *)user;
+/* Both plans; the frame plan first, since it borrows the main plan's weights. */
+static void destroy_plans(qsr_upscaler *up) {
+    qsr__plan_destroy(&up->frame);
     qsr__plan_destroy(&up->plan);
+}
+
+/* Before the context recreates a lost device: the plans go, and the next run rebuilds the main
+ * one (the frame plan waits for qsr_upscaler_prepare). */
+static void release_device_objects(qsr__device_user *user) {
+    destroy_plans((qsr_upscaler *)user);
 }
 
 qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
@@ -235,26 +246,35 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
 void qsr_upscaler_destroy(qsr_upscaler *up) {
     if (!up) return;
     qsr__context_remove_user(up->ctx, &up->device_user);
-    qsr__plan_destroy(&up->plan);
+    destroy_plans(up);
     free(up);
+}
+
+static qsr_status check_size(const qsr_upscaler *up, uint32_t width, uint32_t height) {
+    if (width == 0 || height == 0 || width > QSR_MAX_IMAGE_DIMENSION ||
+        height > QSR_MAX_IMAGE_DIMENSION)
+        return qsr__fail(QSR_ERROR_LIMIT, "input of %ux%u pixels is outside 1..%u per side", width,
+                         height, QSR_MAX_IMAGE_DIMENSION);
+    uint64_t out_w = (uint64_t)width * up->model->info.scale;
+    uint64_t out_h = (uint64_t)height * up->model->info.scale;
+    if (out_w > QSR_MAX_IMAGE_DIMENSION * 4ull || out_h > QSR_MAX_IMAGE_DIMENSION * 4ull)
+        return qsr__fail(QSR_ERROR_LIMIT, "output of %llux%llu pixels is too large",
+                         (unsigned long long)out_w, (unsigned long long)out_h);
+    return QSR_OK;
+}
+
+static qsr_status check_depth(const qsr_upscaler *up, uint32_t depth) {
+    if (depth > up->model->info.blocks)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "depth %u exceeds the model's %u blocks",
+                         depth, up->model->info.blocks);
+    return QSR_OK;
 }
 
 static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint32_t depth) {
     if (!in || !in->pixels || (in->channels != 3 && in->channels != 4))
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "input must be an RGB or RGBA image");
-    if (in->width == 0 || in->height == 0 || in->width > QSR_MAX_IMAGE_DIMENSION ||
-        in->height > QSR_MAX_IMAGE_DIMENSION)
-        return qsr__fail(QSR_ERROR_LIMIT, "input of %ux%u pixels is outside 1..%u per side",
-                         in->width, in->height, QSR_MAX_IMAGE_DIMENSION);
-    uint64_t out_w = (uint64_t)in->width * up->model->info.scale;
-    uint64_t out_h = (uint64_t)in->height * up->model->info.scale;
-    if (out_w > QSR_MAX_IMAGE_DIMENSION * 4ull || out_h > QSR_MAX_IMAGE_DIMENSION * 4ull)
-        return qsr__fail(QSR_ERROR_LIMIT, "output of %llux%llu pixels is too large",
-                         (unsigned long long)out_w, (unsigned long long)out_h);
-    if (depth > up->model->info.blocks)
-        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "depth %u exceeds the model's %u blocks",
-                         depth, up->model->info.blocks);
-    return QSR_OK;
+    qsr_status st = check_size(up, in->width, in->height);
+    return st == QSR_OK ? check_depth(up, depth) : st;
 }
 
 /* Every body tile of the area at one body tile size, and every HR tile of each. */
@@ -292,9 +312,17 @@ static qsr_status rebuild_plan(qsr_upscaler *up) {
     return st;
 }
 
+/* Another upscaler of this context recovered from a device loss: the plans of the old device
+ * go (the frame plan waits for qsr_upscaler_prepare) and the main plan is made on the new one. */
+static qsr_status refresh_plan(qsr_upscaler *up) {
+    if (up->plan.generation == up->ctx->generation && up->plan.ctx) return QSR_OK;
+    destroy_plans(up);
+    return rebuild_plan(up);
+}
+
 /* After VK_ERROR_DEVICE_LOST: a new device, and this upscaler's objects made again on it. */
 static qsr_status recover_device(qsr_upscaler *up) {
-    qsr__plan_destroy(&up->plan);
+    destroy_plans(up);
     qsr_status st = qsr__context_reset_device(up->ctx);
     if (st == QSR_OK) st = rebuild_plan(up);
     return st;
@@ -322,14 +350,10 @@ static qsr_status check_output(const qsr_image *in, const qsr_image *out) {
  * runs out and, for host sinks, recreating a lost device once. Checks non-finite results. */
 static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                 const run_area *a, const qsr__tile_sink *sink, qsr_run_stats *s) {
-    /* Another upscaler of this context recovered from a device loss: rebuild on the new one. */
-    if (up->plan.generation != up->ctx->generation || !up->plan.ctx) {
-        qsr__plan_destroy(&up->plan);
-        qsr_status st = rebuild_plan(up);
-        if (st != QSR_OK) return st;
-    }
+    qsr_status st = refresh_plan(up);
+    if (st != QSR_OK) return st;
     uint32_t tile = 0;
-    qsr_status st = choose_tile(up, a, &tile);
+    st = choose_tile(up, a, &tile);
     if (st != QSR_OK) return st;
     int recovered = 0;
     for (;;) {
@@ -346,7 +370,7 @@ static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t 
         if (st == QSR_ERROR_DEVICE_LOST && !recovered && sink->image) {
             recovered = 1;
             st = recover_device(up);
-            if (st != QSR_OK) break;
+            if (st != QSR_OK) return st; /* its message says why no new device came */
             tile = tile / 2 >= 16 ? tile / 2 : 16;
             continue;
         }
@@ -464,4 +488,155 @@ qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uin
     qsr__tile_sink sink = {
         .buffer = (VkBuffer)dst->buffer, .offset = dst->offset, .row_pixels = in->width * s};
     return run_partial(up, in, depth, region, &sink, stats);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Frames recorded into the application's command buffer
+ */
+
+/* The frame plan's buffers for the whole image at full depth (the largest margin, so every
+ * depth fits) in body tiles of `tile`, and every row-copy region a recording needs. */
+static qsr_status reserve_frame(qsr_upscaler *up, const run_area *a, uint32_t tile) {
+    VkDeviceSize bytes[QSR__ACT_COUNT];
+    area_activation_bytes(up, a, tile, 0, bytes);
+    qsr_status st = qsr__plan_reserve(&up->frame, bytes);
+    if (st != QSR_OK) return st;
+    /* Input copies are one region per LR row of a body tile's region, output copies one per HR
+     * row of a tile: the image's height bounds both. */
+    uint32_t rows = a->height > hr_edge(tile) * up->model->info.scale
+                        ? a->height
+                        : hr_edge(tile) * up->model->info.scale;
+    return qsr__plan_reserve_rows(&up->frame, rows);
+}
+
+/* A frame plan for the size, its tile halved while device memory runs out (as runs do). */
+static qsr_status build_frame(qsr_upscaler *up, const run_area *a) {
+    uint32_t tile = 0;
+    qsr_status st = choose_tile(up, a, &tile);
+    if (st == QSR_OK) st = qsr__plan_create_frame(&up->plan, &up->frame);
+    if (st == QSR_OK) st = qsr__plan_warm_pipelines(&up->frame);
+    for (;;) {
+        if (st == QSR_OK) st = reserve_frame(up, a, tile);
+        if (st != QSR_ERROR_OUT_OF_DEVICE_MEMORY || tile <= 16 || !up->frame.ctx) break;
+        qsr__plan_release_activations(&up->frame);
+        tile /= 2;
+        st = QSR_OK;
+    }
+    up->frame_tile = tile;
+    return st;
+}
+
+qsr_status qsr_upscaler_prepare(qsr_upscaler *up, uint32_t width, uint32_t height) {
+    if (!up) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_prepare: NULL upscaler");
+    qsr_status st = check_size(up, width, height);
+    if (st != QSR_OK) return st;
+    qsr__plan_destroy(&up->frame); /* waits for the queue: its buffers may be in use */
+    up->frame_width = up->frame_height = 0;
+    st = refresh_plan(up);
+    if (st != QSR_OK) return st;
+    run_area a = {width, height, {0, 0, width, height}};
+    st = build_frame(up, &a);
+    if (st != QSR_OK) {
+        qsr__plan_destroy(&up->frame);
+        return qsr__fail_context(st, "preparing %ux%u frames", width, height);
+    }
+    up->frame_width = width;
+    up->frame_height = height;
+    return QSR_OK;
+}
+
+/* A buffer range of `need` bytes: set, aligned, large enough. */
+static qsr_status check_gpu_buffer(const qsr_gpu_buffer *b, const char *name, uint64_t need,
+                                   uint32_t width, uint32_t height) {
+    if (!b || !b->buffer)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_cmd_upscale: %s is NULL", name);
+    if (b->offset % 4 || b->size < need)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "qsr_cmd_upscale: %s holds %llu bytes at offset %llu; %ux%u pixels need "
+                         "%llu bytes at a multiple of 4",
+                         name, (unsigned long long)b->size, (unsigned long long)b->offset, width,
+                         height, (unsigned long long)need);
+    return QSR_OK;
+}
+
+/* Everything qsr_cmd_upscale can refuse, checked before anything is recorded. */
+static qsr_status check_frame_args(const qsr_upscaler *up, const void *cmd,
+                                   const qsr_gpu_buffer *src, const qsr_gpu_buffer *dst,
+                                   uint32_t depth) {
+    if (!up) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_cmd_upscale: NULL upscaler");
+    if (!cmd)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_cmd_upscale: command_buffer is NULL");
+    if (!up->frame_width)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "qsr_cmd_upscale: call qsr_upscaler_prepare first (the input size)");
+    if (!up->frame.ctx || up->frame.generation != up->ctx->generation)
+        return qsr__fail(QSR_ERROR_DEVICE_LOST,
+                         "qsr_cmd_upscale: the context's device was lost and recreated; make "
+                         "command buffers and buffers on the new device and call "
+                         "qsr_upscaler_prepare again");
+    uint32_t w = up->frame_width, h = up->frame_height, s = up->model->info.scale;
+    uint64_t src_bytes = (uint64_t)w * h * 4, dst_bytes = (uint64_t)w * s * h * s * 4;
+    qsr_status st = check_gpu_buffer(src, "src", src_bytes, w, h);
+    if (st == QSR_OK) st = check_gpu_buffer(dst, "dst", dst_bytes, w * s, h * s);
+    if (st == QSR_OK && src->buffer == dst->buffer && src->offset < dst->offset + dst_bytes &&
+        dst->offset < src->offset + src_bytes)
+        st = qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_cmd_upscale: src and dst overlap");
+    return st == QSR_OK ? check_depth(up, depth) : st;
+}
+
+qsr_status qsr_cmd_upscale(qsr_upscaler *up, void *command_buffer, const qsr_gpu_buffer *src,
+                           const qsr_gpu_buffer *dst, uint32_t depth) {
+    qsr_status st = check_frame_args(up, command_buffer, src, dst, depth);
+    if (st != QSR_OK) return st;
+    VkCommandBuffer cmd = (VkCommandBuffer)command_buffer;
+    uint32_t w = up->frame_width, h = up->frame_height, tile = up->frame_tile;
+    run_area a = {w, h, {0, 0, w, h}};
+    qsr__tile_source source = {(VkBuffer)src->buffer, src->offset, w};
+    qsr__tile_sink sink = {.buffer = (VkBuffer)dst->buffer,
+                           .offset = dst->offset,
+                           .row_pixels = w * up->model->info.scale};
+    qsr__plan_record_frame_begin(&up->frame, cmd);
+    /* Every tile goes into the one command buffer; the buffers they share are ordered by the
+     * barriers each op records after itself. */
+    uint32_t n = qsr__tile_count(w, h, tile);
+    for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
+        qsr__tile_geometry g = body_geometry(up->model, &a, tile, depth, i);
+        st = qsr__plan_record_body(&up->frame, cmd, &g, depth, &source);
+        uint32_t hr = hr_count(&g, tile);
+        for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
+            hr_geometry(&g, &a, tile, j);
+            st = qsr__plan_record_hr_tile(&up->frame, cmd, &g, &sink);
+        }
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * One call on CPU memory
+ */
+qsr_status qsr_upscale_rgba8(qsr_upscaler *up, const uint8_t *src, uint32_t width, uint32_t height,
+                             size_t src_stride, uint8_t *dst, size_t dst_stride, uint32_t depth) {
+    if (!up || !src || !dst)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscale_rgba8: NULL argument");
+    qsr_status st = check_size(up, width, height);
+    if (st != QSR_OK) return st;
+    uint32_t s = up->model->info.scale;
+    if (src_stride < (uint64_t)width * 4 || dst_stride < (uint64_t)width * s * 4)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "qsr_upscale_rgba8: strides %zu and %zu bytes are shorter than the rows "
+                         "(%llu and %llu bytes)",
+                         src_stride, dst_stride, (unsigned long long)width * 4,
+                         (unsigned long long)width * s * 4);
+    qsr_image in, out;
+    st = qsr_image_create(width, height, 4, &in);
+    if (st != QSR_OK) return st;
+    for (uint32_t y = 0; y < height; y++)
+        memcpy(in.pixels + (size_t)y * width * 4, src + y * src_stride, (size_t)width * 4);
+    st = qsr_upscaler_run(up, &in, depth, &out, NULL);
+    qsr_image_free(&in);
+    if (st != QSR_OK) return st;
+    for (uint32_t y = 0; y < out.height; y++)
+        memcpy(dst + y * dst_stride, out.pixels + (size_t)y * out.width * 4, (size_t)out.width * 4);
+    qsr_image_free(&out);
+    return QSR_OK;
 }

@@ -94,6 +94,11 @@ struct qsr_context {
     qsr_memory_stats memory_stats; /* kept by qsr__buffer_create/destroy */
     qsr__pipeline_store pipelines;
     qsr__device_user *users; /* registered by qsr__context_add_user */
+    /* qsr_context_create_external: instance, device and queue are the application's, never
+     * destroyed or recreated here; every object the runtime makes goes through `alloc`. */
+    int external;
+    const VkAllocationCallbacks *alloc;               /* NULL for the driver's allocator */
+    PFN_vkGetInstanceProcAddr get_instance_proc_addr; /* the one the instance was made with */
 };
 
 /* vkQueueSubmit through the fault injector and the application's queue lock. */
@@ -104,7 +109,9 @@ VkResult qsr__queue_submit(qsr_context *ctx, const VkSubmitInfo *submit, VkFence
 qsr_status qsr__context_reset_device(qsr_context *ctx);
 void qsr__context_add_user(qsr_context *ctx, qsr__device_user *user);
 void qsr__context_remove_user(qsr_context *ctx, qsr__device_user *user);
-/* vkDeviceWaitIdle under the application's queue lock. */
+/* Waits until the device has finished the runtime's work, under the application's queue lock:
+ * vkDeviceWaitIdle on the runtime's own device, vkQueueWaitIdle of its queue on an
+ * application's (whose other queues other threads may be using). */
 void qsr__device_wait_idle(qsr_context *ctx);
 
 /* A buffer with its own memory allocation. Host-visible buffers stay mapped. */

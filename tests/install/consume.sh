@@ -143,6 +143,15 @@ if "$CMAKE" -S "$SRC/examples" -B "$TMP/cmake" -DCMAKE_BUILD_TYPE=Release \
     needs "$TMP/cmake/minimal_static" libquantsr && fail "quantsr::quantsr_static linked libquantsr.so"
     check_upscale cmake_shared "$TMP/cmake/minimal" "$MODELS/$DEFAULT_MODEL" "$SAMPLE" "$TMP/cmake_shared.png"
     check_upscale cmake_static "$TMP/cmake/minimal_static" "$MODELS/$DEFAULT_MODEL" "$SAMPLE" "$TMP/cmake_static.png"
+    # examples/vulkan_frames.c: frames recorded on its own device equal qsr_upscaler_run.
+    if [ -x "$TMP/cmake/vulkan_frames" ]; then
+        mkdir -p "$TMP/frames"
+        "$TMP/cmake/vulkan_frames" "$MODELS/$DEFAULT_MODEL" "$TMP/frames" --frames 2 --size 16x12 \
+            --verify >"$TMP/frames.out" 2>"$TMP/frames.err" ||
+            fail "installed-tree vulkan_frames: $(cat "$TMP/frames.err")"
+        [ "$(grep -c "identical to qsr_upscaler_run" "$TMP/frames.out")" -eq 2 ] ||
+            fail "installed-tree vulkan_frames: $(cat "$TMP/frames.out")"
+    fi
 else
     cat "$TMP/cmake.log"
     fail "the find_package(quantsr) project does not build"
