@@ -86,13 +86,11 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     const char *text = data && data->pMessage ? data->pMessage : "";
     /* Messages of the general type alone come from the loader, not the validation layer: on a
      * multiarch system it reports every driver manifest of another architecture it cannot
-     * load. They say nothing about this program's use of Vulkan, so they are shown but not
-     * counted. */
+     * load. They say nothing about this program's use of Vulkan, so they are neither printed
+     * nor counted (VK_LOADER_DEBUG=all shows them to whoever debugs the loader). */
     if (!(types & (VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                   VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT))) {
-        fprintf(stderr, "quantsr: vulkan loader: %s\n", text);
+                   VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)))
         return VK_FALSE;
-    }
     if (ctx) ctx->validation_messages++;
     fprintf(stderr, "quantsr: vulkan validation (%s): %s\n", is_error ? "error" : "warning", text);
     if (ctx && ctx->desc.on_validation_message)
