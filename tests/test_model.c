@@ -432,7 +432,7 @@ static void test_bad_header(const void *valid, size_t size) {
                    "img_range", "img_range -1");
     put_header_u32(valid, size, QSR__HDR_RGB_MEAN + 4, 0x7FC00000u, QSR_ERROR_MODEL_CORRUPT,
                    "rgb_mean", "rgb_mean NaN");
-    put_header_u32(valid, size, QSR__HDR_RESERVED + 30, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
+    put_header_u32(valid, size, QSR__HDR_RESERVED + 12, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
                    "reserved byte");
     put_header_u32(valid, size, QSR__HDR_PAYLOAD_CRC,
                    qsr_test_get_u32(valid, QSR__HDR_PAYLOAD_CRC) ^ 1u, QSR_ERROR_MODEL_CORRUPT,
