@@ -145,11 +145,11 @@ typedef struct qsr_model_info {
     uint64_t parameters; /* number of weights and biases */
     uint64_t file_bytes;
     /* QuantSR-T only (all 0 for QuantSR-C), docs/model-format.md "QuantSR-T (arch 2)": */
-    uint32_t heads;                          /* attention heads, dividing channels */
-    uint32_t window;                         /* window edge: 4, 8 or 16 */
-    uint32_t mlp_hidden;                     /* MLP hidden width */
-    uint32_t group_count;                    /* residual Swin groups G, 1 to 8 */
-    uint32_t group_depths[QSR_MAX_GROUPS];   /* Swin layers per group (sum = blocks); rest 0 */
+    uint32_t heads;                        /* attention heads, dividing channels */
+    uint32_t window;                       /* window edge: 4, 8 or 16 */
+    uint32_t mlp_hidden;                   /* MLP hidden width */
+    uint32_t group_count;                  /* residual Swin groups G, 1 to 8 */
+    uint32_t group_depths[QSR_MAX_GROUPS]; /* Swin layers per group (sum = blocks); rest 0 */
 } qsr_model_info;
 
 typedef struct qsr_model qsr_model;

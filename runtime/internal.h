@@ -56,8 +56,8 @@ typedef struct qsr__act_quant {
  * set only in quantized models. */
 typedef struct qsr__t_layer {
     const float *norm1_weight, *norm1_bias, *norm2_weight, *norm2_bias; /* [E] each */
-    qsr__conv qkv, proj, fc1, fc2;                                     /* linear layers */
-    const float *rel_bias;                                             /* [(2W-1)^2][heads] */
+    qsr__conv qkv, proj, fc1, fc2;                                      /* linear layers */
+    const float *rel_bias;                                              /* [(2W-1)^2][heads] */
     qsr__act_quant q, k, v;
     float p_step; /* softmax output quantizer (unsigned, no shift) */
     float shortcut;

@@ -759,8 +759,7 @@ static void add_attention_quant_specs(qsr__spec_list *list, const char *p, uint3
         add_target_spec(list, prefix, ".act_signed", QSR__DTYPE_I32, 1, 1, 0, ROLE_FLAG,
                         &quants[k]->is_signed);
     }
-    add_target_spec(list, p, "attn.p.act_step", QSR__DTYPE_F32, 1, 1, 0, ROLE_STEP,
-                    &layer->p_step);
+    add_target_spec(list, p, "attn.p.act_step", QSR__DTYPE_F32, 1, 1, 0, ROLE_STEP, &layer->p_step);
 }
 
 /* The tensors of Swin layer i (docs/model-format.md, "QuantSR-T (arch 2)", "Tensors"). */
@@ -1130,7 +1129,8 @@ static qsr_status load_owned_buffer(void *buffer, size_t size, qsr_model **out) 
     if (st == QSR_OK) st = parse_table(data, size, &model->info, &layout, entries);
     if (st == QSR_OK) st = prepare_model(model);
     if (st == QSR_OK) st = build_specs(model, &specs);
-    if (st == QSR_OK) st = match_entries(&specs, entries, model->info.tensor_count, model->info.arch);
+    if (st == QSR_OK)
+        st = match_entries(&specs, entries, model->info.tensor_count, model->info.arch);
     if (st == QSR_OK) st = bind_all(model, &specs, entries);
     free(specs.items);
     free(entries);
@@ -1255,11 +1255,11 @@ qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out) {
 static uint64_t macs_per_pixel_t(const qsr_model_info *info, uint64_t active) {
     const uint64_t e = info->channels, hid = info->mlp_hidden, s = info->scale;
     const uint64_t n = (uint64_t)info->window * info->window;
-    uint64_t macs = 9 * 3 * e;                                 /* conv_first */
-    macs += active * (4 * e * e + 2 * e * hid + 2 * n * e);    /* Swin layers */
-    macs += (uint64_t)info->group_count * 9 * e * e;           /* group convs */
-    macs += 9 * e * e;                                         /* conv_after_body */
-    macs += 9 * e * 3 * s * s;                                 /* upsample.0 */
+    uint64_t macs = 9 * 3 * e;                              /* conv_first */
+    macs += active * (4 * e * e + 2 * e * hid + 2 * n * e); /* Swin layers */
+    macs += (uint64_t)info->group_count * 9 * e * e;        /* group convs */
+    macs += 9 * e * e;                                      /* conv_after_body */
+    macs += 9 * e * 3 * s * s;                              /* upsample.0 */
     return macs;
 }
 

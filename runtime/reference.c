@@ -280,8 +280,8 @@ qsr_status qsr__upscale_alpha(const qsr_image *in, uint32_t scale, qsr_image *ou
  * (tests), so the reference checks everything it dereferences.
  */
 
-qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin, uint32_t cout,
-                                int quantized) {
+qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin,
+                                uint32_t cout, int quantized) {
     if (conv->cin != cin || conv->cout != cout)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "model: %s has %u -> %u channels, expected %u -> %u", name, conv->cin,

@@ -53,8 +53,8 @@ qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float
 /* Checks a layer of a model built in memory before the reference dereferences it: cin -> cout
  * channels, a bias, an F32 weight (quantized 0) or codes, steps and shifts (quantized 1).
  * `name` goes into the message. */
-qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin, uint32_t cout,
-                                int quantized);
+qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin,
+                                uint32_t cout, int quantized);
 
 /* PixelShuffle(r), PyTorch semantics: out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x].
  * in: [c*r*r][h][w]; out: [c][h*r][w*r]. */

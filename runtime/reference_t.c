@@ -42,7 +42,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-#define SQRT1_2 0.70710678118654752440f /* 1 / sqrt(2) */
+#define SQRT1_2    0.70710678118654752440f /* 1 / sqrt(2) */
 #define MASK_VALUE (-100.0f)
 
 /* ------------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ static qsr_status check_attention_quant(const qsr__t_layer *l, uint32_t i) {
         if (!q[k]->shift || !(q[k]->step > 0.0f) || !isfinite(q[k]->step))
             return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                              "model: layer %u attention quantizer %c has no shift or a step of %g",
-                             i, "qkv"[k], (double)q[k]->step);
+                             i, "qkv"[k], (double)q[k] -> step);
     if (!(l->p_step > 0.0f) || !isfinite(l->p_step))
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model: layer %u has attn.p step %g", i,
                          (double)l->p_step);
@@ -82,8 +82,8 @@ static qsr_status check_swin_layer(const qsr_model_info *info, const qsr__t_laye
     if (st == QSR_OK) st = qsr__ref_check_layer(&l->fc2, "fc2", hid, e, quantized);
     if (st == QSR_OK && quantized) st = check_attention_quant(l, i);
     /* Linear layers need their codes unpacked (the loader does it). */
-    if (st == QSR_OK && quantized && (!l->qkv.wcode || !l->proj.wcode || !l->fc1.wcode ||
-                                      !l->fc2.wcode))
+    if (st == QSR_OK && quantized &&
+        (!l->qkv.wcode || !l->proj.wcode || !l->fc1.wcode || !l->fc2.wcode))
         st = qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model: layer %u has packed codes only", i);
     return st;
 }
@@ -139,16 +139,16 @@ static qsr_status check_model_t(const qsr_model *m) {
 
 /* The scratch of one window's attention: N = W^2 tokens, E channels, d per head. */
 typedef struct window_scratch {
-    float *x;         /* [N][E] the window's normalized tokens */
-    float *qkv;       /* [N][3E] */
-    float *heads;     /* [N][E] the heads' outputs, concatenated head-major */
-    float *out;       /* [N][E] after proj */
-    float *q, *k, *v; /* [N][d] one head's Q (scaled), K, V */
+    float *x;             /* [N][E] the window's normalized tokens */
+    float *qkv;           /* [N][3E] */
+    float *heads;         /* [N][E] the heads' outputs, concatenated head-major */
+    float *out;           /* [N][E] after proj */
+    float *q, *k, *v;     /* [N][d] one head's Q (scaled), K, V */
     int8_t *qq, *qk, *qv; /* [N][d] their codes (quantized models) */
-    float *row;       /* [N] one row of scores / probabilities */
-    int8_t *qrow;     /* [N] its codes */
-    int8_t *codes;    /* [E] one token's input codes of a linear layer */
-    uint8_t *label;   /* [N] the shift-mask region of each token of the window */
+    float *row;           /* [N] one row of scores / probabilities */
+    int8_t *qrow;         /* [N] its codes */
+    int8_t *codes;        /* [E] one token's input codes of a linear layer */
+    uint8_t *label;       /* [N] the shift-mask region of each token of the window */
 } window_scratch;
 
 /* Every buffer of one run, allocated at once. */
@@ -180,7 +180,7 @@ typedef struct t_geometry {
 } t_geometry;
 
 static void free_window(window_scratch *w) {
-    void *all[] = {w->x,  w->qkv, w->heads, w->out, w->q,   w->k,     w->v,
+    void *all[] = {w->x,  w->qkv, w->heads, w->out, w->q,    w->k,     w->v,
                    w->qq, w->qk,  w->qv,    w->row, w->qrow, w->codes, w->label};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
@@ -188,9 +188,9 @@ static void free_window(window_scratch *w) {
 }
 
 static void free_buffers(t_buffers *b) {
-    void *all[] = {b->x0,      b->xpad,    b->f,     b->tok,   b->u,  b->norm,
-                   b->branch,  b->hidden,  b->plane_a, b->plane_b, b->codes, b->wcode,
-                   b->up,      b->shuffled, b->crop};
+    void *all[] = {b->x0,    b->xpad,   b->f,      b->tok,      b->u,
+                   b->norm,  b->branch, b->hidden, b->plane_a,  b->plane_b,
+                   b->codes, b->wcode,  b->up,     b->shuffled, b->crop};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     free_window(&b->win);
@@ -231,11 +231,11 @@ static qsr_status plan_sizes(const qsr_model *m, const qsr_image *in, t_geometry
              qsr__ref_add_bytes(&total, g->pixels, 3 * sizeof(float)) &&        /* xpad */
              qsr__ref_add_bytes(&total, g->pixels, 8 * g->e * sizeof(float)) && /* f .. plane_b */
              qsr__ref_add_bytes(&total, g->pixels, g->hid * sizeof(float)) &&   /* hidden */
-             qsr__ref_add_bytes(&total, g->pixels, widest) &&                    /* codes */
-             qsr__ref_add_bytes(&total, (size_t)g->e * g->e, 9) &&               /* wcode */
-             qsr__ref_add_bytes(&total, hr_padded, 6 * sizeof(float)) &&       /* up, shuffled */
-             qsr__ref_add_bytes(&total, g->hr, 3 * sizeof(float)) &&             /* crop */
-             qsr__ref_add_bytes(&total, g->hr, 4);                               /* the image */
+             qsr__ref_add_bytes(&total, g->pixels, widest) &&                   /* codes */
+             qsr__ref_add_bytes(&total, (size_t)g->e * g->e, 9) &&              /* wcode */
+             qsr__ref_add_bytes(&total, hr_padded, 6 * sizeof(float)) &&        /* up, shuffled */
+             qsr__ref_add_bytes(&total, g->hr, 3 * sizeof(float)) &&            /* crop */
+             qsr__ref_add_bytes(&total, g->hr, 4);                              /* the image */
     if (!ok)
         return qsr__fail(QSR_ERROR_LIMIT,
                          "reference: %ux%u input at x%u with %u channels needs more than %llu "

@@ -105,10 +105,8 @@ static void compare_case(const char *dir, const char *model_name, const char *in
     char path[1024];
     qsr_model *model = NULL;
     qsr_image in = {0}, want = {0}, got = {0};
-    if (join_path(path, sizeof path, dir, model_name))
-        CHECK_OK(qsr_model_load_file(path, &model));
-    if (join_path(path, sizeof path, dir, input_name))
-        CHECK_OK(qsr_image_load_file(path, 0, &in));
+    if (join_path(path, sizeof path, dir, model_name)) CHECK_OK(qsr_model_load_file(path, &model));
+    if (join_path(path, sizeof path, dir, input_name)) CHECK_OK(qsr_image_load_file(path, 0, &in));
     if (join_path(path, sizeof path, dir, expected_name))
         CHECK_OK(qsr_image_load_file(path, 0, &want));
     CHECK(model && in.pixels && want.pixels, "%s: paths too long or files missing", expected_name);
