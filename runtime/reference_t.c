@@ -229,7 +229,7 @@ static qsr_status plan_sizes(const qsr_model *m, const qsr_image *in, t_geometry
              qsr__mul_size(g->pixels, (size_t)s * s, &hr_padded) &&
              qsr__ref_add_bytes(&total, g->lr, 3 * sizeof(float)) &&            /* x0 */
              qsr__ref_add_bytes(&total, g->pixels, 3 * sizeof(float)) &&        /* xpad */
-             qsr__ref_add_bytes(&total, g->pixels, 8 * g->e * sizeof(float)) && /* f .. plane_b */
+             qsr__ref_add_bytes(&total, g->pixels, 7 * g->e * sizeof(float)) && /* f .. plane_b */
              qsr__ref_add_bytes(&total, g->pixels, g->hid * sizeof(float)) &&   /* hidden */
              qsr__ref_add_bytes(&total, g->pixels, widest) &&                   /* codes */
              qsr__ref_add_bytes(&total, (size_t)g->e * g->e, 9) &&              /* wcode */
