@@ -40,7 +40,7 @@ import reference  # noqa: E402
 
 # (bits, scale, seed): every bit width the format allows in tools (4, 2, float) and every scale.
 CASES = [(4, 2, 1), (2, 3, 2), (32, 4, 3), (4, 4, 4)]
-# LR sizes (height, width): none a multiple of the window 4, one narrower than a window pair.
+# LR sizes (height, width): no edge a multiple of the window 4, so every run pads.
 SIZES = [(11, 18), (13, 9)]
 LEVELS = [4, 3, 2, 1]
 RANK = [2, 0, 3, 1]
