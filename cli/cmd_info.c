@@ -2,7 +2,7 @@
  *
  * JSON keys (for docs/cli.md):
  *   path            string   the model file
- *   arch            string   "QuantSR-C"
+ *   arch            string   "QuantSR-C" or "QuantSR-T"
  *   scale           int      2, 3 or 4
  *   in_channels     int      3
  *   channels        int      feature channels C
@@ -17,6 +17,11 @@
  *   file_bytes      int
  *   macs_per_pixel  [int]    multiply-accumulates per input pixel, per depth level
  *   gmac_256x256    [number] GMAC for a 256x256 input, per depth level
+ * QuantSR-T models only ("arch": "QuantSR-T"; "blocks" counts Swin layers):
+ *   heads           int      attention heads
+ *   window          int      window edge
+ *   mlp_hidden      int      MLP hidden width
+ *   group_depths    [int]    Swin layers per residual group (group_count entries)
  */
 #include "args.h"
 #include "cli.h"
@@ -42,6 +47,15 @@ static void print_info_json(const cli_session *s) {
     cli_json_uint(&j, "blocks", in->blocks);
     cli_json_uint(&j, "bits_w", in->bits_w);
     cli_json_uint(&j, "bits_a", in->bits_a);
+    if (in->arch == QSR_ARCH_QUANTSR_T) {
+        cli_json_uint(&j, "heads", in->heads);
+        cli_json_uint(&j, "window", in->window);
+        cli_json_uint(&j, "mlp_hidden", in->mlp_hidden);
+        cli_json_array(&j, "group_depths", 1);
+        for (uint32_t g = 0; g < in->group_count && g < QSR_MAX_GROUPS; g++)
+            cli_json_uint(&j, NULL, in->group_depths[g]);
+        cli_json_close(&j);
+    }
     cli_json_array(&j, "depth_levels", 1);
     for (uint32_t i = 0; i < in->depth_level_count; i++)
         cli_json_uint(&j, NULL, in->depth_levels[i]);
@@ -75,15 +89,33 @@ static void print_bits(const qsr_model_info *in) {
     if (in->bits_w == 32 && in->bits_a == 32)
         printf("bits          fp32 (not quantized)\n");
     else
-        printf("bits          W%u A%u (body convolutions)\n", in->bits_w, in->bits_a);
+        printf("bits          W%u A%u (%s)\n", in->bits_w, in->bits_a,
+               in->arch == QSR_ARCH_QUANTSR_T
+                   ? "linear layers, attention products, group convolutions"
+                   : "body convolutions");
+}
+
+/* QuantSR-T: the transformer's shape; its "blocks" are Swin layers. */
+static void print_t_fields(const qsr_model_info *in) {
+    printf("embedding     %u channels, %u heads, window %u, MLP hidden %u\n", in->channels,
+           in->heads, in->window, in->mlp_hidden);
+    printf("layers        %u Swin layers in %u groups (", in->blocks, in->group_count);
+    for (uint32_t g = 0; g < in->group_count && g < QSR_MAX_GROUPS; g++)
+        printf(g ? " + %u" : "%u", in->group_depths[g]);
+    printf(")\n");
+    printf("runs on       the CPU reference only (--cpu; GPU kernels not yet implemented)\n");
 }
 
 static void print_info_text(const cli_session *s) {
     const qsr_model_info *in = &s->info;
     printf("model         %s\n", s->model_path);
     printf("architecture  %s x%u\n", cli_arch_name(in->arch), in->scale);
-    printf("channels      %u features, %u input\n", in->channels, in->in_channels);
-    printf("blocks        %u\n", in->blocks);
+    if (in->arch == QSR_ARCH_QUANTSR_T) {
+        print_t_fields(in);
+    } else {
+        printf("channels      %u features, %u input\n", in->channels, in->in_channels);
+        printf("blocks        %u\n", in->blocks);
+    }
     print_bits(in);
     printf("parameters    %llu\n", (unsigned long long)in->parameters);
     printf("file          %llu bytes (%.2f MiB), %u tensors\n", (unsigned long long)in->file_bytes,

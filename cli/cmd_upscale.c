@@ -26,6 +26,7 @@ typedef struct upscale_options {
     uint64_t max_pixels;     /* largest input accepted (0 = QSR_DEFAULT_MAX_PIXELS) */
     uint64_t max_memory_mib; /* device memory budget for activations (0 = runtime default) */
     int ensemble, overwrite, resume, fp32, quiet;
+    int cpu;                           /* --cpu: the CPU reference instead of Vulkan */
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
     const char *jobs_text;             /* -j LOAD:PROC:SAVE */
     cli_pipeline_jobs jobs;            /* parsed -j */
@@ -90,6 +91,9 @@ static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->device > INT32_MAX) return cli_usage_error(spec, "-g %u is too large", o->device);
     if (o->budget_ms && o->model.depth)
         return cli_usage_error(spec, "--budget-ms picks the depth; do not give --depth too");
+    if (o->cpu && (o->fp32 || o->tile || o->device || o->budget_ms || o->max_memory_mib))
+        return cli_usage_error(spec, "--cpu runs the CPU reference: --fp32, -t, -g, --budget-ms "
+                                     "and --max-memory do not apply");
     char why[256];
     const char *jobs = o->jobs_text ? o->jobs_text : CLI_PIPELINE_DEFAULT_JOBS;
     if (!cli_pipeline_parse_jobs(jobs, &o->jobs, why, sizeof why))
@@ -162,6 +166,16 @@ static int output_is_finished(uint32_t scale, const qsr_image *in, const char *o
 
 static qsr_precision precision_of(const upscale_options *o) {
     return o->fp32 ? QSR_PRECISION_FP32 : QSR_PRECISION_DEFAULT;
+}
+
+/* Opens the Vulkan device, or with --cpu selects the CPU reference (no device). */
+static int open_backend(cli_session *s, const upscale_options *o) {
+    if (o->cpu) {
+        s->use_reference = 1;
+        return CLI_EXIT_OK;
+    }
+    s->max_memory = o->max_memory_mib << 20;
+    return cli_session_open_device(s, (int32_t)o->device, o->tile, precision_of(o));
 }
 
 /* ---- one file ---- */
@@ -250,8 +264,7 @@ static int upscale_single(const upscale_options *o) {
         return CLI_EXIT_OK;
     }
     qsr_run_stats stats = {.tiles = 0};
-    s.max_memory = o->max_memory_mib << 20;
-    code = cli_session_open_device(&s, (int32_t)o->device, o->tile, precision_of(o));
+    code = open_backend(&s, o);
     if (code == CLI_EXIT_OK && cli_interrupt_signal()) code = stopped_before_start();
     uint32_t depth = 0;
     cli_text notes = {NULL, 0, 0};
@@ -491,7 +504,8 @@ static void job_failed(batch_run *b, size_t k, const char *what) {
  * batch (the error is printed). */
 static int prepare_to_write(batch_run *b, cli_pipeline *p, size_t k) {
     const upscale_options *o = b->o;
-    if (b->folder_ready && b->session.up != NULL) return 0;
+    const int backend_ready = b->session.up != NULL || b->session.use_reference;
+    if (b->folder_ready && backend_ready) return 0;
     /* Errors are printed here, so after the earlier images' reports and this image's own
      * messages, where the serial loop printed them. */
     cli_pipeline_wait_reported(p, k);
@@ -501,10 +515,8 @@ static int prepare_to_write(batch_run *b, cli_pipeline *p, size_t k) {
         if (cli_ensure_directory(o->output) != 0) return -1;
         b->folder_ready = 1;
     }
-    if (b->session.up == NULL) {
-        b->session.max_memory = o->max_memory_mib << 20;
-        if (cli_session_open_device(&b->session, (int32_t)o->device, o->tile, precision_of(o)) !=
-            CLI_EXIT_OK) {
+    if (!backend_ready) {
+        if (open_backend(&b->session, o) != CLI_EXIT_OK) {
             cli_session_close_device(&b->session);
             return -1;
         }
@@ -773,6 +785,8 @@ int cmd_upscale(int argc, char **argv) {
          "device memory for activations; tiles shrink to fit (0 = 1/4 of the heap, <= 1 GiB)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
          "run every convolution in fp32 (dequantized weights)"},
+        {0, "cpu", CLI_ARG_FLAG, &o.cpu, NULL,
+         "run the CPU reference instead of Vulkan (slow; the only backend of QuantSR-T)"},
         {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},
     };
     const cli_command_spec spec = {

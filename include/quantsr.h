@@ -124,6 +124,7 @@ QSR_API qsr_status qsr_image_ssim_y(const qsr_image *a, const qsr_image *b, uint
  */
 #define QSR_MAX_BLOCKS       64u
 #define QSR_MAX_DEPTH_LEVELS 8u
+#define QSR_MAX_GROUPS       8u
 
 typedef enum qsr_arch { QSR_ARCH_QUANTSR_C = 1, QSR_ARCH_QUANTSR_T = 2 } qsr_arch;
 
@@ -131,8 +132,8 @@ typedef struct qsr_model_info {
     uint32_t arch;        /* qsr_arch */
     uint32_t scale;       /* 2, 3 or 4 */
     uint32_t in_channels; /* 3 */
-    uint32_t channels;    /* feature channels C */
-    uint32_t blocks;      /* residual blocks B */
+    uint32_t channels;    /* feature channels C (QuantSR-T: the embedding width E) */
+    uint32_t blocks;      /* residual blocks B (QuantSR-T: Swin layers over all groups) */
     uint32_t bits_w;      /* 2, 3, 4, or 32 (unquantized) */
     uint32_t bits_a;      /* 2, 3, 4, or 32 */
     uint32_t depth_level_count;
@@ -143,6 +144,12 @@ typedef struct qsr_model_info {
     uint32_t tensor_count;
     uint64_t parameters; /* number of weights and biases */
     uint64_t file_bytes;
+    /* QuantSR-T only (all 0 for QuantSR-C), docs/model-format.md "QuantSR-T (arch 2)": */
+    uint32_t heads;                        /* attention heads, dividing channels */
+    uint32_t window;                       /* window edge: 4, 8 or 16 */
+    uint32_t mlp_hidden;                   /* MLP hidden width */
+    uint32_t group_count;                  /* residual Swin groups G, 1 to 8 */
+    uint32_t group_depths[QSR_MAX_GROUPS]; /* Swin layers per group (sum = blocks); rest 0 */
 } qsr_model_info;
 
 typedef struct qsr_model qsr_model;
@@ -160,7 +167,9 @@ typedef struct qsr_random_model_desc {
 QSR_API qsr_status qsr_model_create_random(const qsr_random_model_desc *desc, qsr_model **out);
 QSR_API void qsr_model_destroy(qsr_model *model);
 QSR_API qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out);
-/* Multiply-accumulates per input (LR) pixel at `depth` blocks (0 = all). */
+/* Multiply-accumulates per input (LR) pixel at `depth` blocks (0 = all). QuantSR-T counts its
+ * linear layers, both attention products (2 N E per token and layer, N = window^2) and its
+ * convolutions, per unpadded input pixel. */
 QSR_API uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth);
 /* Checks that depth is one of the model's levels (or, with any_depth, 0..blocks). 0 means
  * every block and is always valid. */
@@ -168,7 +177,9 @@ QSR_API qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth,
 
 /* ---------------------------------------------------------------------------------------------
  * CPU reference: a plain-C implementation of the whole network, independent of the shaders.
- * Integer-exact for the quantized convolutions; slow. Used to check GPU results.
+ * Integer-exact for the quantized convolutions; slow. Used to check GPU results. It runs both
+ * architectures; QuantSR-T runs only here so far (qsr_upscaler_create refuses it with
+ * QSR_ERROR_UNSUPPORTED).
  */
 QSR_API qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in,
                                          uint32_t depth, qsr_image *out);

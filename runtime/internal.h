@@ -29,6 +29,8 @@ uint32_t qsr__crc32(const void *data, size_t size);
  * Loaded model (runtime/model.c). Pointers point into model->data, an aligned private copy
  * of the file, or into arrays the loader allocated.
  */
+/* A 3x3 convolution, or (QuantSR-T) a linear layer, which is the same with a 1x1 kernel: its
+ * weight is [cout][cin] and wcode [cout][cin]. */
 typedef struct qsr__conv {
     uint32_t cin, cout;
     const float *weight; /* F32 [cout][cin][3][3], or NULL when quantized */
@@ -43,17 +45,44 @@ typedef struct qsr__conv {
     const float *act_shift; /* [cin] */
 } qsr__conv;
 
+/* An activation quantizer without a layer of its own (QuantSR-T attention Q, K, V). */
+typedef struct qsr__act_quant {
+    float step;
+    int is_signed;
+    const float *shift; /* [E], channel order of the qkv output part */
+} qsr__act_quant;
+
+/* One QuantSR-T Swin layer (docs/model-format.md, "QuantSR-T (arch 2)"). Quantizer fields are
+ * set only in quantized models. */
+typedef struct qsr__t_layer {
+    const float *norm1_weight, *norm1_bias, *norm2_weight, *norm2_bias; /* [E] each */
+    qsr__conv qkv, proj, fc1, fc2;                                      /* linear layers */
+    const float *rel_bias;                                              /* [(2W-1)^2][heads] */
+    qsr__act_quant q, k, v;
+    float p_step; /* softmax output quantizer (unsigned, no shift) */
+    float shortcut;
+} qsr__t_layer;
+
+/* The QuantSR-T parts of a model; conv_first, conv_after_body and upsample[0] (3 s^2 outputs)
+ * live in struct qsr_model as for QuantSR-C. */
+typedef struct qsr__t_parts {
+    const float *patch_norm_weight, *patch_norm_bias, *norm_weight, *norm_bias; /* [E] each */
+    qsr__t_layer *layers;                                                       /* [blocks] */
+    qsr__conv *group_conv;                                                      /* [group_count] */
+} qsr__t_parts;
+
 struct qsr_model {
     qsr_model_info info;
     qsr__conv conv_first;
     qsr__conv *body; /* 2 * blocks: body[2 i] = conv1, body[2 i + 1] = conv2 */
     float *shortcut; /* [blocks] */
     qsr__conv conv_after_body;
-    uint32_t upsample_count;  /* 1 (x2, x3) or 2 (x4) */
-    uint32_t upsample_factor; /* r of each stage: 2 or 3 */
+    uint32_t upsample_count;  /* 1 (x2, x3) or 2 (x4); QuantSR-T: 1 */
+    uint32_t upsample_factor; /* r of each stage: 2 or 3; QuantSR-T: the scale */
     qsr__conv upsample[2];
     qsr__conv conv_last;
-    void *data; /* owned copy of the file */
+    qsr__t_parts t; /* QuantSR-T only (arrays NULL for QuantSR-C) */
+    void *data;     /* owned copy of the file */
     size_t data_size;
 };
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +121,87 @@ static qsr_status check_header_magic_and_version(const uint8_t *data, size_t siz
 }
 
 static qsr_status check_arch(uint32_t arch) {
-    if (arch == QSR_ARCH_QUANTSR_C) return QSR_OK;
-    if (arch == QSR_ARCH_QUANTSR_T)
-        return qsr__fail(QSR_ERROR_UNSUPPORTED,
-                         "header field arch is 2 (QuantSR-T), which this build cannot run");
+    if (arch == QSR_ARCH_QUANTSR_C || arch == QSR_ARCH_QUANTSR_T) return QSR_OK;
     return qsr__fail(QSR_ERROR_UNSUPPORTED,
-                     "header field arch is %u, an unknown architecture (1 = QuantSR-C)", arch);
+                     "header field arch is %u, an unknown architecture (1 = QuantSR-C, "
+                     "2 = QuantSR-T)",
+                     arch);
+}
+
+static const char *arch_name(uint32_t arch) {
+    return arch == QSR_ARCH_QUANTSR_T ? "QuantSR-T" : "QuantSR-C";
+}
+
+/* A QuantSR-C file keeps the QuantSR-T fields zero (they were reserved bytes before arch 2);
+ * the message names the field a non-zero byte belongs to. */
+static qsr_status check_t_fields_zero(const qsr_model_info *info) {
+    const struct {
+        const char *name;
+        uint32_t value;
+    } fields[] = {{"heads", info->heads},
+                  {"window", info->window},
+                  {"mlp_hidden", info->mlp_hidden},
+                  {"group_count", info->group_count}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i].value != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field %s is %u, but the QuantSR-T fields (bytes 188..235, "
+                             "reserved before arch 2) must be 0 in a QuantSR-C (arch 1) file",
+                             fields[i].name, fields[i].value);
+    for (uint32_t g = 0; g < QSR_MAX_GROUPS; g++)
+        if (info->group_depths[g] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field group_depths[%u] is %u, but the QuantSR-T fields "
+                             "(bytes 188..235, reserved before arch 2) must be 0 in a QuantSR-C "
+                             "(arch 1) file",
+                             g, info->group_depths[g]);
+    return QSR_OK;
+}
+
+static qsr_status check_groups(const qsr_model_info *info) {
+    if (info->group_count < 1 || info->group_count > QSR_MAX_GROUPS)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field group_count is %u, must be 1 to %u",
+                         info->group_count, QSR_MAX_GROUPS);
+    uint32_t sum = 0;
+    for (uint32_t g = 0; g < info->group_count; g++) {
+        if (info->group_depths[g] < 1)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field group_depths[%u] is 0, must be >= 1 (group_count = %u)",
+                             g, info->group_count);
+        /* Each entry is at most blocks <= 64, so the sum cannot overflow. */
+        if (info->group_depths[g] > info->blocks)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field group_depths[%u] is %u, more than blocks (%u)", g,
+                             info->group_depths[g], info->blocks);
+        sum += info->group_depths[g];
+    }
+    for (uint32_t g = info->group_count; g < QSR_MAX_GROUPS; g++)
+        if (info->group_depths[g] != 0)
+            return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                             "header field group_depths[%u] is %u, but unused entries (past "
+                             "group_count = %u) must be 0",
+                             g, info->group_depths[g], info->group_count);
+    if (sum != info->blocks)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field group_depths sums to %u, must equal blocks (%u)", sum,
+                         info->blocks);
+    return QSR_OK;
+}
+
+/* The QuantSR-T fields, as tools/qsr_format.py validates them. */
+static qsr_status check_t_fields(const qsr_model_info *info) {
+    if (info->arch != QSR_ARCH_QUANTSR_T) return check_t_fields_zero(info);
+    if (info->heads < 1 || info->heads > 16 || info->channels % info->heads != 0)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field heads is %u, must be 1 to 16 and divide channels (%u)",
+                         info->heads, info->channels);
+    if (info->window != 4 && info->window != 8 && info->window != 16)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "header field window is %u, must be 4, 8 or 16",
+                         info->window);
+    if (info->mlp_hidden < 1 || info->mlp_hidden > 1024)
+        return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
+                         "header field mlp_hidden is %u, must be 1 to 1024", info->mlp_hidden);
+    return check_groups(info);
 }
 
 static qsr_status check_shape_fields(const qsr_model_info *info) {
@@ -303,6 +379,12 @@ static void read_header_info(const uint8_t *data, qsr_model_info *info, qsr__lay
     layout->data_offset = qsr__le_u64(data + QSR__HDR_DATA_OFFSET);
     layout->payload_bytes = qsr__le_u64(data + QSR__HDR_PAYLOAD_BYTES);
     layout->payload_crc32 = qsr__le_u32(data + QSR__HDR_PAYLOAD_CRC);
+    info->heads = qsr__le_u32(data + QSR__HDR_HEADS);
+    info->window = qsr__le_u32(data + QSR__HDR_WINDOW);
+    info->mlp_hidden = qsr__le_u32(data + QSR__HDR_MLP_HIDDEN);
+    info->group_count = qsr__le_u32(data + QSR__HDR_GROUP_COUNT);
+    for (uint32_t g = 0; g < QSR_MAX_GROUPS; g++)
+        info->group_depths[g] = qsr__le_u32(data + QSR__HDR_GROUP_DEPTHS + 4 * g);
 }
 
 /* Reads and checks the whole header and the payload's size and CRC. */
@@ -318,6 +400,7 @@ static qsr_status parse_header(const uint8_t *data, size_t size, qsr_model_info 
     if ((st = check_depth_levels(info)) != QSR_OK) return st;
     if ((st = check_block_rank(info)) != QSR_OK) return st;
     if ((st = check_normalization(info)) != QSR_OK) return st;
+    if ((st = check_t_fields(info)) != QSR_OK) return st;
     if ((st = check_reserved_zero(data + QSR__HDR_RESERVED, QSR__HEADER_BYTES - QSR__HDR_RESERVED,
                                   "header field reserved")) != QSR_OK)
         return st;
@@ -515,6 +598,16 @@ static qsr_status check_no_overlap(const qsr__entry *entries, uint32_t count) {
 /* ---------------------------------------------------------------------------------------------
  * The tensors a QuantSR-C model must have, and where each one goes in struct qsr_model
  */
+/* Names are at most 47 characters by construction ("layer.63.attn.q.act_signed" is the
+ * longest); vsnprintf keeps the compiler from guessing at truncation of %s arguments. */
+static void format_name(char name[QSR__NAME_BYTES], const char *fmt, ...) QSR__PRINTF(2, 3);
+static void format_name(char name[QSR__NAME_BYTES], const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, QSR__NAME_BYTES, fmt, ap);
+    va_end(ap);
+}
+
 typedef enum qsr__role {
     ROLE_WEIGHT,
     ROLE_BIAS,
@@ -522,7 +615,12 @@ typedef enum qsr__role {
     ROLE_ACT_STEP,
     ROLE_ACT_SHIFT,
     ROLE_ACT_SIGNED,
-    ROLE_SHORTCUT
+    ROLE_SHORTCUT,
+    /* QuantSR-T tensors that belong to no layer: */
+    ROLE_VECTOR, /* an F32 tensor used in place: target is a `const float **` */
+    ROLE_SCALAR, /* an F32 [1]: target is a `float *` */
+    ROLE_STEP,   /* an F32 [1] step, > 0: target is a `float *` */
+    ROLE_FLAG    /* an I32 [1] 0/1 flag: target is an `int *` */
 } qsr__role;
 
 typedef struct qsr__spec {
@@ -532,6 +630,7 @@ typedef struct qsr__spec {
     qsr__role role;
     qsr__conv *conv; /* the convolution the tensor belongs to (NULL for a shortcut) */
     uint32_t block;  /* shortcut: its block */
+    void *target;    /* ROLE_VECTOR .. ROLE_FLAG: where the value goes */
     int64_t entry;   /* index of the matching table entry, -1 until matched */
 } qsr__spec;
 
@@ -540,8 +639,10 @@ typedef struct qsr__spec_list {
     uint32_t count, capacity;
 } qsr__spec_list;
 
-static void add_spec(qsr__spec_list *list, const char *name, uint32_t dtype, uint32_t ndim,
-                     uint32_t d0, uint32_t d1, qsr__role role, qsr__conv *conv, uint32_t block) {
+/* Shapes: ndim 1 [d0]; 2 [d0, d1]; 4 [d0, d1, 3, 3]. */
+static qsr__spec *add_spec(qsr__spec_list *list, const char *name, uint32_t dtype, uint32_t ndim,
+                           uint32_t d0, uint32_t d1, qsr__role role, qsr__conv *conv,
+                           uint32_t block) {
     /* The list is sized for the largest model up front, so this cannot overflow. */
     qsr__spec *s = &list->items[list->count++];
     memset(s, 0, sizeof *s);
@@ -556,61 +657,163 @@ static void add_spec(qsr__spec_list *list, const char *name, uint32_t dtype, uin
     s->conv = conv;
     s->block = block;
     s->entry = -1;
+    return s;
 }
 
-/* Adds the tensors of one 3x3 convolution `prefix` and records its geometry in `conv`. */
-static void add_conv_specs(qsr__spec_list *list, const char *prefix, qsr__conv *conv, uint32_t cin,
-                           uint32_t cout, uint32_t bits_w, uint32_t bits_a) {
+/* Adds a tensor `prefix``suffix` that goes to `target` (ROLE_VECTOR .. ROLE_FLAG). */
+static void add_target_spec(qsr__spec_list *list, const char *prefix, const char *suffix,
+                            uint32_t dtype, uint32_t ndim, uint32_t d0, uint32_t d1, qsr__role role,
+                            void *target) {
+    char name[QSR__NAME_BYTES];
+    format_name(name, "%s%s", prefix, suffix);
+    add_spec(list, name, dtype, ndim, d0, d1, role, NULL, 0)->target = target;
+}
+
+/* Adds the tensors of one layer `prefix` (a 3x3 convolution with weight_ndim 4, a linear layer
+ * with weight_ndim 2) and records its geometry in `conv`. */
+static void add_layer_specs(qsr__spec_list *list, const char *prefix, qsr__conv *conv,
+                            uint32_t weight_ndim, uint32_t cin, uint32_t cout, uint32_t bits_w,
+                            uint32_t bits_a) {
     char name[QSR__NAME_BYTES];
     conv->cin = cin;
     conv->cout = cout;
     conv->bits_w = bits_w;
     conv->bits_a = bits_a;
     int quantized = bits_w != 32;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    add_spec(list, name, quantized ? QSR__DTYPE_QW : QSR__DTYPE_F32, 4, cout, cin, ROLE_WEIGHT,
-             conv, 0);
-    snprintf(name, sizeof name, "%s.bias", prefix);
+    format_name(name, "%s.weight", prefix);
+    add_spec(list, name, quantized ? QSR__DTYPE_QW : QSR__DTYPE_F32, weight_ndim, cout, cin,
+             ROLE_WEIGHT, conv, 0);
+    format_name(name, "%s.bias", prefix);
     add_spec(list, name, QSR__DTYPE_F32, 1, cout, 0, ROLE_BIAS, conv, 0);
     if (!quantized) return;
-    snprintf(name, sizeof name, "%s.weight_step", prefix);
+    format_name(name, "%s.weight_step", prefix);
     add_spec(list, name, QSR__DTYPE_F32, 1, cout, 0, ROLE_WEIGHT_STEP, conv, 0);
-    snprintf(name, sizeof name, "%s.act_step", prefix);
+    format_name(name, "%s.act_step", prefix);
     add_spec(list, name, QSR__DTYPE_F32, 1, 1, 0, ROLE_ACT_STEP, conv, 0);
-    snprintf(name, sizeof name, "%s.act_shift", prefix);
+    format_name(name, "%s.act_shift", prefix);
     add_spec(list, name, QSR__DTYPE_F32, 1, cin, 0, ROLE_ACT_SHIFT, conv, 0);
-    snprintf(name, sizeof name, "%s.act_signed", prefix);
+    format_name(name, "%s.act_signed", prefix);
     add_spec(list, name, QSR__DTYPE_I32, 1, 1, 0, ROLE_ACT_SIGNED, conv, 0);
 }
 
-static qsr_status build_specs(qsr_model *model, qsr__spec_list *list) {
-    const qsr_model_info *info = &model->info;
-    uint32_t c = info->channels, r = model->upsample_factor;
-    /* conv_first, conv_after_body, conv_last: 6; upsample: up to 4; per block: 2 convs of up
-     * to 6 tensors plus the shortcut. */
-    list->capacity = 10 + info->blocks * 13;
+static void add_conv_specs(qsr__spec_list *list, const char *prefix, qsr__conv *conv, uint32_t cin,
+                           uint32_t cout, uint32_t bits_w, uint32_t bits_a) {
+    add_layer_specs(list, prefix, conv, 4, cin, cout, bits_w, bits_a);
+}
+
+static qsr_status alloc_specs(qsr__spec_list *list, uint32_t capacity) {
+    list->capacity = capacity;
     list->count = 0;
     list->items = (qsr__spec *)calloc(list->capacity, sizeof *list->items);
     if (!list->items)
         return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the tensor list");
+    return QSR_OK;
+}
+
+static qsr_status build_specs_c(qsr_model *model, qsr__spec_list *list) {
+    const qsr_model_info *info = &model->info;
+    uint32_t c = info->channels, r = model->upsample_factor;
+    /* conv_first, conv_after_body, conv_last: 6; upsample: up to 4; per block: 2 convs of up
+     * to 6 tensors plus the shortcut. */
+    qsr_status st = alloc_specs(list, 10 + info->blocks * 13);
+    if (st != QSR_OK) return st;
     add_conv_specs(list, "conv_first", &model->conv_first, 3, c, 32, 32);
     for (uint32_t i = 0; i < info->blocks; i++) {
         char prefix[QSR__NAME_BYTES];
-        snprintf(prefix, sizeof prefix, "body.%u.conv1", i);
+        format_name(prefix, "body.%u.conv1", i);
         add_conv_specs(list, prefix, &model->body[2 * i], c, c, info->bits_w, info->bits_a);
-        snprintf(prefix, sizeof prefix, "body.%u.conv2", i);
+        format_name(prefix, "body.%u.conv2", i);
         add_conv_specs(list, prefix, &model->body[2 * i + 1], c, c, info->bits_w, info->bits_a);
-        snprintf(prefix, sizeof prefix, "body.%u.shortcut", i);
+        format_name(prefix, "body.%u.shortcut", i);
         add_spec(list, prefix, QSR__DTYPE_F32, 1, 1, 0, ROLE_SHORTCUT, NULL, i);
     }
     add_conv_specs(list, "conv_after_body", &model->conv_after_body, c, c, 32, 32);
     for (uint32_t k = 0; k < model->upsample_count; k++) {
         char prefix[QSR__NAME_BYTES];
-        snprintf(prefix, sizeof prefix, "upsample.%u", k);
+        format_name(prefix, "upsample.%u", k);
         add_conv_specs(list, prefix, &model->upsample[k], c, r * r * c, 32, 32);
     }
     add_conv_specs(list, "conv_last", &model->conv_last, c, 3, 32, 32);
     return QSR_OK;
+}
+
+/* Adds a LayerNorm `prefix`.weight / .bias of width e. */
+static void add_norm_specs(qsr__spec_list *list, const char *prefix, uint32_t e,
+                           const float **weight, const float **bias) {
+    add_target_spec(list, prefix, ".weight", QSR__DTYPE_F32, 1, e, 0, ROLE_VECTOR, (void *)weight);
+    add_target_spec(list, prefix, ".bias", QSR__DTYPE_F32, 1, e, 0, ROLE_VECTOR, (void *)bias);
+}
+
+/* The attention quantizers of layer `p` ("layer.{i}."); quantized models only. */
+static void add_attention_quant_specs(qsr__spec_list *list, const char *p, uint32_t e,
+                                      qsr__t_layer *layer) {
+    const char *names[3] = {"q", "k", "v"};
+    qsr__act_quant *quants[3] = {&layer->q, &layer->k, &layer->v};
+    for (int k = 0; k < 3; k++) {
+        char prefix[QSR__NAME_BYTES];
+        format_name(prefix, "%sattn.%s", p, names[k]);
+        add_target_spec(list, prefix, ".act_step", QSR__DTYPE_F32, 1, 1, 0, ROLE_STEP,
+                        &quants[k]->step);
+        add_target_spec(list, prefix, ".act_shift", QSR__DTYPE_F32, 1, e, 0, ROLE_VECTOR,
+                        (void *)&quants[k]->shift);
+        add_target_spec(list, prefix, ".act_signed", QSR__DTYPE_I32, 1, 1, 0, ROLE_FLAG,
+                        &quants[k]->is_signed);
+    }
+    add_target_spec(list, p, "attn.p.act_step", QSR__DTYPE_F32, 1, 1, 0, ROLE_STEP, &layer->p_step);
+}
+
+/* The tensors of Swin layer i (docs/model-format.md, "QuantSR-T (arch 2)", "Tensors"). */
+static void add_swin_layer_specs(qsr__spec_list *list, const qsr_model_info *info, uint32_t i,
+                                 qsr__t_layer *layer) {
+    const uint32_t e = info->channels, hid = info->mlp_hidden, w = info->window;
+    const uint32_t bw = info->bits_w, ba = info->bits_a;
+    char p[QSR__NAME_BYTES], prefix[QSR__NAME_BYTES];
+    format_name(p, "layer.%u.", i);
+    format_name(prefix, "%snorm1", p);
+    add_norm_specs(list, prefix, e, &layer->norm1_weight, &layer->norm1_bias);
+    format_name(prefix, "%snorm2", p);
+    add_norm_specs(list, prefix, e, &layer->norm2_weight, &layer->norm2_bias);
+    format_name(prefix, "%sqkv", p);
+    add_layer_specs(list, prefix, &layer->qkv, 2, e, 3 * e, bw, ba);
+    add_target_spec(list, p, "attn.rel_bias", QSR__DTYPE_F32, 2, (2 * w - 1) * (2 * w - 1),
+                    info->heads, ROLE_VECTOR, (void *)&layer->rel_bias);
+    if (bw != 32) add_attention_quant_specs(list, p, e, layer);
+    format_name(prefix, "%sproj", p);
+    add_layer_specs(list, prefix, &layer->proj, 2, e, e, bw, ba);
+    add_target_spec(list, p, "shortcut", QSR__DTYPE_F32, 1, 1, 0, ROLE_SCALAR, &layer->shortcut);
+    format_name(prefix, "%sfc1", p);
+    add_layer_specs(list, prefix, &layer->fc1, 2, e, hid, bw, ba);
+    format_name(prefix, "%sfc2", p);
+    add_layer_specs(list, prefix, &layer->fc2, 2, hid, e, bw, ba);
+}
+
+static qsr_status build_specs_t(qsr_model *model, qsr__spec_list *list) {
+    const qsr_model_info *info = &model->info;
+    const uint32_t e = info->channels, s = info->scale;
+    qsr__t_parts *t = &model->t;
+    /* conv_first, conv_after_body, upsample.0: 6; patch_norm, norm: 4; per layer: 4 linear
+     * layers of up to 6 tensors, 4 norm tensors, rel_bias, 10 attention quantizer tensors and
+     * the shortcut; per group: a conv of up to 6 tensors. */
+    qsr_status st = alloc_specs(list, 10 + info->blocks * 40 + info->group_count * 6);
+    if (st != QSR_OK) return st;
+    add_conv_specs(list, "conv_first", &model->conv_first, 3, e, 32, 32);
+    add_norm_specs(list, "patch_norm", e, &t->patch_norm_weight, &t->patch_norm_bias);
+    for (uint32_t i = 0; i < info->blocks; i++)
+        add_swin_layer_specs(list, info, i, &t->layers[i]);
+    for (uint32_t g = 0; g < info->group_count; g++) {
+        char prefix[QSR__NAME_BYTES];
+        format_name(prefix, "group.%u.conv", g);
+        add_conv_specs(list, prefix, &t->group_conv[g], e, e, info->bits_w, info->bits_a);
+    }
+    add_norm_specs(list, "norm", e, &t->norm_weight, &t->norm_bias);
+    add_conv_specs(list, "conv_after_body", &model->conv_after_body, e, e, 32, 32);
+    add_conv_specs(list, "upsample.0", &model->upsample[0], e, 3 * s * s, 32, 32);
+    return QSR_OK;
+}
+
+static qsr_status build_specs(qsr_model *model, qsr__spec_list *list) {
+    if (model->info.arch == QSR_ARCH_QUANTSR_T) return build_specs_t(model, list);
+    return build_specs_c(model, list);
 }
 
 static const char *dtype_name(uint32_t dtype) {
@@ -640,15 +843,16 @@ static qsr__spec *find_spec(qsr__spec_list *list, const char *name) {
 
 /* Pairs every table entry with the tensor it names; unknown, duplicate, mistyped, misshapen
  * and missing tensors are errors. */
-static qsr_status match_entries(qsr__spec_list *list, const qsr__entry *entries, uint32_t count) {
+static qsr_status match_entries(qsr__spec_list *list, const qsr__entry *entries, uint32_t count,
+                                uint32_t arch) {
     for (uint32_t i = 0; i < count; i++) {
         const qsr__entry *e = &entries[i];
         qsr__spec *s = find_spec(list, e->name);
         if (!s)
             return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
-                             "tensor '%s' (entry %u) is not a tensor of this QuantSR-C model "
+                             "tensor '%s' (entry %u) is not a tensor of this %s model "
                              "(unknown name)",
-                             e->name, i);
+                             e->name, i, arch_name(arch));
         if (s->entry >= 0)
             return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                              "tensor '%s' appears twice in the table (entries %lld and %u)",
@@ -676,7 +880,8 @@ static qsr_status match_entries(qsr__spec_list *list, const qsr__entry *entries,
  * Tensor values
  */
 static qsr_status check_f32_values(const qsr__spec *s, const qsr__entry *e, const float *v) {
-    int must_be_positive = s->role == ROLE_WEIGHT_STEP || s->role == ROLE_ACT_STEP;
+    int must_be_positive =
+        s->role == ROLE_WEIGHT_STEP || s->role == ROLE_ACT_STEP || s->role == ROLE_STEP;
     for (size_t i = 0; i < e->count; i++) {
         if (!isfinite(v[i]))
             return qsr__fail(QSR_ERROR_MODEL_CORRUPT, "tensor '%s': element %zu is not finite (%g)",
@@ -797,6 +1002,16 @@ static qsr_status bind_tensor(qsr_model *model, const qsr__spec *s, const qsr__e
     case ROLE_SHORTCUT:
         model->shortcut[s->block] = *(const float *)p;
         return QSR_OK;
+    case ROLE_VECTOR:
+        *(const float **)s->target = (const float *)p;
+        return QSR_OK;
+    case ROLE_SCALAR:
+    case ROLE_STEP:
+        *(float *)s->target = *(const float *)p;
+        return QSR_OK;
+    case ROLE_FLAG:
+        *(int *)s->target = *(const int32_t *)p;
+        return QSR_OK;
     }
     return QSR_OK;
 }
@@ -811,6 +1026,23 @@ static void free_conv_arrays(qsr__conv *conv) {
     conv->weight_step = NULL;
 }
 
+static void free_t_parts(qsr__t_parts *t, uint32_t blocks, uint32_t groups) {
+    if (t->layers)
+        for (uint32_t i = 0; i < blocks; i++) {
+            free_conv_arrays(&t->layers[i].qkv);
+            free_conv_arrays(&t->layers[i].proj);
+            free_conv_arrays(&t->layers[i].fc1);
+            free_conv_arrays(&t->layers[i].fc2);
+        }
+    if (t->group_conv)
+        for (uint32_t g = 0; g < groups; g++)
+            free_conv_arrays(&t->group_conv[g]);
+    free(t->layers);
+    free(t->group_conv);
+    t->layers = NULL;
+    t->group_conv = NULL;
+}
+
 void qsr_model_destroy(qsr_model *model) {
     if (!model) return;
     if (model->body)
@@ -818,6 +1050,7 @@ void qsr_model_destroy(qsr_model *model) {
             free_conv_arrays(&model->body[i]);
     free(model->body);
     free(model->shortcut);
+    free_t_parts(&model->t, model->info.blocks, model->info.group_count);
     aligned_buffer_free(model->data);
     free(model);
 }
@@ -847,8 +1080,22 @@ static qsr_status bind_all(qsr_model *model, const qsr__spec_list *list,
     return QSR_OK;
 }
 
+/* QuantSR-T: the per-layer and per-group arrays; one upsampler stage of factor `scale`. */
+static qsr_status prepare_model_t(qsr_model *model) {
+    const qsr_model_info *info = &model->info;
+    model->t.layers = (qsr__t_layer *)calloc(info->blocks, sizeof *model->t.layers);
+    model->t.group_conv = (qsr__conv *)calloc(info->group_count, sizeof *model->t.group_conv);
+    if (!model->t.layers || !model->t.group_conv)
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate %u layers and %u groups",
+                         info->blocks, info->group_count);
+    model->upsample_count = 1;
+    model->upsample_factor = info->scale;
+    return QSR_OK;
+}
+
 /* Allocates the per-block arrays and fixes the upsampler from the validated header. */
 static qsr_status prepare_model(qsr_model *model) {
+    if (model->info.arch == QSR_ARCH_QUANTSR_T) return prepare_model_t(model);
     uint32_t blocks = model->info.blocks;
     model->body = (qsr__conv *)calloc(2 * (size_t)blocks, sizeof *model->body);
     model->shortcut = (float *)calloc(blocks, sizeof *model->shortcut);
@@ -882,7 +1129,8 @@ static qsr_status load_owned_buffer(void *buffer, size_t size, qsr_model **out) 
     if (st == QSR_OK) st = parse_table(data, size, &model->info, &layout, entries);
     if (st == QSR_OK) st = prepare_model(model);
     if (st == QSR_OK) st = build_specs(model, &specs);
-    if (st == QSR_OK) st = match_entries(&specs, entries, model->info.tensor_count);
+    if (st == QSR_OK)
+        st = match_entries(&specs, entries, model->info.tensor_count, model->info.arch);
     if (st == QSR_OK) st = bind_all(model, &specs, entries);
     free(specs.items);
     free(entries);
@@ -1001,10 +1249,25 @@ qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out) {
     return QSR_OK;
 }
 
+/* QuantSR-T per LR pixel (= per token): each active Swin layer runs qkv (3 E^2), proj (E^2),
+ * fc1 and fc2 (2 E H) and the two attention products Q K^T and P V (N E each, N = W^2 tokens
+ * per window); every group runs its 3x3 conv. Window padding is not counted. */
+static uint64_t macs_per_pixel_t(const qsr_model_info *info, uint64_t active) {
+    const uint64_t e = info->channels, hid = info->mlp_hidden, s = info->scale;
+    const uint64_t n = (uint64_t)info->window * info->window;
+    uint64_t macs = 9 * 3 * e;                              /* conv_first */
+    macs += active * (4 * e * e + 2 * e * hid + 2 * n * e); /* Swin layers */
+    macs += (uint64_t)info->group_count * 9 * e * e;        /* group convs */
+    macs += 9 * e * e;                                      /* conv_after_body */
+    macs += 9 * e * 3 * s * s;                              /* upsample.0 */
+    return macs;
+}
+
 uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth) {
     if (!model) return 0;
     const uint64_t c = model->info.channels, s = model->info.scale;
     uint64_t active = depth == 0 || depth > model->info.blocks ? model->info.blocks : depth;
+    if (model->info.arch == QSR_ARCH_QUANTSR_T) return macs_per_pixel_t(&model->info, active);
     uint64_t macs = 9 * 3 * c;      /* conv_first */
     macs += active * 2 * 9 * c * c; /* body */
     macs += 9 * c * c;              /* conv_after_body */

@@ -40,7 +40,14 @@ enum {
     QSR__HDR_RGB_MEAN = 108,
     QSR__HDR_IMG_RANGE = 120,
     QSR__HDR_BLOCK_RANK = 124,
-    QSR__HDR_RESERVED = 188
+    /* QuantSR-T fields; zero in a QuantSR-C file (they were reserved before arch 2). */
+    QSR__HDR_T_FIELDS = 188,
+    QSR__HDR_HEADS = 188,
+    QSR__HDR_WINDOW = 192,
+    QSR__HDR_MLP_HIDDEN = 196,
+    QSR__HDR_GROUP_COUNT = 200,
+    QSR__HDR_GROUP_DEPTHS = 204,
+    QSR__HDR_RESERVED = 236
 };
 
 /* Tensor table entry field offsets. */

@@ -61,11 +61,6 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* The reference allocates every buffer of a run at once; a run that needs more than this is
- * refused with QSR_ERROR_LIMIT rather than left to the out-of-memory killer (an overcommitting
- * malloc would accept it). The reference is for checking small images. */
-#define QSR__REF_MAX_BYTES ((uint64_t)8 << 30)
-
 /* ------------------------------------------------------------------------------------------
  * Layers
  *
@@ -153,13 +148,8 @@ void qsr__ref_quantize(const float *in, uint32_t channels, size_t plane, const f
     for (uint32_t c = 0; c < channels; c++) {
         const float *x = in + c * plane;
         int8_t *q = codes + c * plane;
-        for (size_t i = 0; i < plane; i++) {
-            float scaled = (x[i] + shift[c]) / step;
-            float r = rintf(scaled);
-            if (!(r >= lo)) r = lo; /* also a NaN */
-            if (r > hi) r = hi;
-            q[i] = (int8_t)r;
-        }
+        for (size_t i = 0; i < plane; i++)
+            q[i] = qsr__ref_quantize_one(x[i], shift[c], step, lo, hi);
     }
 }
 
@@ -290,8 +280,8 @@ qsr_status qsr__upscale_alpha(const qsr_image *in, uint32_t scale, qsr_image *ou
  * (tests), so the reference checks everything it dereferences.
  */
 
-static qsr_status check_conv(const qsr__conv *conv, const char *name, uint32_t cin, uint32_t cout,
-                             int quantized) {
+qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin,
+                                uint32_t cout, int quantized) {
     if (conv->cin != cin || conv->cout != cout)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "model: %s has %u -> %u channels, expected %u -> %u", name, conv->cin,
@@ -347,17 +337,17 @@ static qsr_status check_model(const qsr_model *m) {
     const uint32_t c = info->channels, rr = m->upsample_factor * m->upsample_factor;
     const int quantized = info->bits_w != 32;
     char name[64];
-    qsr_status st = check_conv(&m->conv_first, "conv_first", 3, c, 0);
+    qsr_status st = qsr__ref_check_layer(&m->conv_first, "conv_first", 3, c, 0);
     for (uint32_t i = 0; st == QSR_OK && i < 2 * info->blocks; i++) {
         snprintf(name, sizeof name, "body.%u.conv%u", i / 2, i % 2 + 1);
-        st = check_conv(&m->body[i], name, c, c, quantized);
+        st = qsr__ref_check_layer(&m->body[i], name, c, c, quantized);
     }
-    if (st == QSR_OK) st = check_conv(&m->conv_after_body, "conv_after_body", c, c, 0);
+    if (st == QSR_OK) st = qsr__ref_check_layer(&m->conv_after_body, "conv_after_body", c, c, 0);
     for (uint32_t k = 0; st == QSR_OK && k < m->upsample_count; k++) {
         snprintf(name, sizeof name, "upsample.%u", k);
-        st = check_conv(&m->upsample[k], name, c, rr * c, 0);
+        st = qsr__ref_check_layer(&m->upsample[k], name, c, rr * c, 0);
     }
-    if (st == QSR_OK) st = check_conv(&m->conv_last, "conv_last", c, 3, 0);
+    if (st == QSR_OK) st = qsr__ref_check_layer(&m->conv_last, "conv_last", c, 3, 0);
     return st;
 }
 
@@ -393,8 +383,7 @@ static void free_buffers(ref_buffers *b) {
     memset(b, 0, sizeof *b);
 }
 
-/* Adds `count` elements of `elem` bytes to *total, failing on overflow or past the cap. */
-static int add_bytes(uint64_t *total, size_t count, size_t elem) {
+int qsr__ref_add_bytes(uint64_t *total, size_t count, size_t elem) {
     size_t bytes;
     if (!qsr__mul_size(count, elem, &bytes)) return 0;
     if (bytes > QSR__REF_MAX_BYTES - *total) return 0;
@@ -417,13 +406,13 @@ static qsr_status check_sizes(const qsr_model *m, const qsr_image *in, size_t *l
     /* Element counts, then the bytes of each buffer of ref_buffers (alloc_buffers). */
     int ok = qsr__mul_size(in->width, in->height, &lr) && qsr__mul_size(lr, (size_t)s * s, &hr) &&
              qsr__mul_size(lr, c, &feat) && qsr__mul_size(hr, c, &big) &&
-             add_bytes(&total, lr, 3 * sizeof(float)) &&   /* x0 */
-             add_bytes(&total, feat, 4 * sizeof(float)) && /* f, h, t, u */
-             add_bytes(&total, feat, 1) &&                 /* codes */
-             add_bytes(&total, (size_t)c * c, 9) &&        /* wcode */
-             add_bytes(&total, big, 2 * sizeof(float)) &&  /* up_conv, up_out */
-             add_bytes(&total, hr, 3 * sizeof(float)) &&   /* last */
-             add_bytes(&total, hr, 4);                     /* the output image */
+             qsr__ref_add_bytes(&total, lr, 3 * sizeof(float)) &&   /* x0 */
+             qsr__ref_add_bytes(&total, feat, 4 * sizeof(float)) && /* f, h, t, u */
+             qsr__ref_add_bytes(&total, feat, 1) &&                 /* codes */
+             qsr__ref_add_bytes(&total, (size_t)c * c, 9) &&        /* wcode */
+             qsr__ref_add_bytes(&total, big, 2 * sizeof(float)) &&  /* up_conv, up_out */
+             qsr__ref_add_bytes(&total, hr, 3 * sizeof(float)) &&   /* last */
+             qsr__ref_add_bytes(&total, hr, 4);                     /* the output image */
     if (!ok)
         return qsr__fail(QSR_ERROR_LIMIT,
                          "reference: %ux%u input at x%u with %u channels needs more than %llu "
@@ -468,17 +457,21 @@ static const int8_t *conv_codes(const qsr__conv *conv, int8_t *scratch) {
     return scratch;
 }
 
-/* One body convolution: quantized (codes in b->codes) or, for bits_w == 32, FP. */
-static qsr_status body_conv(const qsr_model *m, const qsr__conv *conv, const float *in, uint32_t h,
-                            uint32_t w, ref_buffers *b, float *out) {
-    if (m->info.bits_w == 32)
+qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in, uint32_t h,
+                               uint32_t w, int8_t *codes, int8_t *wcode_scratch, float *out) {
+    if (!quantized)
         return qsr__ref_conv3x3_f32(in, conv->cin, h, w, conv->weight, conv->bias, conv->cout, out);
     int32_t qn, qp;
     qsr__act_range(conv->bits_a, conv->act_signed, &qn, &qp);
-    qsr__ref_quantize(in, conv->cin, (size_t)h * w, conv->act_shift, conv->act_step, qn, qp,
-                      b->codes);
-    return qsr__ref_conv3x3_q(b->codes, conv->cin, h, w, conv_codes(conv, b->wcode),
+    qsr__ref_quantize(in, conv->cin, (size_t)h * w, conv->act_shift, conv->act_step, qn, qp, codes);
+    return qsr__ref_conv3x3_q(codes, conv->cin, h, w, conv_codes(conv, wcode_scratch),
                               conv->weight_step, conv->act_step, conv->bias, conv->cout, out);
+}
+
+/* One body convolution: quantized (codes in b->codes) or, for bits_w == 32, FP. */
+static qsr_status body_conv(const qsr_model *m, const qsr__conv *conv, const float *in, uint32_t h,
+                            uint32_t w, ref_buffers *b, float *out) {
+    return qsr__ref_conv_layer(conv, m->info.bits_w != 32, in, h, w, b->codes, b->wcode, out);
 }
 
 /* One residual block on b->h: h = h * s + conv2(relu(conv1(h))), or h = h * s when skipped. */
@@ -553,8 +546,11 @@ static qsr_status check_arguments(const qsr_model *model, const qsr_image *in, u
     if (in->width == 0 || in->height == 0 || !in->pixels)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "reference: empty %ux%u input (pixels %s)",
                          in->width, in->height, in->pixels ? "set" : "NULL");
-    qsr_status st = check_model(model);
-    if (st != QSR_OK) return st;
+    /* QuantSR-T checks its own structure (reference_t.c). */
+    if (model->info.arch != QSR_ARCH_QUANTSR_T) {
+        qsr_status st = check_model(model);
+        if (st != QSR_OK) return st;
+    }
     if (depth > model->info.blocks)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "reference: depth %u exceeds the model's %u blocks", depth,
@@ -562,11 +558,11 @@ static qsr_status check_arguments(const qsr_model *model, const qsr_image *in, u
     return QSR_OK;
 }
 
-static qsr_status check_finite(const float *v, size_t count) {
+qsr_status qsr__ref_check_finite(const float *v, size_t count, const char *layer) {
     for (size_t i = 0; i < count; i++)
         if (!isfinite(v[i]))
-            return qsr__fail(QSR_ERROR_BAD_OUTPUT,
-                             "reference: conv_last output %zu is not finite (%g)", i, (double)v[i]);
+            return qsr__fail(QSR_ERROR_BAD_OUTPUT, "reference: %s output %zu is not finite (%g)",
+                             layer, i, (double)v[i]);
     return QSR_OK;
 }
 
@@ -574,6 +570,8 @@ qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, ui
                                  qsr_image *out) {
     qsr_status st = check_arguments(model, in, depth, out);
     if (st != QSR_OK) return st;
+    if (model->info.arch == QSR_ARCH_QUANTSR_T)
+        return qsr__reference_upscale_t(model, in, depth, out);
     size_t lr = 0, hr = 0;
     st = check_sizes(model, in, &lr, &hr);
     if (st != QSR_OK) return st;
@@ -585,7 +583,7 @@ qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, ui
     qsr__ref_preprocess(in, info->rgb_mean, info->img_range, b.x0);
     st = run_body(model, depth, in->height, in->width, &b);
     if (st == QSR_OK) st = run_tail(model, in->height, in->width, &b);
-    if (st == QSR_OK) st = check_finite(b.last, 3 * hr);
+    if (st == QSR_OK) st = qsr__ref_check_finite(b.last, 3 * hr, "conv_last");
 
     qsr_image result = {0};
     if (st == QSR_OK)

@@ -8,6 +8,7 @@
 
 #include "internal.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* 3x3 convolution, stride 1, zero padding 1, float accumulation in the fixed order of
@@ -16,6 +17,17 @@
  * Fails only with QSR_ERROR_OUT_OF_HOST_MEMORY (a small tile buffer). */
 qsr_status qsr__ref_conv3x3_f32(const float *in, uint32_t cin, uint32_t h, uint32_t w,
                                 const float *weight, const float *bias, uint32_t cout, float *out);
+
+/* One activation code: clamp(rintf((x + shift) / step), lo, hi) with the float add and division
+ * rounded separately, rintf in the default mode (half to even, as torch.round); a NaN maps to
+ * lo. lo, hi are Qn, Qp as floats, within int8. */
+static inline int8_t qsr__ref_quantize_one(float x, float shift, float step, float lo, float hi) {
+    float scaled = (x + shift) / step;
+    float r = rintf(scaled);
+    if (!(r >= lo)) r = lo; /* also a NaN */
+    if (r > hi) r = hi;
+    return (int8_t)r;
+}
 
 /* Activation quantizer: codes[c][i] = clamp(rintf((in[c][i] + shift[c]) / step), qn, qp).
  * in: [channels][plane]; shift: [channels]; codes: [channels][plane]. qn >= -128, qp <= 127. */
@@ -31,6 +43,19 @@ qsr_status qsr__ref_conv3x3_q(const int8_t *codes, uint32_t cin, uint32_t h, uin
                               const int8_t *wcode, const float *weight_step, float act_step,
                               const float *bias, uint32_t cout, float *out);
 
+/* A model's 3x3 convolution layer as the reference runs it: the FP convolution with
+ * conv->weight when `quantized` is 0, else its input quantized into `codes` ([cin][h][w]) and the
+ * quantized convolution; `wcode_scratch` ([cout][cin][9]) receives the weight codes unpacked
+ * from conv->qweight when the conv has no wcode. in: [cin][h][w]; out: [cout][h][w]. */
+qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in, uint32_t h,
+                               uint32_t w, int8_t *codes, int8_t *wcode_scratch, float *out);
+
+/* Checks a layer of a model built in memory before the reference dereferences it: cin -> cout
+ * channels, a bias, an F32 weight (quantized 0) or codes, steps and shifts (quantized 1).
+ * `name` goes into the message. */
+qsr_status qsr__ref_check_layer(const qsr__conv *conv, const char *name, uint32_t cin,
+                                uint32_t cout, int quantized);
+
 /* PixelShuffle(r), PyTorch semantics: out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x].
  * in: [c*r*r][h][w]; out: [c][h*r][w*r]. */
 void qsr__ref_pixel_shuffle(const float *in, uint32_t c, uint32_t h, uint32_t w, uint32_t r,
@@ -44,6 +69,22 @@ void qsr__ref_preprocess(const qsr_image *in, const float mean[3], float img_ran
  * v = in[c][y][x] / img_range + mean[c], clamped to [0, 1], pixel = (uint8_t)floorf(v * 255 +
  * 0.5f). A NaN maps to 0. in: [3][h][w] with h, w the image's size. */
 void qsr__ref_postprocess(const float *in, const float mean[3], float img_range, qsr_image *out);
+
+/* The reference allocates every buffer of a run at once; a run that needs more than this is
+ * refused with QSR_ERROR_LIMIT rather than left to the out-of-memory killer (an overcommitting
+ * malloc would accept it). The reference is for checking small images. */
+#define QSR__REF_MAX_BYTES ((uint64_t)8 << 30)
+
+/* Adds `count` elements of `elem` bytes to *total; 0 on overflow or past QSR__REF_MAX_BYTES. */
+int qsr__ref_add_bytes(uint64_t *total, size_t count, size_t elem);
+
+/* QSR_ERROR_BAD_OUTPUT naming the first non-finite value of the network's last layer. */
+qsr_status qsr__ref_check_finite(const float *v, size_t count, const char *layer);
+
+/* The QuantSR-T network (runtime/reference_t.c); qsr_reference_upscale dispatches to it after
+ * checking its arguments, so in, out and depth are valid. */
+qsr_status qsr__reference_upscale_t(const qsr_model *model, const qsr_image *in, uint32_t depth,
+                                    qsr_image *out);
 
 /* Alpha for RGBA inputs: resizes `in` (4 channels) with qsr_image_resize_bicubic to
  * (scale * width, scale * height) and writes its alpha channel into out_rgba, a 4-channel image

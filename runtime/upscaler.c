@@ -225,6 +225,9 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
     if ((unsigned)d.precision > QSR_PRECISION_FP32 || (unsigned)d.fp_math > QSR_FP_MATH_REFERENCE)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "unknown precision %d or fp_math %d",
                          (int)d.precision, (int)d.fp_math);
+    if (model->info.arch == QSR_ARCH_QUANTSR_T)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "QuantSR-T runs on the CPU reference only (GPU "
+                                                "kernels not yet implemented)");
     if (model->info.arch != QSR_ARCH_QUANTSR_C)
         return qsr__fail(QSR_ERROR_UNSUPPORTED, "only QuantSR-C models run on the GPU so far");
     qsr_upscaler *up = calloc(1, sizeof *up);

@@ -395,7 +395,14 @@ static void test_bad_header(const void *valid, size_t size) {
     put_header_u32(valid, size, QSR__HDR_VERSION, 0, QSR_ERROR_UNSUPPORTED, "0", "version 0");
     put_header_u32(valid, size, QSR__HDR_HEADER_BYTES, 128, QSR_ERROR_MODEL_CORRUPT, "header_bytes",
                    "header_bytes");
-    put_header_u32(valid, size, QSR__HDR_ARCH, 2, QSR_ERROR_UNSUPPORTED, "arch", "arch 2");
+    /* A QuantSR-C file relabelled arch 2 lacks the QuantSR-T fields. */
+    put_header_u32(valid, size, QSR__HDR_ARCH, 2, QSR_ERROR_MODEL_CORRUPT, "heads", "arch 2");
+    put_header_u32(valid, size, QSR__HDR_ARCH, 3, QSR_ERROR_UNSUPPORTED, "arch", "arch 3");
+    /* ... and must keep them zero. */
+    put_header_u32(valid, size, QSR__HDR_WINDOW, 8, QSR_ERROR_MODEL_CORRUPT, "window",
+                   "arch 1 with window 8");
+    put_header_u32(valid, size, QSR__HDR_GROUP_DEPTHS + 28, 1, QSR_ERROR_MODEL_CORRUPT,
+                   "group_depths[7]", "arch 1 with group_depths[7] 1");
     put_header_u32(valid, size, QSR__HDR_ARCH, 77, QSR_ERROR_UNSUPPORTED, "77", "arch 77");
     put_header_u32(valid, size, QSR__HDR_SCALE, 5, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 5");
     put_header_u32(valid, size, QSR__HDR_SCALE, 1, QSR_ERROR_MODEL_CORRUPT, "scale", "scale 1");
@@ -432,7 +439,7 @@ static void test_bad_header(const void *valid, size_t size) {
                    "img_range", "img_range -1");
     put_header_u32(valid, size, QSR__HDR_RGB_MEAN + 4, 0x7FC00000u, QSR_ERROR_MODEL_CORRUPT,
                    "rgb_mean", "rgb_mean NaN");
-    put_header_u32(valid, size, QSR__HDR_RESERVED + 30, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
+    put_header_u32(valid, size, QSR__HDR_RESERVED + 12, 1, QSR_ERROR_MODEL_CORRUPT, "reserved",
                    "reserved byte");
     put_header_u32(valid, size, QSR__HDR_PAYLOAD_CRC,
                    qsr_test_get_u32(valid, QSR__HDR_PAYLOAD_CRC) ^ 1u, QSR_ERROR_MODEL_CORRUPT,
@@ -1036,6 +1043,264 @@ static void test_create_random(void) {
     CHECK_STATUS(qsr_model_create_random(&bad, &none), QSR_ERROR_INVALID_ARGUMENT);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * QuantSR-T (arch 2): tests/data/quantsr_t_tiny.qsr, written by tests/data/make_t_golden.py
+ * --fixture (E 8, heads 2, window 4, mlp_hidden 16, groups [2, 2], x2, 4 bits, depth levels
+ * 4, 3, 2, 1, block_rank 2 0 3 1)
+ */
+static void *read_t_fixture(size_t *size) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/quantsr_t_tiny.qsr",
+             qsr_test_env("QSR_SOURCE_DIR", "."));
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "cannot open %s", path);
+    if (!f) return NULL;
+    void *data = malloc(1 << 20);
+    *size = data ? fread(data, 1, 1 << 20, f) : 0;
+    fclose(f);
+    CHECK(*size > QSR__HEADER_BYTES, "%s: %zu bytes", path, *size);
+    return data;
+}
+
+/* A quantized linear layer: geometry, bias, steps, shift and every unpacked code. */
+static void check_linear(const char *prefix, const qsr__conv *l, uint32_t cin, uint32_t cout,
+                         const void *data, size_t size, trip_stats *stats) {
+    char name[64];
+    CHECK(l->cin == cin && l->cout == cout, "%s: %ux%u", prefix, l->cin, l->cout);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    check_floats(name, l->bias, cout, data, size, stats);
+    snprintf(name, sizeof name, "%s.act_shift", prefix);
+    check_floats(name, l->act_shift, cin, data, size, stats);
+    snprintf(name, sizeof name, "%s.act_step", prefix);
+    check_scalar(name, l->act_step, data, size, stats);
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    qsr_test_tensor t;
+    const uint8_t *raw = tensor_of(data, size, name, &t);
+    CHECK(l->wcode != NULL && l->weight_step != NULL, "%s: codes or steps not loaded", prefix);
+    if (!raw || !l->wcode) return;
+    CHECK(t.ndim == 2 && t.count == (size_t)cin * cout, "%s: %zu codes", name, t.count);
+    size_t bad = 0;
+    for (size_t i = 0; i < t.count; i++)
+        bad += l->wcode[i] != decode_code(raw, l->bits_w, i);
+    CHECK(bad == 0, "%s: %zu unpacked codes differ from the file", name, bad);
+}
+
+static void test_t_load(const void *data, size_t size) {
+    qsr_model *m = NULL;
+    CHECK_OK(qsr_model_load_memory(data, size, &m));
+    if (!m) return;
+    qsr_model_info info;
+    CHECK_OK(qsr_model_get_info(m, &info));
+    CHECK(info.arch == QSR_ARCH_QUANTSR_T && info.scale == 2 && info.channels == 8 &&
+              info.blocks == 4 && info.bits_w == 4 && info.bits_a == 4,
+          "arch %u x%u E %u B %u W%u A%u", info.arch, info.scale, info.channels, info.blocks,
+          info.bits_w, info.bits_a);
+    CHECK(info.heads == 2 && info.window == 4 && info.mlp_hidden == 16 && info.group_count == 2 &&
+              info.group_depths[0] == 2 && info.group_depths[1] == 2 && info.group_depths[2] == 0,
+          "heads %u window %u mlp_hidden %u groups %u [%u, %u, %u]", info.heads, info.window,
+          info.mlp_hidden, info.group_count, info.group_depths[0], info.group_depths[1],
+          info.group_depths[2]);
+    CHECK(info.depth_level_count == 4 && info.depth_levels[3] == 1, "levels");
+    CHECK(info.block_rank[0] == 2 && info.block_rank[1] == 0, "block_rank");
+    CHECK(info.parameters > 0, "parameters");
+    /* Pointers into the file and unpacked codes equal the file's values. */
+    trip_stats stats = {0};
+    check_floats("layer.1.attn.rel_bias", m->t.layers[1].rel_bias, 49 * 2, data, size, &stats);
+    check_floats("layer.3.attn.v.act_shift", m->t.layers[3].v.shift, 8, data, size, &stats);
+    check_floats("patch_norm.weight", m->t.patch_norm_weight, 8, data, size, &stats);
+    check_floats("norm.bias", m->t.norm_bias, 8, data, size, &stats);
+    check_floats("layer.2.norm2.weight", m->t.layers[2].norm2_weight, 8, data, size, &stats);
+    check_scalar("layer.2.shortcut", m->t.layers[2].shortcut, data, size, &stats);
+    check_scalar("layer.0.attn.p.act_step", m->t.layers[0].p_step, data, size, &stats);
+    check_scalar("layer.1.attn.k.act_step", m->t.layers[1].k.step, data, size, &stats);
+    check_linear("layer.0.qkv", &m->t.layers[0].qkv, 8, 24, data, size, &stats);
+    check_linear("layer.1.proj", &m->t.layers[1].proj, 8, 8, data, size, &stats);
+    check_linear("layer.2.fc1", &m->t.layers[2].fc1, 8, 16, data, size, &stats);
+    check_linear("layer.3.fc2", &m->t.layers[3].fc2, 16, 8, data, size, &stats);
+    check_conv("group.1.conv", &m->t.group_conv[1], 8, 8, 4, 4, data, size, &stats);
+    check_conv("upsample.0", &m->upsample[0], 8, 12, 32, 32, data, size, &stats);
+    CHECK(m->upsample[0].cout == 12 && m->upsample_count == 1, "upsample.0");
+    /* MACs per LR pixel, by hand: conv_first 9*3*8 = 216; a Swin layer: qkv 3*64, proj 64,
+     * fc1 + fc2 2*8*16, attention 2*16*8: 768; group convs 2*9*64 = 1152; conv_after_body
+     * 576; upsample.0 9*8*12 = 864. */
+    const uint64_t fixed = 216 + 1152 + 576 + 864;
+    CHECK(qsr_model_macs_per_pixel(m, 0) == fixed + 4 * 768, "all: %llu",
+          (unsigned long long)qsr_model_macs_per_pixel(m, 0));
+    CHECK(qsr_model_macs_per_pixel(m, 2) == fixed + 2 * 768, "depth 2");
+    CHECK(qsr_model_macs_per_pixel(m, 1) == fixed + 768, "depth 1");
+    /* Depth levels count Swin layers. */
+    CHECK_OK(qsr_model_check_depth(m, 3, 0));
+    CHECK_OK(qsr_model_check_depth(m, 1, 0));
+    CHECK_STATUS(qsr_model_check_depth(m, 5, 1), QSR_ERROR_INVALID_ARGUMENT);
+    CHECK(qsr__model_block_active(m, 1, 2) && !qsr__model_block_active(m, 1, 0), "depth 1");
+    qsr_model_destroy(m);
+}
+
+static void test_t_bad_header(const void *valid, size_t size) {
+    const struct {
+        size_t field;
+        uint32_t value;
+        const char *needle, *what;
+    } cases[] = {
+        {QSR__HDR_HEADS, 0, "heads", "heads 0"},
+        {QSR__HDR_HEADS, 3, "heads", "heads 3 (does not divide E 8)"},
+        {QSR__HDR_HEADS, 32, "heads", "heads 32"},
+        {QSR__HDR_WINDOW, 5, "window", "window 5"},
+        {QSR__HDR_WINDOW, 0, "window", "window 0"},
+        {QSR__HDR_MLP_HIDDEN, 0, "mlp_hidden", "mlp_hidden 0"},
+        {QSR__HDR_MLP_HIDDEN, 1025, "mlp_hidden", "mlp_hidden 1025"},
+        {QSR__HDR_GROUP_COUNT, 0, "group_count", "group_count 0"},
+        {QSR__HDR_GROUP_COUNT, 9, "group_count", "group_count 9"},
+        {QSR__HDR_GROUP_COUNT, 3, "group_depths[2]", "group_count 3 with depths [2, 2, 0]"},
+        {QSR__HDR_GROUP_DEPTHS, 0, "group_depths[0]", "group_depths[0] 0"},
+        {QSR__HDR_GROUP_DEPTHS + 4, 3, "group_depths", "group_depths sum 5"},
+        {QSR__HDR_GROUP_DEPTHS + 4, 0xFFFFFFFFu, "group_depths[1]", "group_depths[1] huge"},
+        {QSR__HDR_GROUP_DEPTHS + 8, 1, "group_depths[2]", "unused group_depths[2] 1"},
+        {QSR__HDR_RESERVED + 4, 1, "reserved", "reserved byte 240"},
+        {QSR__HDR_ARCH, 1, "heads", "arch 1 with QuantSR-T fields"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        put_header_u32(valid, size, cases[i].field, cases[i].value, QSR_ERROR_MODEL_CORRUPT,
+                       cases[i].needle, cases[i].what);
+    /* Depths [1, 3] hold the same layers as [2, 2] (only the groups and shifts differ). */
+    bad_file b = fresh(valid, size);
+    qsr_test_put_u32(b.data, QSR__HDR_GROUP_DEPTHS, 1);
+    qsr_test_put_u32(b.data, QSR__HDR_GROUP_DEPTHS + 4, 3);
+    qsr_model *m = NULL;
+    CHECK_OK(qsr_model_load_memory(b.data, b.size, &m));
+    qsr_model_destroy(m);
+    free(b.data);
+    /* Fewer layers: the header is consistent, the table holds tensors it does not name. */
+    b = fresh(valid, size);
+    qsr_test_put_u32(b.data, QSR__HDR_BLOCKS, 3);
+    qsr_test_put_u32(b.data, QSR__HDR_GROUP_DEPTHS + 4, 1);
+    for (uint32_t i = 0; i < 4; i++) /* levels 3, 2, 1 */
+        qsr_test_put_u32(b.data, QSR__HDR_DEPTH_LEVELS + 4 * i, i < 3 ? 3 - i : 0);
+    qsr_test_put_u32(b.data, QSR__HDR_DEPTH_LEVEL_COUNT, 3);
+    ((uint8_t *)b.data)[QSR__HDR_BLOCK_RANK] = 1; /* rank 1 0 2 */
+    ((uint8_t *)b.data)[QSR__HDR_BLOCK_RANK + 2] = 2;
+    ((uint8_t *)b.data)[QSR__HDR_BLOCK_RANK + 3] = 0;
+    expect_failure("T with 3 layers in the header", b.data, b.size, QSR_ERROR_MODEL_CORRUPT,
+                   "layer.3.");
+    free(b.data);
+}
+
+/* Removes the entry of `name` from the table (the last entry takes its place, data_offset and
+ * the table padding are redone, its data stays unreferenced) and refreshes the CRC. */
+static void drop_tensor(bad_file *b, const char *name) {
+    qsr_test_tensor t, last;
+    uint32_t count = qsr_test_get_u32(b->data, QSR__HDR_TENSOR_COUNT);
+    if (!qsr_test_model_find_tensor(b->data, b->size, name, &t) ||
+        !qsr_test_model_tensor_at(b->data, b->size, count - 1, &last)) {
+        CHECK(0, "no tensor '%s' to drop", name);
+        return;
+    }
+    uint8_t *bytes = (uint8_t *)b->data;
+    memcpy(bytes + t.entry_offset, bytes + last.entry_offset, QSR__ENTRY_BYTES);
+    uint64_t old_data = qsr_test_get_u64(b->data, QSR__HDR_DATA_OFFSET);
+    uint64_t table_end = QSR__HEADER_BYTES + (uint64_t)QSR__ENTRY_BYTES * (count - 1);
+    memset(bytes + table_end, 0, (size_t)(old_data - table_end));
+    qsr_test_put_u32(b->data, QSR__HDR_TENSOR_COUNT, count - 1);
+    qsr_test_put_u64(b->data, QSR__HDR_DATA_OFFSET, (table_end + 63) / 64 * 64);
+    qsr_test_model_fix_crc(b->data, b->size);
+}
+
+/* Gives the entry of `name` the 2-d shape [d0, d1] of the same element count. */
+static void break_shape(const void *valid, size_t size, const char *name, uint32_t d0, uint32_t d1,
+                        const char *what) {
+    bad_file b = fresh(valid, size);
+    qsr_test_tensor t;
+    if (qsr_test_model_find_tensor(b.data, b.size, name, &t)) {
+        CHECK(t.count == (size_t)d0 * d1, "%s: %zu elements, not %u x %u", what, t.count, d0, d1);
+        qsr_test_put_u32(b.data, t.entry_offset + QSR__ENT_NDIM, 2);
+        qsr_test_put_u32(b.data, t.entry_offset + QSR__ENT_SHAPE, d0);
+        qsr_test_put_u32(b.data, t.entry_offset + QSR__ENT_SHAPE + 4, d1);
+        qsr_test_model_fix_crc(b.data, b.size);
+        expect_failure(what, b.data, b.size, QSR_ERROR_MODEL_CORRUPT, "shape is");
+        CHECK(strstr(qsr_last_error(), name) != NULL, "%s: '%s'", what, qsr_last_error());
+    } else {
+        CHECK(0, "%s: no tensor '%s'", what, name);
+    }
+    free(b.data);
+}
+
+static void test_t_bad_tensors(const void *valid, size_t size) {
+    const char *drop[] = {"layer.1.attn.p.act_step", "layer.2.attn.rel_bias",
+                          "group.1.conv.weight",     "patch_norm.bias",
+                          "layer.3.fc2.act_signed",  "upsample.0.bias"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+        bad_file b = fresh(valid, size);
+        drop_tensor(&b, drop[i]);
+        char what[96];
+        snprintf(what, sizeof what, "T without %s", drop[i]);
+        expect_failure(what, b.data, b.size, QSR_ERROR_MODEL_CORRUPT, drop[i]);
+        CHECK(strstr(qsr_last_error(), "missing") != NULL, "%s: '%s'", what, qsr_last_error());
+        free(b.data);
+    }
+    /* Same element count, other shape: the shape check, not the size check, must catch it. */
+    break_shape(valid, size, "layer.0.attn.rel_bias", 98, 1, "rel_bias [98, 1]");
+    break_shape(valid, size, "layer.2.qkv.weight", 8, 24, "qkv.weight [8, 24]");
+    break_shape(valid, size, "layer.1.fc1.weight", 8, 16, "fc1.weight [8, 16]");
+    break_shape(valid, size, "layer.3.attn.q.act_shift", 2, 4, "attn.q.act_shift [2, 4]");
+    /* Other element count: the size no longer matches the bytes. */
+    break_entry(valid, size, "layer.0.attn.rel_bias", QSR__ENT_SHAPE + 4, 1, 0, "bytes",
+                "rel_bias [49, 1]");
+    bad_file b;
+    qsr_test_tensor t;
+    break_entry(valid, size, "layer.0.attn.q.act_signed", QSR__ENT_DTYPE, QSR__DTYPE_F32, 0,
+                "dtype", "attn.q.act_signed as F32");
+    /* Values. */
+    const uint32_t nan = 0x7FC00000u, minus_one = 0xBF800000u;
+    break_value(valid, size, "layer.1.attn.q.act_step", 0, minus_one, "layer.1.attn.q.act_step",
+                "attn.q step -1");
+    break_value(valid, size, "layer.0.attn.p.act_step", 0, 0, "must be > 0", "attn.p step 0");
+    break_value(valid, size, "layer.2.attn.k.act_signed", 0, 2, "0 or 1", "attn.k signed 2");
+    break_value(valid, size, "layer.3.attn.rel_bias", 17, nan, "not finite", "rel_bias NaN");
+    break_value(valid, size, "norm.weight", 3, nan, "norm.weight", "norm.weight NaN");
+    break_value(valid, size, "layer.0.norm2.bias", 0, nan, "norm2.bias", "norm2.bias NaN");
+    break_value(valid, size, "group.0.conv.weight_step", 0, minus_one, "weight_step",
+                "group conv weight_step -1");
+    /* A name that is not a QuantSR-T tensor is reported as such. */
+    b = fresh(valid, size);
+    if (qsr_test_model_find_tensor(b.data, b.size, "layer.0.shortcut", &t)) {
+        memcpy((uint8_t *)b.data + t.entry_offset, "body.0.shortcut", 16);
+        qsr_test_model_fix_crc(b.data, b.size);
+        expect_failure("C name in a T file", b.data, b.size, QSR_ERROR_MODEL_CORRUPT,
+                       "not a tensor of this QuantSR-T model");
+    }
+    free(b.data);
+}
+
+static void test_t_truncated(const void *valid, size_t size) {
+    for (size_t cut = 0; cut < size; cut += cut < 600 ? 37 : 997) {
+        char what[64];
+        snprintf(what, sizeof what, "T truncated to %zu bytes", cut);
+        expect_failure(what, valid, cut, QSR_ERROR_MODEL_CORRUPT, NULL);
+    }
+    /* Damage anywhere in the payload with a fixed-up CRC: never a crash, always an answer. */
+    qsr_rng rng = {99};
+    for (int i = 0; i < 300; i++) {
+        bad_file b = fresh(valid, size);
+        size_t at = QSR__HEADER_BYTES + (size_t)qsr_rng_int(&rng, 0, (int32_t)(size - 257));
+        ((uint8_t *)b.data)[at] ^= (uint8_t)qsr_rng_int(&rng, 1, 255);
+        qsr_test_model_fix_crc(b.data, b.size);
+        qsr_model *m = NULL;
+        if (qsr_model_load_memory(b.data, b.size, &m) == QSR_OK) qsr_model_destroy(m);
+        free(b.data);
+    }
+}
+
+static void test_quantsr_t(void) {
+    size_t size = 0;
+    void *valid = read_t_fixture(&size);
+    if (!valid) return;
+    test_t_load(valid, size);
+    test_t_bad_header(valid, size);
+    test_t_bad_tensors(valid, size);
+    test_t_truncated(valid, size);
+    free(valid);
+}
+
 int main(void) {
     test_helpers();
     test_create_random();
@@ -1046,5 +1311,6 @@ int main(void) {
     test_depth();
     test_macs();
     test_writer_realism();
+    test_quantsr_t();
     return qsr_test_finish("test_model");
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# quantsr_t.sh - a QuantSR-T model (tests/data/quantsr_t_tiny.qsr) through the command line:
+# `info` shows its transformer fields (text and JSON), `upscale --cpu` (file and folder) and
+# `eval --cpu` run it on the CPU reference, and without --cpu the GPU path refuses it with a
+# clear message. python3 (standard library) reads the JSON; no PyTorch needed.
+set -u
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+setup_test cli source
+MODEL="$SRC/tests/data/quantsr_t_tiny.qsr"
+
+"$CLI" info -m "$MODEL" >"$TMP/info.txt" 2>&1 || fail "info: $(cat "$TMP/info.txt")"
+grep -q "QuantSR-T x2" "$TMP/info.txt" || fail "info: no 'QuantSR-T x2'"
+grep -q "2 heads, window 4, MLP hidden 16" "$TMP/info.txt" || fail "info: no T fields"
+grep -q "4 Swin layers in 2 groups (2 + 2)" "$TMP/info.txt" || fail "info: no groups"
+
+"$CLI" info -m "$MODEL" --json >"$TMP/info.json" 2>"$TMP/err" || fail "info --json: $(cat "$TMP/err")"
+python3 - "$TMP/info.json" <<'PY' || fail "info --json fields"
+import json, sys
+info = json.load(open(sys.argv[1]))
+want = {"arch": "QuantSR-T", "heads": 2, "window": 4, "mlp_hidden": 16, "group_depths": [2, 2],
+        "blocks": 4, "channels": 8, "depth_levels": [4, 3, 2, 1]}
+bad = {k: info.get(k) for k, v in want.items() if info.get(k) != v}
+assert not bad, bad
+macs = info["macs_per_pixel"]
+assert macs == sorted(macs, reverse=True) and macs[0] == 5880, macs
+PY
+
+make_png "$TMP/in.png" 13 9 1
+"$CLI" upscale -q --cpu -m "$MODEL" -i "$TMP/in.png" -o "$TMP/out.png" --depth 2 \
+    || fail "upscale --cpu"
+[ "$(png_size "$TMP/out.png")" = "26x18" ] || fail "upscale --cpu: output $(png_size "$TMP/out.png")"
+mkdir -p "$TMP/folder" && make_png "$TMP/folder/a.png" 6 5 2 && make_png "$TMP/folder/b.png" 4 4 3
+"$CLI" upscale -q --cpu -m "$MODEL" -i "$TMP/folder" -o "$TMP/outs" || fail "upscale --cpu folder"
+[ "$(png_size "$TMP/outs/a.png")" = "12x10" ] || fail "folder output a.png"
+[ "$(png_size "$TMP/outs/b.png")" = "8x8" ] || fail "folder output b.png"
+"$CLI" upscale -q --cpu -g 1 -m "$MODEL" -i "$TMP/in.png" -o "$TMP/x.png" 2>/dev/null
+[ $? -eq 2 ] || fail "upscale --cpu -g: not a usage error"
+
+mkdir -p "$TMP/hr" && make_png "$TMP/hr/h.png" 24 20 4
+"$CLI" eval --cpu --json -m "$MODEL" --hr "$TMP/hr" >"$TMP/eval.json" 2>"$TMP/err" \
+    || fail "eval --cpu: $(cat "$TMP/err")"
+python3 - "$TMP/eval.json" <<'PY' || fail "eval --cpu JSON"
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["arch"] == "QuantSR-T" and e["backend"] == "cpu-reference", e
+assert e["psnr_y"] > 0, e
+PY
+
+# Without --cpu: refused cleanly (by the runtime when there is a device, else no device).
+"$CLI" upscale -q -m "$MODEL" -i "$TMP/in.png" -o "$TMP/gpu.png" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "GPU upscale of a QuantSR-T model: exit $rc"
+grep -q -e "QuantSR-T runs on the CPU reference only" -e "Vulkan" "$TMP/err" \
+    || fail "GPU refusal message: $(cat "$TMP/err")"
+[ ! -e "$TMP/gpu.png" ] || fail "GPU refusal left an output"
+
+finish
