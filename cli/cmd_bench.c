@@ -19,6 +19,7 @@
  *
  * With --ops (one warm-up and one profiled run per depth, the model's own path only):
  *   model, device, width, height
+ *   kernel              string  the body convolutions' shader (qsr_upscaler_kernel_name)
  *   peak                { int_pair_gmac_per_s, fp32_gmac_per_s, texel_gfetch_per_s,
  *                         buffer_gload_per_s }  the device's microkernel limits (--peak)
  *   profiles            [ per depth: depth, gpu_ms (the whole run), ops: [ per kind of op in
@@ -381,14 +382,15 @@ static int run_ops(cli_session *s, const bench_options *o) {
         cli_json_begin(&j, stdout);
         cli_json_string(&j, "model", s->model_path);
         cli_json_string(&j, "device", device);
+        cli_json_string(&j, "kernel", qsr_upscaler_kernel_name(s->up));
         cli_json_uint(&j, "width", o->width);
         cli_json_uint(&j, "height", o->height);
         json_peak(&j, &peak);
         cli_json_array(&j, "profiles", 0);
     } else {
-        printf("model  %s (x%u, C%u B%u, W%u A%u) on %s, input %ux%u\n", s->model_path,
-               s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w, s->info.bits_a,
-               device, o->width, o->height);
+        printf("model  %s (x%u, C%u B%u, W%u A%u) on %s, input %ux%u, body kernel %s\n",
+               s->model_path, s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w,
+               s->info.bits_a, device, o->width, o->height, qsr_upscaler_kernel_name(s->up));
         print_peak_text(&peak);
     }
     int code = CLI_EXIT_OK;

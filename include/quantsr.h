@@ -551,6 +551,12 @@ typedef struct qsr_op_profile {
     uint64_t macs;       /* their multiply-accumulates (0 for ops that make none) */
 } qsr_op_profile;
 
+/* The shader the upscaler's body convolutions run: "conv3x3_q" (two output channels per
+ * multiply), "conv3x3_q2" (2-bit: four), "conv3x3_q_dot" (packed int8 dot products),
+ * "conv3x3_q_tiled" (shared-memory tiles) for a quantized execution, chosen per device
+ * (QSR_KERNEL forces one), or "conv3x3_f32" for an fp32 one. A static string. */
+QSR_API const char *qsr_upscaler_kernel_name(const qsr_upscaler *up);
+
 /* Switches profiling on (clearing the sums) or off. */
 QSR_API qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable);
 /* Copies up to `max` kinds that ran since profiling was switched on into ops (in execution

@@ -22,6 +22,15 @@ struct qsr_upscaler {
     uint32_t frame_width, frame_height, frame_tile;
 };
 
+const char *qsr_upscaler_kernel_name(const qsr_upscaler *up) {
+    static const char *const names[] = {"conv3x3_q", "conv3x3_q2", "conv3x3_q_dot",
+                                        "conv3x3_q_tiled"};
+    if (!up) return "none";
+    if (!up->plan.quantized) return "conv3x3_f32";
+    return (unsigned)up->plan.kernel < sizeof names / sizeof names[0] ? names[up->plan.kernel]
+                                                                       : "unknown";
+}
+
 qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
     if (!up) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_upscaler_set_profiling: NULL");
     memset(&up->plan.profile, 0, sizeof up->plan.profile);

@@ -110,6 +110,14 @@ for p in doc["profiles"]:
 print("" if ok else "unexpected --arch profile: %r" % doc)
 sys.exit(0 if ok else 1)
 PY
+# The body kernel is reported, and is the one QSR_KERNEL forces.
+for forced in portable:conv3x3_q tiled:conv3x3_q_tiled; do
+    QSR_KERNEL=${forced%%:*} "$CLI" bench --arch c --channels 8 --blocks 1 --scale 2 --bits 2 \
+        --size 16x16 --ops --json >"$TMP/kernel.json" 2>"$TMP/err" ||
+        fail "bench with QSR_KERNEL=${forced%%:*}: $(cat "$TMP/err")"
+    python3 -c 'import json, sys; k = json.load(open(sys.argv[1]))["kernel"]; sys.exit(k != sys.argv[2])' \
+        "$TMP/kernel.json" "${forced#*:}" || fail "QSR_KERNEL=${forced%%:*}: kernel is not ${forced#*:}"
+done
 for bad in "--arch x" "--arch c -m $TMP/model.qsr" "--channels 8" "--arch c --scale 5"; do
     # shellcheck disable=SC2086
     "$CLI" bench $bad --size 8x8 >"$TMP/out" 2>"$TMP/err"
