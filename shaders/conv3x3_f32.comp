@@ -8,10 +8,11 @@
 
 // Weights: [cout/8][cin][9][2] vec4 (cout padded to a multiple of 8): an invocation's 8 output
 // channels, 18 vec4 per input channel, lane o of half h holding output channel 8g+4h+o; fetched
-// through texel buffers (one fetch is a vector gather on lavapipe).
-layout(binding = 0) uniform usamplerBuffer src;
-layout(binding = 1) uniform usamplerBuffer weights4;
-vec4 weight(int i) { return uintBitsToFloat(texelFetch(weights4, i)); }
+// through texel buffers (one fetch is a vector gather on lavapipe) or storage buffers (fetch.glsl).
+#include "fetch.glsl"
+FETCH_BUFFER(0, src);
+FETCH_BUFFER4(1, weights4);
+vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
@@ -41,7 +42,7 @@ const int PX = 16;
 // turns a load under a condition into a masked per-lane gather, many times slower.
 float load_value(int c, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
-    float v = uintBitsToFloat(texelFetch(src, c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)).x);
+    float v = uintBitsToFloat(FETCH(src, c * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1)));
     return inside ? v : 0.0;
 }
 

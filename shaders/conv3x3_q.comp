@@ -11,10 +11,10 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-// Texel buffers: on lavapipe a texel fetch is a plain vector gather, a storage-buffer load a
-// loop over the lanes with a bounds check each.
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
-layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
+// Texel buffers (or storage buffers where they would exceed the device's limit: fetch.glsl).
+#include "fetch.glsl"
+FETCH_BUFFER(0, src);     // codes [cin/8][h][w]
+FETCH_BUFFER(1, weights); // [cout/8][cin][9] words of 8 nibbles
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
 
@@ -26,7 +26,7 @@ const int PX = 8;
 uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
     int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return inside ? texelFetch(src, i).x : 0u;
+    return inside ? FETCH(src, i) : 0u;
 }
 
 void main() {
@@ -59,13 +59,13 @@ void main() {
                 int c4 = qpack_get(nb[r + 4], j, CONT, sgn), c5 = qpack_get(nb[r + 5], j, CONT, sgn);
                 int c6 = qpack_get(nb[r + 6], j, CONT, sgn), c7 = qpack_get(nb[r + 7], j, CONT, sgn);
                 int c8 = qpack_get(nb[r + 8], j, CONT, sgn), c9 = qpack_get(nb[r + 9], j, CONT, sgn);
-                ivec4 w = unpack_pairs(texelFetch(weights, wb + ky * 3).x);
+                ivec4 w = unpack_pairs(FETCH(weights, wb + ky * 3));
                 s0 += c0 * w; s1 += c1 * w; s2 += c2 * w; s3 += c3 * w;
                 s4 += c4 * w; s5 += c5 * w; s6 += c6 * w; s7 += c7 * w;
-                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 1).x);
+                w = unpack_pairs(FETCH(weights, wb + ky * 3 + 1));
                 s0 += c1 * w; s1 += c2 * w; s2 += c3 * w; s3 += c4 * w;
                 s4 += c5 * w; s5 += c6 * w; s6 += c7 * w; s7 += c8 * w;
-                w = unpack_pairs(texelFetch(weights, wb + ky * 3 + 2).x);
+                w = unpack_pairs(FETCH(weights, wb + ky * 3 + 2));
                 s0 += c2 * w; s1 += c3 * w; s2 += c4 * w; s3 += c5 * w;
                 s4 += c6 * w; s5 += c7 * w; s6 += c8 * w; s7 += c9 * w;
             }

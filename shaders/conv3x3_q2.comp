@@ -15,8 +15,9 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
-layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9][2] quads, then K[cout]
+#include "fetch.glsl"
+FETCH_BUFFER(0, src);     // codes [cin/8][h][w]
+FETCH_BUFFER(1, weights); // [cout/8][cin][9][2] quads, then K[cout]
 #include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels (two quad
@@ -27,7 +28,7 @@ const uint BIAS_A = SIGNED_A != 0 ? 2u : 0u;
 uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
     int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return inside ? texelFetch(src, i).x : 0u;
+    return inside ? FETCH(src, i) : 0u;
 }
 
 // a' of channel j of a packed word: the low 2 bits of its nibble plus the bias (a 4-bit
@@ -109,11 +110,11 @@ void main() {
                 uint c[PX + 2];
                 [[unroll]] for (int i = 0; i < PX + 2; i++) c[i] = code_of(nb[r + i], j);
                 int t = wb + ky * 6;
-                uvec2 q = uvec2(texelFetch(weights, t).x, texelFetch(weights, t + 1).x);
+                uvec2 q = uvec2(FETCH(weights, t), FETCH(weights, t + 1));
                 MAC_ROW(0)
-                q = uvec2(texelFetch(weights, t + 2).x, texelFetch(weights, t + 3).x);
+                q = uvec2(FETCH(weights, t + 2), FETCH(weights, t + 3));
                 MAC_ROW(1)
-                q = uvec2(texelFetch(weights, t + 4).x, texelFetch(weights, t + 5).x);
+                q = uvec2(FETCH(weights, t + 4), FETCH(weights, t + 5));
                 MAC_ROW(2)
             }
             // Flush after every 3 channels and at the end of the word (see the header).
@@ -131,10 +132,10 @@ void main() {
     }
     int oc0 = group * OCB;
     int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * pc.cin * 9 * 2 + oc0;
-    ivec4 k_even = ivec4(texelFetch(weights, kb).x, texelFetch(weights, kb + 2).x,
-                         texelFetch(weights, kb + 4).x, texelFetch(weights, kb + 6).x);
-    ivec4 k_odd = ivec4(texelFetch(weights, kb + 1).x, texelFetch(weights, kb + 3).x,
-                        texelFetch(weights, kb + 5).x, texelFetch(weights, kb + 7).x);
+    ivec4 k_even = ivec4(FETCH(weights, kb), FETCH(weights, kb + 2),
+                         FETCH(weights, kb + 4), FETCH(weights, kb + 6));
+    ivec4 k_odd = ivec4(FETCH(weights, kb + 1), FETCH(weights, kb + 3),
+                        FETCH(weights, kb + 5), FETCH(weights, kb + 7));
     channel_consts k = load_consts(oc0);
     ivec4 lo, hi;
     finish(p0, a0, k_even, k_odd, lo, hi); store_pixel(x0, y, oc0, lo, hi, k);
