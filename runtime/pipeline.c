@@ -68,7 +68,11 @@ qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc) {
                              qsr_shader_table[desc->shader].name,
                              (unsigned long long)shared_bytes(desc, 1, 1),
                              l->maxComputeSharedMemorySize);
-        if (y >= x)
+        if (x > l->maxComputeWorkGroupSize[0])
+            x /= 2;
+        else if (y > l->maxComputeWorkGroupSize[1])
+            y /= 2;
+        else if (y >= x)
             y /= 2;
         else
             x /= 2;
@@ -199,10 +203,12 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
     entries[n] = (VkSpecializationMapEntry){101, n * 4, 4};
     n++;
     VkSpecializationInfo spec = {n, entries, n * 4, values};
+    /* Dispatches beyond maxComputeWorkGroupCount are split with a base group (vk.h). */
+    const uint32_t *count = ctx->props.limits.maxComputeWorkGroupCount;
+    out->dispatch_base = count[0] < 65535u || count[1] < 65535u || count[2] < 65535u;
     VkComputePipelineCreateInfo cpi = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        /* Dispatches beyond maxComputeWorkGroupCount are split with a base group. */
-        .flags = VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
+        .flags = out->dispatch_base ? VK_PIPELINE_CREATE_DISPATCH_BASE_BIT : 0u,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = module,
@@ -287,11 +293,12 @@ qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr
                          qsr_shader_table[p->desc.shader].name, push_bytes, p->desc.push_bytes);
     if (groups_x == 0 || groups_y == 0 || groups_z == 0) return QSR_OK;
     int split = groups_x > limit[0] || groups_y > limit[1] || groups_z > limit[2];
-    if (split && !ctx->vk.vkCmdDispatchBase)
+    if (split && (!p->dispatch_base || !ctx->vk.vkCmdDispatchBase))
         return qsr__fail(QSR_ERROR_LIMIT,
-                         "%s: %ux%ux%u workgroups exceed the device limit and the device has "
-                         "no vkCmdDispatchBase to split them",
-                         qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z);
+                         "%s: %ux%ux%u workgroups exceed the device limit (%ux%ux%u) and "
+                         "cannot be split",
+                         qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z,
+                         limit[0], limit[1], limit[2]);
     ctx->vk.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
                                     NULL);

@@ -43,6 +43,7 @@ typedef struct qsr__pipeline {
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
+    int dispatch_base; /* made with VK_PIPELINE_CREATE_DISPATCH_BASE_BIT: may split dispatches */
 } qsr__pipeline;
 
 /* What the context's pipeline store did (tests read these; nothing else depends on them). */
@@ -159,7 +160,8 @@ VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide);
 
 /* Fits desc's workgroup to the device's limits (maxComputeWorkGroupInvocations,
  * maxComputeWorkGroupSize, maxComputeSharedMemorySize): the preferred size where it fits,
- * else halved, the longer side first (y on ties). Record functions size their dispatches by
+ * else halved, a side beyond its size limit first, then the longer side (y on ties), so row
+ * kernels keep their rows. Record functions size their dispatches by
  * the pipeline's fitted local_x/local_y. qsr__pipeline_create and _get call it. */
 qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc);
 /* Turns desc into its storage-buffer twin (shaders/fetch.glsl: the same kernel reading its
@@ -205,7 +207,10 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
 /* Records one dispatch covering `groups` workgroups, checking the push size, followed by a
  * compute->compute barrier. A count beyond maxComputeWorkGroupCount is split into several
  * vkCmdDispatchBase calls (gl_WorkGroupID runs over the whole range, so shaders see one
- * dispatch; pipelines are created with VK_PIPELINE_CREATE_DISPATCH_BASE_BIT). */
+ * dispatch). Pipelines allow that (VK_PIPELINE_CREATE_DISPATCH_BASE_BIT) only where the limit is
+ * below the Vulkan minimum of 65535, i.e. forced (QSR_FORCE_LIMITS=...,groups=N): no dispatch
+ * of a plan comes near 65535 groups (tiles are at most 4096 pixels), and the usual pipelines
+ * stay exactly as they were. */
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
