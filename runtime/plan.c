@@ -351,6 +351,9 @@ static qsr_status write_sets(qsr__plan *plan) {
 
 qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage) {
     storage = storage || plan->weights_storage;
+    /* Buffers only grow: ones a larger image left beyond the limit keep storage fetches. */
+    for (int i = 0; i < QSR__ACT_COUNT && !storage; i++)
+        storage = plan->act_bytes[i] > qsr__texel_buffer_max_bytes(plan->ctx, 0);
     if (storage == plan->storage_fetch) return QSR_OK;
     plan->storage_fetch = storage;
     /* The context keeps both families of pipelines; the plan's handles are only looked up. */

@@ -153,7 +153,8 @@ void qsr__plan_destroy(qsr__plan *plan);
 void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
                                 VkDeviceSize bytes[QSR__ACT_COUNT]);
 /* Switches the convolutions to storage-buffer (storage = 1) or texel fetches (0; storage
- * regardless when the weights need it), rewriting the descriptor sets of existing buffers. */
+ * regardless when the weights or the activation buffers already allocated exceed the texel
+ * limit), rewriting the descriptor sets of existing buffers. */
 qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage);
 /* Grows the activation buffers to at least `bytes` (reallocating and rewriting sets). */
 qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]);

@@ -124,10 +124,30 @@ int main(void) {
     CHECK(storage, "64-channel activations beyond 65536 texels were read as texels");
     qsr_image_free(&frame);
 
-    /* Small activations stay on texel fetches (the faster path on lavapipe). */
+    /* Small activations stay on texel fetches (the faster path on lavapipe)... */
     qsr_image thumb = qsr_test_random_image(&rng, 12, 10, 3);
     run_both(mobile, model, &thumb, &s, &storage);
     CHECK(!storage && s.tiles == 1, "a 12x10 image took storage fetches or tiles");
+    /* ... but not on an upscaler whose buffers a larger image grew past the limit: the same
+     * output either way. */
+    qsr_upscaler *up = NULL;
+    qsr_image big = qsr_test_random_image(&rng, 100, 90, 3), after = {0}, own = {0};
+    CHECK_OK(qsr_upscaler_create(mobile, model, NULL, &up));
+    if (up) {
+        qsr_image grown = {0};
+        CHECK_OK(qsr_upscaler_run(up, &big, 0, &grown, NULL));
+        CHECK(qsr__upscaler_storage_fetch(up), "100x90 at 64 channels read as texels");
+        CHECK_OK(qsr_upscaler_run(up, &thumb, 0, &after, NULL));
+        qsr_upscaler *ref = NULL;
+        CHECK_OK(qsr_upscaler_create(plain, model, NULL, &ref));
+        if (ref) CHECK_OK(qsr_upscaler_run(ref, &thumb, 0, &own, NULL));
+        CHECK(after.pixels && own.pixels && same_image(&after, &own),
+              "a small image after a large one differs");
+        qsr_upscaler_destroy(ref);
+        qsr_image_free(&grown);
+    }
+    qsr_upscaler_destroy(up);
+    qsr_image_free(&big), qsr_image_free(&after), qsr_image_free(&own);
     qsr_model_destroy(model);
 
     /* Weights beyond 65536 words (16 blocks of 64 channels: 147456 words): storage fetches
