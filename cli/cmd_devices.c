@@ -4,7 +4,11 @@
  *   index (int, what -g takes: the position in the list, from 1), name, type ("discrete GPU", ...),
  * vendor_id, device_id, api_version (string "1.3.230"), subgroup_size, max_storage_buffer_range
  * (bytes), device_local_bytes, shader_int8, storage_8bit, storage_16bit, shader_float16,
- *   integer_dot_product, integer_dot_product_accelerated (booleans) ]}
+ *   integer_dot_product, integer_dot_product_accelerated (booleans), shader_int16 (boolean),
+ *   max_workgroup_invocations, max_workgroup_size ([x, y, z]), max_workgroup_count ([x, y, z]),
+ *   max_shared_memory_bytes, max_texel_buffer_elements, max_push_constant_bytes,
+ *   memory_budget_cap (bytes, 0 = none), limits_forced (boolean: QSR_FORCE_LIMITS is in
+ *   effect and the limits and features shown are the forced ones) ]}
  * The exit status is 1 when no device is found.
  */
 #include "args.h"
@@ -35,8 +39,26 @@ static void print_device_text(uint32_t number, const qsr_device_info *d) {
     printf("   shader int8 %s, 8-bit storage %s, 16-bit storage %s, shader float16 %s\n",
            yes_no(d->shader_int8), yes_no(d->storage_8bit), yes_no(d->storage_16bit),
            yes_no(d->shader_float16));
-    printf("   integer dot product %s (4x8-bit accelerated %s)\n", yes_no(d->integer_dot_product),
-           yes_no(d->integer_dot_product_accelerated));
+    printf("   integer dot product %s (4x8-bit accelerated %s), shader int16 %s\n",
+           yes_no(d->integer_dot_product), yes_no(d->integer_dot_product_accelerated),
+           yes_no(d->shader_int16));
+    printf("   workgroups: %u invocations, size %ux%ux%u, count %ux%ux%u, %u bytes shared\n",
+           d->max_workgroup_invocations, d->max_workgroup_size[0], d->max_workgroup_size[1],
+           d->max_workgroup_size[2], d->max_workgroup_count[0], d->max_workgroup_count[1],
+           d->max_workgroup_count[2], d->max_shared_memory_bytes);
+    printf("   texel buffers %u elements, push constants %u bytes%s\n",
+           d->max_texel_buffer_elements, d->max_push_constant_bytes,
+           d->limits_forced ? " (limits forced by QSR_FORCE_LIMITS)" : "");
+    if (d->memory_budget_cap)
+        printf("   activation budget capped at %.1f MiB\n",
+               (double)d->memory_budget_cap / (1024.0 * 1024.0));
+}
+
+static void json_triple(cli_json *j, const char *key, const uint32_t v[3]) {
+    cli_json_array(j, key, 1);
+    for (int i = 0; i < 3; i++)
+        cli_json_uint(j, NULL, v[i]);
+    cli_json_close(j);
 }
 
 static void print_device_json(cli_json *j, uint32_t number, const qsr_device_info *d) {
@@ -58,6 +80,15 @@ static void print_device_json(cli_json *j, uint32_t number, const qsr_device_inf
     cli_json_bool(j, "shader_float16", d->shader_float16);
     cli_json_bool(j, "integer_dot_product", d->integer_dot_product);
     cli_json_bool(j, "integer_dot_product_accelerated", d->integer_dot_product_accelerated);
+    cli_json_bool(j, "shader_int16", d->shader_int16);
+    cli_json_uint(j, "max_workgroup_invocations", d->max_workgroup_invocations);
+    json_triple(j, "max_workgroup_size", d->max_workgroup_size);
+    json_triple(j, "max_workgroup_count", d->max_workgroup_count);
+    cli_json_uint(j, "max_shared_memory_bytes", d->max_shared_memory_bytes);
+    cli_json_uint(j, "max_texel_buffer_elements", d->max_texel_buffer_elements);
+    cli_json_uint(j, "max_push_constant_bytes", d->max_push_constant_bytes);
+    cli_json_uint(j, "memory_budget_cap", d->memory_budget_cap);
+    cli_json_bool(j, "limits_forced", d->limits_forced);
     cli_json_close(j);
 }
 

@@ -210,7 +210,32 @@ typedef struct qsr_device_info {
     int shader_float16;
     int integer_dot_product;             /* VK_KHR_shader_integer_dot_product usable */
     int integer_dot_product_accelerated; /* 4x8-bit packed signed dot is accelerated */
+    int shader_int16;
+    /* The compute limits the kernels are fitted to: the device's own, or those of a forced
+     * profile (qsr_context_desc.force_limits, QSR_FORCE_LIMITS), which also clears the
+     * shader_int8/int16/float16 and 8/16-bit storage flags above (no kernel needs them). */
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_size[3];
+    uint32_t max_workgroup_count[3];
+    uint32_t max_shared_memory_bytes;
+    uint32_t max_texel_buffer_elements; /* larger activations/weights use storage buffers */
+    uint32_t max_push_constant_bytes;
+    uint64_t memory_budget_cap; /* caps the default activation budget; 0 = no cap */
+    int limits_forced;          /* 1 when forced limits are in effect (a profile or overrides) */
 } qsr_device_info;
+
+/* Limits profiles (qsr_context_desc.force_limits). QSR_LIMITS_MOBILE makes the runtime behave
+ * as on a mobile-class GPU at the Vulkan minimums: 128 invocations per workgroup,
+ * maxTexelBufferElements 65536 (larger buffers are read as storage buffers), no shaderInt8,
+ * shaderInt16, shaderFloat16 or 8/16-bit storage, and a default activation budget of 64 MiB
+ * (larger images are tiled). Results are the same; it exists to test those paths on any
+ * device. The environment variable QSR_FORCE_LIMITS=mobile does the same for every context
+ * (and for qsr_device_list); `mobile,invocations=N,texels=N,memory=MIB,groups=N` also
+ * overrides single limits, below the Vulkan minimums too (tests use that). */
+typedef enum qsr_limits_profile {
+    QSR_LIMITS_DEVICE = 0, /* the device's own limits and features */
+    QSR_LIMITS_MOBILE = 1
+} qsr_limits_profile;
 
 /* Lists every Vulkan device. `infos` may be NULL to query the count. On input *count is the
  * capacity of infos; on output the number of devices. */
@@ -255,6 +280,9 @@ typedef struct qsr_context_desc {
      * write is not reported: the cache only saves time. Upscalers of one context share their
      * pipelines with or without the file. */
     const char *pipeline_cache_dir;
+    /* Behave as if the device had a limits profile's smaller limits and fewer features
+     * (qsr_limits_profile; QSR_FORCE_LIMITS in the environment applies too). */
+    qsr_limits_profile force_limits;
 } qsr_context_desc;
 
 typedef struct qsr_context qsr_context;

@@ -266,6 +266,8 @@ static void describe_device(VkPhysicalDevice pd, uint32_t index, qsr_device_info
     info->shader_int8 = f16i8.shaderInt8 != 0;
     info->shader_float16 = f16i8.shaderFloat16 != 0;
     info->integer_dot_product = idot.shaderIntegerDotProduct != 0;
+    info->shader_int16 = features.features.shaderInt16 != 0;
+    qsr__limits_report(&props.limits, info);
 
     VkPhysicalDeviceShaderIntegerDotProductProperties idot_props = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
@@ -309,10 +311,14 @@ qsr_status qsr_device_list(qsr_device_info *infos, uint32_t *count) {
     if (st != QSR_OK) return st;
     VkPhysicalDevice *list = NULL;
     uint32_t n = 0;
-    st = enumerate(instance, &list, &n);
+    qsr__forced_limits forced;
+    st = qsr__limits_resolve(QSR_LIMITS_DEVICE, getenv("QSR_FORCE_LIMITS"), &forced);
+    if (st == QSR_OK) st = enumerate(instance, &list, &n);
     if (st == QSR_OK) {
-        for (uint32_t i = 0; infos && i < n && i < *count; i++)
+        for (uint32_t i = 0; infos && i < n && i < *count; i++) {
             describe_device(list[i], i, &infos[i]);
+            qsr__limits_force(&forced, NULL, &infos[i]);
+        }
         *count = n;
     }
     free(list);
@@ -370,6 +376,7 @@ static void adopt_physical_device(qsr_context *ctx, VkPhysicalDevice pd, uint32_
     ctx->physical = pd;
     describe_device(pd, index, &ctx->info);
     vkGetPhysicalDeviceProperties(pd, &ctx->props);
+    qsr__limits_force(&ctx->forced, &ctx->props.limits, &ctx->info);
     vkGetPhysicalDeviceMemoryProperties(pd, &ctx->memory);
 }
 
@@ -582,7 +589,8 @@ qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out) {
     ctx->desc.instance_extensions = NULL;
     ctx->desc.device_extensions = NULL;
     ctx->desc.pipeline_cache_dir = NULL; /* resolved into ctx->pipelines.path */
-    st = copy_device_extensions(ctx, &d);
+    st = qsr__limits_resolve(d.force_limits, getenv("QSR_FORCE_LIMITS"), &ctx->forced);
+    if (st == QSR_OK) st = copy_device_extensions(ctx, &d);
     if (st == QSR_OK) st = create_instance(validation, &d, ctx, &ctx->instance);
     if (st == QSR_OK) st = pick_device(ctx, requested);
     if (st == QSR_OK) st = qsr__pipeline_store_init(ctx, d.pipeline_cache_dir);

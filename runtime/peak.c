@@ -53,7 +53,7 @@ static qsr_status time_mode(peak_run *r, int mode, double *ms) {
         ctx->vk.vkCmdResetQueryPool(r->cmd, r->queries, 0, 2);
         ctx->vk.vkCmdWriteTimestamp(r->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, r->queries, 0);
         st = qsr__record_dispatch(ctx, r->cmd, &p, set, &push, sizeof push,
-                                  PEAK_GRID_X / QSR__LOCAL_X, PEAK_GRID_Y / QSR__LOCAL_Y, 1);
+                                  PEAK_GRID_X / p.desc.local_x, PEAK_GRID_Y / p.desc.local_y, 1);
         ctx->vk.vkCmdWriteTimestamp(r->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, r->queries, 1);
         ctx->vk.vkEndCommandBuffer(r->cmd);
         if (st != QSR_OK) break;

@@ -11,6 +11,103 @@ static VkDescriptorType binding_type(const qsr__pipeline_desc *desc, uint32_t i)
                : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
+/* Each texel-fetch kernel and its storage-buffer twin (the same source with
+ * QSR_STORAGE_FETCH, shaders/shaders.cmake). */
+static const uint32_t storage_twins[][2] = {
+    {QSR_SHADER_CONV3X3_F32, QSR_SHADER_CONV3X3_F32_STORAGE},
+    {QSR_SHADER_CONV3X3_F32_FAST, QSR_SHADER_CONV3X3_F32_FAST_STORAGE},
+    {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q_STORAGE},
+    {QSR_SHADER_CONV3X3_Q2, QSR_SHADER_CONV3X3_Q2_STORAGE},
+    {QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_DOT_STORAGE},
+    {QSR_SHADER_CONV3X3_Q_TILED, QSR_SHADER_CONV3X3_Q_TILED_STORAGE},
+};
+#define TWIN_COUNT (sizeof storage_twins / sizeof storage_twins[0])
+
+int qsr__pipeline_desc_storage(qsr__pipeline_desc *desc) {
+    if (!(desc->texel_mask | desc->texel4_mask)) return 1;
+    for (size_t i = 0; i < TWIN_COUNT; i++)
+        if (desc->shader == storage_twins[i][0]) {
+            desc->shader = storage_twins[i][1];
+            desc->texel_mask = desc->texel4_mask = 0;
+            return 1;
+        }
+    return 0;
+}
+
+int qsr__pipeline_desc_for_buffers(const qsr_context *ctx, qsr__pipeline_desc *desc,
+                                   qsr__buffer *const *buffers) {
+    for (uint32_t i = 0; i < desc->binding_count; i++) {
+        int wide = (desc->texel4_mask >> i) & 1u;
+        if ((((desc->texel_mask | desc->texel4_mask) >> i) & 1u) &&
+            buffers[i]->size > qsr__texel_buffer_max_bytes(ctx, wide))
+            return qsr__pipeline_desc_storage(desc);
+    }
+    return 0;
+}
+
+uint32_t qsr__shader_texel_base(uint32_t shader) {
+    for (size_t i = 0; i < TWIN_COUNT; i++)
+        if (shader == storage_twins[i][1]) return storage_twins[i][0];
+    return shader;
+}
+
+static uint64_t shared_bytes(const qsr__pipeline_desc *d, uint32_t x, uint32_t y) {
+    return d->shared_base + (uint64_t)d->shared_halo * (x + 2) * (y + 2);
+}
+
+qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc) {
+    const VkPhysicalDeviceLimits *l = &ctx->props.limits;
+    uint32_t x = desc->local_x ? desc->local_x : 1, y = desc->local_y ? desc->local_y : 1;
+    while (x * y > l->maxComputeWorkGroupInvocations || x > l->maxComputeWorkGroupSize[0] ||
+           y > l->maxComputeWorkGroupSize[1] ||
+           shared_bytes(desc, x, y) > l->maxComputeSharedMemorySize) {
+        if (x == 1 && y == 1)
+            return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                             "%s: even a one-invocation workgroup exceeds the device's limits "
+                             "(%llu bytes of shared memory, %u allowed)",
+                             qsr_shader_table[desc->shader].name,
+                             (unsigned long long)shared_bytes(desc, 1, 1),
+                             l->maxComputeSharedMemorySize);
+        if (x > l->maxComputeWorkGroupSize[0])
+            x /= 2;
+        else if (y > l->maxComputeWorkGroupSize[1])
+            y /= 2;
+        else if (y >= x)
+            y /= 2;
+        else
+            x /= 2;
+    }
+    desc->local_x = x;
+    desc->local_y = y;
+    return QSR_OK;
+}
+
+/* Descriptor and push-constant limits a mobile GPU may set low: refused with a clear message
+ * here rather than left to the driver. */
+static qsr_status check_interface(const qsr_context *ctx, const qsr__pipeline_desc *desc) {
+    const VkPhysicalDeviceLimits *l = &ctx->props.limits;
+    uint32_t texel = 0, storage = 0;
+    for (uint32_t i = 0; i < desc->binding_count; i++) {
+        if (((desc->texel_mask | desc->texel4_mask) >> i) & 1u)
+            texel++;
+        else
+            storage++;
+    }
+    const char *name = qsr_shader_table[desc->shader].name;
+    if (desc->push_bytes > l->maxPushConstantsSize)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "%s needs %u push-constant bytes, the device allows %u",
+                         name, desc->push_bytes, l->maxPushConstantsSize);
+    if (storage > l->maxPerStageDescriptorStorageBuffers ||
+        texel > l->maxPerStageDescriptorSampledImages ||
+        storage + texel > l->maxPerStageResources)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "%s binds %u storage and %u texel buffers; the device allows %u, %u "
+                         "and %u resources per stage",
+                         name, storage, texel, l->maxPerStageDescriptorStorageBuffers,
+                         l->maxPerStageDescriptorSampledImages, l->maxPerStageResources);
+    return QSR_OK;
+}
+
 VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide) {
     return (VkDeviceSize)ctx->props.limits.maxTexelBufferElements * (wide ? 16u : 4u);
 }
@@ -46,6 +143,10 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
         desc->spec_count > QSR__MAX_SPEC || desc->push_bytes > 128)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "bad pipeline description");
     out->desc = *desc;
+    qsr_status fitted = qsr__pipeline_fit(ctx, &out->desc);
+    if (fitted == QSR_OK) fitted = check_interface(ctx, &out->desc);
+    if (fitted != QSR_OK) return fitted;
+    desc = &out->desc;
     const qsr_shader_blob *blob = &qsr_shader_table[desc->shader];
 
     VkDescriptorSetLayoutBinding bindings[QSR__MAX_BINDINGS];
@@ -102,8 +203,12 @@ qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc
     entries[n] = (VkSpecializationMapEntry){101, n * 4, 4};
     n++;
     VkSpecializationInfo spec = {n, entries, n * 4, values};
+    /* Dispatches beyond maxComputeWorkGroupCount are split with a base group (vk.h). */
+    const uint32_t *count = ctx->props.limits.maxComputeWorkGroupCount;
+    out->dispatch_base = count[0] < 65535u || count[1] < 65535u || count[2] < 65535u;
     VkComputePipelineCreateInfo cpi = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .flags = out->dispatch_base ? VK_PIPELINE_CREATE_DISPATCH_BASE_BIT : 0u,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = module,
@@ -186,17 +291,32 @@ qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr
     if (push_bytes != p->desc.push_bytes)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "%s: %u push-constant bytes, pipeline has %u",
                          qsr_shader_table[p->desc.shader].name, push_bytes, p->desc.push_bytes);
-    if (groups_x > limit[0] || groups_y > limit[1] || groups_z > limit[2])
-        return qsr__fail(QSR_ERROR_LIMIT, "%s: %ux%ux%u workgroups exceed the device limit",
-                         qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z);
     if (groups_x == 0 || groups_y == 0 || groups_z == 0) return QSR_OK;
+    int split = groups_x > limit[0] || groups_y > limit[1] || groups_z > limit[2];
+    if (split && (!p->dispatch_base || !ctx->vk.vkCmdDispatchBase))
+        return qsr__fail(QSR_ERROR_LIMIT,
+                         "%s: %ux%ux%u workgroups exceed the device limit (%ux%ux%u) and "
+                         "cannot be split",
+                         qsr_shader_table[p->desc.shader].name, groups_x, groups_y, groups_z,
+                         limit[0], limit[1], limit[2]);
     ctx->vk.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
                                     NULL);
     if (push_bytes)
         ctx->vk.vkCmdPushConstants(cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
                                    push);
-    ctx->vk.vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
+    if (!split) {
+        ctx->vk.vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
+    } else {
+        /* Chunks of at most the limit per dimension; every chunk writes disjoint outputs. */
+        for (uint32_t z = 0; z < groups_z; z += limit[2])
+            for (uint32_t y = 0; y < groups_y; y += limit[1])
+                for (uint32_t x = 0; x < groups_x; x += limit[0])
+                    ctx->vk.vkCmdDispatchBase(
+                        cmd, x, y, z, groups_x - x < limit[0] ? groups_x - x : limit[0],
+                        groups_y - y < limit[1] ? groups_y - y : limit[1],
+                        groups_z - z < limit[2] ? groups_z - z : limit[2]);
+    }
     /* One full compute->compute barrier between dependent dispatches (ggml's rule); per-buffer
      * tracking can replace it once plans overlap independent work. */
     VkMemoryBarrier barrier = {

@@ -44,6 +44,9 @@ static qsr__pipeline_desc desc_key(const qsr__pipeline_desc *desc) {
 qsr_status qsr__pipeline_get(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__pipeline *out) {
     qsr__pipeline_store *s = &ctx->pipelines;
     qsr__pipeline_desc key = desc_key(desc);
+    /* Stored descriptions are fitted to the device (qsr__pipeline_create), so is the key. */
+    qsr_status fitted = qsr__pipeline_fit(ctx, &key);
+    if (fitted != QSR_OK) return fitted;
     for (uint32_t i = 0; i < s->shared_count; i++)
         if (memcmp(&s->shared[i].desc, &key, sizeof key) == 0) {
             *out = s->shared[i];

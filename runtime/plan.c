@@ -103,6 +103,11 @@ static qsr_status upload_weights(qsr__plan *plan) {
     }
     if (st == QSR_OK) {
         qsr_context *ctx = plan->ctx;
+        /* conv3x3_f32 reads 16-byte texels, conv3x3_q_dot too, the other kernels words. */
+        plan->weights_storage =
+            fill.wf_len * 4 > qsr__texel_buffer_max_bytes(ctx, 1) ||
+            fill.wq_len * 4 > qsr__texel_buffer_max_bytes(ctx, plan->kernel == QSR__QKERNEL_DOT);
+        plan->storage_fetch = plan->weights_storage;
         st = qsr__buffer_create(ctx, fill.wf_len * 4, QSR__MEMORY_DEVICE, &plan->wf);
         if (st == QSR_OK) st = qsr__buffer_upload(ctx, &plan->wf, fill.wf, fill.wf_len * 4);
         if (st == QSR_OK)
@@ -149,6 +154,7 @@ static qsr_status create_pipelines(qsr__plan *plan) {
     }
     for (int i = 0; i < QSR__PIPE_COUNT; i++) {
         if (d[i].binding_count == 0) continue; /* not used by this plan */
+        if (plan->storage_fetch) qsr__pipeline_desc_storage(&d[i]);
         qsr_status st = qsr__pipeline_get(plan->ctx, &d[i], &plan->pipes[i]);
         if (st != QSR_OK) return st;
     }
@@ -168,6 +174,7 @@ static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int si
     if (p->pipeline) return QSR_OK;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
+    if (plan->storage_fetch) qsr__pipeline_desc_storage(&d);
     return qsr__pipeline_get(plan->ctx, &d, p);
 }
 
@@ -402,6 +409,26 @@ static qsr_status write_sets(qsr__plan *plan) {
         if (st != QSR_OK) return st;
     }
     return QSR_OK;
+}
+
+qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage) {
+    storage = storage || plan->weights_storage;
+    /* Buffers only grow: ones a larger image left beyond the limit keep storage fetches. */
+    for (int i = 0; i < QSR__ACT_COUNT && !storage; i++)
+        storage = plan->act_bytes[i] > qsr__texel_buffer_max_bytes(plan->ctx, 0);
+    if (storage == plan->storage_fetch) return QSR_OK;
+    plan->storage_fetch = storage;
+    /* The context keeps both families of pipelines; the plan's handles are only looked up. */
+    memset(plan->pipes, 0, sizeof plan->pipes);
+    memset(plan->convq, 0, sizeof plan->convq);
+    qsr_status st = create_pipelines(plan);
+    if (st == QSR_OK && plan->quantized) {
+        const qsr__pipeline *first;
+        st = first_convq_pipeline(plan, &first);
+    }
+    /* Texel and storage bindings differ in descriptor type: existing buffers get new sets. */
+    if (st == QSR_OK && plan->act[QSR__ACT_IMG_IN].buffer) st = write_sets(plan);
+    return st;
 }
 
 qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]) {

@@ -109,6 +109,12 @@ typedef struct qsr__plan {
     int quantized;       /* body runs conv3x3_q */
     qsr__qkernel kernel; /* ... with this kernel (qsr__conv3x3_q_choose) */
     int fast_fp;         /* conv3x3_f32_fast after the last quantizer (QSR_FP_MATH_FAST) */
+    /* The convolutions read activations and weights through storage buffers instead of texel
+     * buffers (the *_storage shader twins): always when a weight buffer exceeds the device's
+     * maxTexelBufferElements, else when the tile size chosen for a run needs an activation
+     * buffer beyond it (qsr__plan_set_fetch). */
+    int weights_storage;
+    int storage_fetch;
     qsr__buffer wf, wq, params;
     qsr__layer_slot first, after_body, upsample[2], last;
     qsr__layer_slot *body; /* 2 * blocks */
@@ -142,6 +148,9 @@ typedef struct qsr__plan {
     uint32_t rows_capacity;
 } qsr__plan;
 
+/* Whether the upscaler's last run read through storage buffers (tests ask). */
+int qsr__upscaler_storage_fetch(const qsr_upscaler *up);
+
 /* The name of an op kind, for profiles. */
 const char *qsr__op_kind_name(qsr__op_kind kind, int quantized);
 
@@ -151,6 +160,10 @@ void qsr__plan_destroy(qsr__plan *plan);
 /* Bytes of every activation buffer for one tile geometry. */
 void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
                                 VkDeviceSize bytes[QSR__ACT_COUNT]);
+/* Switches the convolutions to storage-buffer (storage = 1) or texel fetches (0; storage
+ * regardless when the weights or the activation buffers already allocated exceed the texel
+ * limit), rewriting the descriptor sets of existing buffers. */
+qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage);
 /* Grows the activation buffers to at least `bytes` (reallocating and rewriting sets). */
 qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]);
 /* Where a tile's output goes: a host image (3 or 4 channels; alpha left alone), or, when

@@ -165,12 +165,15 @@ static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uin
     }
 }
 
-static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__ACT_COUNT], uint64_t budget) {
+/* Do the activation buffers fit the budget, and each the device's buffer limits? Activations
+ * are bound as storage buffers, and with texel fetches also as 4-byte texel views. */
+static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__ACT_COUNT], uint64_t budget,
+                int storage_fetch) {
     VkDeviceSize total = 0;
-    /* Activations are bound as storage buffers and as 4-byte texel views. */
     VkDeviceSize texel_max = qsr__texel_buffer_max_bytes(up->ctx, 0);
     for (int k = 0; k < QSR__ACT_COUNT; k++) {
-        if (bytes[k] > up->ctx->info.max_storage_buffer_range || bytes[k] > texel_max) return 0;
+        if (bytes[k] > up->ctx->info.max_storage_buffer_range) return 0;
+        if (!storage_fetch && bytes[k] > texel_max) return 0;
         total += bytes[k];
     }
     return total <= budget;
@@ -180,16 +183,25 @@ static uint64_t memory_budget(const qsr_upscaler *up) {
     if (up->desc.max_memory) return up->desc.max_memory;
     uint64_t quarter = up->ctx->info.device_local_bytes / 4;
     uint64_t cap = 1ull << 30;
+    /* A forced limits profile (mobile: 64 MiB) lowers the cap. */
+    if (up->ctx->info.memory_budget_cap && up->ctx->info.memory_budget_cap < cap)
+        cap = up->ctx->info.memory_budget_cap;
     return quarter && quarter < cap ? quarter : cap;
 }
 
 /* The tile edge: the user's, or the largest candidate whose buffers fit the budget and the
  * device's maxStorageBufferRange for this image at full depth (so a depth change never needs
- * a smaller tile). */
-static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_t *out) {
+ * a smaller tile). *storage: the tile's activation buffers exceed maxTexelBufferElements, so
+ * the kernels must read them through storage buffers; texel fetches (faster on lavapipe) are
+ * kept wherever the largest tile allows them. */
+static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_t *out,
+                              int *storage) {
     uint32_t width = a->area.w, height = a->area.h;
     if (up->desc.tile) {
         *out = up->desc.tile;
+        VkDeviceSize bytes[QSR__ACT_COUNT];
+        area_activation_bytes(up, a, *out, 0, bytes);
+        *storage = !fits(up, bytes, UINT64_MAX, 0);
         return QSR_OK;
     }
     static const uint32_t candidates[] = {1024, 768, 512, 384, 256, 192, 128, 96, 64, 48, 32, 16};
@@ -201,8 +213,9 @@ static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_
             continue; /* a smaller candidate covers the image as well */
         VkDeviceSize bytes[QSR__ACT_COUNT];
         area_activation_bytes(up, a, t, 0, bytes);
-        if (fits(up, bytes, budget)) {
+        if (fits(up, bytes, budget, 1)) {
             *out = t;
+            *storage = !fits(up, bytes, budget, 0);
             return QSR_OK;
         }
     }
@@ -253,6 +266,10 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
     qsr__context_add_user(ctx, &up->device_user);
     *out = up;
     return QSR_OK;
+}
+
+int qsr__upscaler_storage_fetch(const qsr_upscaler *up) {
+    return up ? up->plan.storage_fetch : 0;
 }
 
 void qsr_upscaler_destroy(qsr_upscaler *up) {
@@ -365,7 +382,9 @@ static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t 
     qsr_status st = refresh_plan(up);
     if (st != QSR_OK) return st;
     uint32_t tile = 0;
-    st = choose_tile(up, a, &tile);
+    int storage = 0;
+    st = choose_tile(up, a, &tile, &storage);
+    if (st == QSR_OK) st = qsr__plan_set_fetch(&up->plan, storage);
     if (st != QSR_OK) return st;
     int recovered = 0;
     for (;;) {
@@ -382,6 +401,7 @@ static qsr_status run_area_into(qsr_upscaler *up, const qsr_image *in, uint32_t 
         if (st == QSR_ERROR_DEVICE_LOST && !recovered && sink->image) {
             recovered = 1;
             st = recover_device(up);
+            if (st == QSR_OK) st = qsr__plan_set_fetch(&up->plan, storage);
             if (st != QSR_OK) return st; /* its message says why no new device came */
             tile = tile / 2 >= 16 ? tile / 2 : 16;
             continue;
@@ -524,8 +544,10 @@ static qsr_status reserve_frame(qsr_upscaler *up, const run_area *a, uint32_t ti
 /* A frame plan for the size, its tile halved while device memory runs out (as runs do). */
 static qsr_status build_frame(qsr_upscaler *up, const run_area *a) {
     uint32_t tile = 0;
-    qsr_status st = choose_tile(up, a, &tile);
+    int storage = 0;
+    qsr_status st = choose_tile(up, a, &tile, &storage);
     if (st == QSR_OK) st = qsr__plan_create_frame(&up->plan, &up->frame);
+    if (st == QSR_OK) st = qsr__plan_set_fetch(&up->frame, storage);
     if (st == QSR_OK) st = qsr__plan_warm_pipelines(&up->frame);
     for (;;) {
         if (st == QSR_OK) st = reserve_frame(up, a, tile);

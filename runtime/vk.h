@@ -33,6 +33,9 @@ typedef struct qsr__pipeline_desc {
      * over the lanes with a bounds check each: several times cheaper. */
     uint32_t texel_mask;
     uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
+    /* Shared memory of a workgroup of local_x x local_y: shared_base + shared_halo * (local_x
+     * + 2) * (local_y + 2) bytes (conv3x3_q_tiled's tiles); both 0 for kernels without any. */
+    uint32_t shared_base, shared_halo;
 } qsr__pipeline_desc;
 
 typedef struct qsr__pipeline {
@@ -40,6 +43,7 @@ typedef struct qsr__pipeline {
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
+    int dispatch_base; /* made with VK_PIPELINE_CREATE_DISPATCH_BASE_BIT: may split dispatches */
 } qsr__pipeline;
 
 /* What the context's pipeline store did (tests read these; nothing else depends on them). */
@@ -70,6 +74,25 @@ typedef struct qsr__device_user {
     struct qsr__device_user *next;
 } qsr__device_user;
 
+/* Limits forced on the device (runtime/limits.c): a profile and single overrides. */
+typedef struct qsr__forced_limits {
+    int active;                           /* anything is forced */
+    int profile;                          /* qsr_limits_profile */
+    uint32_t invocations, texels, groups; /* caps; 0 = the device's */
+    uint64_t memory;                      /* default activation budget cap; 0 = none */
+    int no_small_types;                   /* report no int8/int16/fp16 or 8/16-bit storage */
+} qsr__forced_limits;
+
+/* The forced limits of a context: `profile`, then the items of `env` (QSR_FORCE_LIMITS). */
+qsr_status qsr__limits_resolve(qsr_limits_profile profile, const char *env,
+                               qsr__forced_limits *out);
+/* Copies the compute limits the runtime fits its kernels to into the device report. */
+void qsr__limits_report(const VkPhysicalDeviceLimits *l, qsr_device_info *info);
+/* Lowers `limits` (may be NULL: the report only) and the report's limits and features to the
+ * forced ones; every later use of ctx->props.limits sees the effective values. */
+void qsr__limits_force(const qsr__forced_limits *f, VkPhysicalDeviceLimits *limits,
+                       qsr_device_info *info);
+
 struct qsr_context {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -99,6 +122,7 @@ struct qsr_context {
     int external;
     const VkAllocationCallbacks *alloc;               /* NULL for the driver's allocator */
     PFN_vkGetInstanceProcAddr get_instance_proc_addr; /* the one the instance was made with */
+    qsr__forced_limits forced; /* applied to props.limits and info when the device is picked */
 };
 
 /* vkQueueSubmit through the fault injector and the application's queue lock. */
@@ -141,6 +165,24 @@ qsr_status qsr__buffer_upload(qsr_context *ctx, qsr__buffer *dst, const void *da
 /* The largest buffer a texel view of 4-byte (wide: 16-byte) texels covers whole. */
 VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide);
 
+/* Fits desc's workgroup to the device's limits (maxComputeWorkGroupInvocations,
+ * maxComputeWorkGroupSize, maxComputeSharedMemorySize): the preferred size where it fits,
+ * else halved, a side beyond its size limit first, then the longer side (y on ties), so row
+ * kernels keep their rows. Record functions size their dispatches by
+ * the pipeline's fitted local_x/local_y. qsr__pipeline_create and _get call it. */
+qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc);
+/* Turns desc into its storage-buffer twin (shaders/fetch.glsl: the same kernel reading its
+ * texel bindings as storage buffers, for buffers beyond maxTexelBufferElements). Returns 0 when
+ * the shader has no twin (desc unchanged); a desc without texel bindings needs none (1). */
+int qsr__pipeline_desc_storage(qsr__pipeline_desc *desc);
+/* The storage twin where one of `buffers` (bound at bindings 0..n-1) is bound as a texel
+ * buffer but exceeds maxTexelBufferElements (one-off pipelines: op tests and benchmarks; plans
+ * decide from their tile sizes). Returns 1 when desc was switched. */
+int qsr__pipeline_desc_for_buffers(const qsr_context *ctx, qsr__pipeline_desc *desc,
+                                   qsr__buffer *const *buffers);
+/* The texel-fetch shader of a storage twin (the shader itself for any other). */
+uint32_t qsr__shader_texel_base(uint32_t shader);
+
 /* A pipeline the caller owns and destroys (one-off uses: the peak microkernels, op tests). */
 qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
                                 qsr__pipeline *out);
@@ -169,8 +211,13 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
                                       const qsr__pipeline *p, qsr__buffer *const *buffers,
                                       VkDescriptorSet *out);
 
-/* Records one dispatch covering `groups` workgroups, checking the contract (push size,
- * group-count limits), followed by a compute->compute barrier. */
+/* Records one dispatch covering `groups` workgroups, checking the push size, followed by a
+ * compute->compute barrier. A count beyond maxComputeWorkGroupCount is split into several
+ * vkCmdDispatchBase calls (gl_WorkGroupID runs over the whole range, so shaders see one
+ * dispatch). Pipelines allow that (VK_PIPELINE_CREATE_DISPATCH_BASE_BIT) only where the limit is
+ * below the Vulkan minimum of 65535, i.e. forced (QSR_FORCE_LIMITS=...,groups=N): no dispatch
+ * of a plan comes near 65535 groups (tiles are at most 4096 pixels), and the usual pipelines
+ * stay exactly as they were. */
 qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                 VkDescriptorSet set, const void *push, uint32_t push_bytes,
                                 uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);

@@ -8,10 +8,11 @@
 
 // Weights: [cout/8][cin][9][2] vec4 (cout padded to a multiple of 8): an invocation's 8 output
 // channels, 18 vec4 per input channel, lane o of half h holding output channel 8g+4h+o; fetched
-// through texel buffers (one fetch is a vector gather on lavapipe).
-layout(binding = 0) uniform usamplerBuffer src;
-layout(binding = 1) uniform usamplerBuffer weights4;
-vec4 weight(int i) { return uintBitsToFloat(texelFetch(weights4, i)); }
+// through texel buffers (one fetch is a vector gather on lavapipe) or storage buffers (fetch.glsl).
+#include "fetch.glsl"
+FETCH_BUFFER4(0, src); // activations [cin][h][w], read a row segment at a time
+FETCH_BUFFER4(1, weights4);
+vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
@@ -77,7 +78,7 @@ void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_GlobalInvocationID.z);
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
-    int plane = pc.in_w * pc.in_h, last_texel = textureSize(src) - 1;
+    int plane = pc.in_w * pc.in_h, last_texel = FETCH4_COUNT(src) - 1;
     ACC_PRECISE vec4 acc_a[PX], acc_b[PX]; // output channels oc0..oc0+3 and oc0+4..oc0+7
     [[unroll]] for (int i = 0; i < PX; i++) {
         acc_a[i] = vec4(0.0);

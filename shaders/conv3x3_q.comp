@@ -11,13 +11,14 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-// Texel buffers: on lavapipe a texel fetch is a plain vector gather, a storage-buffer load a
-// loop over the lanes with a bounds check each.
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w], 16-byte texels
+// Texel buffers (or storage buffers where they would exceed the device's limit: fetch.glsl),
+// both read as 16-byte texels.
+#include "fetch.glsl"
+FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 // Weights: [cout/8][cin][3] uvec4, one per kernel row: taps kx = 0..2 as words of 8 nibbles
 // (output channels 8g..8g+7) and a zero word. One fetch brings a row's three words: on
 // lavapipe a fetch is a gather of the same cost at any width.
-layout(binding = 1) uniform usamplerBuffer weights;
+FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
 
@@ -30,7 +31,7 @@ const int PX = 8;
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
-    int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW, last_texel = textureSize(src) - 1;
+    int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW, last_texel = FETCH4_COUNT(src) - 1;
     bool sgn = SIGNED_A != 0;
     // Accumulators are named vectors, never arrays indexed in loops: lavapipe turns a
     // private array with a dynamic index into per-lane memory traffic.
@@ -59,7 +60,7 @@ void main() {
                 int c4 = qpack_get(nb[r + 4], j, CONT, sgn), c5 = qpack_get(nb[r + 5], j, CONT, sgn);
                 int c6 = qpack_get(nb[r + 6], j, CONT, sgn), c7 = qpack_get(nb[r + 7], j, CONT, sgn);
                 int c8 = qpack_get(nb[r + 8], j, CONT, sgn), c9 = qpack_get(nb[r + 9], j, CONT, sgn);
-                uvec4 row = texelFetch(weights, wb + ky);
+                uvec4 row = FETCH4(weights, wb + ky);
                 ivec4 w = unpack_pairs(row.x);
                 s0 += c0 * w; s1 += c1 * w; s2 += c2 * w; s3 += c3 * w;
                 s4 += c4 * w; s5 += c5 * w; s6 += c6 * w; s7 += c7 * w;

@@ -15,10 +15,11 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w], 16-byte texels
+#include "fetch.glsl"
+FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 // Weights: per [cout/8][cin][kernel row] two uvec4 of quad words (kx 0 h 0, kx 0 h 1, kx 1 h 0,
 // kx 1 h 1 | kx 2 h 0, kx 2 h 1, 0, 0), then K[cout] (uvec4 units throughout).
-layout(binding = 1) uniform usamplerBuffer weights;
+FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels (two quad
@@ -69,7 +70,7 @@ void finish(uvec4 p, uint a, ivec4 k_even, ivec4 k_odd, out ivec4 lo, out ivec4 
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
-    int last_texel = textureSize(src) - 1;
+    int last_texel = FETCH4_COUNT(src) - 1;
     int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW;
     uvec4 p0 = uvec4(0), p1 = uvec4(0), p2 = uvec4(0), p3 = uvec4(0);
     uvec4 p4 = uvec4(0), p5 = uvec4(0), p6 = uvec4(0), p7 = uvec4(0);
@@ -107,12 +108,12 @@ void main() {
                 int r = ky * (PX + 2);
                 uint c[PX + 2];
                 [[unroll]] for (int i = 0; i < PX + 2; i++) c[i] = code_of(nb[r + i], j);
-                uvec4 r01 = texelFetch(weights, wb + ky * 2);
+                uvec4 r01 = FETCH4(weights, wb + ky * 2);
                 uvec2 q = r01.xy;
                 MAC_ROW(0)
                 q = r01.zw;
                 MAC_ROW(1)
-                q = texelFetch(weights, wb + ky * 2 + 1).xy;
+                q = FETCH4(weights, wb + ky * 2 + 1).xy;
                 MAC_ROW(2)
             }
             // Flush after every 3 channels and at the end of the word (see the header).
@@ -130,7 +131,7 @@ void main() {
     }
     int oc0 = group * OCB;
     int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * pc.cin * 6 + oc0 / 4;
-    ivec4 k03 = ivec4(texelFetch(weights, kb)), k47 = ivec4(texelFetch(weights, kb + 1));
+    ivec4 k03 = ivec4(FETCH4(weights, kb)), k47 = ivec4(FETCH4(weights, kb + 1));
     ivec4 k_even = ivec4(k03.x, k03.z, k47.x, k47.z);
     ivec4 k_odd = ivec4(k03.y, k03.w, k47.y, k47.w);
     channel_consts k = load_consts(oc0);

@@ -12,11 +12,12 @@
 #include "common.glsl"
 #include "qpack.glsl"
 
-layout(binding = 0) uniform usamplerBuffer src;      // codes [cin/8][h][w]
+#include "fetch.glsl"
+FETCH_BUFFER(0, src);      // codes [cin/8][h][w]
 // [cout/8][cin/8][9][4] uvec4, then K[cout]: uvec4 q of (group, word, tap) holds output
 // channel 8g+2q's weights for channels (0,2,4,6) and (1,3,5,7) of the word in int8 bytes,
 // then channel 8g+2q+1's.
-layout(binding = 1) uniform usamplerBuffer weights4;
+FETCH_BUFFER4(1, weights4);
 #include "qconv_epilogue.glsl"
 
 const int PX = 8;
@@ -26,7 +27,7 @@ const uint SIGN_FLIP = SIGNED_A != 0 ? 0x88888888u : 0u;
 uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
     int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return (inside ? texelFetch(src, i).x : 0u) ^ SIGN_FLIP;
+    return (inside ? FETCH(src, i) : 0u) ^ SIGN_FLIP;
 }
 
 // OpSDot (4450) on two packed 4x8-bit signed vectors (format literal 0), declared through
@@ -60,8 +61,8 @@ void main() {
         }
         int wb = pc.w_off + (group * words + cw) * 36;
         [[unroll]] for (int tap = 0; tap < 9; tap++) {
-            uvec4 q0 = texelFetch(weights4, wb + tap * 4), q1 = texelFetch(weights4, wb + tap * 4 + 1);
-            uvec4 q2 = texelFetch(weights4, wb + tap * 4 + 2), q3 = texelFetch(weights4, wb + tap * 4 + 3);
+            uvec4 q0 = FETCH4(weights4, wb + tap * 4), q1 = FETCH4(weights4, wb + tap * 4 + 1);
+            uvec4 q2 = FETCH4(weights4, wb + tap * 4 + 2), q3 = FETCH4(weights4, wb + tap * 4 + 3);
             [[unroll]] for (int i = 0; i < PX; i++) {
                 int n = (tap / 3) * (PX + 2) + i + tap % 3;
                 int e = a_even[n], o = a_odd[n];
@@ -74,7 +75,7 @@ void main() {
     }
     int oc0 = group * OCB;
     int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * words * 36 + group * 2;
-    ivec4 k0 = ivec4(texelFetch(weights4, kb)), k1 = ivec4(texelFetch(weights4, kb + 1));
+    ivec4 k0 = ivec4(FETCH4(weights4, kb)), k1 = ivec4(FETCH4(weights4, kb + 1));
     ivec4 k_even = ivec4(k0.x, k0.z, k1.x, k1.z), k_odd = ivec4(k0.y, k0.w, k1.y, k1.w);
     channel_consts k = load_consts(oc0);
     [[unroll]] for (int i = 0; i < PX; i++)

@@ -8,14 +8,17 @@
 // layout and the epilogue. QSR_KERNEL=tiled forces it (on lavapipe shared memory is slow).
 #include "common.glsl"
 #include "qpack.glsl"
-
-layout(binding = 0) uniform usamplerBuffer src;     // codes [cin/8][h][w]
-layout(binding = 1) uniform usamplerBuffer weights; // [cout/8][cin][9] words of 8 nibbles
+#include "fetch.glsl"
+FETCH_BUFFER(0, src);     // codes [cin/8][h][w]
+FETCH_BUFFER(1, weights); // [cout/8][cin][9] words of 8 nibbles
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
 
-// The workgroup's shape: the pipeline's local size (runtime/ops/conv3x3_q.c, CONV_Q_TILE_*).
-const int TX = 16, TY = 8;
+// The workgroup's shape: the pipeline's local size (specialization constants 100 and 101,
+// chosen from the device's limits: runtime/ops/conv3x3_q.c, CONV_Q_TILE_*), which also sizes
+// the shared tiles. The weights are staged by the first 72 invocations, or in several rounds
+// when the workgroup is smaller.
+const int TX = int(gl_WorkGroupSize.x), TY = int(gl_WorkGroupSize.y);
 const int TILE_W = TX + 2, TILE_WORDS = (TX + 2) * (TY + 2);
 shared uint code_tile[TILE_WORDS];
 shared uint weight_tile[QPACK_CPW * 9];
@@ -23,7 +26,7 @@ shared uint weight_tile[QPACK_CPW * 9];
 uint load_word(int cw, int ix, int iy, int plane) {
     bool inside = ix >= 0 && iy >= 0 && ix < pc.in_w && iy < pc.in_h;
     int i = cw * plane + clamp(iy, 0, pc.in_h - 1) * pc.in_w + clamp(ix, 0, pc.in_w - 1);
-    return inside ? texelFetch(src, i).x : 0u;
+    return inside ? FETCH(src, i) : 0u;
 }
 
 // Stages code word cw of the tile (with its 1-pixel halo) and the group's weights of its
@@ -32,10 +35,10 @@ void stage(int cw, int group, int plane, int lid) {
     int bx = int(gl_WorkGroupID.x) * TX - 1, by = int(gl_WorkGroupID.y) * TY - 1;
     for (int i = lid; i < TILE_WORDS; i += TX * TY)
         code_tile[i] = load_word(cw, bx + i % TILE_W, by + i / TILE_W, plane);
-    if (lid < QPACK_CPW * 9) {
-        int c = cw * QPACK_CPW + lid / 9;
-        weight_tile[lid] =
-            c < pc.cin ? texelFetch(weights, pc.w_off + (group * pc.cin + c) * 9 + lid % 9).x : 0u;
+    for (int i = lid; i < QPACK_CPW * 9; i += TX * TY) {
+        int c = cw * QPACK_CPW + i / 9;
+        weight_tile[i] =
+            c < pc.cin ? FETCH(weights, pc.w_off + (group * pc.cin + c) * 9 + i % 9) : 0u;
     }
 }
 

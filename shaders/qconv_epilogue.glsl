@@ -11,8 +11,9 @@
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 // The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
-// per-lane loop); each invocation reads its own pixels before it writes them.
-layout(binding = 4) uniform usamplerBuffer dst_in;
+// per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants); each invocation
+// reads its own pixels before it writes them.
+FETCH_BUFFER(4, dst_in);
 layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
 
 layout(constant_id = 3) const int BITS_A = 4;
@@ -62,7 +63,7 @@ int next_code(float v, float shift) {
 float epilogue_value(int idx, float v) {
     if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
     if (EPILOGUE == EPILOGUE_RESIDUAL) {
-        precise float h = (uintBitsToFloat(texelFetch(dst_in, idx).x) * pc.dst_scale) *
+        precise float h = (uintBitsToFloat(FETCH(dst_in, idx)) * pc.dst_scale) *
                               pc.shortcut + v;
         return h;
     }

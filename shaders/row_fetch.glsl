@@ -1,6 +1,6 @@
 // row_fetch.glsl - FETCH_ROW(src, start, last_texel, N, w): w[0 .. N-1] = the 32-bit words
-// start .. start + N - 1 (start >= -1) of a linear buffer, read through its 16-byte texel view
-// (a usamplerBuffer over R32G32B32A32_UINT; last_texel = textureSize(src) - 1). On lavapipe a
+// start .. start + N - 1 (start >= -1) of a linear buffer, read as 16-byte texels (src declared
+// with FETCH_BUFFER4 of fetch.glsl; last_texel = FETCH4_COUNT(src) - 1). On lavapipe a
 // fetch is a gather of the same cost at any width, so (N + 6) / 4 wide fetches replace N narrow
 // ones; the row's start inside the first texel (0..3) picks the words by selects, never by a
 // dynamic index (lavapipe turns those into per-lane memory traffic). Every fetch is
@@ -11,7 +11,7 @@
         int t0_ = ((start_) + 4) / 4 - 1, s_ = (start_) - 4 * t0_;                                \
         uint f_[4 * (((n_) + 6) / 4)];                                                            \
         [[unroll]] for (int k_ = 0; k_ < ((n_) + 6) / 4; k_++) {                                  \
-            uvec4 t_ = texelFetch(src_, clamp(t0_ + k_, 0, last_));                         \
+            uvec4 t_ = FETCH4(src_, clamp(t0_ + k_, 0, last_));                             \
             f_[4 * k_] = t_.x;                                                                   \
             f_[4 * k_ + 1] = t_.y;                                                               \
             f_[4 * k_ + 2] = t_.z;                                                               \

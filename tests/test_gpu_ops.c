@@ -13,6 +13,15 @@
 
 static qsr_context *ctx;
 static int only_case = -1, case_no = 0;
+/* Every convolution case runs twice: with the kernels' texel fetches (their storage twins
+ * where a buffer exceeds the device's maxTexelBufferElements, as with QSR_FORCE_LIMITS=mobile),
+ * then with every storage twin (shaders/fetch.glsl). */
+static int force_storage;
+static uint32_t storage_by_limit; /* dispatches switched to a twin by the texel limit */
+/* workgroup_shapes(): another preferred workgroup shape and quantized kernel (-1: the
+ * device's choice). */
+static uint32_t force_local_x, force_local_y;
+static int force_kernel = -1;
 
 /* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
 static qsr__buffer make_buffer(size_t bytes, const void *init) {
@@ -39,7 +48,24 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr
     VkDescriptorSet set;
     VkCommandBuffer cmd;
     VkFence fence;
+    qsr__pipeline_desc chosen = *desc;
+    if (force_storage)
+        CHECK(qsr__pipeline_desc_storage(&chosen), "shader %u has no storage twin",
+              desc->shader);
+    else
+        storage_by_limit += (uint32_t)qsr__pipeline_desc_for_buffers(ctx, &chosen, bufs);
+    if (force_local_x) {
+        chosen.local_x = force_local_x;
+        chosen.local_y = force_local_y;
+    }
+    desc = &chosen;
     CHECK_OK(qsr__pipeline_create(ctx, desc, &p));
+    /* The workgroup was fitted to the (possibly forced) limits. */
+    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
+    CHECK(p.desc.local_x * p.desc.local_y <= lim->maxComputeWorkGroupInvocations &&
+              p.desc.local_x <= lim->maxComputeWorkGroupSize[0] &&
+              p.desc.local_y <= lim->maxComputeWorkGroupSize[1],
+          "workgroup %ux%u exceeds the device's limits", p.desc.local_x, p.desc.local_y);
     CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
     CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));
     VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
@@ -176,6 +202,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         CHECK(0, "no quantized kernel: %s", qsr_last_error());
         return;
     }
+    if (force_kernel >= 0) kernel = (qsr__qkernel)force_kernel;
     uint32_t cin = k->cin, cout = k->cout, w = k->w, h = k->h;
     size_t plane = (size_t)w * h;
     uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
@@ -312,24 +339,33 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     free(x), free(wt), free(bias), free(params), free(wbuf), free(want), free(shuffled);
 }
 
-int main(int argc, char **argv) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--case") == 0) only_case = atoi(argv[i + 1]);
-    qsr_status st = qsr_context_create(NULL, &ctx);
-    if (st != QSR_OK) {
-        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
-        return 1;
-    }
-    if (qsr_test_kernel_unavailable(ctx)) {
-        qsr_context_destroy(ctx);
-        return 77;
-    }
-    qsr_rng rng = {42};
-    for (uint32_t bits = 2; bits <= 4; bits++)
-        for (int s = 0; s <= 1; s++) {
-            test_quantize(&rng, bits, s, 13, 11, 7);
-            test_quantize(&rng, bits, s, 64, 5, 3);
+/* Workgroup sizes are specialization constants fitted to the device (qsr__pipeline_fit):
+ * every kernel must give the same results at other shapes, such as a mobile GPU's smaller
+ * workgroups (conv3x3_q_tiled's shared tiles are sized by them, and fewer than its 72 weight
+ * words' invocations stage the weights in rounds). */
+static void workgroup_shapes(qsr_rng *rng) {
+    static const uint32_t shapes[][2] = {{4, 2}, {8, 4}, {2, 16}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        force_local_x = shapes[i][0];
+        force_local_y = shapes[i][1];
+        printf("--- preferred workgroup %ux%u\n", force_local_x, force_local_y);
+        for (int tiled = 0; tiled <= 1; tiled++) {
+            force_kernel = tiled ? (int)QSR__QKERNEL_TILED : -1;
+            test_conv_q(rng, &(conv_q_case){4, 4, 64, 24, 37, 19, 1, QSR__EPILOGUE_RESIDUAL,
+                                            QSR__CODES_SIGNED});
+            test_conv_q(rng, &(conv_q_case){2, 2, 21, 16, 23, 9, 0, QSR__EPILOGUE_RELU,
+                                            QSR__CODES_UNSIGNED});
         }
+        force_kernel = -1;
+        test_conv_f32(rng, 17, 12, 41, 9, 0, 0);
+        test_quantize(rng, 4, 1, 13, 11, 7);
+    }
+    force_local_x = force_local_y = 0;
+}
+
+/* Every convolution case (run once per fetch mode). */
+static void conv_cases(qsr_rng *rng_) {
+    qsr_rng rng = *rng_;
     for (uint32_t bw = 2; bw <= 4; bw++)
         for (uint32_t ba = 2; ba <= 4; ba++)
             test_conv_q(&rng, &(conv_q_case){bw, ba, 13, 7, 11, 9, (int)(bw + ba) % 2,
@@ -363,6 +399,42 @@ int main(int argc, char **argv) {
         test_conv_f32(&rng, 8, 32, 9, 6, 2, px);
         test_conv_f32(&rng, 6, 54, 5, 7, 3, px);
     }
+    /* A layer whose activations (64 x 48 x 40 floats) exceed the 65536 texels of a mobile
+     * GPU: conv3x3_f32's storage twin under QSR_FORCE_LIMITS=mobile. */
+    test_conv_f32(&rng, 64, 16, 48, 40, 0, 0);
+    *rng_ = rng;
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--case") == 0) only_case = atoi(argv[i + 1]);
+    qsr_status st = qsr_context_create(NULL, &ctx);
+    if (st != QSR_OK) {
+        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
+        return 1;
+    }
+    if (qsr_test_kernel_unavailable(ctx)) {
+        qsr_context_destroy(ctx);
+        return 77;
+    }
+    qsr_rng rng = {42};
+    for (uint32_t bits = 2; bits <= 4; bits++)
+        for (int s = 0; s <= 1; s++) {
+            test_quantize(&rng, bits, s, 13, 11, 7);
+            test_quantize(&rng, bits, s, 64, 5, 3);
+        }
+    for (force_storage = 0; force_storage <= 1; force_storage++) {
+        printf("--- %s fetches\n", force_storage ? "storage-buffer" : "texel-buffer");
+        conv_cases(&rng);
+    }
+    force_storage = 0;
+    /* With forced mobile limits the realistic layers exceed maxTexelBufferElements: the
+     * storage twins must have been chosen for them. */
+    if (ctx->props.limits.maxTexelBufferElements <= 65536u)
+        CHECK(storage_by_limit > 0, "no dispatch took a storage twin under a %u-texel limit",
+              ctx->props.limits.maxTexelBufferElements);
+    printf("%u dispatch(es) took storage twins by the texel limit\n", storage_by_limit);
+    workgroup_shapes(&rng);
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);
     qsr_context_destroy(ctx);

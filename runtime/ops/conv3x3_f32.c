@@ -34,8 +34,8 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
         p->desc.spec[0] == QSR__EPILOGUE_RGB ? 1u : qsr__div_up((uint32_t)push->cout, CONV_F32_OCI);
     return qsr__record_dispatch(
         ctx, cmd, p, set, push, sizeof *push,
-        qsr__div_up(qsr__div_up((uint32_t)push->out_w, (uint32_t)p->desc.spec[1]), QSR__LOCAL_X),
-        qsr__div_up((uint32_t)push->out_h, QSR__LOCAL_Y), groups_z);
+        qsr__div_up(qsr__div_up((uint32_t)push->out_w, (uint32_t)p->desc.spec[1]), p->desc.local_x),
+        qsr__div_up((uint32_t)push->out_h, p->desc.local_y), groups_z);
 }
 
 size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin) {

@@ -13,9 +13,13 @@
 #define CONV_Q_PX 8
 /* conv3x3_q2's (its accumulators are half as many per pixel). */
 #define CONV_Q2_PX 16
-/* conv3x3_q_tiled's workgroup: one pixel per invocation (TX, TY in the shader). */
+/* conv3x3_q_tiled's preferred workgroup, one pixel per invocation (TX, TY in the shader:
+ * specialization constants, smaller where the device's limits ask), and its shared memory:
+ * the 72 weight words of a code word and the (TX + 2) x (TY + 2) code tile. */
 #define CONV_Q_TILE_X 16u
 #define CONV_Q_TILE_Y 8u
+#define CONV_Q_TILE_SHARED_BASE (QSR__CODES_PER_WORD * 9u * 4u)
+#define CONV_Q_TILE_SHARED_HALO 4u
 
 qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
                                  qsr__qkernel *out) {
@@ -62,21 +66,24 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = 0x13u,
         /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
-        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u)};
+        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u),
+        .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,
+        .shared_halo = tiled ? CONV_Q_TILE_SHARED_HALO : 0u};
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push) {
     uint32_t w = (uint32_t)push->out_w, h = (uint32_t)push->out_h;
     uint32_t groups_z = qsr__div_up((uint32_t)push->cout, CONV_Q_OCB);
-    if (p->desc.shader == QSR_SHADER_CONV3X3_Q_TILED)
-        return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                    qsr__div_up(w, CONV_Q_TILE_X), qsr__div_up(h, CONV_Q_TILE_Y),
-                                    groups_z);
-    uint32_t px = p->desc.shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX; /* DOT: 8 */
+    uint32_t shader = qsr__shader_texel_base(p->desc.shader); /* storage twins: the same */
+    uint32_t lx = p->desc.local_x, ly = p->desc.local_y;
+    if (shader == QSR_SHADER_CONV3X3_Q_TILED)
+        return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push, qsr__div_up(w, lx),
+                                    qsr__div_up(h, ly), groups_z);
+    uint32_t px = shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX; /* DOT: 8 */
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up(qsr__div_up(w, px), QSR__LOCAL_X),
-                                qsr__div_up(h, QSR__LOCAL_Y), groups_z);
+                                qsr__div_up(qsr__div_up(w, px), lx), qsr__div_up(h, ly),
+                                groups_z);
 }
 
 /* Every kernel but TILED (which stages weights in shared memory) reads its weights as uvec4

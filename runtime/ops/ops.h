@@ -37,7 +37,9 @@ typedef enum qsr__epilogue {
     QSR__EPILOGUE_RGB = 5
 } qsr__epilogue;
 
-/* Workgroup shape shared by the per-pixel ops. */
+/* Preferred workgroup shape of the per-pixel ops: 64 invocations, within every device's
+ * limits; pipelines fit it to the device (qsr__pipeline_fit) and record functions size their
+ * dispatches by the pipeline's local_x/local_y. */
 #define QSR__LOCAL_X 8u
 #define QSR__LOCAL_Y 8u
 

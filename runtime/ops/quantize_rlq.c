@@ -16,6 +16,6 @@ qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const
                                     VkDescriptorSet set, const qsr__op_push *push) {
     uint32_t words = qsr__div_up((uint32_t)push->cin, QSR__CODES_PER_WORD);
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up((uint32_t)push->in_w, QSR__LOCAL_X),
-                                qsr__div_up((uint32_t)push->in_h, QSR__LOCAL_Y), words);
+                                qsr__div_up((uint32_t)push->in_w, p->desc.local_x),
+                                qsr__div_up((uint32_t)push->in_h, p->desc.local_y), words);
 }

@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
- * op_bench q|f W H CIN COUT BITS REPS */
+ * op_bench q|f|F W H CIN COUT BITS REPS [storage]   (storage: the kernel's storage-buffer twin) */
 #include "ops/ops.h"
 #include "test_util.h"
 
@@ -43,6 +43,7 @@ int main(int argc, char **argv) {
         quant ? qsr__conv3x3_q_desc(kernel, QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F',
                                       qsr__conv3x3_f32_px((uint32_t)w));
+    if (argc > 8 && strcmp(argv[8], "storage") == 0) qsr__pipeline_desc_storage(&d);
     qsr__pipeline p;
     VkDescriptorPool pool;
     VkDescriptorSet set;

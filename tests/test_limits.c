@@ -1,0 +1,157 @@
+/* test_limits.c - what the kernels ask of a device, checked without one:
+ *   - no embedded shader declares a SPIR-V capability beyond core Shader, texel buffers and
+ *     (conv3x3_q_dot only) the packed integer dot product: nothing needs shaderInt8/Int16/
+ *     Float16/Int64/Float64, 8/16-bit storage or subgroup operations, which a mobile GPU may
+ *     lack; the storage twins use no texel buffers at all;
+ *   - QSR_FORCE_LIMITS parsing and the limits it forces;
+ *   - workgroup fitting (qsr__pipeline_fit) to small invocation, size and shared-memory
+ *     limits, keeping the preferred shape where it fits. */
+#include "ops/ops.h"
+#include "shader_table.h"
+#include "test_util.h"
+
+#include <string.h>
+
+#define SPV_OP_CAPABILITY   17u
+#define CAP_SHADER          1u
+#define CAP_SAMPLED_BUFFER  46u
+/* textureSize of a texel buffer (row_fetch.glsl clamps its fetches with it); Vulkan requires
+ * every implementation to support it, like Shader and SampledBuffer. */
+#define CAP_IMAGE_QUERY     50u
+#define CAP_DOT_4X8_PACKED  6018u
+#define CAP_DOT_PRODUCT     6019u
+
+static void check_capabilities(void) {
+    for (uint32_t s = 0; s < QSR_SHADER_COUNT; s++) {
+        const qsr_shader_blob *b = &qsr_shader_table[s];
+        const uint32_t *w = b->words;
+        size_t n = b->bytes / 4;
+        CHECK(n > 5 && w[0] == 0x07230203u, "%s is not SPIR-V", b->name);
+        int dot = strstr(b->name, "_dot") != NULL;
+        int storage_twin = strstr(b->name, "_storage") != NULL;
+        uint32_t caps = 0;
+        for (size_t i = 5; i < n;) {
+            uint32_t count = w[i] >> 16, op = w[i] & 0xFFFFu;
+            if (count == 0 || i + count > n) {
+                CHECK(0, "%s: malformed instruction at word %zu", b->name, i);
+                break;
+            }
+            if (op == SPV_OP_CAPABILITY && count == 2) {
+                uint32_t cap = w[i + 1];
+                int allowed = cap == CAP_SHADER ||
+                              ((cap == CAP_SAMPLED_BUFFER || cap == CAP_IMAGE_QUERY) && !storage_twin) ||
+                              (dot && (cap == CAP_DOT_PRODUCT || cap == CAP_DOT_4X8_PACKED));
+                CHECK(allowed, "%s declares SPIR-V capability %u", b->name, cap);
+                caps++;
+            }
+            i += count;
+        }
+        CHECK(caps > 0, "%s: no capability found", b->name);
+    }
+    printf("%u shaders: capabilities within Shader, SampledBuffer and the dot product\n",
+           (unsigned)QSR_SHADER_COUNT);
+}
+
+static void check_parsing(void) {
+    qsr__forced_limits f;
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_DEVICE, NULL, &f));
+    CHECK(!f.active, "nothing forced by default");
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_DEVICE, "mobile", &f));
+    CHECK(f.active && f.invocations == 128 && f.texels == 65536 && f.memory == 64ull << 20 &&
+              f.no_small_types,
+          "mobile preset");
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_DEVICE, "mobile,invocations=16,groups=2,memory=8", &f));
+    CHECK(f.invocations == 16 && f.groups == 2 && f.memory == 8ull << 20 && f.texels == 65536,
+          "overrides on the preset");
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_MOBILE, "device", &f));
+    CHECK(!f.active, "device clears the application's profile");
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_DEVICE, "texels=4096", &f));
+    CHECK(f.active && f.texels == 4096 && !f.no_small_types, "a single override");
+    CHECK_STATUS(qsr__limits_resolve(QSR_LIMITS_DEVICE, "tiny", &f), QSR_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(qsr__limits_resolve(QSR_LIMITS_DEVICE, "groups=0", &f),
+                 QSR_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(qsr__limits_resolve((qsr_limits_profile)3, NULL, &f), QSR_ERROR_INVALID_ARGUMENT);
+
+    /* Forcing lowers the limits and the report, never raises them. */
+    VkPhysicalDeviceLimits l;
+    memset(&l, 0, sizeof l);
+    l.maxComputeWorkGroupInvocations = 1024;
+    l.maxComputeWorkGroupSize[0] = l.maxComputeWorkGroupSize[1] = 1024;
+    l.maxComputeWorkGroupSize[2] = 64;
+    l.maxComputeWorkGroupCount[0] = l.maxComputeWorkGroupCount[1] = 65535;
+    l.maxComputeWorkGroupCount[2] = 65535;
+    l.maxComputeSharedMemorySize = 32768;
+    l.maxTexelBufferElements = 1u << 27;
+    l.maxStorageBufferRange = 1u << 30;
+    l.maxPushConstantsSize = 256;
+    qsr_device_info info;
+    memset(&info, 0, sizeof info);
+    info.shader_int8 = info.shader_float16 = info.storage_16bit = 1;
+    qsr__limits_report(&l, &info);
+    CHECK_OK(qsr__limits_resolve(QSR_LIMITS_MOBILE, NULL, &f));
+    qsr__limits_force(&f, &l, &info);
+    CHECK(l.maxComputeWorkGroupInvocations == 128 && l.maxComputeWorkGroupSize[0] == 128 &&
+              l.maxTexelBufferElements == 65536 && l.maxComputeSharedMemorySize == 16384 &&
+              l.maxStorageBufferRange == 1u << 27 && l.maxPushConstantsSize == 128,
+          "mobile limits");
+    CHECK(info.max_workgroup_invocations == 128 && info.max_texel_buffer_elements == 65536 &&
+              info.limits_forced && !info.shader_int8 && !info.shader_float16 &&
+              !info.storage_16bit,
+          "mobile report");
+}
+
+static void check_fit(void) {
+    qsr_context *ctx = calloc(1, sizeof *ctx); /* only props.limits is read */
+    VkPhysicalDeviceLimits *l = &ctx->props.limits;
+    l->maxComputeWorkGroupInvocations = 128;
+    l->maxComputeWorkGroupSize[0] = l->maxComputeWorkGroupSize[1] = 128;
+    l->maxComputeSharedMemorySize = 16384;
+    qsr__pipeline_desc tiled = qsr__conv3x3_q_desc(QSR__QKERNEL_TILED, QSR__EPILOGUE_RELU, 4, 1,
+                                                   QSR__CODES_SIGNED);
+    qsr__pipeline_desc d = tiled;
+    CHECK_OK(qsr__pipeline_fit(ctx, &d));
+    CHECK(d.local_x == 16 && d.local_y == 8, "tiled kept at 16x8 (got %ux%u)", d.local_x,
+          d.local_y);
+    qsr__pipeline_desc pixel = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0, 0);
+    d = pixel;
+    CHECK_OK(qsr__pipeline_fit(ctx, &d));
+    CHECK(d.local_x == 8 && d.local_y == 8, "8x8 kept (got %ux%u)", d.local_x, d.local_y);
+    /* Fewer invocations: halved, the longer side first. */
+    l->maxComputeWorkGroupInvocations = 32;
+    d = tiled;
+    CHECK_OK(qsr__pipeline_fit(ctx, &d));
+    CHECK(d.local_x == 8 && d.local_y == 4, "tiled at 32 invocations: %ux%u", d.local_x,
+          d.local_y);
+    /* A narrow size limit, and shared memory for only a small tile. */
+    l->maxComputeWorkGroupInvocations = 128;
+    l->maxComputeWorkGroupSize[0] = 4;
+    d = pixel;
+    CHECK_OK(qsr__pipeline_fit(ctx, &d));
+    CHECK(d.local_x == 4 && d.local_y == 8, "8x8 at width 4: %ux%u", d.local_x, d.local_y);
+    l->maxComputeWorkGroupSize[0] = 128;
+    l->maxComputeSharedMemorySize = 512; /* 288 bytes of weights + 4 (x + 2)(y + 2) */
+    d = tiled;
+    CHECK_OK(qsr__pipeline_fit(ctx, &d));
+    CHECK(288 + 4 * (d.local_x + 2) * (d.local_y + 2) <= 512, "tiled at 512 bytes: %ux%u",
+          d.local_x, d.local_y);
+    l->maxComputeSharedMemorySize = 256; /* not even the weights fit */
+    d = tiled;
+    CHECK_STATUS(qsr__pipeline_fit(ctx, &d), QSR_ERROR_UNSUPPORTED);
+    /* The storage twins are the same kernels with no texel bindings. */
+    d = tiled;
+    CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_CONV3X3_Q_TILED_STORAGE &&
+              !d.texel_mask && !d.texel4_mask &&
+              qsr__shader_texel_base(d.shader) == QSR_SHADER_CONV3X3_Q_TILED,
+          "tiled storage twin");
+    d = qsr__quantize_rlq_desc(4, 1);
+    CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_QUANTIZE_RLQ,
+          "a storage-only kernel needs no twin");
+    free(ctx);
+}
+
+int main(void) {
+    check_capabilities();
+    check_parsing();
+    check_fit();
+    return qsr_test_finish("test_limits");
+}
