@@ -67,7 +67,12 @@ QSR_API const char *qsr_status_name(qsr_status status);
 /* The detailed message of the last failure on this thread ("" if none yet). */
 QSR_API const char *qsr_last_error(void);
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* The MinGW library is built with the C99 printf of MinGW-w64 (%zu, %llu), whatever the caller's
+ * own __USE_MINGW_ANSI_STDIO. */
+#define QSR_PRINTF_FORMAT(fmt_index, first_arg)                                                    \
+    __attribute__((format(gnu_printf, fmt_index, first_arg)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define QSR_PRINTF_FORMAT(fmt_index, first_arg)                                                    \
     __attribute__((format(printf, fmt_index, first_arg)))
 #else
