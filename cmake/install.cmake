@@ -7,6 +7,7 @@ include(CMakePackageConfigHelpers)
 set(QSR_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/quantsr)
 
 install(TARGETS quantsr quantsr_shared EXPORT quantsrTargets
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -46,7 +47,10 @@ qsr_pc_path(QSR_PC_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR})
 qsr_pc_path(QSR_PC_MODELDIR ${QSR_MODEL_INSTALL_DIR})
 # What a static link adds (pkg-config --static): volk and stb are compiled into the library and
 # volk loads the Vulkan loader at run time (dlopen), so there is no libvulkan to link.
-set(QSR_PC_LIBS_PRIVATE "-lm")
+set(QSR_PC_LIBS_PRIVATE "")
+if(QSR_MATH_LIBRARY)
+  set(QSR_PC_LIBS_PRIVATE "-l${QSR_MATH_LIBRARY}")
+endif()
 foreach(lib ${CMAKE_DL_LIBS})
   string(APPEND QSR_PC_LIBS_PRIVATE " -l${lib}")
 endforeach()
@@ -56,7 +60,9 @@ endif()
 configure_file(cmake/quantsr.pc.in ${CMAKE_CURRENT_BINARY_DIR}/quantsr.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/quantsr.pc DESTINATION ${QSR_PC_INSTALL_DIR})
 
-install(TARGETS quantsr-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(TARGET quantsr-cli)
+  install(TARGETS quantsr-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 if(TARGET quantsr-view)
   install(TARGETS quantsr-view RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -67,7 +67,12 @@ QSR_API const char *qsr_status_name(qsr_status status);
 /* The detailed message of the last failure on this thread ("" if none yet). */
 QSR_API const char *qsr_last_error(void);
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* The MinGW library is built with the C99 printf of MinGW-w64 (%zu, %llu), whatever the caller's
+ * own __USE_MINGW_ANSI_STDIO. */
+#define QSR_PRINTF_FORMAT(fmt_index, first_arg)                                                    \
+    __attribute__((format(gnu_printf, fmt_index, first_arg)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define QSR_PRINTF_FORMAT(fmt_index, first_arg)                                                    \
     __attribute__((format(printf, fmt_index, first_arg)))
 #else
@@ -273,7 +278,10 @@ typedef struct qsr_context_desc {
     void *queue_lock_user;
     /* On-disk pipeline cache, so that a second start skips most of the driver's shader
      * compilation: the folder of the cache file, made if missing. NULL = $QSR_PIPELINE_CACHE_DIR
-     * if set, else $XDG_CACHE_HOME/quantsr, else $HOME/.cache/quantsr; "" = no file. The file
+     * if set, else the user's cache folder: $XDG_CACHE_HOME/quantsr, else
+     * $HOME/.cache/quantsr (Linux), $HOME/Library/Caches/quantsr (macOS),
+     * %LOCALAPPDATA%\quantsr (Windows), none on Android (apps pass Context.getCacheDir());
+     * "" = no file. Paths are UTF-8 on every system. The file
      * (pipelines-<pipelineCacheUUID>-<vendor>-<device>-<driver version>.bin) is read by
      * qsr_context_create and written, when it changed, by qsr_context_destroy through a
      * temporary file and a rename. A missing, damaged or foreign file is ignored, and a failed

@@ -78,6 +78,34 @@ static int has_layer(const char *name) {
     return found;
 }
 
+/* MoltenVK (macOS, iOS) is a portability implementation: Vulkan loaders since 1.3.216 list it
+ * only to an instance created with VK_KHR_portability_enumeration and the enumerate-portability
+ * flag, and a device that offers VK_KHR_portability_subset must have it enabled. The names are
+ * spelled out because older headers (Android NDKs) lack the first and keep the second in
+ * vulkan_beta.h. */
+#define QSR__PORTABILITY_ENUMERATION "VK_KHR_portability_enumeration"
+#define QSR__PORTABILITY_SUBSET "VK_KHR_portability_subset"
+#define QSR__CREATE_ENUMERATE_PORTABILITY 0x00000001u /* VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR */
+
+static int has_instance_extension(const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *ext = calloc(n, sizeof *ext);
+    if (!ext) return 0;
+    int found = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, ext) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++)
+            found |= strcmp(ext[i].extensionName, name) == 0;
+    free(ext);
+    return found;
+}
+
+static int listed_name(const char *const *names, uint32_t count, const char *name) {
+    for (uint32_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) return 1;
+    return 0;
+}
+
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
@@ -98,16 +126,17 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     return VK_FALSE;
 }
 
-/* The debug-utils extension (with validation) followed by the application's extensions. */
+/* The debug-utils extension (with validation), the application's extensions, and portability
+ * enumeration where the loader has it (*portability = 1 then). */
 static qsr_status instance_extensions(int validation, const qsr_context_desc *d, const char ***out,
-                                      uint32_t *count) {
+                                      uint32_t *count, int *portability) {
     uint32_t extra = d ? d->instance_extension_count : 0;
     if (extra && !d->instance_extensions)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "instance_extension_count is %u but "
                          "instance_extensions is NULL",
                          extra);
-    const char **list = calloc((size_t)extra + 1, sizeof *list);
+    const char **list = calloc((size_t)extra + 2, sizeof *list);
     if (!list) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "instance extension list");
     uint32_t n = 0;
     if (validation) list[n++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
@@ -118,6 +147,9 @@ static qsr_status instance_extensions(int validation, const qsr_context_desc *d,
         }
         list[n++] = d->instance_extensions[i];
     }
+    *portability = has_instance_extension(QSR__PORTABILITY_ENUMERATION);
+    if (*portability && !listed_name(list, n, QSR__PORTABILITY_ENUMERATION))
+        list[n++] = QSR__PORTABILITY_ENUMERATION;
     *out = list;
     *count = n;
     return QSR_OK;
@@ -135,7 +167,8 @@ static qsr_status create_instance(int validation, const qsr_context_desc *d, qsr
                          QSR__VALIDATION_LAYER);
     const char **extensions = NULL;
     uint32_t extension_count = 0;
-    qsr_status st = instance_extensions(validation, d, &extensions, &extension_count);
+    int portability = 0;
+    qsr_status st = instance_extensions(validation, d, &extensions, &extension_count, &portability);
     if (st != QSR_OK) return st;
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -166,6 +199,7 @@ static qsr_status create_instance(int validation, const qsr_context_desc *d, qsr
     VkInstanceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         .pNext = validation ? &messenger : NULL,
+        .flags = portability ? QSR__CREATE_ENUMERATE_PORTABILITY : 0u,
         .pApplicationInfo = &app,
         .enabledLayerCount = validation ? 1u : 0u,
         .ppEnabledLayerNames = layers,
@@ -446,7 +480,7 @@ static qsr_status create_device(qsr_context *ctx) {
     };
     /* The packed dot product (conv3x3_q_dot) where the device has it: a Vulkan 1.3 feature, an
      * extension before (the instance's version counts too: it may be older than the device). */
-    const char **extensions = calloc(ctx->device_extension_count + 1, sizeof *extensions);
+    const char **extensions = calloc(ctx->device_extension_count + 2, sizeof *extensions);
     if (!extensions) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "device extensions");
     uint32_t extension_count = 0;
     int listed = 0;
@@ -463,6 +497,9 @@ static qsr_status create_device(qsr_context *ctx) {
         ctx->props.apiVersion < ctx->api_version ? ctx->props.apiVersion : ctx->api_version;
     if (dot && version < VK_API_VERSION_1_3 && !listed)
         extensions[extension_count++] = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+    if (device_has_extension(ctx->physical, QSR__PORTABILITY_SUBSET) &&
+        !listed_name(extensions, extension_count, QSR__PORTABILITY_SUBSET))
+        extensions[extension_count++] = QSR__PORTABILITY_SUBSET;
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .pNext = dot ? &idot : NULL,

@@ -1,19 +1,13 @@
 /* image.c - creating, decoding and encoding 8-bit images (stb_image / stb_image_write). */
-#define _POSIX_C_SOURCE 200809L
-
 #include "image_guard.h"
 #include "internal.h"
+#include "platform.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The one stb_image / stb_image_write implementation of the project lives here. Only the
  * formats quantsr promises are compiled in: fewer decoders, less attack surface (the fuzzer
@@ -180,24 +174,22 @@ qsr_status qsr_image_load_memory(const void *data, size_t size, uint64_t max_pix
 
 /* Reads a whole regular file into a malloc'd buffer. */
 static qsr_status read_whole_file(const char *path, uint8_t **out_data, size_t *out_size) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = qsr__fopen(path, "rb");
     if (!f) return qsr__fail(QSR_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat info;
-    if (fstat(fileno(f), &info) != 0) {
-        int err = errno;
+    uint64_t file_size = 0;
+    int err = qsr__regular_file_size(f, &file_size);
+    if (err) {
         fclose(f);
+        if (err == EISDIR || err == EINVAL)
+            return qsr__fail(QSR_ERROR_IO, "'%s' is not a regular file", path);
         return qsr__fail(QSR_ERROR_IO, "cannot stat '%s': %s", path, strerror(err));
     }
-    if (!S_ISREG(info.st_mode)) {
+    if (file_size > (uint64_t)QSR__MAX_IMAGE_FILE_BYTES) {
         fclose(f);
-        return qsr__fail(QSR_ERROR_IO, "'%s' is not a regular file", path);
+        return qsr__fail(QSR_ERROR_LIMIT, "'%s' is %llu bytes, more than the %zu-byte limit", path,
+                         (unsigned long long)file_size, QSR__MAX_IMAGE_FILE_BYTES);
     }
-    if ((uint64_t)info.st_size > (uint64_t)QSR__MAX_IMAGE_FILE_BYTES) {
-        fclose(f);
-        return qsr__fail(QSR_ERROR_LIMIT, "'%s' is %lld bytes, more than the %zu-byte limit", path,
-                         (long long)info.st_size, QSR__MAX_IMAGE_FILE_BYTES);
-    }
-    size_t size = (size_t)info.st_size;
+    size_t size = (size_t)file_size;
     uint8_t *data = (uint8_t *)malloc(size ? size : 1);
     if (!data) {
         fclose(f);
@@ -250,17 +242,16 @@ typedef enum image_format {
 } image_format;
 
 static const char *path_extension(const char *path) {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
+    const char *base = qsr__path_basename(path);
     const char *dot = strrchr(base, '.');
     return (dot && dot != base) ? dot : "";
 }
 
 static image_format format_from_extension(const char *ext) {
-    if (strcasecmp(ext, ".png") == 0) return FORMAT_PNG;
-    if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0) return FORMAT_JPEG;
-    if (strcasecmp(ext, ".bmp") == 0) return FORMAT_BMP;
-    if (strcasecmp(ext, ".tga") == 0) return FORMAT_TGA;
+    if (qsr__ascii_casecmp(ext, ".png") == 0) return FORMAT_PNG;
+    if (qsr__ascii_casecmp(ext, ".jpg") == 0 || qsr__ascii_casecmp(ext, ".jpeg") == 0) return FORMAT_JPEG;
+    if (qsr__ascii_casecmp(ext, ".bmp") == 0) return FORMAT_BMP;
+    if (qsr__ascii_casecmp(ext, ".tga") == 0) return FORMAT_TGA;
     return FORMAT_UNKNOWN;
 }
 
@@ -296,31 +287,23 @@ static int encode(image_format format, file_sink *sink, const qsr_image *image, 
 /* Makes `<dir>/.<name>.tmp-<pid>-<n>` and opens it exclusively, so concurrent saves (other
  * threads or processes) never share a temporary file. */
 static qsr_status create_temp_file(const char *path, char **out_temp, FILE **out_file) {
-    static atomic_uint counter;
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dir_len;
+    const char *base = qsr__path_basename(path);
+    size_t dir_len = (size_t)(base - path);
     size_t cap = strlen(path) + 64;
     char *temp = (char *)malloc(cap);
     if (!temp) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate a temp path");
     for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned n = atomic_fetch_add(&counter, 1u);
-        snprintf(temp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, (long)getpid(), n);
-        int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) {
-            int err = errno;
-            free(temp);
-            return qsr__fail(QSR_ERROR_IO, "cannot create a temporary file beside '%s': %s", path,
-                             strerror(err));
-        }
-        FILE *f = fdopen(fd, "wb");
+        unsigned n = qsr__next_unique();
+        snprintf(temp, cap, "%.*s.%s.tmp-%ld-%u", (int)dir_len, path, base, qsr__process_id(), n);
+        errno = 0;
+        FILE *f = qsr__create_exclusive(temp);
+        if (!f && errno == EEXIST) continue;
         if (!f) {
             int err = errno;
-            close(fd);
-            remove(temp);
+            /* fdopen can fail after the file was made; a missing file makes this a no-op. */
+            if (err != EEXIST) qsr__remove_file(temp);
             free(temp);
-            return qsr__fail(QSR_ERROR_IO, "cannot open a temporary file beside '%s': %s", path,
+            return qsr__fail(QSR_ERROR_IO, "cannot create a temporary file beside '%s': %s", path,
                              strerror(err));
         }
         *out_temp = temp;
@@ -336,9 +319,7 @@ static qsr_status write_and_close(FILE *f, image_format format, const qsr_image 
                                   const char *path) {
     file_sink sink = {f, 0};
     int encoded = encode(format, &sink, image, quality);
-    int flush_failed = fflush(f) != 0;
-    int err = flush_failed ? errno : 0;
-    if (!flush_failed && fsync(fileno(f)) != 0) err = errno;
+    int err = qsr__sync_file(f);
     if (fclose(f) != 0 && !err) err = errno ? errno : -1;
     if (!encoded)
         return qsr__fail(QSR_ERROR_IO, "cannot encode '%s' (%ux%ux%u)", path, image->width,
@@ -386,9 +367,10 @@ qsr_status qsr_image_save_file(const char *path, const qsr_image *image, int jpe
     st = create_temp_file(path, &temp, &f);
     if (st != QSR_OK) return st;
     st = write_and_close(f, format, image, quality, path);
-    if (st == QSR_OK && rename(temp, path) != 0)
-        st = qsr__fail(QSR_ERROR_IO, "cannot rename '%s' to '%s': %s", temp, path, strerror(errno));
-    if (st != QSR_OK) remove(temp);
+    int err = st == QSR_OK ? qsr__replace_file(temp, path) : 0;
+    if (err)
+        st = qsr__fail(QSR_ERROR_IO, "cannot rename '%s' to '%s': %s", temp, path, strerror(err));
+    if (st != QSR_OK) qsr__remove_file(temp);
     free(temp);
     return st;
 }

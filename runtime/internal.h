@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* MinGW builds use its C99 printf (__USE_MINGW_ANSI_STDIO, set by CMakeLists.txt): %zu, %llu. */
+#define QSR__PRINTF(fmt_index, first_arg) __attribute__((format(gnu_printf, fmt_index, first_arg)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define QSR__PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define QSR__PRINTF(fmt_index, first_arg)

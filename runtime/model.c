@@ -4,11 +4,9 @@
  * loaded model into it; since each tensor starts at a multiple of 64 bytes, float tensors are
  * aligned. Every header field, table entry, size, offset and value is checked before use, so a
  * hostile file yields an error message, never an out-of-bounds access. */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
-#endif
 #include "internal.h"
 #include "model_format.h"
+#include "platform.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,9 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if !defined(_WIN32)
-#include <sys/stat.h>
-#endif
 
 static uint64_t align_up_64(uint64_t v) {
     return (v + (QSR__ALIGN - 1)) & ~(uint64_t)(QSR__ALIGN - 1);
@@ -38,22 +33,14 @@ static int host_is_little_endian(void) {
 static void *aligned_buffer(size_t size) {
     size_t rounded = (size + (QSR__ALIGN - 1)) & ~(size_t)(QSR__ALIGN - 1);
     if (rounded < size || rounded == 0) return NULL;
-#if defined(_MSC_VER)
-    void *p = _aligned_malloc(rounded, QSR__ALIGN);
-#else
-    void *p = aligned_alloc(QSR__ALIGN, rounded);
-#endif
+    void *p = qsr__aligned_alloc(QSR__ALIGN, rounded);
     /* Zero the rounding tail so the buffer never holds uninitialised bytes. */
     if (p && rounded > size) memset((uint8_t *)p + size, 0, rounded - size);
     return p;
 }
 
 static void aligned_buffer_free(void *p) {
-#if defined(_MSC_VER)
-    _aligned_free(p);
-#else
-    free(p);
-#endif
+    qsr__aligned_free(p);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1172,32 +1159,26 @@ qsr_status qsr_model_load_memory(const void *data, size_t size, qsr_model **out)
 
 /* Reads a whole file into a new aligned buffer. */
 static qsr_status read_file(const char *path, void **out_data, size_t *out_size) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = qsr__fopen(path, "rb");
     if (!f) return qsr__fail(QSR_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-#if !defined(_WIN32)
-    /* fopen accepts a directory on POSIX systems, and ftell cannot size a pipe. */
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* fopen accepts a directory on POSIX systems, and a pipe has no size to read ahead. The
+     * size comes from the file system, not ftell, whose long is 32 bits on Windows. */
+    uint64_t end = 0;
+    int err = qsr__regular_file_size(f, &end);
+    if (err) {
         fclose(f);
-        return qsr__fail(QSR_ERROR_IO, "%s: not a regular file", path);
-    }
-#endif
-    long end = -1;
-    if (fseek(f, 0, SEEK_END) == 0) end = ftell(f);
-    int seek_errno = errno;
-    if (end < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
+        if (err == EISDIR || err == EINVAL)
+            return qsr__fail(QSR_ERROR_IO, "%s: not a regular file", path);
         return qsr__fail(QSR_ERROR_IO, "%s: cannot determine the file size: %s", path,
-                         strerror(seek_errno));
+                         strerror(err));
     }
-    if ((uint64_t)end > QSR__MAX_FILE_BYTES) {
+    if (end > QSR__MAX_FILE_BYTES) {
         fclose(f);
-        return qsr__fail(QSR_ERROR_LIMIT, "%s: model is %lld bytes, larger than the 2 GiB limit",
-                         path, (long long)end);
+        return qsr__fail(QSR_ERROR_LIMIT, "%s: model is %llu bytes, larger than the 2 GiB limit",
+                         path, (unsigned long long)end);
     }
     size_t size = (size_t)end;
-    /* Ask for one byte more than the size so a file that grew, or a non-regular file whose
-     * size ftell cannot tell, is noticed. */
+    /* Ask for one byte more than the size so a file that grew is noticed. */
     void *data = aligned_buffer(size + 1);
     if (!data) {
         fclose(f);

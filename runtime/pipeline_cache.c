@@ -11,17 +11,13 @@
  * for another device or driver is ignored (and replaced at the next save), because drivers are
  * not all robust against damaged cache data; a failed write is never an error of the work that
  * was done. */
-#define _POSIX_C_SOURCE 200809L /* open, fsync, strdup */
+#include "platform.h"
 #include "vk.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CACHE_HEADER_BYTES  32u         /* VkPipelineCacheHeaderVersionOne */
 #define CACHE_TRAILER_BYTES 8u          /* CRC-32 of the data, then CACHE_MAGIC */
@@ -87,32 +83,26 @@ static char *format_string(const char *fmt, ...) {
     return text;
 }
 
-/* The cache directory as base + suffix (see qsr__pipeline_store_init); NULL = none. */
-static const char *cache_dir(const char *dir, const char **suffix) {
-    *suffix = "";
-    if (dir) return *dir ? dir : NULL;
+/* The cache directory (see qsr__pipeline_store_init), malloc'd; NULL = none. */
+static char *cache_dir(const char *dir) {
+    if (dir) return *dir ? qsr__strdup(dir) : NULL;
     const char *env = getenv("QSR_PIPELINE_CACHE_DIR");
-    if (env && *env) return env;
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    *suffix = "/quantsr";
-    if (xdg && xdg[0] == '/') return xdg; /* the XDG spec says to ignore a relative path */
-    const char *home = getenv("HOME");
-    *suffix = "/.cache/quantsr";
-    return home && *home ? home : NULL;
+    if (env && *env) return qsr__strdup(env);
+    return qsr__user_cache_dir();
 }
 
 qsr_status qsr__pipeline_store_init(qsr_context *ctx, const char *dir) {
-    const char *suffix;
-    const char *base = cache_dir(dir, &suffix);
-    if (!base) return QSR_OK;
+    char *base = cache_dir(dir);
+    if (!base) return QSR_OK; /* no folder, or no memory for its name: run without the file */
     /* Devices, and drivers of one device, keep separate files: a driver update makes a new
      * file instead of a rejected old one. */
     const VkPhysicalDeviceProperties *p = &ctx->props;
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++)
         snprintf(uuid + 2 * i, 3, "%02x", p->pipelineCacheUUID[i]);
-    ctx->pipelines.path = format_string("%s%s/pipelines-%s-%04x-%04x-%08x.bin", base, suffix, uuid,
+    ctx->pipelines.path = format_string("%s/pipelines-%s-%04x-%04x-%08x.bin", base, uuid,
                                         p->vendorID, p->deviceID, p->driverVersion);
+    free(base);
     if (!ctx->pipelines.path) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "pipeline cache path");
     return QSR_OK;
 }
@@ -149,23 +139,15 @@ static int header_matches(const qsr_context *ctx, const uint8_t *data, size_t si
 /* Reads a whole regular file of at most CACHE_MAX_BYTES; NULL if there is none (or it is not
  * readable, or too large). */
 static uint8_t *read_file(const char *path, size_t *size) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return NULL;
-    struct stat st;
-    memset(&st, 0, sizeof st);
+    FILE *f = qsr__fopen(path, "rb");
+    if (!f) return NULL;
+    uint64_t file_size = 0;
     uint8_t *data = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uint64_t)st.st_size <= CACHE_MAX_BYTES)
-        data = malloc((size_t)st.st_size);
-    size_t got = 0;
-    while (data && got < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (data && got != (size_t)st.st_size) {
+    if (qsr__regular_file_size(f, &file_size) == 0 && file_size > 0 && file_size <= CACHE_MAX_BYTES)
+        data = malloc((size_t)file_size);
+    size_t got = data ? fread(data, 1, (size_t)file_size, f) : 0;
+    fclose(f);
+    if (data && got != (size_t)file_size) {
         free(data);
         data = NULL;
     }
@@ -182,8 +164,7 @@ static uint8_t *load_cache_file(qsr_context *ctx, size_t *size) {
     size_t file_size = 0;
     uint8_t *data = read_file(s->path, &file_size);
     if (!data) {
-        struct stat st;
-        if (stat(s->path, &st) == 0) s->stats.cache_rejected++;
+        if (qsr__path_exists(s->path)) s->stats.cache_rejected++;
         return NULL;
     }
     size_t n = file_size >= CACHE_TRAILER_BYTES ? file_size - CACHE_TRAILER_BYTES : 0;
@@ -233,50 +214,19 @@ void qsr__pipeline_store_open(qsr_context *ctx) {
  * Saving
  */
 
-/* mkdir -p of the folder part of `path` (new folders private to the user, as XDG asks). */
-static int make_parent_dirs(const char *path) {
-    char *dir = strdup(path);
-    if (!dir) return -1;
-    char *slash = strrchr(dir, '/');
-    int ok = 1;
-    if (slash && slash != dir) {
-        *slash = '\0';
-        for (char *p = dir + 1; ok; p++) {
-            if (*p != '/' && *p != '\0') continue;
-            char c = *p;
-            *p = '\0';
-            ok = mkdir(dir, 0700) == 0 || errno == EEXIST;
-            *p = c;
-            if (c == '\0') break;
-        }
-    }
-    free(dir);
-    return ok ? 0 : -1;
-}
-
-static int write_all(int fd, const uint8_t *data, size_t size) {
-    while (size) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        data += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes `path` through a temporary file beside it and a rename, so a reader (another process
  * starting) sees the old file or the new one, never a part. */
 static void write_file_atomically(const char *path, const uint8_t *data, size_t size) {
-    if (make_parent_dirs(path) != 0) return;
+    /* New folders private to the user, as XDG asks. */
+    if (qsr__make_parent_dirs(path) != 0) return;
     /* The buffer's address tells apart two contexts of this process saving at once. */
-    char *temp = format_string("%s.tmp-%ld-%p", path, (long)getpid(), (const void *)data);
+    char *temp = format_string("%s.tmp-%ld-%p", path, qsr__process_id(), (const void *)data);
     if (!temp) return;
-    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd >= 0) {
-        int ok = write_all(fd, data, size) == 0 && fsync(fd) == 0;
-        ok = close(fd) == 0 && ok;
-        if (!ok || rename(temp, path) != 0) remove(temp);
+    FILE *f = qsr__create_exclusive(temp);
+    if (f) {
+        int ok = fwrite(data, 1, size, f) == size && qsr__sync_file(f) == 0;
+        ok = fclose(f) == 0 && ok;
+        if (!ok || qsr__replace_file(temp, path) != 0) qsr__remove_file(temp);
     }
     free(temp);
 }

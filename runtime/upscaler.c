@@ -1,11 +1,10 @@
 /* upscaler.c - the public upscaler: picks a tile size, walks the tiles, handles alpha. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "plan.h"
+#include "platform.h"
 #include "reference.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct qsr_upscaler {
     qsr__device_user device_user; /* first: the context's reset finds the upscaler by it */
@@ -97,9 +96,7 @@ qsr_status qsr_upscaler_depth_for_budget(qsr_upscaler *up, uint32_t width, uint3
 }
 
 static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    return (double)qsr__now_ns() * 1e-6;
 }
 
 static uint32_t active_blocks(const qsr_model *m, uint32_t depth) {

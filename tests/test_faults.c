@@ -78,8 +78,10 @@ int main(void) {
     input = qsr_test_random_image(&rng, 70, 40, 3);
     qsr_status st = run_with_fault("", &expected, NULL);
     if (st != QSR_OK) {
-        fprintf(stderr, "no device: %s\n", qsr_last_error());
-        return 1;
+        int rc = qsr_test_no_device("test_faults");
+        qsr_model_destroy(model);
+        qsr_image_free(&input);
+        return rc;
     }
     /* Allocation 4 is the first activation buffer (3 weight buffers come first), submission 4
      * the first of a tile (3 weight uploads come first). */

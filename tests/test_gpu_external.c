@@ -618,8 +618,8 @@ int main(void) {
     app a = {0};
     if (!create_instance(&a) || !create_device(&a)) {
         app_destroy(&a);
-        printf("skip: no Vulkan device with a compute queue\n");
-        return 77;
+        qsr_set_error(QSR_ERROR_NO_DEVICE, "no Vulkan device with a compute queue");
+        return qsr_test_no_device("test_gpu_external");
     }
     alloc_log log = {0};
     VkAllocationCallbacks callbacks = {.pUserData = &log,

@@ -466,10 +466,7 @@ static void test_depth_for_budget(qsr_context *ctx) {
 
 int main(void) {
     qsr_context *ctx = NULL;
-    if (qsr_context_create(NULL, &ctx) != QSR_OK) {
-        printf("skip: no Vulkan device: %s\n", qsr_last_error());
-        return 77;
-    }
+    if (qsr_context_create(NULL, &ctx) != QSR_OK) return qsr_test_no_device("test_gpu_interop");
     test_region_runs(ctx);
     test_run_to_buffer(ctx);
     test_depth_for_budget(ctx);

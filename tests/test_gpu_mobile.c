@@ -96,10 +96,7 @@ static void run_both(qsr_context *ctx, const qsr_model *model, const qsr_image *
 }
 
 int main(void) {
-    if (qsr_context_create(NULL, &plain) != QSR_OK) {
-        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
-        return 1;
-    }
+    if (qsr_context_create(NULL, &plain) != QSR_OK) return qsr_test_no_device("test_gpu_mobile");
     if (qsr_test_kernel_unavailable(plain)) {
         qsr_context_destroy(plain);
         return 77;

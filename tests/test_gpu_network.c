@@ -134,10 +134,7 @@ static void check_fp32_precision(void) {
 }
 
 int main(void) {
-    if (qsr_context_create(NULL, &ctx) != QSR_OK) {
-        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
-        return 1;
-    }
+    if (qsr_context_create(NULL, &ctx) != QSR_OK) return qsr_test_no_device("test_gpu_network");
     if (qsr_test_kernel_unavailable(ctx)) {
         qsr_context_destroy(ctx);
         return 77;

@@ -139,9 +139,8 @@ int main(void) {
     qsr_context *ctx = NULL;
     qsr_upscaler *up = NULL;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) {
-        fprintf(stderr, "no Vulkan device: %s\n", qsr_last_error());
         qsr_model_destroy(model);
-        return 1;
+        return qsr_test_no_device("test_soak");
     }
     if (model) CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
     soak_result r;

@@ -27,6 +27,13 @@ int qsr_test_kernel_unavailable(const qsr_context *ctx) {
     return 1;
 }
 
+int qsr_test_no_device(const char *test) {
+    int required = strcmp(qsr_test_env("QSR_TEST_REQUIRE_DEVICE", "0"), "1") == 0;
+    fprintf(stderr, "%s: no Vulkan device: %s%s\n", test, qsr_last_error(),
+            required ? " (QSR_TEST_REQUIRE_DEVICE=1: failed)" : "; skipped");
+    return required ? 1 : 77;
+}
+
 qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels) {
     qsr_image img = {0};
     if (qsr_image_create(w, h, channels, &img) != QSR_OK) return img;

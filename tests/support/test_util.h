@@ -48,6 +48,11 @@ const char *qsr_test_env(const char *name, const char *fallback);
  * the integer dot product): the test should exit 77 (skipped). */
 int qsr_test_kernel_unavailable(const qsr_context *ctx);
 
+/* Exit code of a test that needs a Vulkan device when none could be made (after printing why):
+ * 77 (skipped) as ctest reads it, or 1 when QSR_TEST_REQUIRE_DEVICE=1 says a device must be
+ * there (CI sets it where lavapipe is installed, so a broken driver cannot pass as a skip). */
+int qsr_test_no_device(const char *test);
+
 /* A random RGB test image with smooth structure and noise (like a photo, so quantizers see
  * realistic ranges). */
 qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels);
