@@ -566,6 +566,23 @@ qsr_status qsr__ref_check_finite(const float *v, size_t count, const char *layer
     return QSR_OK;
 }
 
+qsr_status qsr__ref_finish_image(const float *planar, const qsr_image *in,
+                                 const qsr_model_info *info, qsr_image *out) {
+    qsr_image result = {0};
+    qsr_status st = qsr_image_create(in->width * info->scale, in->height * info->scale,
+                                     in->channels, &result);
+    if (st == QSR_OK) {
+        qsr__ref_postprocess(planar, info->rgb_mean, info->img_range, &result);
+        if (in->channels == 4) st = qsr__upscale_alpha(in, info->scale, &result);
+    }
+    if (st != QSR_OK) {
+        qsr_image_free(&result);
+        return st;
+    }
+    *out = result;
+    return QSR_OK;
+}
+
 qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, uint32_t depth,
                                  qsr_image *out) {
     qsr_status st = check_arguments(model, in, depth, out);
@@ -584,20 +601,7 @@ qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, ui
     st = run_body(model, depth, in->height, in->width, &b);
     if (st == QSR_OK) st = run_tail(model, in->height, in->width, &b);
     if (st == QSR_OK) st = qsr__ref_check_finite(b.last, 3 * hr, "conv_last");
-
-    qsr_image result = {0};
-    if (st == QSR_OK)
-        st = qsr_image_create(in->width * info->scale, in->height * info->scale, in->channels,
-                              &result);
-    if (st == QSR_OK) {
-        qsr__ref_postprocess(b.last, info->rgb_mean, info->img_range, &result);
-        if (in->channels == 4) st = qsr__upscale_alpha(in, info->scale, &result);
-    }
+    if (st == QSR_OK) st = qsr__ref_finish_image(b.last, in, info, out);
     free_buffers(&b);
-    if (st != QSR_OK) {
-        qsr_image_free(&result);
-        return st;
-    }
-    *out = result;
-    return QSR_OK;
+    return st;
 }

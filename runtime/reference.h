@@ -69,6 +69,11 @@ void qsr__ref_preprocess(const qsr_image *in, const float mean[3], float img_ran
  * v = in[c][y][x] / img_range + mean[c], clamped to [0, 1], pixel = (uint8_t)floorf(v * 255 +
  * 0.5f). A NaN maps to 0. in: [3][h][w] with h, w the image's size. */
 void qsr__ref_postprocess(const float *in, const float mean[3], float img_range, qsr_image *out);
+/* The output image of the network's final planar values (3 x HR pixels, before the mean is
+ * added back): qsr__ref_postprocess into a new image, alpha upscaled bicubically when the input
+ * has it. *out is set only on success. */
+qsr_status qsr__ref_finish_image(const float *planar, const qsr_image *in,
+                                 const qsr_model_info *info, qsr_image *out);
 
 /* The reference allocates every buffer of a run at once; a run that needs more than this is
  * refused with QSR_ERROR_LIMIT rather than left to the out-of-memory killer (an overcommitting

@@ -705,20 +705,7 @@ qsr_status qsr__reference_upscale_t(const qsr_model *model, const qsr_image *in,
     reflect_pad(b.x0, &g, b.xpad);
     st = run_body(model, depth, &g, &b);
     if (st == QSR_OK) st = run_tail(model, &g, &b);
-
-    qsr_image result = {0};
-    if (st == QSR_OK)
-        st = qsr_image_create(in->width * info->scale, in->height * info->scale, in->channels,
-                              &result);
-    if (st == QSR_OK) {
-        qsr__ref_postprocess(b.crop, info->rgb_mean, info->img_range, &result);
-        if (in->channels == 4) st = qsr__upscale_alpha(in, info->scale, &result);
-    }
+    if (st == QSR_OK) st = qsr__ref_finish_image(b.crop, in, info, out);
     free_buffers(&b);
-    if (st != QSR_OK) {
-        qsr_image_free(&result);
-        return st;
-    }
-    *out = result;
-    return QSR_OK;
+    return st;
 }

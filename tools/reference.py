@@ -64,14 +64,18 @@ class ReferenceModel:
                              f'({self.m.depth_levels})')
         return set(self.m.block_rank[:depth])
 
+    def network_input(self, lr_u8):
+        """(rgb - mean) * img_range of a uint8 HxWx3 image, and the mean, as [1, 3, H, W]."""
+        rgb = torch.from_numpy(np.ascontiguousarray(lr_u8.transpose(2, 0, 1))).float()[None] / 255.0
+        mean = torch.tensor(self.m.rgb_mean, dtype=torch.float32).view(1, 3, 1, 1)
+        return (rgb - mean) * torch.tensor(self.m.img_range, dtype=torch.float32), mean
+
     @torch.no_grad()
     def run(self, lr_u8, depth=None):
         """uint8 HxWx3 LR -> uint8 (sH)x(sW)x3 SR."""
         m = self.m
         kept = self.kept_blocks(depth if depth is not None else m.blocks)
-        rgb = torch.from_numpy(np.ascontiguousarray(lr_u8.transpose(2, 0, 1))).float()[None] / 255.0
-        mean = torch.tensor(m.rgb_mean, dtype=torch.float32).view(1, 3, 1, 1)
-        x = (rgb - mean) * torch.tensor(m.img_range, dtype=torch.float32)
+        x, mean = self.network_input(lr_u8)
         f = self.conv('conv_first', x)
         h = f
         for i in range(m.blocks):
@@ -171,9 +175,7 @@ class ReferenceModelT(ReferenceModel):
     def run(self, lr_u8, depth=None):
         m = self.m
         kept = self.kept_blocks(depth if depth is not None else m.blocks)
-        rgb = torch.from_numpy(np.ascontiguousarray(lr_u8.transpose(2, 0, 1))).float()[None] / 255.0
-        mean = torch.tensor(m.rgb_mean, dtype=torch.float32).view(1, 3, 1, 1)
-        x = (rgb - mean) * torch.tensor(m.img_range, dtype=torch.float32)
+        x, mean = self.network_input(lr_u8)
         h0, w0 = x.shape[2], x.shape[3]
         x = F.pad(x, (0, -w0 % m.window, 0, -h0 % m.window), mode='reflect')
         h, w = x.shape[2], x.shape[3]
