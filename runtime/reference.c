@@ -391,16 +391,22 @@ int qsr__ref_add_bytes(uint64_t *total, size_t count, size_t elem) {
     return 1;
 }
 
+qsr_status qsr__ref_check_dimensions(const qsr_image *in, uint32_t scale) {
+    if (in->width > QSR_MAX_IMAGE_DIMENSION || in->height > QSR_MAX_IMAGE_DIMENSION ||
+        (uint64_t)in->width * scale > QSR_MAX_IMAGE_DIMENSION ||
+        (uint64_t)in->height * scale > QSR_MAX_IMAGE_DIMENSION)
+        return qsr__fail(QSR_ERROR_LIMIT,
+                         "reference: %ux%u input at x%u exceeds the %u-pixel dimension limit",
+                         in->width, in->height, scale, QSR_MAX_IMAGE_DIMENSION);
+    return QSR_OK;
+}
+
 /* Checks the run's sizes against the limits before anything is allocated. */
 static qsr_status check_sizes(const qsr_model *m, const qsr_image *in, size_t *lr_out,
                               size_t *hr_out) {
     const uint32_t s = m->info.scale, c = m->info.channels;
-    if (in->width > QSR_MAX_IMAGE_DIMENSION || in->height > QSR_MAX_IMAGE_DIMENSION ||
-        (uint64_t)in->width * s > QSR_MAX_IMAGE_DIMENSION ||
-        (uint64_t)in->height * s > QSR_MAX_IMAGE_DIMENSION)
-        return qsr__fail(QSR_ERROR_LIMIT,
-                         "reference: %ux%u input at x%u exceeds the %u-pixel dimension limit",
-                         in->width, in->height, s, QSR_MAX_IMAGE_DIMENSION);
+    qsr_status st = qsr__ref_check_dimensions(in, s);
+    if (st != QSR_OK) return st;
     size_t lr, hr, feat, big;
     uint64_t total = 0;
     /* Element counts, then the bytes of each buffer of ref_buffers (alloc_buffers). */

@@ -69,6 +69,8 @@ void qsr__ref_preprocess(const qsr_image *in, const float mean[3], float img_ran
  * v = in[c][y][x] / img_range + mean[c], clamped to [0, 1], pixel = (uint8_t)floorf(v * 255 +
  * 0.5f). A NaN maps to 0. in: [3][h][w] with h, w the image's size. */
 void qsr__ref_postprocess(const float *in, const float mean[3], float img_range, qsr_image *out);
+/* QSR_ERROR_LIMIT when the input or its x`scale` output exceeds QSR_MAX_IMAGE_DIMENSION. */
+qsr_status qsr__ref_check_dimensions(const qsr_image *in, uint32_t scale);
 /* The output image of the network's final planar values (3 x HR pixels, before the mean is
  * added back): qsr__ref_postprocess into a new image, alpha upscaled bicubically when the input
  * has it. *out is set only on success. */

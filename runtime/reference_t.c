@@ -205,12 +205,8 @@ static uint32_t round_up(uint32_t v, uint32_t m) {
 static qsr_status plan_sizes(const qsr_model *m, const qsr_image *in, t_geometry *g) {
     const qsr_model_info *info = &m->info;
     const uint32_t s = info->scale;
-    if (in->width > QSR_MAX_IMAGE_DIMENSION || in->height > QSR_MAX_IMAGE_DIMENSION ||
-        (uint64_t)in->width * s > QSR_MAX_IMAGE_DIMENSION ||
-        (uint64_t)in->height * s > QSR_MAX_IMAGE_DIMENSION)
-        return qsr__fail(QSR_ERROR_LIMIT,
-                         "reference: %ux%u input at x%u exceeds the %u-pixel dimension limit",
-                         in->width, in->height, s, QSR_MAX_IMAGE_DIMENSION);
+    qsr_status st = qsr__ref_check_dimensions(in, s);
+    if (st != QSR_OK) return st;
     memset(g, 0, sizeof *g);
     g->h0 = in->height;
     g->w0 = in->width;

@@ -78,7 +78,7 @@ void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_GlobalInvocationID.z);
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
-    int plane = pc.in_w * pc.in_h, last_texel = FETCH4_COUNT(src) - 1;
+    int last_texel = FETCH4_COUNT(src) - 1;
     ACC_PRECISE vec4 acc_a[PX], acc_b[PX]; // output channels oc0..oc0+3 and oc0+4..oc0+7
     [[unroll]] for (int i = 0; i < PX; i++) {
         acc_a[i] = vec4(0.0);
