@@ -807,10 +807,12 @@ int cmd_bench(int argc, char **argv) {
         {0, "depth", CLI_ARG_U32, &o.model.depth, "D", "only this depth (default: every level)"},
         {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
          "accept any --depth from 1 to the block count"},
-        {0, "arch", CLI_ARG_STRING, &o.arch, "c",
-         "no model file: a random-weight QuantSR-C of the shape below"},
-        {0, "channels", CLI_ARG_U32, &o.channels, "C", "--arch: feature channels (default 64)"},
-        {0, "blocks", CLI_ARG_U32, &o.blocks, "B", "--arch: residual blocks (default 32)"},
+        {0, "arch", CLI_ARG_STRING, &o.arch, "c|t",
+         "no model file: a random-weight QuantSR-C or QuantSR-T of the shape below"},
+        {0, "channels", CLI_ARG_U32, &o.channels, "C",
+         "--arch: feature channels (default 64; t: 60)"},
+        {0, "blocks", CLI_ARG_U32, &o.blocks, "B",
+         "--arch: residual blocks (default 32; t: Swin layers, 24)"},
         {0, "scale", CLI_ARG_U32, &o.scale, "S", "--arch: 2, 3 or 4 (default 4)"},
         {0, "bits", CLI_ARG_U32, &o.bits, "N",
          "--arch: weight and activation bits, 2, 3 or 4, or 32 (default 4)"},
@@ -830,7 +832,7 @@ int cmd_bench(int argc, char **argv) {
     };
     const cli_command_spec spec = {
         "bench",
-        "[-m MODEL | --arch c [--channels C] [--blocks B] [--scale S] [--bits N]] [--size WxH]\n"
+        "[-m MODEL | --arch c|t [--channels C] [--blocks B] [--scale S] [--bits N]] [--size WxH]\n"
         "              [--runs N] [--depth D] [--ops | --peak | --batch DIR [-j L:P:S] "
         "[--compare]] [--json]",
         "Upscales a synthetic image N times per depth level with the model's own (quantized)\n"
@@ -853,23 +855,39 @@ int cmd_bench(int argc, char **argv) {
         return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
     if (o.arch) {
-        if (strcmp(o.arch, "c") != 0)
-            return cli_usage_error(&spec, "--arch takes c (QuantSR-C), not '%s'", o.arch);
+        int t = strcmp(o.arch, "t") == 0;
+        if (!t && strcmp(o.arch, "c") != 0)
+            return cli_usage_error(&spec, "--arch takes c (QuantSR-C) or t (QuantSR-T), not '%s'",
+                                   o.arch);
         if (o.model.path || o.model.name)
             return cli_usage_error(&spec, "--arch makes its own model; do not give -m or -n");
-        o.random = (qsr_random_model_desc){o.scale ? o.scale : 4,    o.channels ? o.channels : 64,
-                                           o.blocks ? o.blocks : 32, o.bits ? o.bits : 4,
-                                           o.bits ? o.bits : 4,      1};
+        /* Defaults: the paper's sizes (QuantSR-C: EDSR 64 x 32; QuantSR-T: SwinIR-light,
+         * E 60 in 4 groups of 6 layers with 6 heads). */
+        o.random = (qsr_random_model_desc){.scale = o.scale ? o.scale : 4,
+                                           .channels = o.channels ? o.channels
+                                                       : t        ? 60
+                                                                  : 64,
+                                           .blocks = o.blocks ? o.blocks
+                                                     : t      ? 24
+                                                              : 32,
+                                           .bits_w = o.bits ? o.bits : 4,
+                                           .bits_a = o.bits ? o.bits : 4,
+                                           .seed = 1,
+                                           .arch = t ? QSR_ARCH_QUANTSR_T : QSR_ARCH_QUANTSR_C};
+        if (t) {
+            o.random.heads = o.random.channels % 6 == 0 ? 6 : 0;
+            o.random.group_count = o.random.blocks % 4 == 0 ? 4 : 0;
+        }
         if (o.random.scale < 2 || o.random.scale > 4 || o.random.channels > 256 ||
             o.random.blocks > QSR_MAX_BLOCKS ||
             !(o.random.bits_w == 32 || (o.random.bits_w >= 2 && o.random.bits_w <= 4)))
             return cli_usage_error(&spec,
-                                   "--arch c: --scale 2..4, --channels 1..256, --blocks 1..%u, "
+                                   "--arch: --scale 2..4, --channels 1..256, --blocks 1..%u, "
                                    "--bits 2..4 or 32",
                                    QSR_MAX_BLOCKS);
         o.model.random = &o.random;
     } else if (o.channels || o.blocks || o.scale || o.bits) {
-        return cli_usage_error(&spec, "--channels, --blocks, --scale and --bits go with --arch c");
+        return cli_usage_error(&spec, "--channels, --blocks, --scale and --bits go with --arch");
     }
     code = check_batch_options(&o, &spec);
     if (code != CLI_EXIT_OK) return code;

@@ -23,8 +23,9 @@ int cli_session_load_model(cli_session *s, const cli_model_options *opt) {
     memset(s, 0, sizeof *s);
     if (opt->random) {
         const qsr_random_model_desc *r = opt->random;
-        snprintf(s->model_path, sizeof s->model_path, "random QuantSR-C x%u C%u B%u W%u A%u",
-                 r->scale, r->channels, r->blocks, r->bits_w, r->bits_a);
+        snprintf(s->model_path, sizeof s->model_path, "random %s x%u C%u B%u W%u A%u",
+                 r->arch == QSR_ARCH_QUANTSR_T ? "QuantSR-T" : "QuantSR-C", r->scale, r->channels,
+                 r->blocks, r->bits_w, r->bits_a);
         if (qsr_model_create_random(r, &s->model) != QSR_OK)
             return cli_fail("cannot make a %s model", s->model_path);
     } else {

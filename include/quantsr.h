@@ -161,13 +161,18 @@ typedef struct qsr_model qsr_model;
 
 QSR_API qsr_status qsr_model_load_file(const char *path, qsr_model **out);
 QSR_API qsr_status qsr_model_load_memory(const void *data, size_t size, qsr_model **out);
-/* A QuantSR-C model with random but realistic weights (activations keep a steady scale, every
- * code occurs): for benchmarks of shapes that have no model file (`quantsr bench --arch c`).
- * Fields 0 take no default here: scale 2..4, channels 1..256, blocks 1..64, bits_w and bits_a
- * 2..4 (or both 32). Depth levels halve from `blocks` down to 1. */
+/* A model with random but realistic weights (activations keep a steady scale, every code
+ * occurs): for benchmarks of shapes that have no model file (`quantsr bench --arch c|t`).
+ * These fields take no default here: scale 2..4, channels 1..256, blocks 1..64 (QuantSR-T:
+ * Swin layers), bits_w and bits_a 2..4 (or both 32). Depth levels halve from `blocks` down
+ * to 1. arch 0 means QuantSR-C; for QuantSR-T, heads (0: 4, 2 or 1, the largest dividing
+ * channels), window (0: 8) and group_count (0: min(2, blocks), layers shared evenly) may be
+ * given; mlp_hidden is 2 channels. */
 typedef struct qsr_random_model_desc {
     uint32_t scale, channels, blocks, bits_w, bits_a;
     uint64_t seed;
+    qsr_arch arch;
+    uint32_t heads, window, group_count;
 } qsr_random_model_desc;
 QSR_API qsr_status qsr_model_create_random(const qsr_random_model_desc *desc, qsr_model **out);
 QSR_API void qsr_model_destroy(qsr_model *model);

@@ -96,10 +96,20 @@ static writer_tensor *add_tensor(writer *w, const char *name, uint32_t dtype, ui
     return t;
 }
 
+/* name = prefix + suffix, cut to QSR__NAME_BYTES - 1 characters (the loader then rejects it). */
+static void join_name(char name[QSR__NAME_BYTES], const char *prefix, const char *suffix) {
+    size_t a = strlen(prefix), b = strlen(suffix);
+    if (a > QSR__NAME_BYTES - 1) a = QSR__NAME_BYTES - 1;
+    if (b > QSR__NAME_BYTES - 1 - a) b = QSR__NAME_BYTES - 1 - a;
+    memcpy(name, prefix, a);
+    memcpy(name + a, suffix, b);
+    name[a + b] = '\0';
+}
+
 static float *add_f32(writer *w, const char *prefix, const char *suffix, uint32_t ndim, uint32_t d0,
                       uint32_t d1) {
     char name[QSR__NAME_BYTES];
-    snprintf(name, sizeof name, "%s%s", prefix, suffix);
+    join_name(name, prefix, suffix);
     uint32_t shape[4] = {d0, ndim >= 2 ? d1 : 1, ndim >= 4 ? 3 : 1, ndim >= 4 ? 3 : 1};
     writer_tensor *t = add_tensor(w, name, QSR__DTYPE_F32, 32, ndim, shape);
     return t ? t->f : NULL;
@@ -108,7 +118,7 @@ static float *add_f32(writer *w, const char *prefix, const char *suffix, uint32_
 static int32_t *add_ints(writer *w, const char *prefix, const char *suffix, uint32_t dtype,
                          uint32_t bits, uint32_t ndim, uint32_t d0, uint32_t d1) {
     char name[QSR__NAME_BYTES];
-    snprintf(name, sizeof name, "%s%s", prefix, suffix);
+    join_name(name, prefix, suffix);
     uint32_t shape[4] = {d0, ndim >= 2 ? d1 : 1, ndim >= 4 ? 3 : 1, ndim >= 4 ? 3 : 1};
     writer_tensor *t = add_tensor(w, name, dtype, bits, ndim, shape);
     return t ? t->codes : NULL;
@@ -121,6 +131,16 @@ static void free_writer(writer *w) {
     }
     free(w->items);
 }
+
+/* The header of the file being written. */
+typedef struct header_fields {
+    uint32_t scale, channels, blocks, bits_w, bits_a;
+    uint32_t depth_level_count, depth_levels[QSR_MAX_DEPTH_LEVELS];
+    uint8_t block_rank[QSR_MAX_BLOCKS];
+    float rgb_mean[3], img_range;
+    /* QuantSR-T (arch 2) only */
+    uint32_t arch, heads, window, mlp_hidden, group_count, group_depths[QSR_MAX_GROUPS];
+} header_fields;
 
 /* ---------------------------------------------------------------------------------------------
  * Random layers
@@ -167,15 +187,17 @@ static void quantizer_moments(int relu, float sigma, float a, int32_t qn, int32_
     *mean_square = m2;
 }
 
-/* A quantized convolution of C to C channels. Its input is sigma z (signed) or relu(sigma z)
- * (unsigned); its output RMS is `gain` times the input RMS. */
-static void quantized_conv(writer *w, const char *prefix, int relu_input, float sigma, float gain) {
-    const uint32_t c = w->channels;
-    int32_t *codes = add_ints(w, prefix, ".weight", QSR__DTYPE_QW, w->bits_w, 4, c, c);
-    float *bias = add_f32(w, prefix, ".bias", 1, c, 0);
-    float *weight_step = add_f32(w, prefix, ".weight_step", 1, w->per_channel_step ? c : 1, 0);
+/* A quantized layer of cin * taps inputs per output (taps 9: a 3x3 conv [cout][cin][3][3]; 1: a
+ * linear layer [cout][cin]). Its input is sigma z (signed) or relu(sigma z) (unsigned); its
+ * output RMS is `gain` times the input RMS. */
+static void quantized_layer(writer *w, const char *prefix, uint32_t cin, uint32_t cout,
+                            uint32_t taps, int relu_input, float sigma, float gain) {
+    int32_t *codes =
+        add_ints(w, prefix, ".weight", QSR__DTYPE_QW, w->bits_w, taps == 9 ? 4 : 2, cout, cin);
+    float *bias = add_f32(w, prefix, ".bias", 1, cout, 0);
+    float *weight_step = add_f32(w, prefix, ".weight_step", 1, w->per_channel_step ? cout : 1, 0);
     float *act_step = add_f32(w, prefix, ".act_step", 1, 1, 0);
-    float *act_shift = add_f32(w, prefix, ".act_shift", 1, c, 0);
+    float *act_shift = add_f32(w, prefix, ".act_shift", 1, cin, 0);
     int32_t *act_signed = add_ints(w, prefix, ".act_signed", QSR__DTYPE_I32, 32, 1, 1, 0);
     if (!codes || !bias || !weight_step || !act_step || !act_shift || !act_signed) return;
 
@@ -190,16 +212,16 @@ static void quantized_conv(writer *w, const char *prefix, int relu_input, float 
 
     /* Codes: Gaussians in code units rounded and clamped, spread over the whole range. */
     float code_sigma = (float)(1u << (w->bits_w - 1)) / 2.5f;
-    const size_t per_out = (size_t)c * 9;
+    const size_t per_out = (size_t)cin * taps;
     double total_square = 0;
-    for (size_t i = 0; i < per_out * c; i++) {
+    for (size_t i = 0; i < per_out * cout; i++) {
         float q = rintf(gaussian(&w->rng) * code_sigma);
         codes[i] = (int32_t)(q < (float)wqn ? (float)wqn : q > (float)wqp ? (float)wqp : q);
         total_square += (double)codes[i] * codes[i];
     }
-    double all_rms = sqrt(total_square / (double)(per_out * c));
+    double all_rms = sqrt(total_square / (double)(per_out * cout));
     if (all_rms == 0) all_rms = 1;
-    for (uint32_t o = 0; o < c; o++) {
+    for (uint32_t o = 0; o < cout; o++) {
         double sum = 0, square = 0;
         for (size_t k = 0; k < per_out; k++) {
             sum += codes[o * per_out + k];
@@ -215,9 +237,14 @@ static void quantized_conv(writer *w, const char *prefix, int relu_input, float 
                   uniform(&w->rng, -0.05f, 0.05f) * gain * input_rms;
     }
     act_step[0] = a;
-    for (uint32_t i = 0; i < c; i++)
+    for (uint32_t i = 0; i < cin; i++)
         act_shift[i] = uniform(&w->rng, -0.1f, 0.1f) * a;
     act_signed[0] = is_signed;
+}
+
+/* A quantized 3x3 convolution of C to C channels (QuantSR-C's body, QuantSR-T's group convs). */
+static void quantized_conv(writer *w, const char *prefix, int relu_input, float sigma, float gain) {
+    quantized_layer(w, prefix, w->channels, w->channels, 9, relu_input, sigma, gain);
 }
 
 /* One residual block; sigma is the RMS of its input, which it keeps (about) unchanged. */
@@ -259,6 +286,112 @@ static void build_network(writer *w, uint32_t scale, uint32_t blocks, float img_
         float_conv(w, prefix, c, r * r * c, 1.0f, 0.05f * features);
     }
     float_conv(w, "conv_last", c, 3, 0.12f * img_range / features, 0.01f * img_range);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * QuantSR-T (docs/model-format.md, "QuantSR-T (arch 2)"): the tokens keep an RMS near 1 after
+ * every LayerNorm; each branch adds a part of RMS about 0.5.
+ */
+static void float_linear(writer *w, const char *prefix, uint32_t cin, uint32_t cout, float gain,
+                         float bias_scale) {
+    float *weight = add_f32(w, prefix, ".weight", 2, cout, cin);
+    float *bias = add_f32(w, prefix, ".bias", 1, cout, 0);
+    if (!weight || !bias) return;
+    float amplitude = sqrtf(3.0f / (float)cin) * gain;
+    for (size_t i = 0; i < (size_t)cout * cin; i++)
+        weight[i] = uniform(&w->rng, -1.0f, 1.0f) * amplitude;
+    for (uint32_t o = 0; o < cout; o++)
+        bias[o] = uniform(&w->rng, -1.0f, 1.0f) * bias_scale;
+}
+
+/* A linear layer, quantized unless the model is float. */
+static void t_linear(writer *w, const char *prefix, uint32_t cin, uint32_t cout, int relu_input,
+                     float sigma, float gain) {
+    if (w->bits_w == 32)
+        float_linear(w, prefix, cin, cout, gain, 0.05f * sigma);
+    else
+        quantized_layer(w, prefix, cin, cout, 1, relu_input, sigma, gain);
+}
+
+/* A LayerNorm of the E channels: weight near 1, bias near 0. */
+static void layer_norm(writer *w, const char *prefix) {
+    float *weight = add_f32(w, prefix, ".weight", 1, w->channels, 0);
+    float *bias = add_f32(w, prefix, ".bias", 1, w->channels, 0);
+    if (!weight || !bias) return;
+    for (uint32_t c = 0; c < w->channels; c++) {
+        weight[c] = uniform(&w->rng, 0.8f, 1.2f);
+        bias[c] = uniform(&w->rng, -0.1f, 0.1f);
+    }
+}
+
+/* The attention quantizers of the layer with name prefix p: Q (already divided by sqrt(d)), K
+ * and V signed, the softmax output P unsigned. */
+static void attention_quantizers(writer *w, const char *p, uint32_t heads, uint32_t window) {
+    const uint32_t e = w->channels, d = e / heads;
+    const char *names[3] = {"q", "k", "v"};
+    const float sigma[3] = {1.0f / sqrtf((float)d), 1.0f, 1.0f};
+    for (int k = 0; k < 3; k++) {
+        char part[16], prefix[QSR__NAME_BYTES];
+        snprintf(part, sizeof part, "attn.%s", names[k]);
+        join_name(prefix, p, part);
+        float *step = add_f32(w, prefix, ".act_step", 1, 1, 0);
+        float *shift = add_f32(w, prefix, ".act_shift", 1, e, 0);
+        int32_t *is_signed = add_ints(w, prefix, ".act_signed", QSR__DTYPE_I32, 32, 1, 1, 0);
+        if (!step || !shift || !is_signed) return;
+        step[0] = 2.0f * sigma[k] / (float)(1u << (w->bits_a - 1));
+        for (uint32_t c = 0; c < e; c++)
+            shift[c] = uniform(&w->rng, -0.1f, 0.1f) * step[0];
+        is_signed[0] = 1;
+    }
+    /* A softmax row averages 1 / N: most probabilities take a few steps, the largest clamp. */
+    float *p_step = add_f32(w, p, "attn.p.act_step", 1, 1, 0);
+    if (p_step) p_step[0] = 0.75f / (float)(window * window);
+}
+
+static void swin_layer(writer *w, uint32_t i, const header_fields *h) {
+    const uint32_t e = w->channels, span = 2 * h->window - 1;
+    char p[QSR__NAME_BYTES], prefix[QSR__NAME_BYTES];
+    snprintf(p, sizeof p, "layer.%u.", i);
+    join_name(prefix, p, "norm1");
+    layer_norm(w, prefix);
+    join_name(prefix, p, "norm2");
+    layer_norm(w, prefix);
+    join_name(prefix, p, "qkv");
+    t_linear(w, prefix, e, 3 * e, 0, 1.0f, 1.0f);
+    float *rel_bias = add_f32(w, p, "attn.rel_bias", 2, span * span, h->heads);
+    if (rel_bias)
+        for (size_t k = 0; k < (size_t)span * span * h->heads; k++)
+            rel_bias[k] = uniform(&w->rng, -0.5f, 0.5f);
+    if (w->bits_w != 32) attention_quantizers(w, p, h->heads, h->window);
+    join_name(prefix, p, "proj");
+    t_linear(w, prefix, e, e, 0, 0.5f, 1.0f);
+    float *shortcut = add_f32(w, p, "shortcut", 1, 1, 0);
+    if (shortcut) shortcut[0] = uniform(&w->rng, 0.8f, 1.0f);
+    join_name(prefix, p, "fc1");
+    t_linear(w, prefix, e, h->mlp_hidden, 0, 1.0f, 1.0f);
+    join_name(prefix, p, "fc2");
+    t_linear(w, prefix, h->mlp_hidden, e, 1, 1.0f, 0.5f);
+}
+
+static void build_network_t(writer *w, const header_fields *h) {
+    const uint32_t e = w->channels, s = h->scale;
+    float_conv(w, "conv_first", 3, e, 1.0f / (0.2f * h->img_range), 0.05f);
+    layer_norm(w, "patch_norm");
+    for (uint32_t i = 0; i < h->blocks; i++)
+        swin_layer(w, i, h);
+    for (uint32_t g = 0; g < h->group_count; g++) {
+        char prefix[QSR__NAME_BYTES];
+        snprintf(prefix, sizeof prefix, "group.%u.conv", g);
+        /* Its input is the running tokens: RMS about 1.5 after a group's residual branches. */
+        if (w->bits_w == 32)
+            float_conv(w, prefix, e, e, 0.3f, 0.05f);
+        else
+            quantized_conv(w, prefix, 0, 1.5f, 0.3f);
+    }
+    layer_norm(w, "norm");
+    float_conv(w, "conv_after_body", e, e, 1.0f, 0.05f);
+    float_conv(w, "upsample.0", e, 3 * s * s, 0.12f * h->img_range / sqrtf(2.0f),
+               0.01f * h->img_range);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -308,19 +441,12 @@ static void write_entry(uint8_t *entry, const writer_tensor *t, uint64_t offset)
     qsr__le_put_u64((uint8_t *)(entry) + (QSR__ENT_BYTES), tensor_bytes(t));
 }
 
-typedef struct header_fields {
-    uint32_t scale, channels, blocks, bits_w, bits_a;
-    uint32_t depth_level_count, depth_levels[QSR_MAX_DEPTH_LEVELS];
-    uint8_t block_rank[QSR_MAX_BLOCKS];
-    float rgb_mean[3], img_range;
-} header_fields;
-
 static void write_header(uint8_t *data, const header_fields *h, uint32_t tensor_count,
                          uint64_t data_offset, size_t size) {
     memcpy(data, "QSRM", 4);
     qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_VERSION), 1);
     qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_HEADER_BYTES), QSR__HEADER_BYTES);
-    qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_ARCH), QSR_ARCH_QUANTSR_C);
+    qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_ARCH), h->arch);
     qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_SCALE), h->scale);
     qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_IN_CHANNELS), 3);
     qsr__le_put_u32((uint8_t *)(data) + (QSR__HDR_CHANNELS), h->channels);
@@ -339,6 +465,14 @@ static void write_header(uint8_t *data, const header_fields *h, uint32_t tensor_
         qsr__le_put_f32((uint8_t *)(data) + (QSR__HDR_RGB_MEAN + 4 * (size_t)c), h->rgb_mean[c]);
     qsr__le_put_f32((uint8_t *)(data) + (QSR__HDR_IMG_RANGE), h->img_range);
     memcpy(data + QSR__HDR_BLOCK_RANK, h->block_rank, QSR_MAX_BLOCKS);
+    if (h->arch == QSR_ARCH_QUANTSR_T) {
+        qsr__le_put_u32(data + QSR__HDR_HEADS, h->heads);
+        qsr__le_put_u32(data + QSR__HDR_WINDOW, h->window);
+        qsr__le_put_u32(data + QSR__HDR_MLP_HIDDEN, h->mlp_hidden);
+        qsr__le_put_u32(data + QSR__HDR_GROUP_COUNT, h->group_count);
+        for (uint32_t g = 0; g < QSR_MAX_GROUPS; g++)
+            qsr__le_put_u32(data + QSR__HDR_GROUP_DEPTHS + 4 * (size_t)g, h->group_depths[g]);
+    }
     qsr__le_put_u32(data + QSR__HDR_PAYLOAD_CRC,
                     qsr__crc32(data + QSR__HEADER_BYTES, size - QSR__HEADER_BYTES));
 }
@@ -379,6 +513,32 @@ static qsr_status serialize(const writer *w, const header_fields *h,
 /* ---------------------------------------------------------------------------------------------
  * Parameters
  */
+/* QuantSR-T's header fields; 0 takes the default: heads 4, 2 or 1 (the largest dividing
+ * channels), window 8, mlp_hidden 2 E, min(2, blocks) groups sharing the layers evenly. */
+static qsr_status resolve_t_params(const qsr__random_model_params *p, header_fields *h) {
+    h->heads = p->heads ? p->heads : h->channels % 4 == 0 ? 4 : h->channels % 2 == 0 ? 2 : 1;
+    h->window = p->window ? p->window : 8;
+    h->mlp_hidden = p->mlp_hidden ? p->mlp_hidden : 2 * h->channels;
+    h->group_count = p->group_count ? p->group_count : h->blocks < 2 ? 1 : 2;
+    if (h->heads > 16 || h->channels % h->heads != 0)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "model writer: heads %u must be 1 to 16 and divide channels %u", h->heads,
+                         h->channels);
+    if (h->window != 4 && h->window != 8 && h->window != 16)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model writer: window %u is not 4, 8 or 16",
+                         h->window);
+    if (h->mlp_hidden > 1024)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model writer: mlp_hidden %u is over 1024",
+                         h->mlp_hidden);
+    if (h->group_count > QSR_MAX_GROUPS || h->group_count > h->blocks)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "model writer: %u groups for %u layers (at most %u, one layer each)",
+                         h->group_count, h->blocks, QSR_MAX_GROUPS);
+    for (uint32_t g = 0; g < h->group_count; g++)
+        h->group_depths[g] = h->blocks / h->group_count + (g < h->blocks % h->group_count);
+    return QSR_OK;
+}
+
 static qsr_status resolve_params(const qsr__random_model_params *p, header_fields *h) {
     memset(h, 0, sizeof *h);
     h->scale = p->scale ? p->scale : 2;
@@ -402,6 +562,14 @@ static qsr_status resolve_params(const qsr__random_model_params *p, header_field
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "model writer: bits_w %u / bits_a %u: each must be 2, 3 or 4, or both 32",
                          h->bits_w, h->bits_a);
+    h->arch = p->arch ? p->arch : QSR_ARCH_QUANTSR_C;
+    if (h->arch != QSR_ARCH_QUANTSR_C && h->arch != QSR_ARCH_QUANTSR_T)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model writer: arch %u is not 1 or 2",
+                         h->arch);
+    if (h->arch == QSR_ARCH_QUANTSR_T) {
+        qsr_status st = resolve_t_params(p, h);
+        if (st != QSR_OK) return st;
+    }
     if (p->depth_level_count > QSR_MAX_DEPTH_LEVELS)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "model writer: %u depth levels",
                          p->depth_level_count);
@@ -452,7 +620,10 @@ qsr_status qsr__random_model_write(const qsr__random_model_params *params, void 
     w.bits_a = h.bits_a;
     w.per_channel_step = p->per_channel_weight_step;
     random_block_rank(&w.rng, h.blocks, h.block_rank);
-    build_network(&w, h.scale, h.blocks, h.img_range);
+    if (h.arch == QSR_ARCH_QUANTSR_T)
+        build_network_t(&w, &h);
+    else
+        build_network(&w, h.scale, h.blocks, h.img_range);
     if (p->extra_tensor) {
         float *v = add_f32(&w, p->extra_tensor, "", 1, 1, 0);
         if (v) v[0] = 0.5f;
@@ -476,6 +647,10 @@ qsr_status qsr_model_create_random(const qsr_random_model_desc *desc, qsr_model 
     p.bits_w = desc->bits_w;
     p.bits_a = desc->bits_a;
     p.seed = desc->seed;
+    p.arch = desc->arch;
+    p.heads = desc->heads;
+    p.window = desc->window;
+    p.group_count = desc->group_count;
     if (!p.scale || !p.channels || !p.blocks || !p.bits_w || !p.bits_a)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "a random model needs its scale, channels, blocks and bits");

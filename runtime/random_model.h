@@ -1,5 +1,5 @@
-/* random_model.h - random but realistic QuantSR-C models (the tests' models, and
- * `quantsr bench --arch c` / qsr_model_create_random), and the splitmix64 generator they use. */
+/* random_model.h - random but realistic QuantSR-C and QuantSR-T models (the tests' models, and
+ * `quantsr bench --arch c|t` / qsr_model_create_random), and the splitmix64 generator they use. */
 #ifndef QSR_RANDOM_MODEL_H
 #define QSR_RANDOM_MODEL_H
 
@@ -28,7 +28,11 @@ typedef struct qsr__random_model_params {
      * B, B/2, B/4, ..., 1 (B = 4: {4, 2, 1}). */
     uint32_t depth_level_count;
     uint32_t depth_levels[QSR_MAX_DEPTH_LEVELS];
-    uint64_t seed;               /* weights and the block rank (a random permutation) */
+    uint64_t seed; /* weights and the block rank (a random permutation) */
+    uint32_t arch; /* QSR_ARCH_QUANTSR_C (0 = C) or QSR_ARCH_QUANTSR_T */
+    /* QuantSR-T: blocks counts Swin layers; 0 = heads 4, 2 or 1 (the largest dividing
+     * channels), window 8, mlp_hidden 2 C, min(2, blocks) groups sharing the layers evenly. */
+    uint32_t heads, window, mlp_hidden, group_count;
     int per_channel_weight_step; /* weight_step of shape [C] instead of [1] */
     float rgb_mean[3];           /* used only when img_range != 0 */
     float img_range;             /* 0 = the EDSR defaults: (0.4488, 0.4371, 0.4040), 255 */

@@ -958,9 +958,13 @@ static output_spread measure_spread(const qsr_image *img) {
     return r;
 }
 
+/* Random models (QuantSR-C and QuantSR-T) keep their activations in range: outputs spread, not
+ * saturated, and the body matters (depth 1 differs from the full depth). */
 static void test_writer_realism(void) {
-    const uint32_t configs[][3] = {{2, 2, 2},   {3, 3, 3}, {4, 4, 4},
-                                   {2, 32, 32}, {4, 2, 4}, {3, 4, 2}}; /* scale, bits_w, bits_a */
+    /* scale, bits_w, bits_a, arch (0: QuantSR-C) */
+    const uint32_t configs[][4] = {{2, 2, 2, 0},   {3, 3, 3, 0}, {4, 4, 4, 0}, {2, 32, 32, 0},
+                                   {4, 2, 4, 0},   {3, 4, 2, 0}, {2, 4, 4, 2}, {4, 2, 2, 2},
+                                   {3, 32, 32, 2}, {2, 3, 4, 2}};
     qsr_rng rng = {77};
     qsr_image in = qsr_test_random_image(&rng, 20, 20, 3);
     CHECK(in.pixels != NULL, "no test image");
@@ -973,6 +977,8 @@ static void test_writer_realism(void) {
         p.blocks = 6;
         p.seed = 1000 + k;
         p.per_channel_weight_step = (int)(k % 2);
+        p.arch = configs[k][3];
+        p.window = 4; /* QuantSR-T: 5 x 5 windows over the 20 x 20 input */
         qsr_model *m = load_params(&p);
         if (!m) continue;
         qsr_image full = {0}, shallow = {0};
@@ -986,8 +992,10 @@ static void test_writer_realism(void) {
                 diff += fabs((double)full.pixels[i] - shallow.pixels[i]);
             diff /= (double)n;
             if (getenv("QSR_TEST_VERBOSE"))
-                printf("x%u w%ua%u: saturated %.4f stddev %.1f distinct %u depth-1 diff %.2f\n",
-                       p.scale, p.bits_w, p.bits_a, s.saturated, s.stddev, s.distinct, diff);
+                printf("arch %u x%u w%ua%u: saturated %.4f stddev %.1f distinct %u depth-1 diff "
+                       "%.2f\n",
+                       p.arch, p.scale, p.bits_w, p.bits_a, s.saturated, s.stddev, s.distinct,
+                       diff);
             CHECK(s.saturated < 0.01, "x%u w%u: %.1f%% of outputs are 0 or 255", p.scale, p.bits_w,
                   100 * s.saturated);
             CHECK(s.stddev > 10, "x%u w%u: output stddev %.1f, too flat", p.scale, p.bits_w,
@@ -1041,6 +1049,36 @@ static void test_create_random(void) {
     CHECK(none == NULL, "a failed create returned a model");
     bad = (qsr_random_model_desc){.scale = 2, .channels = 8, .blocks = 2, .bits_w = 4};
     CHECK_STATUS(qsr_model_create_random(&bad, &none), QSR_ERROR_INVALID_ARGUMENT);
+
+    /* QuantSR-T: the requested transformer fields, defaults for the others. */
+    qsr_random_model_desc t = {.scale = 4,
+                               .channels = 30,
+                               .blocks = 5,
+                               .bits_w = 4,
+                               .bits_a = 4,
+                               .seed = 2,
+                               .arch = QSR_ARCH_QUANTSR_T,
+                               .heads = 5,
+                               .window = 16};
+    qsr_model *mt = NULL;
+    CHECK_OK(qsr_model_create_random(&t, &mt));
+    qsr_model_info it;
+    if (mt && qsr_model_get_info(mt, &it) == QSR_OK)
+        CHECK(it.arch == QSR_ARCH_QUANTSR_T && it.channels == 30 && it.blocks == 5 &&
+                  it.heads == 5 && it.window == 16 && it.mlp_hidden == 60 && it.group_count == 2 &&
+                  it.group_depths[0] == 3 && it.group_depths[1] == 2 && it.group_depths[2] == 0,
+              "random T info: C%u B%u heads %u window %u hidden %u groups %u (%u + %u)",
+              it.channels, it.blocks, it.heads, it.window, it.mlp_hidden, it.group_count,
+              it.group_depths[0], it.group_depths[1]);
+    qsr_model_destroy(mt);
+    t.heads = 4; /* does not divide 30 */
+    CHECK_STATUS(qsr_model_create_random(&t, &none), QSR_ERROR_INVALID_ARGUMENT);
+    t.heads = 0, t.window = 5;
+    CHECK_STATUS(qsr_model_create_random(&t, &none), QSR_ERROR_INVALID_ARGUMENT);
+    t.window = 0, t.group_count = 6; /* more groups than layers */
+    CHECK_STATUS(qsr_model_create_random(&t, &none), QSR_ERROR_INVALID_ARGUMENT);
+    t.group_count = 0, t.arch = (qsr_arch)3;
+    CHECK_STATUS(qsr_model_create_random(&t, &none), QSR_ERROR_INVALID_ARGUMENT);
 }
 
 /* ---------------------------------------------------------------------------------------------

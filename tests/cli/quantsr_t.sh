@@ -2,11 +2,13 @@
 # quantsr_t.sh - a QuantSR-T model (tests/data/quantsr_t_tiny.qsr) through the command line:
 # `info` shows its transformer fields (text and JSON), `upscale --cpu` (file and folder) and
 # `eval --cpu` run it on the CPU reference, and without --cpu the GPU path refuses it with a
-# clear message. python3 (standard library) reads the JSON; no PyTorch needed.
+# clear message. A random QuantSR-T from make_random_model --arch t carries the header fields it
+# was asked for and runs at every depth; `bench --arch t` builds one. python3 (standard library)
+# reads the JSON; no PyTorch needed.
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-setup_test cli source
+setup_test cli make_model source
 MODEL="$SRC/tests/data/quantsr_t_tiny.qsr"
 
 "$CLI" info -m "$MODEL" >"$TMP/info.txt" 2>&1 || fail "info: $(cat "$TMP/info.txt")"
@@ -54,5 +56,36 @@ rc=$?
 grep -q -e "QuantSR-T runs on the CPU reference only" -e "Vulkan" "$TMP/err" \
     || fail "GPU refusal message: $(cat "$TMP/err")"
 [ ! -e "$TMP/gpu.png" ] || fail "GPU refusal left an output"
+
+# A random QuantSR-T: the shape asked for, CPU outputs that differ between depth levels.
+make_model "$TMP/rand_t.qsr" --arch t --scale 3 --channels 24 --blocks 6 --heads 3 --window 4 \
+    --mlp-hidden 40 --groups 3 --seed 5
+"$CLI" info -m "$TMP/rand_t.qsr" --json >"$TMP/rand.json" 2>"$TMP/err" \
+    || fail "info (random T): $(cat "$TMP/err")"
+python3 - "$TMP/rand.json" <<'PY' || fail "random T header fields"
+import json, sys
+info = json.load(open(sys.argv[1]))
+want = {"arch": "QuantSR-T", "scale": 3, "channels": 24, "blocks": 6, "heads": 3, "window": 4,
+        "mlp_hidden": 40, "group_depths": [2, 2, 2], "depth_levels": [6, 3, 1]}
+bad = {k: info.get(k) for k, v in want.items() if info.get(k) != v}
+assert not bad, bad
+PY
+make_png "$TMP/r.png" 11 7 5
+for d in 6 3 1; do
+    "$CLI" upscale -q --cpu -m "$TMP/rand_t.qsr" -i "$TMP/r.png" -o "$TMP/r$d.png" --depth $d \
+        || fail "upscale --cpu random T at depth $d"
+done
+cmp -s "$TMP/r6.png" "$TMP/r3.png" && fail "random T: depth 6 and 3 give the same image"
+cmp -s "$TMP/r3.png" "$TMP/r1.png" && fail "random T: depth 3 and 1 give the same image"
+"$MAKE_MODEL" "$TMP/bad.qsr" --arch t --channels 10 --heads 4 >/dev/null 2>"$TMP/err"
+[ $? -eq 1 ] && grep -q "divide channels" "$TMP/err" || fail "heads not dividing channels accepted"
+
+# bench --arch t builds a random QuantSR-T (refused by the GPU path until its kernels exist).
+"$CLI" bench --arch t --channels 12 --blocks 2 --size 16x16 --runs 1 >"$TMP/bench.txt" 2>&1
+rc=$?
+grep -q -e "random QuantSR-T x4 C12 B2" -e "Vulkan" "$TMP/bench.txt" || fail "bench --arch t: $(cat "$TMP/bench.txt")"
+"$CLI" bench --arch x >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bench --arch x: not a usage error"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || fail "bench --arch t: exit $rc"
 
 finish

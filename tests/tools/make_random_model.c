@@ -1,7 +1,8 @@
 /* make_random_model - writes a random but realistic .qsr model for the shell tests and the
  * benchmark:
- *     make_random_model OUT.qsr [--scale S] [--channels C] [--blocks B] [--bits-w N]
- *                       [--bits-a N] [--seed N] [--per-channel-step] */
+ *     make_random_model OUT.qsr [--arch c|t] [--scale S] [--channels C] [--blocks B]
+ *                       [--bits-w N] [--bits-a N] [--seed N] [--per-channel-step]
+ *                       [--heads N] [--window N] [--mlp-hidden N] [--groups N]   (--arch t) */
 #include "support/model_writer.h"
 
 #include <errno.h>
@@ -10,10 +11,15 @@
 #include <string.h>
 
 static void usage(FILE *to) {
-    fprintf(to, "usage: make_random_model OUT.qsr [--scale S] [--channels C] [--blocks B]\n"
+    fprintf(to, "usage: make_random_model OUT.qsr [--arch c|t] [--scale S] [--channels C] "
+                "[--blocks B]\n"
                 "                         [--bits-w N] [--bits-a N] [--seed N] "
                 "[--per-channel-step]\n"
-                "defaults: x2, 8 channels, 4 blocks, w4a4 (bits 32 = float model), seed 0\n");
+                "                         [--heads N] [--window N] [--mlp-hidden N] [--groups N]\n"
+                "defaults: QuantSR-C, x2, 8 channels, 4 blocks, w4a4 (bits 32 = float model), "
+                "seed 0;\n"
+                "--arch t: blocks are Swin layers; heads 4, 2 or 1 (dividing channels), window 8,\n"
+                "mlp-hidden 2 C, min(2, B) groups\n");
 }
 
 /* Parses a whole decimal number in [0, max]; returns 0 on anything else. */
@@ -39,6 +45,11 @@ int main(int argc, char **argv) {
         }
         if (strcmp(arg, "--per-channel-step") == 0) {
             p.per_channel_weight_step = 1;
+            continue;
+        }
+        if (strcmp(arg, "--arch") == 0 && i + 1 < argc &&
+            (strcmp(argv[i + 1], "c") == 0 || strcmp(argv[i + 1], "t") == 0)) {
+            p.arch = argv[++i][0] == 't' ? QSR_ARCH_QUANTSR_T : QSR_ARCH_QUANTSR_C;
             continue;
         }
         if (arg[0] != '-') {
@@ -69,6 +80,14 @@ int main(int argc, char **argv) {
             p.bits_w = (uint32_t)v;
         else if (strcmp(arg, "--bits-a") == 0)
             p.bits_a = (uint32_t)v;
+        else if (strcmp(arg, "--heads") == 0)
+            p.heads = (uint32_t)v;
+        else if (strcmp(arg, "--window") == 0)
+            p.window = (uint32_t)v;
+        else if (strcmp(arg, "--mlp-hidden") == 0)
+            p.mlp_hidden = (uint32_t)v;
+        else if (strcmp(arg, "--groups") == 0)
+            p.group_count = (uint32_t)v;
         else if (is_seed)
             p.seed = v;
         else {
