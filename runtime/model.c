@@ -1232,6 +1232,17 @@ uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth) {
     return a->macs_per_pixel(&model->info, qsr__arch_active_blocks(&model->info, depth));
 }
 
+const char *qsr_arch_name(uint32_t arch) {
+    return arch_name(arch);
+}
+
+uint32_t qsr_model_capabilities(const qsr_model *model) {
+    const qsr__arch *a = model ? qsr__arch_find(model->info.arch) : NULL;
+    if (!a) return 0;
+    return (a->program ? QSR_MODEL_CAP_GPU : 0u) |
+           (a->region_exact ? QSR_MODEL_CAP_REGION_EXACT : 0u);
+}
+
 qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth, int any_depth) {
     if (!model) return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "qsr_model_check_depth: no model");
     const qsr_model_info *info = &model->info;
