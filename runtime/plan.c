@@ -1,5 +1,6 @@
 /* plan.c - weights on the device, pipelines, activation buffers and one tile's recording. */
 #include "arch.h"
+#include "shader_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,7 @@ static qsr_status write_sets(qsr__plan *plan) {
             bufs[b] = buffer_of(plan, op->bind[b]);
         st = qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[i]);
         if (st != QSR_OK) return st;
+        plan->set_bindings[i] = (uint8_t)p->desc.binding_count;
     }
     return QSR_OK;
 }
@@ -509,8 +511,19 @@ qsr_status qsr__plan_split_point(qsr__plan *plan) {
 
 qsr_status qsr__plan_op_begin(qsr__plan *plan, uint32_t op, const qsr__pipeline_desc *desc,
                               uint64_t macs, const qsr__pipeline **pipe, VkDescriptorSet *set) {
+    /* A recorder asking for an op its program did not give a set (a quantized-only op in an
+     * fp32 plan, a copy) is a bug in the program, reported rather than bound as no set. */
+    if (op >= plan->program->op_count || !plan->sets[op])
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: op %u (%s) has no descriptor set in this plan", op,
+                         qsr__plan_op_name(plan, op));
     qsr_status st = qsr__plan_pipeline(plan, desc, pipe);
     if (st != QSR_OK) return st;
+    if ((*pipe)->desc.binding_count != plan->set_bindings[op])
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: op %s has a set of %u bindings, its pipeline %s %u",
+                         qsr__plan_op_name(plan, op), plan->set_bindings[op],
+                         qsr_shader_table[(*pipe)->desc.shader].name, (*pipe)->desc.binding_count);
     plan->segment_macs += macs;
     *set = plan->sets[op];
     return QSR_OK;

@@ -69,6 +69,7 @@ typedef struct qsr__plan {
     VkDeviceSize act_bytes[QSR__MAX_ACTIVATIONS]; /* capacity */
     VkDescriptorPool pool;
     VkDescriptorSet sets[QSR__MAX_OPS]; /* one per program op */
+    uint8_t set_bindings[QSR__MAX_OPS]; /* the bindings of each set's layout */
     VkCommandBuffer cmd;
     VkFence fence;
     VkQueryPool queries;
