@@ -27,14 +27,7 @@ int cli_fail(const char *fmt, ...) {
 }
 
 const char *cli_arch_name(uint32_t arch) {
-    switch (arch) {
-    case QSR_ARCH_QUANTSR_C:
-        return "QuantSR-C";
-    case QSR_ARCH_QUANTSR_T:
-        return "QuantSR-T";
-    default:
-        return "unknown";
-    }
+    return qsr_arch_name(arch); /* the library's architecture table */
 }
 
 int cli_env_flag(const char *name) {

@@ -184,6 +184,17 @@ QSR_API uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth
 /* Checks that depth is one of the model's levels (or, with any_depth, 0..blocks). 0 means
  * every block and is always valid. */
 QSR_API qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth, int any_depth);
+/* The name of an architecture ("QuantSR-C", "QuantSR-T"; "unknown" for other numbers). */
+QSR_API const char *qsr_arch_name(uint32_t arch);
+/* What the library does with a model's architecture (flags; 0 for NULL):
+ *   QSR_MODEL_CAP_GPU: qsr_upscaler_create accepts it (else it runs on qsr_reference_upscale
+ *     only, and qsr_upscaler_create is QSR_ERROR_UNSUPPORTED);
+ *   QSR_MODEL_CAP_REGION_EXACT: qsr_upscaler_run_region's pixels are byte-identical to the
+ *     same pixels of a full run (an exact halo exists), so a viewer may compute only the tiles
+ *     on screen. QuantSR-C has both; QuantSR-T (windows laid on the whole image) neither. */
+#define QSR_MODEL_CAP_GPU          1u
+#define QSR_MODEL_CAP_REGION_EXACT 2u
+QSR_API uint32_t qsr_model_capabilities(const qsr_model *model);
 
 /* ---------------------------------------------------------------------------------------------
  * CPU reference: a plain-C implementation of the whole network, independent of the shaders.
@@ -472,8 +483,9 @@ typedef struct qsr_rect {
 /* Computes only part of the output: the output pixels of the LR rectangle `region` of `in`
  * (which is the whole input, so that pixels near the region's edges see the same neighbours
  * as in a full run). `out` must already be the full output image (in->width * scale x
- * in->height * scale, 3 or 4 channels); only the pixels of region * scale are written, and they
- * are byte-identical to the same pixels of qsr_upscaler_run. A viewer uses this to compute
+ * in->height * scale, 3 or 4 channels); only the pixels of region * scale are written, and
+ * where the model has QSR_MODEL_CAP_REGION_EXACT (qsr_model_capabilities) they are
+ * byte-identical to the same pixels of qsr_upscaler_run. A viewer uses this to compute
  * just the tiles on screen. region NULL = the whole image. */
 QSR_API qsr_status qsr_upscaler_run_region(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                                            const qsr_rect *region, qsr_image *out,

@@ -5,6 +5,7 @@
  * aligned. Every header field, table entry, size, offset and value is checked before use, so a
  * hostile file yields an error message, never an out-of-bounds access. */
 #include "internal.h"
+#include "arch.h"
 #include "model_format.h"
 #include "platform.h"
 
@@ -73,11 +74,7 @@ int32_t qsr__qw_get(const uint32_t *words, uint32_t bits, size_t i) {
 }
 
 int qsr__model_block_active(const qsr_model *model, uint32_t depth, uint32_t block) {
-    if (!model || block >= model->info.blocks) return 0;
-    if (depth == 0 || depth >= model->info.blocks) return 1;
-    for (uint32_t k = 0; k < depth; k++)
-        if (model->info.block_rank[k] == block) return 1;
-    return 0;
+    return model && qsr__arch_block_active(&model->info, depth, block);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -108,15 +105,13 @@ static qsr_status check_header_magic_and_version(const uint8_t *data, size_t siz
 }
 
 static qsr_status check_arch(uint32_t arch) {
-    if (arch == QSR_ARCH_QUANTSR_C || arch == QSR_ARCH_QUANTSR_T) return QSR_OK;
-    return qsr__fail(QSR_ERROR_UNSUPPORTED,
-                     "header field arch is %u, an unknown architecture (1 = QuantSR-C, "
-                     "2 = QuantSR-T)",
-                     arch);
+    const qsr__arch *a = NULL;
+    return qsr__arch_get(arch, &a);
 }
 
 static const char *arch_name(uint32_t arch) {
-    return arch == QSR_ARCH_QUANTSR_T ? "QuantSR-T" : "QuantSR-C";
+    const qsr__arch *a = qsr__arch_find(arch);
+    return a ? a->name : "unknown";
 }
 
 /* A QuantSR-C file keeps the QuantSR-T fields zero (they were reserved bytes before arch 2);
@@ -1230,34 +1225,22 @@ qsr_status qsr_model_get_info(const qsr_model *model, qsr_model_info *out) {
     return QSR_OK;
 }
 
-/* QuantSR-T per LR pixel (= per token): each active Swin layer runs qkv (3 E^2), proj (E^2),
- * fc1 and fc2 (2 E H) and the two attention products Q K^T and P V (N E each, N = W^2 tokens
- * per window); every group runs its 3x3 conv. Window padding is not counted. */
-static uint64_t macs_per_pixel_t(const qsr_model_info *info, uint64_t active) {
-    const uint64_t e = info->channels, hid = info->mlp_hidden, s = info->scale;
-    const uint64_t n = (uint64_t)info->window * info->window;
-    uint64_t macs = 9 * 3 * e;                              /* conv_first */
-    macs += active * (4 * e * e + 2 * e * hid + 2 * n * e); /* Swin layers */
-    macs += (uint64_t)info->group_count * 9 * e * e;        /* group convs */
-    macs += 9 * e * e;                                      /* conv_after_body */
-    macs += 9 * e * 3 * s * s;                              /* upsample.0 */
-    return macs;
-}
-
 uint64_t qsr_model_macs_per_pixel(const qsr_model *model, uint32_t depth) {
     if (!model) return 0;
-    const uint64_t c = model->info.channels, s = model->info.scale;
-    uint64_t active = depth == 0 || depth > model->info.blocks ? model->info.blocks : depth;
-    if (model->info.arch == QSR_ARCH_QUANTSR_T) return macs_per_pixel_t(&model->info, active);
-    uint64_t macs = 9 * 3 * c;      /* conv_first */
-    macs += active * 2 * 9 * c * c; /* body */
-    macs += 9 * c * c;              /* conv_after_body */
-    if (s == 2) macs += 9 * c * 4 * c;
-    if (s == 3) macs += 9 * c * 9 * c;
-    /* x4: the second x2 stage runs on 4 times as many pixels. */
-    if (s == 4) macs += 9 * c * 4 * c + 4 * 9 * c * 4 * c;
-    macs += 9 * c * 3 * s * s; /* conv_last at the output resolution */
-    return macs;
+    const qsr__arch *a = qsr__arch_find(model->info.arch);
+    if (!a) return 0;
+    return a->macs_per_pixel(&model->info, qsr__arch_active_blocks(&model->info, depth));
+}
+
+const char *qsr_arch_name(uint32_t arch) {
+    return arch_name(arch);
+}
+
+uint32_t qsr_model_capabilities(const qsr_model *model) {
+    const qsr__arch *a = model ? qsr__arch_find(model->info.arch) : NULL;
+    if (!a) return 0;
+    return (a->program ? QSR_MODEL_CAP_GPU : 0u) |
+           (a->region_exact ? QSR_MODEL_CAP_REGION_EXACT : 0u);
 }
 
 qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth, int any_depth) {

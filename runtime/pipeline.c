@@ -95,11 +95,11 @@ static qsr_status check_interface(const qsr_context *ctx, const qsr__pipeline_de
     }
     const char *name = qsr_shader_table[desc->shader].name;
     if (desc->push_bytes > l->maxPushConstantsSize)
-        return qsr__fail(QSR_ERROR_UNSUPPORTED, "%s needs %u push-constant bytes, the device allows %u",
-                         name, desc->push_bytes, l->maxPushConstantsSize);
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "%s needs %u push-constant bytes, the device allows %u", name,
+                         desc->push_bytes, l->maxPushConstantsSize);
     if (storage > l->maxPerStageDescriptorStorageBuffers ||
-        texel > l->maxPerStageDescriptorSampledImages ||
-        storage + texel > l->maxPerStageResources)
+        texel > l->maxPerStageDescriptorSampledImages || storage + texel > l->maxPerStageResources)
         return qsr__fail(QSR_ERROR_UNSUPPORTED,
                          "%s binds %u storage and %u texel buffers; the device allows %u, %u "
                          "and %u resources per stage",
@@ -136,12 +136,55 @@ static qsr_status texel_view(qsr_context *ctx, qsr__buffer *b, int wide, VkBuffe
     return QSR_OK;
 }
 
+#define SPV_MAGIC              0x07230203u
+#define SPV_OP_DECORATE        71u
+#define SPV_DECORATION_BINDING 33u
+
+qsr_status qsr__spirv_bindings(const uint32_t *words, size_t bytes, uint32_t *mask) {
+    size_t n = bytes / 4;
+    if (n < 5 || words[0] != SPV_MAGIC)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "not a SPIR-V module");
+    uint32_t found = 0;
+    for (size_t i = 5; i < n;) {
+        uint32_t count = words[i] >> 16, op = words[i] & 0xFFFFu;
+        if (count == 0 || i + count > n)
+            return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "malformed SPIR-V instruction at word %zu",
+                             i);
+        /* OpDecorate target Binding n */
+        if (op == SPV_OP_DECORATE && count == 4 && words[i + 2] == SPV_DECORATION_BINDING) {
+            if (words[i + 3] >= 32)
+                return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "SPIR-V binding %u past 31",
+                                 words[i + 3]);
+            found |= 1u << words[i + 3];
+        }
+        i += count;
+    }
+    *mask = found;
+    return QSR_OK;
+}
+
+qsr_status qsr__pipeline_check_bindings(const qsr__pipeline_desc *desc) {
+    const qsr_shader_blob *blob = &qsr_shader_table[desc->shader];
+    uint32_t declared = 0;
+    qsr_status st = qsr__spirv_bindings(blob->words, blob->bytes, &declared);
+    if (st != QSR_OK) return qsr__fail_context(st, "internal error: shader %s", blob->name);
+    uint32_t expected = desc->binding_count >= 32 ? ~0u : (1u << desc->binding_count) - 1u;
+    if (declared != expected)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: shader %s declares bindings 0x%x, its C description "
+                         "%u (0x%x)",
+                         blob->name, declared, desc->binding_count, expected);
+    return QSR_OK;
+}
+
 qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
                                 qsr__pipeline *out) {
     memset(out, 0, sizeof *out);
     if (desc->shader >= QSR_SHADER_COUNT || desc->binding_count > QSR__MAX_BINDINGS ||
         desc->spec_count > QSR__MAX_SPEC || desc->push_bytes > 128)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "bad pipeline description");
+    qsr_status declared = qsr__pipeline_check_bindings(desc);
+    if (declared != QSR_OK) return declared;
     out->desc = *desc;
     qsr_status fitted = qsr__pipeline_fit(ctx, &out->desc);
     if (fitted == QSR_OK) fitted = check_interface(ctx, &out->desc);
@@ -312,10 +355,10 @@ qsr_status qsr__record_dispatch(qsr_context *ctx, VkCommandBuffer cmd, const qsr
         for (uint32_t z = 0; z < groups_z; z += limit[2])
             for (uint32_t y = 0; y < groups_y; y += limit[1])
                 for (uint32_t x = 0; x < groups_x; x += limit[0])
-                    ctx->vk.vkCmdDispatchBase(
-                        cmd, x, y, z, groups_x - x < limit[0] ? groups_x - x : limit[0],
-                        groups_y - y < limit[1] ? groups_y - y : limit[1],
-                        groups_z - z < limit[2] ? groups_z - z : limit[2]);
+                    ctx->vk.vkCmdDispatchBase(cmd, x, y, z,
+                                              groups_x - x < limit[0] ? groups_x - x : limit[0],
+                                              groups_y - y < limit[1] ? groups_y - y : limit[1],
+                                              groups_z - z < limit[2] ? groups_z - z : limit[2]);
     }
     /* One full compute->compute barrier between dependent dispatches (ggml's rule); per-buffer
      * tracking can replace it once plans overlap independent work. */

@@ -1,5 +1,6 @@
 /* plan.c - weights on the device, pipelines, activation buffers and one tile's recording. */
-#include "plan.h"
+#include "arch.h"
+#include "shader_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
  * buffer of nibble-packed codes, every per-channel vector in one parameter buffer; layers find
  * their data through offsets in the push constants, so a whole network needs only a few bindings.
  */
-typedef struct weight_builder {
+struct qsr__weight_builder {
     float *wf;
     size_t wf_len;
     uint32_t *wq;
@@ -18,7 +19,8 @@ typedef struct weight_builder {
     size_t params_len;
     qsr__qkernel kernel; /* the layout quantized layers are packed in */
     int failed;
-} weight_builder;
+};
+typedef qsr__weight_builder weight_builder;
 
 static int32_t append_floats(float **arr, size_t *len, const float *src, size_t n) {
     int32_t off = (int32_t)*len;
@@ -29,8 +31,8 @@ static int32_t append_floats(float **arr, size_t *len, const float *src, size_t 
 
 /* Adds one convolution. In the first pass (arrays NULL) only the lengths are counted.
  * Weight offsets are in the shaders' vector units (4 elements). */
-static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized,
-                     qsr__layer_slot *slot) {
+void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int run_quantized,
+                           qsr__layer_slot *slot) {
     size_t nw = (size_t)conv->cout * conv->cin * 9;
     slot->bias_off = append_floats(&b->params, &b->params_len, conv->bias, conv->cout);
     if (conv->qweight && run_quantized) {
@@ -73,14 +75,7 @@ static void add_conv(weight_builder *b, const qsr__conv *conv, int run_quantized
 }
 
 static void add_all(weight_builder *b, qsr__plan *plan) {
-    const qsr_model *m = plan->model;
-    add_conv(b, &m->conv_first, 0, &plan->first);
-    for (uint32_t i = 0; i < 2 * m->info.blocks; i++)
-        add_conv(b, &m->body[i], plan->quantized, &plan->body[i]);
-    add_conv(b, &m->conv_after_body, 0, &plan->after_body);
-    for (uint32_t k = 0; k < m->upsample_count; k++)
-        add_conv(b, &m->upsample[k], 0, &plan->upsample[k]);
-    add_conv(b, &m->conv_last, 0, &plan->last);
+    plan->program->add_weights(plan, b);
 }
 
 static qsr_status upload_weights(qsr__plan *plan) {
@@ -128,61 +123,36 @@ static qsr_status upload_weights(qsr__plan *plan) {
 /* ---------------------------------------------------------------------------------------------
  * Pipelines
  */
-static qsr_status create_pipelines(qsr__plan *plan) {
-    const qsr_model *m = plan->model;
-    uint32_t bits_a = m->info.bits_a;
-    qsr__pipeline_desc d[QSR__PIPE_COUNT];
-    memset(d, 0, sizeof d);
-    d[QSR__PIPE_RGB_TO_PLANAR] = qsr__rgb_to_planar_desc();
-    /* conv_first (STORE) feeds the quantizers and keeps the reference order; every other fp32
-     * conv runs after the last quantizer (or in an fp32 execution, where none follows). */
-    int fast = plan->fast_fp;
-    d[QSR__PIPE_CONV_STORE] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0, 0);
-    d[QSR__PIPE_CONV_RELU] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, fast, 0);
-    d[QSR__PIPE_CONV_RESIDUAL] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RESIDUAL, 0, fast, 0);
-    d[QSR__PIPE_CONV_ADD_SKIP] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 0, fast, 0);
-    d[QSR__PIPE_CONV_SHUFFLE] =
-        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast, 0);
-    /* The first upsampler conv runs over an HR tile's LR grid (at most QSR__HR_GRID_MAX wide). */
-    d[QSR__PIPE_CONV_SHUFFLE_LR] =
-        qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, m->upsample_factor, fast,
-                              qsr__conv3x3_f32_px(QSR__HR_GRID_MAX));
-    d[QSR__PIPE_CONV_RGB] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_RGB, 0, fast, 0);
-    if (plan->quantized) {
-        d[QSR__PIPE_QUANTIZE_UNSIGNED] = qsr__quantize_rlq_desc(bits_a, 0);
-        d[QSR__PIPE_QUANTIZE_SIGNED] = qsr__quantize_rlq_desc(bits_a, 1);
-    }
-    for (int i = 0; i < QSR__PIPE_COUNT; i++) {
-        if (d[i].binding_count == 0) continue; /* not used by this plan */
-        if (plan->storage_fetch) qsr__pipeline_desc_storage(&d[i]);
-        qsr_status st = qsr__pipeline_get(plan->ctx, &d[i], &plan->pipes[i]);
-        if (st != QSR_OK) return st;
-    }
+qsr_status qsr__plan_pipeline(qsr__plan *plan, const qsr__pipeline_desc *desc,
+                              const qsr__pipeline **out) {
+    qsr__pipeline_desc d = *desc;
+    if (plan->storage_fetch) qsr__pipeline_desc_storage(&d);
+    for (uint32_t i = 0; i < plan->pipe_count; i++)
+        if (memcmp(&plan->pipe_keys[i], &d, sizeof d) == 0) {
+            *out = &plan->pipes[i];
+            return QSR_OK;
+        }
+    if (plan->pipe_count == QSR__MAX_PIPES)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "internal: a plan of more than %u pipelines",
+                         QSR__MAX_PIPES);
+    qsr__pipeline *p = &plan->pipes[plan->pipe_count];
+    qsr_status st = qsr__pipeline_get(plan->ctx, &d, p);
+    if (st != QSR_OK) return st;
+    plan->pipe_keys[plan->pipe_count++] = d;
+    *out = p;
     return QSR_OK;
 }
 
-static qsr__codes_out codes_for(int is_signed) {
-    return is_signed ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED;
-}
-
-/* The conv3x3_q variant, made on first use. */
-static qsr_status convq_pipeline(qsr__plan *plan, qsr__epilogue epilogue, int signed_in,
-                                 qsr__codes_out codes, const qsr__pipeline **out) {
-    qsr__pipeline *p =
-        &plan->convq[epilogue == QSR__EPILOGUE_RESIDUAL][signed_in ? 1 : 0][(int)codes];
-    *out = p;
-    if (p->pipeline) return QSR_OK;
-    qsr__pipeline_desc d =
-        qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
-    if (plan->storage_fetch) qsr__pipeline_desc_storage(&d);
-    return qsr__pipeline_get(plan->ctx, &d, p);
-}
-
-/* The variant every quantized model runs first; it also lends its set layout to the sets. */
-static qsr_status first_convq_pipeline(qsr__plan *plan, const qsr__pipeline **out) {
-    const qsr_model *m = plan->model;
-    return convq_pipeline(plan, QSR__EPILOGUE_RELU, m->body[0].act_signed,
-                          codes_for(m->body[1].act_signed), out);
+/* The pipelines the program makes with the plan (in its fetch family). */
+static qsr_status create_pipelines(qsr__plan *plan) {
+    qsr__pipeline_desc d[QSR__MAX_PIPES];
+    uint32_t n = plan->program->pipelines(plan, d);
+    for (uint32_t i = 0; i < n; i++) {
+        const qsr__pipeline *p;
+        qsr_status st = qsr__plan_pipeline(plan, &d[i], &p);
+        if (st != QSR_OK) return st;
+    }
+    return QSR_OK;
 }
 
 static qsr_status create_sync(qsr__plan *plan) {
@@ -206,8 +176,12 @@ static qsr_status create_sync(qsr__plan *plan) {
 qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_upscaler_desc *desc,
                             qsr__plan *out) {
     memset(out, 0, sizeof *out);
+    const qsr__program *program = NULL;
+    qsr_status gate = qsr__arch_gpu_program(model, &program);
+    if (gate != QSR_OK) return gate;
     out->ctx = ctx;
     out->model = model;
+    out->program = program;
     out->quantized = model->info.bits_w != 32 && desc->precision != QSR_PRECISION_FP32;
     out->fast_fp = desc->fp_math == QSR_FP_MATH_FAST;
     if (out->quantized) {
@@ -215,16 +189,12 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
             qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);
         if (chosen != QSR_OK) return chosen;
     }
-    out->body = calloc(2 * model->info.blocks, sizeof *out->body);
-    if (!out->body) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
+    out->slots = calloc(program->slot_count(model), sizeof *out->slots);
+    if (!out->slots) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);
     if (st == QSR_OK) st = create_pipelines(out);
-    if (st == QSR_OK && out->quantized) {
-        const qsr__pipeline *first;
-        st = first_convq_pipeline(out, &first);
-    }
     if (st == QSR_OK) st = create_sync(out);
-    if (st == QSR_OK) st = qsr__descriptor_pool_create(ctx, QSR__SET_COUNT, &out->pool);
+    if (st == QSR_OK) st = qsr__descriptor_pool_create(ctx, program->op_count, &out->pool);
     if (st != QSR_OK) qsr__plan_destroy(out);
     out->generation = ctx->generation;
     out->budget_ms = qsr__env_int("QSR_SUBMIT_MS", 250);
@@ -253,7 +223,7 @@ qsr_status qsr__plan_create_frame(qsr__plan *base, qsr__plan *out) {
     out->rows = NULL;
     out->rows_capacity = 0;
     out->base = base;
-    qsr_status st = qsr__descriptor_pool_create(base->ctx, QSR__SET_COUNT, &out->pool);
+    qsr_status st = qsr__descriptor_pool_create(base->ctx, base->program->op_count, &out->pool);
     if (st != QSR_OK) qsr__plan_destroy(out);
     return st;
 }
@@ -268,27 +238,11 @@ qsr_status qsr__plan_reserve_rows(qsr__plan *plan, uint32_t rows) {
 }
 
 qsr_status qsr__plan_warm_pipelines(qsr__plan *plan) {
-    if (!plan->quantized) return QSR_OK;
-    const qsr_model *m = plan->model;
-    const qsr__pipeline *p;
-    for (uint32_t b = 0; b < m->info.blocks; b++) {
-        const qsr__conv *c1 = &m->body[2 * b], *c2 = &m->body[2 * b + 1];
-        qsr_status st =
-            convq_pipeline(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed), &p);
-        /* conv2 writes no codes after the last active block, else those of whichever later
-         * block is the next active one at the depth run. */
-        if (st == QSR_OK)
-            st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, QSR__CODES_NONE, &p);
-        for (uint32_t n = b + 1; n < m->info.blocks && st == QSR_OK; n++)
-            st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed,
-                                codes_for(m->body[2 * n].act_signed), &p);
-        if (st != QSR_OK) return st;
-    }
-    return QSR_OK;
+    return plan->program->warm(plan);
 }
 
 void qsr__plan_release_activations(qsr__plan *plan) {
-    for (int i = 0; i < QSR__ACT_COUNT; i++) {
+    for (int i = 0; i < QSR__MAX_ACTIVATIONS; i++) {
         qsr__buffer_destroy(plan->ctx, &plan->act[i]);
         plan->act_bytes[i] = 0;
     }
@@ -309,7 +263,7 @@ void qsr__plan_destroy(qsr__plan *plan) {
         qsr__buffer_destroy(ctx, &plan->wf);
         qsr__buffer_destroy(ctx, &plan->wq);
         qsr__buffer_destroy(ctx, &plan->params);
-        free(plan->body);
+        free(plan->slots);
     }
     free(plan->rows);
     memset(plan, 0, sizeof *plan);
@@ -318,95 +272,57 @@ void qsr__plan_destroy(qsr__plan *plan) {
 /* ---------------------------------------------------------------------------------------------
  * Activation buffers
  */
-void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
-                                VkDeviceSize bytes[QSR__ACT_COUNT]) {
-    const qsr_model *m = plan->model;
-    VkDeviceSize c = m->info.channels, s = m->info.scale, r = m->upsample_factor;
-    VkDeviceSize region = (VkDeviceSize)g->region.w * g->region.h;
-    VkDeviceSize ups = (VkDeviceSize)g->ups.w * g->ups.h;
-    VkDeviceSize words = plan->quantized ? qsr__div_up((uint32_t)c, QSR__CODES_PER_WORD) : 0;
-    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
-    bytes[QSR__ACT_IMG_IN] = region * 4;
-    bytes[QSR__ACT_X0] = 3 * region * 4;
-    bytes[QSR__ACT_F] = bytes[QSR__ACT_H] = bytes[QSR__ACT_T] = c * region * 4;
-    bytes[QSR__ACT_Q] = bytes[QSR__ACT_Q2] = words * region * 4;
-    bytes[QSR__ACT_U1] = c * r * r * ups * 4;
-    bytes[QSR__ACT_U2] = m->upsample_count > 1 ? c * s * s * ups * 4 : 0;
-    bytes[QSR__ACT_IMG_OUT] = (VkDeviceSize)g->tile.w * g->tile.h * s * s * 4;
-    bytes[QSR__ACT_STATUS] = 16;
-    bytes[QSR__ACT_DUMMY] = 16;
+static VkDeviceSize grid_pixels(qsr__grid grid, const qsr__tile_geometry *g) {
+    switch (grid) {
+    case QSR__GRID_REGION:
+        return (VkDeviceSize)g->region.w * g->region.h;
+    case QSR__GRID_UPS:
+        return (VkDeviceSize)g->ups.w * g->ups.h;
+    case QSR__GRID_TILE:
+        return (VkDeviceSize)g->tile.w * g->tile.h;
+    default:
+        return 1;
+    }
 }
 
-#define WF  (QSR__ACT_COUNT + 0)
-#define WQ  (QSR__ACT_COUNT + 1)
-#define PRM (QSR__ACT_COUNT + 2)
-#define DUM QSR__ACT_DUMMY
-#define STA QSR__ACT_STATUS
-/* Sets of the conv3x3_q variants (one layout for all). */
-#define CONVQ QSR__PIPE_COUNT
+void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
+                                VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]) {
+    const qsr__program *pr = plan->program;
+    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__MAX_ACTIVATIONS);
+    for (uint32_t i = 0; i < pr->tensor_count; i++)
+        bytes[i] = grid_pixels(pr->tensors[i].grid, g) * pr->tensors[i].words(plan) * 4;
+}
 
+/* The buffer behind binding id `id` of an op (arch.h). */
 static qsr__buffer *buffer_of(qsr__plan *plan, int id) {
     qsr__plan *weights = plan->base ? plan->base : plan;
-    if (id == WF) return &weights->wf;
-    if (id == WQ) return &weights->wq;
-    if (id == PRM) return &weights->params;
+    if (id == QSR__BIND_WEIGHTS_F32) return &weights->wf;
+    if (id == QSR__BIND_WEIGHTS_Q) return &weights->wq;
+    if (id == QSR__BIND_PARAMS) return &weights->params;
+    if ((uint32_t)id >= plan->program->tensor_count) id = plan->program->resolve(plan, id);
     return &plan->act[id];
 }
 
+/* One descriptor set per op, its buffers bound as the op's table says. */
 static qsr_status write_sets(qsr__plan *plan) {
-    int last_in = plan->model->upsample_count > 1 ? QSR__ACT_U2 : QSR__ACT_U1;
-    const struct {
-        qsr__set set;
-        qsr__pipe pipe;
-        int bufs[QSR__MAX_BINDINGS];
-        int quantized_only;
-    } specs[] = {
-        {QSR__SET_RGB, QSR__PIPE_RGB_TO_PLANAR, {QSR__ACT_IMG_IN, QSR__ACT_X0}, 0},
-        {QSR__SET_FIRST,
-         QSR__PIPE_CONV_STORE,
-         {QSR__ACT_X0, WF, PRM, QSR__ACT_F, DUM, DUM, STA},
-         0},
-        {QSR__SET_QUANT_H, QSR__PIPE_QUANTIZE_SIGNED, {QSR__ACT_H, PRM, QSR__ACT_Q}, 1},
-        {QSR__SET_CONVQ_1, CONVQ, {QSR__ACT_Q, WQ, PRM, DUM, DUM, QSR__ACT_Q2}, 1},
-        {QSR__SET_CONVQ_2, CONVQ, {QSR__ACT_Q2, WQ, PRM, QSR__ACT_H, QSR__ACT_H, QSR__ACT_Q}, 1},
-        {QSR__SET_F32_H_T,
-         QSR__PIPE_CONV_STORE,
-         {QSR__ACT_H, WF, PRM, QSR__ACT_T, DUM, DUM, STA},
-         0},
-        {QSR__SET_F32_T_H,
-         QSR__PIPE_CONV_STORE,
-         {QSR__ACT_T, WF, PRM, QSR__ACT_H, DUM, DUM, STA},
-         0},
-        {QSR__SET_AFTER_BODY,
-         QSR__PIPE_CONV_STORE,
-         {QSR__ACT_H, WF, PRM, QSR__ACT_T, QSR__ACT_F, DUM, STA},
-         0},
-        {QSR__SET_UPS0, QSR__PIPE_CONV_STORE, {QSR__ACT_T, WF, PRM, QSR__ACT_U1, DUM, DUM, STA}, 0},
-        {QSR__SET_UPS1,
-         QSR__PIPE_CONV_STORE,
-         {QSR__ACT_U1, WF, PRM, QSR__ACT_U2, DUM, DUM, STA},
-         0},
-        {QSR__SET_LAST,
-         QSR__PIPE_CONV_STORE,
-         {last_in, WF, PRM, DUM, DUM, QSR__ACT_IMG_OUT, STA},
-         0},
-    };
+    const qsr__program *pr = plan->program;
     plan->ctx->vk.vkResetDescriptorPool(plan->ctx->device, plan->pool, 0);
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    for (uint32_t i = 0; i < pr->op_count; i++) {
+        const qsr__op_spec *op = &pr->ops[i];
+        plan->sets[i] = VK_NULL_HANDLE;
+        if (!op->layout || (op->when == QSR__OP_QUANTIZED && !plan->quantized)) continue;
         /* Sets are compatible across pipelines of one shader (identical layouts), so one
          * representative pipeline per shader allocates them. */
-        if (specs[i].quantized_only && !plan->quantized) continue;
-        const qsr__pipeline *p = &plan->pipes[specs[i].pipe];
-        if ((int)specs[i].pipe == CONVQ) {
-            qsr_status st = first_convq_pipeline(plan, &p);
-            if (st != QSR_OK) return st;
-        }
+        qsr__pipeline_desc d = op->layout(plan);
+        const qsr__pipeline *p;
+        qsr_status st = qsr__plan_pipeline(plan, &d, &p);
+        if (st != QSR_OK) return st;
         qsr__buffer *bufs[QSR__MAX_BINDINGS];
         for (uint32_t b = 0; b < p->desc.binding_count; b++)
-            bufs[b] = buffer_of(plan, specs[i].bufs[b]);
-        qsr_status st =
-            qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[specs[i].set]);
+            bufs[b] = buffer_of(plan, op->bind[b]);
+        st = qsr__descriptor_set_create(plan->ctx, plan->pool, p, bufs, &plan->sets[i]);
         if (st != QSR_OK) return st;
+        plan->set_bindings[i] = (uint8_t)p->desc.binding_count;
     }
     return QSR_OK;
 }
@@ -414,40 +330,41 @@ static qsr_status write_sets(qsr__plan *plan) {
 qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage) {
     storage = storage || plan->weights_storage;
     /* Buffers only grow: ones a larger image left beyond the limit keep storage fetches. */
-    for (int i = 0; i < QSR__ACT_COUNT && !storage; i++)
+    for (int i = 0; i < QSR__MAX_ACTIVATIONS && !storage; i++)
         storage = plan->act_bytes[i] > qsr__texel_buffer_max_bytes(plan->ctx, 0);
     if (storage == plan->storage_fetch) return QSR_OK;
     plan->storage_fetch = storage;
     /* The context keeps both families of pipelines; the plan's handles are only looked up. */
-    memset(plan->pipes, 0, sizeof plan->pipes);
-    memset(plan->convq, 0, sizeof plan->convq);
+    plan->pipe_count = 0;
     qsr_status st = create_pipelines(plan);
-    if (st == QSR_OK && plan->quantized) {
-        const qsr__pipeline *first;
-        st = first_convq_pipeline(plan, &first);
-    }
     /* Texel and storage bindings differ in descriptor type: existing buffers get new sets. */
-    if (st == QSR_OK && plan->act[QSR__ACT_IMG_IN].buffer) st = write_sets(plan);
+    if (st == QSR_OK && plan->act[plan->program->tensor_in].buffer) st = write_sets(plan);
     return st;
 }
 
-qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]) {
+/* Host access of tensor i: flags the host reads always, pixel staging where the plan
+ * submits itself (a frame plan copies on the device). */
+static int tensor_on_host(const qsr__plan *plan, uint32_t i) {
+    uint32_t flags = plan->program->tensors[i].flags;
+    return (flags & QSR__TENSOR_HOST) || ((flags & QSR__TENSOR_IO) && !plan->base);
+}
+
+qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]) {
+    uint32_t n = plan->program->tensor_count;
     int grow = 0;
-    for (int i = 0; i < QSR__ACT_COUNT; i++)
+    for (uint32_t i = 0; i < n; i++)
         grow |= bytes[i] > plan->act_bytes[i];
     if (!grow) return QSR_OK;
     /* Grow to the larger of old and new per buffer, so images of alternating shapes do not
      * reallocate every time; an out-of-memory retry releases everything first. */
-    VkDeviceSize want[QSR__ACT_COUNT];
-    for (int i = 0; i < QSR__ACT_COUNT; i++)
+    VkDeviceSize want[QSR__MAX_ACTIVATIONS];
+    for (uint32_t i = 0; i < n; i++)
         want[i] = bytes[i] > plan->act_bytes[i] ? bytes[i] : plan->act_bytes[i];
     qsr__plan_release_activations(plan);
-    for (int i = 0; i < QSR__ACT_COUNT; i++) {
-        int io = i == QSR__ACT_IMG_IN || i == QSR__ACT_IMG_OUT;
-        int host = i == QSR__ACT_STATUS || (io && !plan->base);
-        qsr_status st =
-            qsr__buffer_create(plan->ctx, want[i] ? want[i] : 16,
-                               host ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        qsr_status st = qsr__buffer_create(
+            plan->ctx, want[i] ? want[i] : 16,
+            tensor_on_host(plan, i) ? QSR__MEMORY_HOST : QSR__MEMORY_DEVICE, &plan->act[i]);
         if (st != QSR_OK) {
             qsr__plan_release_activations(plan);
             return st;
@@ -461,7 +378,7 @@ qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_
  * Recording one tile
  */
 static void upload_region(qsr__plan *plan, const qsr__rect *r, const qsr_image *in) {
-    uint32_t *dst = (uint32_t *)plan->act[QSR__ACT_IMG_IN].mapped;
+    uint32_t *dst = (uint32_t *)plan->act[plan->program->tensor_in].mapped;
     uint32_t ch = in->channels;
     for (uint32_t y = 0; y < r->h; y++) {
         const uint8_t *row = in->pixels + ((size_t)(r->y + y) * in->width + r->x) * ch;
@@ -472,7 +389,7 @@ static void upload_region(qsr__plan *plan, const qsr__rect *r, const qsr_image *
 }
 
 static void download_tile(qsr__plan *plan, const qsr__rect *t, uint32_t scale, qsr_image *out) {
-    const uint32_t *src = (const uint32_t *)plan->act[QSR__ACT_IMG_OUT].mapped;
+    const uint32_t *src = (const uint32_t *)plan->act[plan->program->tensor_out].mapped;
     uint32_t w = t->w * scale, h = t->h * scale, ch = out->channels;
     for (uint32_t y = 0; y < h; y++) {
         uint8_t *row = out->pixels + ((size_t)(t->y * scale + y) * out->width + t->x * scale) * ch;
@@ -485,32 +402,8 @@ static void download_tile(qsr__plan *plan, const qsr__rect *t, uint32_t scale, q
     }
 }
 
-static qsr__op_push base_push(const qsr__plan *plan) {
-    const qsr_model *m = plan->model;
-    return (qsr__op_push){.in_scale = 1.0f,
-                          .shortcut = 1.0f,
-                          .step = 1.0f,
-                          .img_range = m->info.img_range,
-                          .mean = {m->info.rgb_mean[0], m->info.rgb_mean[1], m->info.rgb_mean[2]},
-                          .dst_scale = 1.0f};
-}
-
-/* A same-size convolution over a w x h tensor. */
-static qsr__op_push conv_push(const qsr__plan *plan, const qsr__conv *conv,
-                              const qsr__layer_slot *slot, uint32_t w, uint32_t h) {
-    qsr__op_push p = base_push(plan);
-    p.in_w = p.out_w = (int32_t)w;
-    p.in_h = p.out_h = (int32_t)h;
-    p.cin = (int32_t)conv->cin;
-    p.cout = (int32_t)conv->cout;
-    p.w_off = slot->w_off;
-    p.bias_off = slot->bias_off;
-    p.scale_off = slot->scale_off;
-    return p;
-}
-
-static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
-                          VkPipelineStageFlags dst, VkAccessFlags dst_access) {
+void qsr__plan_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
+                       VkPipelineStageFlags dst, VkAccessFlags dst_access) {
     VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                          .srcAccessMask = src_access,
                          .dstAccessMask = dst_access};
@@ -521,8 +414,6 @@ static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFla
  * Segments: a tile's work goes out in one or more submissions, cut between ops so each stays
  * under the time budget.
  */
-static void write_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
-                          VkPipelineStageFlags dst, VkAccessFlags dst_access);
 
 static qsr_status segment_begin(qsr__plan *plan) {
     qsr_context *ctx = plan->ctx;
@@ -535,22 +426,22 @@ static qsr_status segment_begin(qsr__plan *plan) {
         ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, plan->queries, 0);
     }
     /* Host writes (uploaded pixels, cleared flags) and earlier submissions' results. */
-    write_barrier(plan, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                  VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                      VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
     plan->segment_macs = 0;
     plan->profile.marks = 0;
     return QSR_OK;
 }
 
 /* Profiling: a timestamp after the op just recorded, attributed to `kind`. */
-static void profile_mark(qsr__plan *plan, qsr__op_kind kind, uint64_t macs) {
+static void profile_mark(qsr__plan *plan, uint32_t op, uint64_t macs) {
     qsr__plan_profile *pr = &plan->profile;
     if (!pr->enabled || !plan->queries || pr->marks >= QSR__PROFILE_MARKS) return;
     plan->ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                                       plan->queries, 2 + pr->marks);
-    pr->mark_kind[pr->marks] = (uint8_t)kind;
+    pr->mark_kind[pr->marks] = (uint8_t)op;
     pr->mark_macs[pr->marks] = macs;
     pr->marks++;
 }
@@ -566,7 +457,7 @@ static void profile_collect(qsr__plan *plan, uint64_t start) {
         return;
     uint64_t prev = start;
     for (uint32_t i = 0; i < pr->marks; i++) {
-        qsr__op_kind k = (qsr__op_kind)pr->mark_kind[i];
+        uint32_t k = pr->mark_kind[i];
         if (!pr->order[k]) pr->order[k] = ++pr->seen;
         pr->dispatches[k]++;
         pr->macs[k] += pr->mark_macs[i];
@@ -576,39 +467,14 @@ static void profile_collect(qsr__plan *plan, uint64_t start) {
     }
 }
 
-const char *qsr__op_kind_name(qsr__op_kind kind, int quantized) {
-    switch (kind) {
-    case QSR__OP_RGB_TO_PLANAR:
-        return "rgb_to_planar";
-    case QSR__OP_CONV_FIRST:
-        return "conv_first";
-    case QSR__OP_COPY_SKIP:
-        return "copy (global skip)";
-    case QSR__OP_QUANTIZE:
-        return "quantize_rlq";
-    case QSR__OP_BODY_CONV1:
-        return quantized ? "body conv1 (q)" : "body conv1 (fp32)";
-    case QSR__OP_BODY_CONV2:
-        return quantized ? "body conv2 (q)" : "body conv2 (fp32)";
-    case QSR__OP_AFTER_BODY:
-        return "conv_after_body";
-    case QSR__OP_UPSAMPLE0:
-        return "upsample conv 1";
-    case QSR__OP_UPSAMPLE1:
-        return "upsample conv 2";
-    case QSR__OP_CONV_LAST:
-        return "conv_last";
-    case QSR__OP_COPY_OUT:
-        return "copy (output)";
-    default:
-        return "?";
-    }
+const char *qsr__plan_op_name(const qsr__plan *plan, uint32_t op) {
+    return plan->program && op < plan->program->op_count ? plan->program->ops[op].name : "?";
 }
 
 static qsr_status segment_submit(qsr__plan *plan) {
     qsr_context *ctx = plan->ctx;
-    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
     if (plan->queries)
         ctx->vk.vkCmdWriteTimestamp(plan->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, plan->queries,
                                     1);
@@ -634,8 +500,7 @@ static qsr_status segment_submit(qsr__plan *plan) {
     return QSR_OK;
 }
 
-/* Called between ops: submits what is recorded once it would take longer than the budget. */
-static qsr_status segment_split_point(qsr__plan *plan) {
+qsr_status qsr__plan_split_point(qsr__plan *plan) {
     if (plan->base) return QSR_OK; /* a frame: the application submits its command buffer */
     double estimate_ms = (double)plan->segment_macs * plan->ns_per_mac * 1e-6;
     if (estimate_ms < plan->budget_ms && plan->profile.marks + 8 < QSR__PROFILE_MARKS)
@@ -644,184 +509,28 @@ static qsr_status segment_split_point(qsr__plan *plan) {
     return st == QSR_OK ? segment_begin(plan) : st;
 }
 
-static qsr_status conv_f32(qsr__plan *plan, qsr__pipe pipe, qsr__set set, const qsr__op_push *p,
-                           qsr__op_kind kind) {
-    uint64_t macs = qsr__conv3x3_macs(p);
+qsr_status qsr__plan_op_begin(qsr__plan *plan, uint32_t op, const qsr__pipeline_desc *desc,
+                              uint64_t macs, const qsr__pipeline **pipe, VkDescriptorSet *set) {
+    /* A recorder asking for an op its program did not give a set (a quantized-only op in an
+     * fp32 plan, a copy) is a bug in the program, reported rather than bound as no set. */
+    if (op >= plan->program->op_count || !plan->sets[op])
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: op %u (%s) has no descriptor set in this plan", op,
+                         qsr__plan_op_name(plan, op));
+    qsr_status st = qsr__plan_pipeline(plan, desc, pipe);
+    if (st != QSR_OK) return st;
+    if ((*pipe)->desc.binding_count != plan->set_bindings[op])
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: op %s has a set of %u bindings, its pipeline %s %u",
+                         qsr__plan_op_name(plan, op), plan->set_bindings[op],
+                         qsr_shader_table[(*pipe)->desc.shader].name, (*pipe)->desc.binding_count);
     plan->segment_macs += macs;
-    qsr_status st =
-        qsr__conv3x3_f32_record(plan->ctx, plan->cmd, &plan->pipes[pipe], plan->sets[set], p);
-    profile_mark(plan, kind, macs);
-    return st;
+    *set = plan->sets[op];
+    return QSR_OK;
 }
 
-static qsr_status conv_q(qsr__plan *plan, const qsr__pipeline *pipe, qsr__set set,
-                         const qsr__op_push *p, qsr__op_kind kind) {
-    uint64_t macs = qsr__conv3x3_macs(p);
-    plan->segment_macs += macs;
-    qsr_status st = qsr__conv3x3_q_record(plan->ctx, plan->cmd, pipe, plan->sets[set], p);
-    profile_mark(plan, kind, macs);
-    return st;
-}
-
-/* The first block from `from` on that runs at `depth` (m->info.blocks if none) and the
- * product of the shortcuts of the blocks skipped before it, multiplied in the order the blocks
- * come (as the CPU reference does). */
-static uint32_t next_active_block(const qsr_model *m, uint32_t depth, uint32_t from,
-                                  float *skipped) {
-    *skipped = 1.0f;
-    for (uint32_t b = from; b < m->info.blocks; b++) {
-        if (qsr__model_block_active(m, depth, b)) return b;
-        *skipped *= m->shortcut[b];
-    }
-    return m->info.blocks;
-}
-
-/* Where a block sits among the active ones: `pending` is the product of the shortcuts skipped
- * since the last active block, `next` the next active block (blocks if none) and `skipped` the
- * product of the shortcuts between them. */
-typedef struct block_step {
-    uint32_t block, next;
-    float pending, skipped;
-    int codes_ready; /* the last block wrote this block's conv1 codes */
-} block_step;
-
-/* One quantized block as two dispatches over packed codes: conv1 + ReLU writes conv2's codes
- * (q -> q2); conv2 + residual updates h and writes the next active block's conv1 codes
- * (q2 -> h, q). Only the first active block quantizes h in a pass of its own. */
-static qsr_status record_block_q(qsr__plan *plan, const block_step *k, uint32_t w, uint32_t h) {
-    uint32_t block = k->block;
-    float pending = k->pending;
-    qsr_context *ctx = plan->ctx;
-    const qsr_model *m = plan->model;
-    const qsr__conv *c1 = &m->body[2 * block], *c2 = &m->body[2 * block + 1];
-    const qsr__layer_slot *s1 = &plan->body[2 * block], *s2 = &plan->body[2 * block + 1];
-    qsr__op_push p;
-    qsr_status st;
-    if (!k->codes_ready) {
-        p = conv_push(plan, c1, s1, w, h);
-        p.scale_off = s1->shift_off;
-        p.step = c1->act_step;
-        p.in_scale = pending;
-        st = qsr__quantize_rlq_record(
-            ctx, plan->cmd,
-            &plan->pipes[c1->act_signed ? QSR__PIPE_QUANTIZE_SIGNED : QSR__PIPE_QUANTIZE_UNSIGNED],
-            plan->sets[QSR__SET_QUANT_H], &p);
-        profile_mark(plan, QSR__OP_QUANTIZE, 0);
-        if (st != QSR_OK) return st;
-    }
-    const qsr__pipeline *pipe;
-    st = convq_pipeline(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed), &pipe);
-    if (st != QSR_OK) return st;
-    p = conv_push(plan, c1, s1, w, h);
-    p.aux_off = s2->shift_off;
-    p.step = c2->act_step;
-    p.in_scale = 1.0f;
-    st = conv_q(plan, pipe, QSR__SET_CONVQ_1, &p, QSR__OP_BODY_CONV1);
-    if (st != QSR_OK) return st;
-
-    p = conv_push(plan, c2, s2, w, h);
-    p.shortcut = m->shortcut[block];
-    p.dst_scale = pending;
-    qsr__codes_out codes = QSR__CODES_NONE;
-    if (k->next < m->info.blocks) {
-        const qsr__conv *n1 = &m->body[2 * k->next];
-        codes = codes_for(n1->act_signed);
-        p.aux_off = plan->body[2 * k->next].shift_off;
-        p.step = n1->act_step;
-        p.in_scale = k->skipped;
-    }
-    st = convq_pipeline(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, codes, &pipe);
-    if (st != QSR_OK) return st;
-    return conv_q(plan, pipe, QSR__SET_CONVQ_2, &p, QSR__OP_BODY_CONV2);
-}
-
-/* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
-static qsr_status record_block_f32(qsr__plan *plan, const block_step *k, uint32_t w, uint32_t h) {
-    const qsr_model *m = plan->model;
-    uint32_t block = k->block;
-    float pending = k->pending;
-    qsr__op_push p = conv_push(plan, &m->body[2 * block], &plan->body[2 * block], w, h);
-    p.in_scale = pending;
-    qsr_status st = conv_f32(plan, QSR__PIPE_CONV_RELU, QSR__SET_F32_H_T, &p, QSR__OP_BODY_CONV1);
-    if (st != QSR_OK) return st;
-    p = conv_push(plan, &m->body[2 * block + 1], &plan->body[2 * block + 1], w, h);
-    p.shortcut = m->shortcut[block];
-    p.dst_scale = pending;
-    return conv_f32(plan, QSR__PIPE_CONV_RESIDUAL, QSR__SET_F32_T_H, &p, QSR__OP_BODY_CONV2);
-}
-
-/* conv_first, the body and conv_after_body over the LR region; returns in t: r = conv(h) + f. */
-static qsr_status record_lr_stages(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
-    qsr_context *ctx = plan->ctx;
-    const qsr_model *m = plan->model;
-    uint32_t w = g->region.w, h = g->region.h;
-    qsr__op_push p = base_push(plan);
-    p.in_w = (int32_t)w;
-    p.in_h = (int32_t)h;
-    qsr_status st = qsr__rgb_to_planar_record(ctx, plan->cmd, &plan->pipes[QSR__PIPE_RGB_TO_PLANAR],
-                                              plan->sets[QSR__SET_RGB], &p);
-    profile_mark(plan, QSR__OP_RGB_TO_PLANAR, 0);
-    if (st != QSR_OK) return st;
-    p = conv_push(plan, &m->conv_first, &plan->first, w, h);
-    st = conv_f32(plan, QSR__PIPE_CONV_STORE, QSR__SET_FIRST, &p, QSR__OP_CONV_FIRST);
-    if (st != QSR_OK) return st;
-
-    /* h starts as a copy of f, which the global skip needs unchanged. */
-    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_TRANSFER_BIT,
-                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-    VkBufferCopy copy = {0, 0, (VkDeviceSize)m->info.channels * w * h * 4};
-    ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_F].buffer, plan->act[QSR__ACT_H].buffer,
-                            1, &copy);
-    profile_mark(plan, QSR__OP_COPY_SKIP, 0);
-    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-
-    /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
-     * to the next op that reads h (no dispatch, no memory traffic). */
-    block_step k = {0, 0, 1.0f, 1.0f, 0};
-    k.block = next_active_block(m, depth, 0, &k.pending);
-    for (; k.block < m->info.blocks; k.block = k.next, k.pending = k.skipped, k.codes_ready = 1) {
-        k.next = next_active_block(m, depth, k.block + 1, &k.skipped);
-        st = plan->quantized ? record_block_q(plan, &k, w, h) : record_block_f32(plan, &k, w, h);
-        if (st == QSR_OK) st = segment_split_point(plan);
-        if (st != QSR_OK) return st;
-    }
-    p = conv_push(plan, &m->conv_after_body, &plan->after_body, w, h);
-    p.in_scale = k.pending; /* the shortcuts after the last active block */
-    st = conv_f32(plan, QSR__PIPE_CONV_ADD_SKIP, QSR__SET_AFTER_BODY, &p, QSR__OP_AFTER_BODY);
-    return st == QSR_OK ? segment_split_point(plan) : st;
-}
-
-/* The upsampler over g->ups and conv_last over the tile. */
-static qsr_status record_hr_stages(qsr__plan *plan, const qsr__tile_geometry *g) {
-    const qsr_model *m = plan->model;
-    uint32_t r = m->upsample_factor, s = m->info.scale;
-    qsr__op_push p = conv_push(plan, &m->upsample[0], &plan->upsample[0], g->region.w, g->region.h);
-    p.out_w = (int32_t)g->ups.w;
-    p.out_h = (int32_t)g->ups.h;
-    p.org_x = (int32_t)(g->ups.x - g->region.x);
-    p.org_y = (int32_t)(g->ups.y - g->region.y);
-    qsr_status st =
-        conv_f32(plan, QSR__PIPE_CONV_SHUFFLE_LR, QSR__SET_UPS0, &p, QSR__OP_UPSAMPLE0);
-    if (st == QSR_OK) st = segment_split_point(plan);
-    if (st != QSR_OK) return st;
-    uint32_t w = g->ups.w * r, h = g->ups.h * r;
-    if (m->upsample_count > 1) {
-        p = conv_push(plan, &m->upsample[1], &plan->upsample[1], w, h);
-        st = conv_f32(plan, QSR__PIPE_CONV_SHUFFLE, QSR__SET_UPS1, &p, QSR__OP_UPSAMPLE1);
-        if (st == QSR_OK) st = segment_split_point(plan);
-        if (st != QSR_OK) return st;
-        w *= r;
-        h *= r;
-    }
-    p = conv_push(plan, &m->conv_last, &plan->last, w, h);
-    p.out_w = p.dst_w = (int32_t)(g->tile.w * s);
-    p.out_h = p.dst_h = (int32_t)(g->tile.h * s);
-    p.org_x = (int32_t)((g->tile.x - g->ups.x) * s);
-    p.org_y = (int32_t)((g->tile.y - g->ups.y) * s);
-    return conv_f32(plan, QSR__PIPE_CONV_RGB, QSR__SET_LAST, &p, QSR__OP_CONV_LAST);
+void qsr__plan_op_end(qsr__plan *plan, uint32_t op, uint64_t macs) {
+    profile_mark(plan, op, macs);
 }
 
 /* Copies the tile's output words into the sink's device buffer, one region per row. The
@@ -840,17 +549,17 @@ static qsr_status record_copy_to_buffer(qsr__plan *plan, const qsr__rect *t,
                 sink->offset + ((VkDeviceSize)(t->y * s + y) * sink->row_pixels + t->x * s) * 4,
             .size = (VkDeviceSize)w * 4,
         };
-    write_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                  VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
-                  VK_PIPELINE_STAGE_TRANSFER_BIT,
-                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[QSR__ACT_IMG_OUT].buffer, sink->buffer, h,
-                                  rows);
-    profile_mark(plan, QSR__OP_COPY_OUT, 0);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                      VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[plan->program->tensor_out].buffer,
+                                  sink->buffer, h, rows);
+    profile_mark(plan, plan->program->op_copy_out, 0);
     /* Later submissions (the application's too) see the copied words. */
-    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                  VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                      VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
     return QSR_OK;
 }
 
@@ -866,12 +575,12 @@ static qsr_status record_copy_from_source(qsr__plan *plan, const qsr__rect *r,
             .size = (VkDeviceSize)r->w * 4,
         };
     /* The previous body tile's rgb_to_planar has read img_in (write after read). */
-    write_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                  VK_ACCESS_TRANSFER_WRITE_BIT);
-    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, src->buffer, plan->act[QSR__ACT_IMG_IN].buffer, r->h,
-                                  plan->rows);
-    write_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_ACCESS_TRANSFER_WRITE_BIT);
+    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, src->buffer,
+                                  plan->act[plan->program->tensor_in].buffer, r->h, plan->rows);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
     return QSR_OK;
 }
 
@@ -880,7 +589,7 @@ qsr_status qsr__plan_run_body(qsr__plan *plan, const qsr__tile_geometry *g, uint
     upload_region(plan, &g->region, in);
     plan->gpu_ms = gpu_ms;
     qsr_status st = segment_begin(plan);
-    if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
+    if (st == QSR_OK) st = plan->program->record_lr(plan, g, depth);
     if (st == QSR_OK)
         st = segment_submit(plan);
     else
@@ -893,7 +602,7 @@ qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
                                  const qsr__tile_sink *sink, double *gpu_ms) {
     plan->gpu_ms = gpu_ms;
     qsr_status st = segment_begin(plan);
-    if (st == QSR_OK) st = record_hr_stages(plan, g);
+    if (st == QSR_OK) st = plan->program->record_hr(plan, g);
     if (st == QSR_OK && !sink->image) st = record_copy_to_buffer(plan, &g->tile, sink);
     if (st == QSR_OK)
         st = segment_submit(plan);
@@ -907,10 +616,10 @@ qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
 
 void qsr__plan_record_frame_begin(qsr__plan *plan, VkCommandBuffer cmd) {
     plan->cmd = cmd;
-    write_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT,
-                  VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
-                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                          VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
     plan->cmd = VK_NULL_HANDLE;
 }
 
@@ -918,7 +627,7 @@ qsr_status qsr__plan_record_body(qsr__plan *plan, VkCommandBuffer cmd, const qsr
                                  uint32_t depth, const qsr__tile_source *src) {
     plan->cmd = cmd; /* the recorders write into plan->cmd */
     qsr_status st = record_copy_from_source(plan, &g->region, src);
-    if (st == QSR_OK) st = record_lr_stages(plan, g, depth);
+    if (st == QSR_OK) st = plan->program->record_lr(plan, g, depth);
     plan->cmd = VK_NULL_HANDLE;
     return st;
 }
@@ -926,14 +635,14 @@ qsr_status qsr__plan_record_body(qsr__plan *plan, VkCommandBuffer cmd, const qsr
 qsr_status qsr__plan_record_hr_tile(qsr__plan *plan, VkCommandBuffer cmd,
                                     const qsr__tile_geometry *g, const qsr__tile_sink *sink) {
     plan->cmd = cmd;
-    qsr_status st = record_hr_stages(plan, g);
+    qsr_status st = plan->program->record_hr(plan, g);
     if (st == QSR_OK) st = record_copy_to_buffer(plan, &g->tile, sink);
     plan->cmd = VK_NULL_HANDLE;
     return st;
 }
 
 int qsr__plan_take_nonfinite(qsr__plan *plan) {
-    uint32_t *flags = (uint32_t *)plan->act[QSR__ACT_STATUS].mapped;
+    uint32_t *flags = (uint32_t *)plan->act[plan->program->tensor_status].mapped;
     if (!flags) return 0;
     int bad = flags[0] != 0;
     flags[0] = 0;

@@ -14,53 +14,10 @@ typedef struct qsr__layer_slot {
     int32_t shift_off; /* quantized: per-input shift in params */
 } qsr__layer_slot;
 
-/* The pipelines a plan uses: the context's shared ones (qsr__pipeline_get). */
-typedef enum qsr__pipe {
-    QSR__PIPE_RGB_TO_PLANAR,
-    QSR__PIPE_CONV_STORE,
-    QSR__PIPE_CONV_RELU,
-    QSR__PIPE_CONV_RESIDUAL,
-    QSR__PIPE_CONV_ADD_SKIP,
-    QSR__PIPE_CONV_SHUFFLE,
-    QSR__PIPE_CONV_SHUFFLE_LR, /* the first upsampler stage: narrow grids */
-    QSR__PIPE_CONV_RGB,
-    QSR__PIPE_QUANTIZE_UNSIGNED,
-    QSR__PIPE_QUANTIZE_SIGNED,
-    QSR__PIPE_COUNT
-} qsr__pipe;
-
-/* Descriptor sets: one per (op, buffers) combination the recording uses. */
-typedef enum qsr__set {
-    QSR__SET_RGB,        /* img_in -> x0 */
-    QSR__SET_FIRST,      /* x0 -> f */
-    QSR__SET_QUANT_H,    /* h -> q (codes of the first active block's conv1) */
-    QSR__SET_CONVQ_1,    /* q -> codes q2 (conv1 + ReLU + conv2's quantizer) */
-    QSR__SET_CONVQ_2,    /* q2 -> h, codes q (conv2 + residual + next conv1's quantizer) */
-    QSR__SET_F32_H_T,    /* h -> t (fp32 body conv1) */
-    QSR__SET_F32_T_H,    /* t -> h (fp32 body conv2) */
-    QSR__SET_AFTER_BODY, /* h (+ f) -> t */
-    QSR__SET_UPS0,       /* t -> u1 */
-    QSR__SET_UPS1,       /* u1 -> u2 */
-    QSR__SET_LAST,       /* u1 or u2 -> img_out */
-    QSR__SET_COUNT
-} qsr__set;
-
-/* Activation buffers, sized for the largest tile seen so far. */
-typedef enum qsr__act {
-    QSR__ACT_IMG_IN, /* host-visible RGBA8 region */
-    QSR__ACT_X0,
-    QSR__ACT_F,
-    QSR__ACT_H,
-    QSR__ACT_T,
-    QSR__ACT_Q,
-    QSR__ACT_Q2,
-    QSR__ACT_U1,
-    QSR__ACT_U2,
-    QSR__ACT_IMG_OUT, /* host-visible RGBA8 tile */
-    QSR__ACT_STATUS,  /* host-visible flags: non-finite output */
-    QSR__ACT_DUMMY,
-    QSR__ACT_COUNT
-} qsr__act;
+/* Capacities of a program (arch.h): tensors, ops and pipelines a plan keeps. */
+#define QSR__MAX_ACTIVATIONS 16
+#define QSR__MAX_OPS         16
+#define QSR__MAX_PIPES       32
 
 /* Where a run's work goes (tile.h): the LR stages (conv_first, the body, conv_after_body)
  * run once per body tile over `region` (the body tile grown by the exact margin), the HR
@@ -72,35 +29,19 @@ typedef struct qsr__tile_geometry {
     qsr__rect tile, ups;    /* HR stages of one HR tile of the body tile */
 } qsr__tile_geometry;
 
-/* The kinds of op the profiler sums (qsr_upscaler_get_profile). */
-typedef enum qsr__op_kind {
-    QSR__OP_RGB_TO_PLANAR,
-    QSR__OP_CONV_FIRST,
-    QSR__OP_COPY_SKIP,
-    QSR__OP_QUANTIZE,
-    QSR__OP_BODY_CONV1,
-    QSR__OP_BODY_CONV2,
-    QSR__OP_AFTER_BODY,
-    QSR__OP_UPSAMPLE0,
-    QSR__OP_UPSAMPLE1,
-    QSR__OP_CONV_LAST,
-    QSR__OP_COPY_OUT,
-    QSR__OP_KIND_COUNT
-} qsr__op_kind;
-
 /* Timestamps per submission for the profiler; a segment that fills them is cut. */
 #define QSR__PROFILE_MARKS 256u
 
 typedef struct qsr__plan_profile {
     int enabled;
     uint32_t marks;                        /* timestamps recorded in the open segment */
-    uint8_t mark_kind[QSR__PROFILE_MARKS]; /* the op each timestamp ends */
+    uint8_t mark_kind[QSR__PROFILE_MARKS]; /* the program op each timestamp ends */
     uint64_t mark_macs[QSR__PROFILE_MARKS];
-    uint32_t order[QSR__OP_KIND_COUNT]; /* first-seen rank + 1, 0 = not run */
+    uint32_t order[QSR__MAX_OPS]; /* first-seen rank + 1, 0 = not run */
     uint32_t seen;
-    uint32_t dispatches[QSR__OP_KIND_COUNT];
-    double ms[QSR__OP_KIND_COUNT];
-    uint64_t macs[QSR__OP_KIND_COUNT];
+    uint32_t dispatches[QSR__MAX_OPS];
+    double ms[QSR__MAX_OPS];
+    uint64_t macs[QSR__MAX_OPS];
 } qsr__plan_profile;
 
 typedef struct qsr__plan {
@@ -115,17 +56,20 @@ typedef struct qsr__plan {
      * buffer beyond it (qsr__plan_set_fetch). */
     int weights_storage;
     int storage_fetch;
+    const struct qsr__program *program; /* the model's entry in the architecture table */
     qsr__buffer wf, wq, params;
-    qsr__layer_slot first, after_body, upsample[2], last;
-    qsr__layer_slot *body; /* 2 * blocks */
-    qsr__pipeline pipes[QSR__PIPE_COUNT];
-    /* conv3x3_q variants [epilogue RELU/RESIDUAL][signed input][codes out], made on first
-     * use: a model needs only the few its signedness pattern asks for. */
-    qsr__pipeline convq[2][2][3];
-    qsr__buffer act[QSR__ACT_COUNT];
-    VkDeviceSize act_bytes[QSR__ACT_COUNT]; /* capacity */
+    qsr__layer_slot *slots; /* program->slot_count(model), filled by program->add_weights */
+    /* The pipelines looked up so far, keyed by the description asked for (shader,
+     * specialization, fetch family); the pipelines themselves are the context's. A model
+     * makes only the variants its layers ask for, on first use. */
+    qsr__pipeline_desc pipe_keys[QSR__MAX_PIPES];
+    qsr__pipeline pipes[QSR__MAX_PIPES];
+    uint32_t pipe_count;
+    qsr__buffer act[QSR__MAX_ACTIVATIONS];
+    VkDeviceSize act_bytes[QSR__MAX_ACTIVATIONS]; /* capacity */
     VkDescriptorPool pool;
-    VkDescriptorSet sets[QSR__SET_COUNT];
+    VkDescriptorSet sets[QSR__MAX_OPS]; /* one per program op */
+    uint8_t set_bindings[QSR__MAX_OPS]; /* the bindings of each set's layout */
     VkCommandBuffer cmd;
     VkFence fence;
     VkQueryPool queries;
@@ -151,21 +95,21 @@ typedef struct qsr__plan {
 /* Whether the upscaler's last run read through storage buffers (tests ask). */
 int qsr__upscaler_storage_fetch(const qsr_upscaler *up);
 
-/* The name of an op kind, for profiles. */
-const char *qsr__op_kind_name(qsr__op_kind kind, int quantized);
+/* The profile line of program op `op`. */
+const char *qsr__plan_op_name(const qsr__plan *plan, uint32_t op);
 
 qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_upscaler_desc *desc,
                             qsr__plan *out);
 void qsr__plan_destroy(qsr__plan *plan);
 /* Bytes of every activation buffer for one tile geometry. */
 void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
-                                VkDeviceSize bytes[QSR__ACT_COUNT]);
+                                VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]);
 /* Switches the convolutions to storage-buffer (storage = 1) or texel fetches (0; storage
  * regardless when the weights or the activation buffers already allocated exceed the texel
  * limit), rewriting the descriptor sets of existing buffers. */
 qsr_status qsr__plan_set_fetch(qsr__plan *plan, int storage);
 /* Grows the activation buffers to at least `bytes` (reallocating and rewriting sets). */
-qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__ACT_COUNT]);
+qsr_status qsr__plan_reserve(qsr__plan *plan, const VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]);
 /* Where a tile's output goes: a host image (3 or 4 channels; alpha left alone), or, when
  * image is NULL, a device buffer of RGBA8 words with rows of row_pixels words from offset. */
 typedef struct qsr__tile_sink {
@@ -186,8 +130,8 @@ qsr_status qsr__plan_run_hr_tile(qsr__plan *plan, const qsr__tile_geometry *g,
 /* A frame plan for qsr_cmd_upscale: shares base's weights and pipelines (destroy it before
  * base), has its own activation buffers and descriptor sets (qsr__plan_reserve). */
 qsr_status qsr__plan_create_frame(qsr__plan *base, qsr__plan *out);
-/* Makes every conv3x3_q variant that some depth of the model records, so that recording at
- * any depth creates no pipeline. */
+/* Makes every pipeline that some depth of the model records, so that recording at any depth
+ * creates none. */
 qsr_status qsr__plan_warm_pipelines(qsr__plan *plan);
 /* Grows the row-copy scratch to `rows` regions (done before recording, not during). */
 qsr_status qsr__plan_reserve_rows(qsr__plan *plan, uint32_t rows);
@@ -211,6 +155,22 @@ qsr_status qsr__plan_record_body(qsr__plan *plan, VkCommandBuffer cmd, const qsr
 /* Records the HR stages of g's HR tile and the copy of its output into the buffer sink. */
 qsr_status qsr__plan_record_hr_tile(qsr__plan *plan, VkCommandBuffer cmd,
                                     const qsr__tile_geometry *g, const qsr__tile_sink *sink);
+
+/* ---- For the programs' recorders (runtime/arch/): ---- */
+/* The plan's pipeline for `desc` (with the plan's fetch family), made on first use. */
+qsr_status qsr__plan_pipeline(qsr__plan *plan, const qsr__pipeline_desc *desc,
+                              const qsr__pipeline **out);
+/* Before recording op `op` of `macs` multiply-accumulates: its pipeline for `desc` and its
+ * descriptor set. */
+qsr_status qsr__plan_op_begin(qsr__plan *plan, uint32_t op, const qsr__pipeline_desc *desc,
+                              uint64_t macs, const qsr__pipeline **pipe, VkDescriptorSet *set);
+/* After recording op `op`: its profile timestamp. */
+void qsr__plan_op_end(qsr__plan *plan, uint32_t op, uint64_t macs);
+/* Between ops: submits what is recorded once it would run past the time budget. */
+qsr_status qsr__plan_split_point(qsr__plan *plan);
+/* A global memory barrier between the stages and accesses given. */
+void qsr__plan_barrier(qsr__plan *plan, VkPipelineStageFlags src, VkAccessFlags src_access,
+                       VkPipelineStageFlags dst, VkAccessFlags dst_access);
 
 /* Non-zero if a run since the last call produced non-finite values; clears the flag. */
 int qsr__plan_take_nonfinite(qsr__plan *plan);

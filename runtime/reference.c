@@ -47,6 +47,7 @@
  *   alpha            an RGBA input runs its RGB through the network; its alpha is resized with
  *                    qsr_image_resize_bicubic to (scale * w, scale * h) (qsr__upscale_alpha).
  */
+#include "arch.h"
 #include "reference.h"
 
 #include <math.h>
@@ -513,7 +514,7 @@ static qsr_status run_body(const qsr_model *m, uint32_t depth, uint32_t h, uint3
     if (st != QSR_OK) return st;
     memcpy(b->h, b->f, n * sizeof(float));
     for (uint32_t i = 0; st == QSR_OK && i < m->info.blocks; i++)
-        st = run_block(m, i, qsr__model_block_active(m, depth, i), h, w, b);
+        st = run_block(m, i, qsr__arch_block_active(&m->info, depth, i), h, w, b);
     if (st != QSR_OK) return st;
     st = qsr__ref_conv3x3_f32(b->h, cab->cin, h, w, cab->weight, cab->bias, cab->cout, b->t);
     if (st != QSR_OK) return st;
@@ -552,11 +553,6 @@ static qsr_status check_arguments(const qsr_model *model, const qsr_image *in, u
     if (in->width == 0 || in->height == 0 || !in->pixels)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "reference: empty %ux%u input (pixels %s)",
                          in->width, in->height, in->pixels ? "set" : "NULL");
-    /* QuantSR-T checks its own structure (reference_t.c). */
-    if (model->info.arch != QSR_ARCH_QUANTSR_T) {
-        qsr_status st = check_model(model);
-        if (st != QSR_OK) return st;
-    }
     if (depth > model->info.blocks)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
                          "reference: depth %u exceeds the model's %u blocks", depth,
@@ -575,8 +571,8 @@ qsr_status qsr__ref_check_finite(const float *v, size_t count, const char *layer
 qsr_status qsr__ref_finish_image(const float *planar, const qsr_image *in,
                                  const qsr_model_info *info, qsr_image *out) {
     qsr_image result = {0};
-    qsr_status st = qsr_image_create(in->width * info->scale, in->height * info->scale,
-                                     in->channels, &result);
+    qsr_status st =
+        qsr_image_create(in->width * info->scale, in->height * info->scale, in->channels, &result);
     if (st == QSR_OK) {
         qsr__ref_postprocess(planar, info->rgb_mean, info->img_range, &result);
         if (in->channels == 4) st = qsr__upscale_alpha(in, info->scale, &result);
@@ -589,12 +585,10 @@ qsr_status qsr__ref_finish_image(const float *planar, const qsr_image *in,
     return QSR_OK;
 }
 
-qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, uint32_t depth,
-                                 qsr_image *out) {
-    qsr_status st = check_arguments(model, in, depth, out);
+qsr_status qsr__reference_upscale_c(const qsr_model *model, const qsr_image *in, uint32_t depth,
+                                    qsr_image *out) {
+    qsr_status st = check_model(model);
     if (st != QSR_OK) return st;
-    if (model->info.arch == QSR_ARCH_QUANTSR_T)
-        return qsr__reference_upscale_t(model, in, depth, out);
     size_t lr = 0, hr = 0;
     st = check_sizes(model, in, &lr, &hr);
     if (st != QSR_OK) return st;
@@ -610,4 +604,14 @@ qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, ui
     if (st == QSR_OK) st = qsr__ref_finish_image(b.last, in, info, out);
     free_buffers(&b);
     return st;
+}
+
+qsr_status qsr_reference_upscale(const qsr_model *model, const qsr_image *in, uint32_t depth,
+                                 qsr_image *out) {
+    qsr_status st = check_arguments(model, in, depth, out);
+    if (st != QSR_OK) return st;
+    /* Each architecture's walk checks its own structure. */
+    const qsr__arch *arch = NULL;
+    st = qsr__arch_get(model->info.arch, &arch);
+    return st == QSR_OK ? arch->reference(model, in, depth, out) : st;
 }

@@ -88,8 +88,11 @@ int qsr__ref_add_bytes(uint64_t *total, size_t count, size_t elem);
 /* QSR_ERROR_BAD_OUTPUT naming the first non-finite value of the network's last layer. */
 qsr_status qsr__ref_check_finite(const float *v, size_t count, const char *layer);
 
-/* The QuantSR-T network (runtime/reference_t.c); qsr_reference_upscale dispatches to it after
+/* The networks' walks (the architecture table's `reference`): QuantSR-C (runtime/reference.c)
+ * and QuantSR-T (runtime/reference_t.c); qsr_reference_upscale dispatches to them after
  * checking its arguments, so in, out and depth are valid. */
+qsr_status qsr__reference_upscale_c(const qsr_model *model, const qsr_image *in, uint32_t depth,
+                                    qsr_image *out);
 qsr_status qsr__reference_upscale_t(const qsr_model *model, const qsr_image *in, uint32_t depth,
                                     qsr_image *out);
 

@@ -31,6 +31,7 @@
  *
  *   GELU             x * 0.5f * (1.0f + erff(x * (1 / sqrt 2)))  (PyTorch's form)
  */
+#include "arch.h"
 #include "reference.h"
 
 #include <math.h>
@@ -638,7 +639,7 @@ static qsr_status run_groups(const qsr_model *m, uint32_t depth, const t_geometr
     for (uint32_t group = 0; group < m->info.group_count; group++) {
         memcpy(b->u, b->tok, count * sizeof(float));
         for (uint32_t l = 0; l < m->info.group_depths[group]; l++, i++)
-            run_swin_layer(m, i, l, qsr__model_block_active(m, depth, i), g, b);
+            run_swin_layer(m, i, l, qsr__arch_block_active(&m->info, depth, i), g, b);
         qsr_status st = run_group_conv(m, group, g, b);
         if (st != QSR_OK) return st;
     }

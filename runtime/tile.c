@@ -1,9 +1,5 @@
-/* tile.c - tile and halo geometry (see tile.h for why the margins are exact). */
+/* tile.c - tile and halo geometry (tile.h; the halos are the architecture table's, arch.h). */
 #include "tile.h"
-
-uint32_t qsr__tile_margin(uint32_t active_blocks) {
-    return 4u + 2u * active_blocks;
-}
 
 qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height) {
     uint32_t x0 = r.x > margin ? r.x - margin : 0;

@@ -4,8 +4,8 @@
  * runtime cuts the image twice (upscaler.c):
  *   - body tiles B (LR pixels), as large as the memory budget allows (usually the whole
  *     image): the LR stages (conv_first, the active blocks, conv_after_body) run over B grown
- *     by qsr__tile_margin(active) pixels, clamped to the image, and leave r (conv_after_body's
- *     output) exact over B grown by 2;
+ *     by the architecture's halo (qsr__arch_halo) pixels, clamped to the image, and leave r
+ * (conv_after_body's output) exact over B grown by 2;
  *   - HR tiles T inside B: the upsampler over T grown by 1 LR pixel (QSR__UPSAMPLE_MARGIN),
  *     clamped, reading r; conv_last over T only.
  * Going backwards from the output: conv_last needs 1 HR pixel, which every upsampler stage
@@ -22,6 +22,7 @@ typedef struct qsr__rect {
     uint32_t x, y, w, h;
 } qsr__rect;
 
+/* QuantSR-C's HR halo and tile edge (its entry in runtime/arch/quantsr_c.c holds them). */
 #define QSR__UPSAMPLE_MARGIN 1u
 /* HR tiles are at most this many LR pixels on a side (upscaler.c says why), so the grid of the
  * first upsampler conv is at most QSR__HR_GRID_MAX wide: 64, one workgroup row of conv3x3_f32
@@ -29,7 +30,6 @@ typedef struct qsr__rect {
 #define QSR__HR_TILE_MAX 62u
 #define QSR__HR_GRID_MAX (QSR__HR_TILE_MAX + 2u * QSR__UPSAMPLE_MARGIN)
 
-uint32_t qsr__tile_margin(uint32_t active_blocks);
 /* r grown by `margin` on each side, clamped to a width x height image. */
 qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height);
 /* The i-th tile of edge `tile` over a width x height image (row-major order). */

@@ -1,5 +1,5 @@
 /* upscaler.c - the public upscaler: picks a tile size, walks the tiles, handles alpha. */
-#include "plan.h"
+#include "arch.h"
 #include "platform.h"
 #include "reference.h"
 
@@ -10,6 +10,7 @@ struct qsr_upscaler {
     qsr__device_user device_user; /* first: the context's reset finds the upscaler by it */
     qsr_context *ctx;
     const qsr_model *model;
+    const qsr__arch *arch; /* the model's entry: tile geometry, program */
     qsr_upscaler_desc desc;
     qsr__plan plan;
     int profiling;     /* survives plan rebuilds */
@@ -27,7 +28,7 @@ const char *qsr_upscaler_kernel_name(const qsr_upscaler *up) {
     if (!up) return "none";
     if (!up->plan.quantized) return "conv3x3_f32";
     return (unsigned)up->plan.kernel < sizeof names / sizeof names[0] ? names[up->plan.kernel]
-                                                                       : "unknown";
+                                                                      : "unknown";
 }
 
 qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
@@ -41,11 +42,11 @@ qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {
 uint32_t qsr_upscaler_get_profile(const qsr_upscaler *up, qsr_op_profile *ops, uint32_t max) {
     if (!up) return 0;
     const qsr__plan_profile *pr = &up->plan.profile;
-    for (int k = 0; k < QSR__OP_KIND_COUNT; k++) {
+    for (uint32_t k = 0; k < QSR__MAX_OPS; k++) {
         uint32_t rank = pr->order[k];
         if (!rank || rank > max || !ops) continue;
-        ops[rank - 1] = (qsr_op_profile){qsr__op_kind_name((qsr__op_kind)k, up->plan.quantized),
-                                         pr->dispatches[k], pr->ms[k], pr->macs[k]};
+        ops[rank - 1] = (qsr_op_profile){qsr__plan_op_name(&up->plan, k), pr->dispatches[k],
+                                         pr->ms[k], pr->macs[k]};
     }
     return pr->seen;
 }
@@ -99,64 +100,59 @@ static double now_ms(void) {
     return (double)qsr__now_ns() * 1e-6;
 }
 
-static uint32_t active_blocks(const qsr_model *m, uint32_t depth) {
-    return depth == 0 || depth > m->info.blocks ? m->info.blocks : depth;
-}
-
 /* What one run computes: the output of the LR rectangle `area` of a width x height input. */
 typedef struct run_area {
     uint32_t width, height; /* the whole input */
     qsr__rect area;
 } run_area;
 
-/* HR tiles are at most QSR__HR_TILE_MAX LR pixels on a side: their buffers grow with scale^2
- * and their halo is one LR pixel, so small ones cost little (7% more upsampler work). 62 + 2
- * halo pixels make the upsampler's grids 64 and 128 wide, whole multiples of the rows a
- * convolution workgroup covers (64 pixels at 8 per invocation for the first stage, 128 at 16
- * for the second; a 64 tile would compute 192 of 132 columns). */
-static uint32_t hr_edge(uint32_t body_edge) {
-    return body_edge < QSR__HR_TILE_MAX ? body_edge : QSR__HR_TILE_MAX;
+/* HR tiles are at most the architecture's hr_tile_max LR pixels on a side: their buffers grow
+ * with scale^2 and their halo is small (QuantSR-C: 62, tile.h says why). */
+static uint32_t hr_edge(const qsr_upscaler *up, uint32_t body_edge) {
+    uint32_t max = up->arch->tile.hr_tile_max;
+    return body_edge < max ? body_edge : max;
 }
 
 /* Body tile i of the area, at edge `body`; its margin reaches into the whole image, so its r
  * matches a full run. */
-static qsr__tile_geometry body_geometry(const qsr_model *m, const run_area *a, uint32_t body,
+static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *a, uint32_t body,
                                         uint32_t depth, uint32_t i) {
     qsr__tile_geometry g;
     g.body = qsr__tile_rect(a->area.w, a->area.h, body, i);
     g.body.x += a->area.x;
     g.body.y += a->area.y;
-    g.region =
-        qsr__rect_grow(g.body, qsr__tile_margin(active_blocks(m, depth)), a->width, a->height);
+    g.region = qsr__rect_grow(g.body, qsr__arch_halo(up->arch, &up->model->info, depth), a->width,
+                              a->height);
     g.tile = g.ups = g.body;
     return g;
 }
 
 /* HR tile j of body tile g. */
-static void hr_geometry(qsr__tile_geometry *g, const run_area *a, uint32_t body, uint32_t j) {
-    g->tile = qsr__tile_rect(g->body.w, g->body.h, hr_edge(body), j);
+static void hr_geometry(const qsr_upscaler *up, qsr__tile_geometry *g, const run_area *a,
+                        uint32_t body, uint32_t j) {
+    g->tile = qsr__tile_rect(g->body.w, g->body.h, hr_edge(up, body), j);
     g->tile.x += g->body.x;
     g->tile.y += g->body.y;
-    g->ups = qsr__rect_grow(g->tile, QSR__UPSAMPLE_MARGIN, a->width, a->height);
+    g->ups = qsr__rect_grow(g->tile, up->arch->tile.hr_margin, a->width, a->height);
 }
 
-static uint32_t hr_count(const qsr__tile_geometry *g, uint32_t body) {
-    return qsr__tile_count(g->body.w, g->body.h, hr_edge(body));
+static uint32_t hr_count(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32_t body) {
+    return qsr__tile_count(g->body.w, g->body.h, hr_edge(up, body));
 }
 
 /* The largest buffer sizes any body tile and HR tile of the area needs. */
 static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uint32_t body,
-                                  uint32_t depth, VkDeviceSize bytes[QSR__ACT_COUNT]) {
-    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__ACT_COUNT);
+                                  uint32_t depth, VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]) {
+    memset(bytes, 0, sizeof(VkDeviceSize) * QSR__MAX_ACTIVATIONS);
     uint32_t n = qsr__tile_count(a->area.w, a->area.h, body);
     for (uint32_t i = 0; i < n; i++) {
-        qsr__tile_geometry g = body_geometry(up->model, a, body, depth, i);
-        uint32_t hr = hr_count(&g, body);
+        qsr__tile_geometry g = body_geometry(up, a, body, depth, i);
+        uint32_t hr = hr_count(up, &g, body);
         for (uint32_t j = 0; j < hr; j++) {
-            hr_geometry(&g, a, body, j);
-            VkDeviceSize b[QSR__ACT_COUNT];
+            hr_geometry(up, &g, a, body, j);
+            VkDeviceSize b[QSR__MAX_ACTIVATIONS];
             qsr__plan_activation_bytes(&up->plan, &g, b);
-            for (int k = 0; k < QSR__ACT_COUNT; k++)
+            for (int k = 0; k < QSR__MAX_ACTIVATIONS; k++)
                 if (b[k] > bytes[k]) bytes[k] = b[k];
         }
     }
@@ -164,11 +160,11 @@ static void area_activation_bytes(const qsr_upscaler *up, const run_area *a, uin
 
 /* Do the activation buffers fit the budget, and each the device's buffer limits? Activations
  * are bound as storage buffers, and with texel fetches also as 4-byte texel views. */
-static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__ACT_COUNT], uint64_t budget,
-                int storage_fetch) {
+static int fits(const qsr_upscaler *up, const VkDeviceSize bytes[QSR__MAX_ACTIVATIONS],
+                uint64_t budget, int storage_fetch) {
     VkDeviceSize total = 0;
     VkDeviceSize texel_max = qsr__texel_buffer_max_bytes(up->ctx, 0);
-    for (int k = 0; k < QSR__ACT_COUNT; k++) {
+    for (int k = 0; k < QSR__MAX_ACTIVATIONS; k++) {
         if (bytes[k] > up->ctx->info.max_storage_buffer_range) return 0;
         if (!storage_fetch && bytes[k] > texel_max) return 0;
         total += bytes[k];
@@ -196,7 +192,7 @@ static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_
     uint32_t width = a->area.w, height = a->area.h;
     if (up->desc.tile) {
         *out = up->desc.tile;
-        VkDeviceSize bytes[QSR__ACT_COUNT];
+        VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
         area_activation_bytes(up, a, *out, 0, bytes);
         *storage = !fits(up, bytes, UINT64_MAX, 0);
         return QSR_OK;
@@ -208,7 +204,7 @@ static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_
         if (t > width && t > height && i + 1 < sizeof candidates / sizeof candidates[0] &&
             candidates[i + 1] >= width && candidates[i + 1] >= height)
             continue; /* a smaller candidate covers the image as well */
-        VkDeviceSize bytes[QSR__ACT_COUNT];
+        VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
         area_activation_bytes(up, a, t, 0, bytes);
         if (fits(up, bytes, budget, 1)) {
             *out = t;
@@ -244,15 +240,14 @@ qsr_status qsr_upscaler_create(qsr_context *ctx, const qsr_model *model,
     if ((unsigned)d.precision > QSR_PRECISION_FP32 || (unsigned)d.fp_math > QSR_FP_MATH_REFERENCE)
         return qsr__fail(QSR_ERROR_INVALID_ARGUMENT, "unknown precision %d or fp_math %d",
                          (int)d.precision, (int)d.fp_math);
-    if (model->info.arch == QSR_ARCH_QUANTSR_T)
-        return qsr__fail(QSR_ERROR_UNSUPPORTED, "QuantSR-T runs on the CPU reference only (GPU "
-                                                "kernels not yet implemented)");
-    if (model->info.arch != QSR_ARCH_QUANTSR_C)
-        return qsr__fail(QSR_ERROR_UNSUPPORTED, "only QuantSR-C models run on the GPU so far");
+    const qsr__program *program = NULL;
+    qsr_status gate = qsr__arch_gpu_program(model, &program);
+    if (gate != QSR_OK) return gate;
     qsr_upscaler *up = calloc(1, sizeof *up);
     if (!up) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "upscaler");
     up->ctx = ctx;
     up->model = model;
+    up->arch = qsr__arch_find(model->info.arch);
     up->desc = d;
     qsr_status st = qsr__plan_create(ctx, model, &d, &up->plan);
     if (st != QSR_OK) {
@@ -308,7 +303,7 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
                             const run_area *a, uint32_t tile, const qsr__tile_sink *sink,
                             qsr_run_stats *s) {
     const qsr_model *m = up->model;
-    VkDeviceSize bytes[QSR__ACT_COUNT];
+    VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
     area_activation_bytes(up, a, tile, depth, bytes);
     qsr_status st = qsr__plan_reserve(&up->plan, bytes);
     if (st != QSR_OK) return st;
@@ -317,13 +312,13 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
     up->plan.submissions = 0;
     uint32_t n = qsr__tile_count(a->area.w, a->area.h, tile);
     for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
-        qsr__tile_geometry g = body_geometry(m, a, tile, depth, i);
+        qsr__tile_geometry g = body_geometry(up, a, tile, depth, i);
         st = qsr__plan_run_body(&up->plan, &g, depth, in, &s->gpu_ms);
         s->tiles++;
         s->macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
-        uint32_t hr = hr_count(&g, tile);
+        uint32_t hr = hr_count(up, &g, tile);
         for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
-            hr_geometry(&g, a, tile, j);
+            hr_geometry(up, &g, a, tile, j);
             st = qsr__plan_run_hr_tile(&up->plan, &g, sink, &s->gpu_ms);
         }
     }
@@ -526,15 +521,15 @@ qsr_status qsr_upscaler_run_to_buffer(qsr_upscaler *up, const qsr_image *in, uin
 /* The frame plan's buffers for the whole image at full depth (the largest margin, so every
  * depth fits) in body tiles of `tile`, and every row-copy region a recording needs. */
 static qsr_status reserve_frame(qsr_upscaler *up, const run_area *a, uint32_t tile) {
-    VkDeviceSize bytes[QSR__ACT_COUNT];
+    VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
     area_activation_bytes(up, a, tile, 0, bytes);
     qsr_status st = qsr__plan_reserve(&up->frame, bytes);
     if (st != QSR_OK) return st;
     /* Input copies are one region per LR row of a body tile's region, output copies one per HR
      * row of a tile: the image's height bounds both. */
-    uint32_t rows = a->height > hr_edge(tile) * up->model->info.scale
+    uint32_t rows = a->height > hr_edge(up, tile) * up->model->info.scale
                         ? a->height
-                        : hr_edge(tile) * up->model->info.scale;
+                        : hr_edge(up, tile) * up->model->info.scale;
     return qsr__plan_reserve_rows(&up->frame, rows);
 }
 
@@ -631,11 +626,11 @@ qsr_status qsr_cmd_upscale(qsr_upscaler *up, void *command_buffer, const qsr_gpu
      * barriers each op records after itself. */
     uint32_t n = qsr__tile_count(w, h, tile);
     for (uint32_t i = 0; i < n && st == QSR_OK; i++) {
-        qsr__tile_geometry g = body_geometry(up->model, &a, tile, depth, i);
+        qsr__tile_geometry g = body_geometry(up, &a, tile, depth, i);
         st = qsr__plan_record_body(&up->frame, cmd, &g, depth, &source);
-        uint32_t hr = hr_count(&g, tile);
+        uint32_t hr = hr_count(up, &g, tile);
         for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
-            hr_geometry(&g, &a, tile, j);
+            hr_geometry(up, &g, &a, tile, j);
             st = qsr__plan_record_hr_tile(&up->frame, cmd, &g, &sink);
         }
     }

@@ -183,6 +183,14 @@ int qsr__pipeline_desc_for_buffers(const qsr_context *ctx, qsr__pipeline_desc *d
 /* The texel-fetch shader of a storage twin (the shader itself for any other). */
 uint32_t qsr__shader_texel_base(uint32_t shader);
 
+/* The descriptor bindings a SPIR-V module declares (its Binding decorations), as a mask of
+ * binding numbers; QSR_ERROR_INVALID_ARGUMENT for a malformed module or a binding past 31. */
+qsr_status qsr__spirv_bindings(const uint32_t *words, size_t bytes, uint32_t *mask);
+/* Checks that desc's shader declares exactly bindings 0..binding_count-1, which its pipeline
+ * layout will have: a mismatch between a C description and its GLSL is an internal error,
+ * caught when the pipeline is made rather than left to the driver or validation layer. */
+qsr_status qsr__pipeline_check_bindings(const qsr__pipeline_desc *desc);
+
 /* A pipeline the caller owns and destroys (one-off uses: the peak microkernels, op tests). */
 qsr_status qsr__pipeline_create(qsr_context *ctx, const qsr__pipeline_desc *desc,
                                 qsr__pipeline *out);

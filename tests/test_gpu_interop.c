@@ -89,6 +89,8 @@ static void test_region_runs(qsr_context *ctx) {
     qsr_model *model = make_model(4, 3, 11);
     qsr_upscaler *up = NULL;
     qsr_upscaler_desc tiny_tiles = {.tile = 8};
+    /* The byte-identity checked below is what the capability promises. */
+    CHECK(qsr_model_capabilities(model) & QSR_MODEL_CAP_REGION_EXACT, "no exact regions");
     CHECK_OK(qsr_upscaler_create(ctx, model, &tiny_tiles, &up));
     qsr_rng rng = {99};
     qsr_image in = qsr_test_random_image(&rng, 37, 32, 3);

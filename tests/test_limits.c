@@ -3,6 +3,8 @@
  *     (conv3x3_q_dot only) the packed integer dot product: nothing needs shaderInt8/Int16/
  *     Float16/Int64/Float64, 8/16-bit storage or subgroup operations, which a mobile GPU may
  *     lack; the storage twins use no texel buffers at all;
+ *   - every embedded shader declares exactly the bindings its C descriptions bind (and a
+ *     description that disagrees is refused before any driver sees it);
  *   - QSR_FORCE_LIMITS parsing and the limits it forces;
  *   - workgroup fitting (qsr__pipeline_fit) to small invocation, size and shared-memory
  *     limits, keeping the preferred shape where it fits. */
@@ -12,14 +14,14 @@
 
 #include <string.h>
 
-#define SPV_OP_CAPABILITY   17u
-#define CAP_SHADER          1u
-#define CAP_SAMPLED_BUFFER  46u
+#define SPV_OP_CAPABILITY  17u
+#define CAP_SHADER         1u
+#define CAP_SAMPLED_BUFFER 46u
 /* textureSize of a texel buffer (row_fetch.glsl clamps its fetches with it); Vulkan requires
  * every implementation to support it, like Shader and SampledBuffer. */
-#define CAP_IMAGE_QUERY     50u
-#define CAP_DOT_4X8_PACKED  6018u
-#define CAP_DOT_PRODUCT     6019u
+#define CAP_IMAGE_QUERY    50u
+#define CAP_DOT_4X8_PACKED 6018u
+#define CAP_DOT_PRODUCT    6019u
 
 static void check_capabilities(void) {
     for (uint32_t s = 0; s < QSR_SHADER_COUNT; s++) {
@@ -38,9 +40,10 @@ static void check_capabilities(void) {
             }
             if (op == SPV_OP_CAPABILITY && count == 2) {
                 uint32_t cap = w[i + 1];
-                int allowed = cap == CAP_SHADER ||
-                              ((cap == CAP_SAMPLED_BUFFER || cap == CAP_IMAGE_QUERY) && !storage_twin) ||
-                              (dot && (cap == CAP_DOT_PRODUCT || cap == CAP_DOT_4X8_PACKED));
+                int allowed =
+                    cap == CAP_SHADER ||
+                    ((cap == CAP_SAMPLED_BUFFER || cap == CAP_IMAGE_QUERY) && !storage_twin) ||
+                    (dot && (cap == CAP_DOT_PRODUCT || cap == CAP_DOT_4X8_PACKED));
                 CHECK(allowed, "%s declares SPIR-V capability %u", b->name, cap);
                 caps++;
             }
@@ -49,6 +52,47 @@ static void check_capabilities(void) {
         CHECK(caps > 0, "%s: no capability found", b->name);
     }
     printf("%u shaders: capabilities within Shader, SampledBuffer and the dot product\n",
+           (unsigned)QSR_SHADER_COUNT);
+}
+
+/* Every description the runtime makes, each also as its storage twin, covers every shader and
+ * matches the bindings its SPIR-V declares. */
+static void check_bindings(void) {
+    qsr__pipeline_desc d[64];
+    uint32_t n = 0;
+    d[n++] = qsr__rgb_to_planar_desc();
+    for (int e = QSR__EPILOGUE_STORE; e <= QSR__EPILOGUE_RGB; e++)
+        for (int fast = 0; fast <= 1; fast++)
+            d[n++] = qsr__conv3x3_f32_desc((qsr__epilogue)e, 2, fast, 0);
+    for (int is_signed = 0; is_signed <= 1; is_signed++)
+        d[n++] = qsr__quantize_rlq_desc(4, is_signed);
+    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_TILED; k++)
+        for (int e = QSR__EPILOGUE_RELU; e <= QSR__EPILOGUE_RESIDUAL; e++)
+            d[n++] =
+                qsr__conv3x3_q_desc((qsr__qkernel)k, (qsr__epilogue)e, 4, 1, QSR__CODES_SIGNED);
+    /* runtime/peak.c's microkernels (bench --peak). */
+    d[n++] = (qsr__pipeline_desc){.shader = QSR_SHADER_PEAK, .binding_count = 3, .texel_mask = 1u};
+    for (uint32_t i = 0, base = n; i < base; i++) {
+        qsr__pipeline_desc twin = d[i];
+        if (qsr__pipeline_desc_storage(&twin) && twin.shader != d[i].shader) d[n++] = twin;
+    }
+    uint32_t covered = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_OK(qsr__pipeline_check_bindings(&d[i]));
+        covered |= 1u << d[i].shader;
+    }
+    for (uint32_t s = 0; s < QSR_SHADER_COUNT; s++)
+        CHECK(covered & (1u << s), "%s: no C description checked", qsr_shader_table[s].name);
+    /* One binding too many or too few is refused with a clear internal error. */
+    qsr__pipeline_desc wrong = qsr__quantize_rlq_desc(4, 1);
+    wrong.binding_count++;
+    CHECK_STATUS(qsr__pipeline_check_bindings(&wrong), QSR_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(qsr_last_error(), "internal error: shader quantize_rlq declares bindings 0x7") !=
+              NULL,
+          "message: %s", qsr_last_error());
+    wrong.binding_count -= 2;
+    CHECK_STATUS(qsr__pipeline_check_bindings(&wrong), QSR_ERROR_INVALID_ARGUMENT);
+    printf("%u descriptions over %u shaders: bindings match the SPIR-V\n", n,
            (unsigned)QSR_SHADER_COUNT);
 }
 
@@ -106,8 +150,8 @@ static void check_fit(void) {
     l->maxComputeWorkGroupInvocations = 128;
     l->maxComputeWorkGroupSize[0] = l->maxComputeWorkGroupSize[1] = 128;
     l->maxComputeSharedMemorySize = 16384;
-    qsr__pipeline_desc tiled = qsr__conv3x3_q_desc(QSR__QKERNEL_TILED, QSR__EPILOGUE_RELU, 4, 1,
-                                                   QSR__CODES_SIGNED);
+    qsr__pipeline_desc tiled =
+        qsr__conv3x3_q_desc(QSR__QKERNEL_TILED, QSR__EPILOGUE_RELU, 4, 1, QSR__CODES_SIGNED);
     qsr__pipeline_desc d = tiled;
     CHECK_OK(qsr__pipeline_fit(ctx, &d));
     CHECK(d.local_x == 16 && d.local_y == 8, "tiled kept at 16x8 (got %ux%u)", d.local_x,
@@ -120,8 +164,7 @@ static void check_fit(void) {
     l->maxComputeWorkGroupInvocations = 32;
     d = tiled;
     CHECK_OK(qsr__pipeline_fit(ctx, &d));
-    CHECK(d.local_x == 8 && d.local_y == 4, "tiled at 32 invocations: %ux%u", d.local_x,
-          d.local_y);
+    CHECK(d.local_x == 8 && d.local_y == 4, "tiled at 32 invocations: %ux%u", d.local_x, d.local_y);
     /* A narrow size limit, and shared memory for only a small tile. */
     l->maxComputeWorkGroupInvocations = 128;
     l->maxComputeWorkGroupSize[0] = 4;
@@ -151,6 +194,7 @@ static void check_fit(void) {
 
 int main(void) {
     check_capabilities();
+    check_bindings();
     check_parsing();
     check_fit();
     return qsr_test_finish("test_limits");

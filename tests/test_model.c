@@ -888,6 +888,24 @@ static void test_macs(void) {
     CHECK(qsr_model_macs_per_pixel(NULL, 0) == 0, "NULL model");
 }
 
+/* The architecture table's public face: names and capabilities. */
+static void test_capabilities(void) {
+    qsr_test_model_params p = {0};
+    p.scale = 2;
+    p.channels = 8;
+    p.blocks = 2;
+    qsr_model *m = load_params(&p);
+    if (m) {
+        CHECK(qsr_model_capabilities(m) == (QSR_MODEL_CAP_GPU | QSR_MODEL_CAP_REGION_EXACT),
+              "QuantSR-C capabilities %u", qsr_model_capabilities(m));
+        qsr_model_destroy(m);
+    }
+    CHECK(qsr_model_capabilities(NULL) == 0, "NULL model");
+    CHECK(strcmp(qsr_arch_name(QSR_ARCH_QUANTSR_C), "QuantSR-C") == 0, "arch 1");
+    CHECK(strcmp(qsr_arch_name(QSR_ARCH_QUANTSR_T), "QuantSR-T") == 0, "arch 2");
+    CHECK(strcmp(qsr_arch_name(77), "unknown") == 0, "arch 77");
+}
+
 static void test_helpers(void) {
     int32_t qn, qp;
     qsr__act_range(2, 1, &qn, &qp);
@@ -1133,6 +1151,9 @@ static void test_t_load(const void *data, size_t size) {
               info.blocks == 4 && info.bits_w == 4 && info.bits_a == 4,
           "arch %u x%u E %u B %u W%u A%u", info.arch, info.scale, info.channels, info.blocks,
           info.bits_w, info.bits_a);
+    /* The architecture table: CPU reference only, no exact regions. */
+    CHECK(qsr_model_capabilities(m) == 0, "QuantSR-T capabilities %u", qsr_model_capabilities(m));
+    CHECK(strcmp(qsr_arch_name(info.arch), "QuantSR-T") == 0, "name %s", qsr_arch_name(info.arch));
     CHECK(info.heads == 2 && info.window == 4 && info.mlp_hidden == 16 && info.group_count == 2 &&
               info.group_depths[0] == 2 && info.group_depths[1] == 2 && info.group_depths[2] == 0,
           "heads %u window %u mlp_hidden %u groups %u [%u, %u, %u]", info.heads, info.window,
@@ -1348,6 +1369,7 @@ int main(void) {
     test_random_damage();
     test_depth();
     test_macs();
+    test_capabilities();
     test_writer_realism();
     test_quantsr_t();
     return qsr_test_finish("test_model");

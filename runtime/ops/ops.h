@@ -5,7 +5,12 @@
 
 #include "vk.h"
 
-/* C mirror of the push-constant block in shaders/common.glsl; keep the order identical. */
+#include <stddef.h>
+
+/* C mirror of the push-constant block in shaders/common.glsl; keep the order identical. Every
+ * shader declares this one block; conv3x3_f32 and conv3x3_q read most of it (their push
+ * struct), the other ops have structs of their own below with the same offsets for the fields
+ * they read and reserved words elsewhere. */
 typedef struct qsr__op_push {
     int32_t in_w, in_h;
     int32_t out_w, out_h;
@@ -27,6 +32,45 @@ typedef struct qsr__op_push {
 _Static_assert(sizeof(qsr__op_push) == 96, "push block must match shaders/common.glsl");
 _Static_assert(sizeof(qsr__op_push) <= 128, "push constants beyond the guaranteed 128 bytes");
 
+/* Checks that a per-op push struct lays `field` where the shared block has `block_field`. */
+#define QSR__PUSH_AT(type, field, block_field)                                                     \
+    _Static_assert(offsetof(type, field) == offsetof(qsr__op_push, block_field),                   \
+                   #type "." #field " must sit at qsr__op_push." #block_field)
+
+/* rgb_to_planar's fields of the block. */
+typedef struct qsr__rgb_to_planar_push {
+    int32_t in_w, in_h; /* the region */
+    int32_t reserved0[14];
+    float reserved1[3];
+    float img_range;
+    float mean[3];
+    float reserved2;
+} qsr__rgb_to_planar_push;
+_Static_assert(sizeof(qsr__rgb_to_planar_push) == sizeof(qsr__op_push), "rgb_to_planar push");
+QSR__PUSH_AT(qsr__rgb_to_planar_push, in_h, in_h);
+QSR__PUSH_AT(qsr__rgb_to_planar_push, img_range, img_range);
+QSR__PUSH_AT(qsr__rgb_to_planar_push, mean, mean);
+
+/* quantize_rlq's fields of the block. */
+typedef struct qsr__quantize_rlq_push {
+    int32_t in_w, in_h; /* the tensor */
+    int32_t reserved0[4];
+    int32_t cin;
+    int32_t reserved1[3];
+    int32_t shift_off; /* first per-channel shift t_c in the parameter buffer */
+    int32_t reserved2[5];
+    float in_scale; /* pending shortcut product applied to the source */
+    float reserved3;
+    float step; /* the quantizer's step a */
+    float reserved4[5];
+} qsr__quantize_rlq_push;
+_Static_assert(sizeof(qsr__quantize_rlq_push) == sizeof(qsr__op_push), "quantize_rlq push");
+QSR__PUSH_AT(qsr__quantize_rlq_push, in_h, in_h);
+QSR__PUSH_AT(qsr__quantize_rlq_push, cin, cin);
+QSR__PUSH_AT(qsr__quantize_rlq_push, shift_off, scale_off);
+QSR__PUSH_AT(qsr__quantize_rlq_push, in_scale, in_scale);
+QSR__PUSH_AT(qsr__quantize_rlq_push, step, step);
+
 /* Epilogues of the 3x3 convolutions (shaders/epilogue.glsl). */
 typedef enum qsr__epilogue {
     QSR__EPILOGUE_STORE = 0,
@@ -46,7 +90,7 @@ typedef enum qsr__epilogue {
 /* rgb_to_planar: bindings (rgba u32 in, float out). */
 qsr__pipeline_desc qsr__rgb_to_planar_desc(void);
 qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                     VkDescriptorSet set, const qsr__op_push *push);
+                                     VkDescriptorSet set, const qsr__rgb_to_planar_push *push);
 
 /* conv3x3_f32: bindings (src, weights, params, dst, skip, dst_rgba, status). */
 #define QSR__CONV_F32_BINDINGS 7u
@@ -63,7 +107,7 @@ uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
 /* quantize_rlq: bindings (src float, params, dst packed). */
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                    VkDescriptorSet set, const qsr__op_push *push);
+                                    VkDescriptorSet set, const qsr__quantize_rlq_push *push);
 /* Codes per packed activation word: 4-bit containers at every bit width (QPACK_CPW in
  * shaders/qpack.glsl). */
 #define QSR__CODES_PER_WORD 8u

@@ -5,7 +5,7 @@
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_QUANTIZE_RLQ,
                                 .binding_count = 3,
-                                .push_bytes = sizeof(qsr__op_push),
+                                .push_bytes = sizeof(qsr__quantize_rlq_push),
                                 .spec_count = 2,
                                 .spec = {(int32_t)bits, is_signed ? 1 : 0},
                                 .local_x = QSR__LOCAL_X,
@@ -13,7 +13,7 @@ qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
 }
 
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                    VkDescriptorSet set, const qsr__op_push *push) {
+                                    VkDescriptorSet set, const qsr__quantize_rlq_push *push) {
     uint32_t words = qsr__div_up((uint32_t)push->cin, QSR__CODES_PER_WORD);
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
                                 qsr__div_up((uint32_t)push->in_w, p->desc.local_x),

@@ -1,0 +1,121 @@
+/* arch.h - the architecture table: everything the runtime knows about one network family in one
+ * place, so that plan.c (the GPU executor), upscaler.c (tiling), reference.c (the CPU walk),
+ * model.c and the command line ask the table instead of testing arch numbers.
+ *
+ * An entry gives the depth rule (which blocks a depth keeps), the tile geometry (alignment and
+ * halo), the MACs per pixel, the CPU reference walk and, where the GPU kernels exist, a program:
+ * a schema of named tensors, a list of ops over them (each with the binding of every descriptor
+ * binding to a tensor and the pipeline its set layout comes from) and the recorders that emit
+ * those ops for one tile. Adding a layer type or an architecture is local to runtime/arch/. */
+#ifndef QSR_ARCH_H
+#define QSR_ARCH_H
+
+#include "plan.h"
+
+/* The grid a tensor's pixels are counted on (qsr__tile_geometry): */
+typedef enum qsr__grid {
+    QSR__GRID_FIXED,  /* no grid: `words` is the whole size */
+    QSR__GRID_REGION, /* the body tile's region (LR stages) */
+    QSR__GRID_UPS,    /* an HR tile grown by the upsampler's margin, in LR pixels */
+    QSR__GRID_TILE    /* an HR tile, in LR pixels */
+} qsr__grid;
+
+/* Host access of a tensor. */
+#define QSR__TENSOR_HOST 1u /* host-visible in every plan (flags the host reads) */
+#define QSR__TENSOR_IO                                                                             \
+    2u /* pixels in or out: host-visible where the plan submits itself,                            \
+          device-local in a frame plan (filled and read by copies) */
+
+typedef struct qsr__tensor_spec {
+    const char *name;
+    qsr__grid grid;
+    /* 32-bit words per pixel of the grid (per tensor for QSR__GRID_FIXED); 0 = unused. */
+    uint32_t (*words)(const qsr__plan *plan);
+    uint32_t flags;
+} qsr__tensor_spec;
+
+/* Binding ids past the program's tensors: the plan's weight buffers. */
+#define QSR__BIND_WEIGHTS_F32 (QSR__MAX_ACTIVATIONS + 0)
+#define QSR__BIND_WEIGHTS_Q   (QSR__MAX_ACTIVATIONS + 1)
+#define QSR__BIND_PARAMS      (QSR__MAX_ACTIVATIONS + 2)
+
+/* When an op's descriptor set is needed. */
+typedef enum qsr__op_when { QSR__OP_ALWAYS, QSR__OP_QUANTIZED } qsr__op_when;
+
+/* One op of a program: a dispatch (or copy) with its own descriptor set and profile line. */
+typedef struct qsr__op_spec {
+    const char *name; /* its line in qsr_upscaler_get_profile */
+    /* The description of a pipeline whose set layout the op's set is made with (every variant
+     * of one shader has the same layout); NULL for ops that bind nothing (copies). */
+    qsr__pipeline_desc (*layout)(const qsr__plan *plan);
+    int8_t bind[QSR__MAX_BINDINGS]; /* tensor (or QSR__BIND_*) of each binding */
+    qsr__op_when when;
+} qsr__op_spec;
+
+/* Collects the layers' weights into the plan's buffers (plan.c). */
+typedef struct qsr__weight_builder qsr__weight_builder;
+/* Adds one 3x3 convolution (quantized ones run quantized when run_quantized) to `slot`. */
+void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int run_quantized,
+                           qsr__layer_slot *slot);
+
+/* An architecture's GPU program. */
+typedef struct qsr__program {
+    const qsr__tensor_spec *tensors;
+    uint32_t tensor_count;
+    uint32_t tensor_in, tensor_out, tensor_status; /* pixels in, pixels out, non-finite flag */
+    /* Maps an alias (an id from tensor_count up, below QSR__MAX_ACTIVATIONS) to the tensor it
+     * names for the plan's model; NULL if the program binds no alias. */
+    int (*resolve)(const qsr__plan *plan, int tensor);
+    const qsr__op_spec *ops;
+    uint32_t op_count;
+    uint32_t op_copy_out; /* the profile line of the copy into a device-buffer sink */
+    /* Layer slots (weight offsets) of a model, and the walk that fills them. */
+    uint32_t (*slot_count)(const qsr_model *model);
+    void (*add_weights)(qsr__plan *plan, qsr__weight_builder *b);
+    /* The pipelines made with the plan (the rest on first use); returns how many. */
+    uint32_t (*pipelines)(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX_PIPES]);
+    /* Makes every pipeline some depth records, so that recording a frame creates none. */
+    qsr_status (*warm)(qsr__plan *plan);
+    /* Records the LR stages of g's body tile at `depth`, the HR stages of g's HR tile. */
+    qsr_status (*record_lr)(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth);
+    qsr_status (*record_hr)(qsr__plan *plan, const qsr__tile_geometry *g);
+} qsr__program;
+
+/* How an image may be cut into tiles whose output equals the untiled output (tile.h). */
+typedef struct qsr__tile_rule {
+    uint32_t align;          /* body tiles start at multiples of this (1 = anywhere) */
+    uint32_t halo_base;      /* LR halo of a body tile: halo_base + halo_per_block x active */
+    uint32_t halo_per_block; /* blocks */
+    uint32_t hr_margin;      /* LR halo of an HR tile (the upsampler's) */
+    uint32_t hr_tile_max;    /* HR tiles are at most this many LR pixels on a side */
+} qsr__tile_rule;
+
+typedef struct qsr__arch {
+    uint32_t id; /* qsr_arch */
+    const char *name;
+    const qsr__program *program; /* NULL: no GPU program yet */
+    qsr__tile_rule tile;
+    /* qsr_upscaler_run_region's pixels equal the same pixels of a full run. */
+    int region_exact;
+    uint64_t (*macs_per_pixel)(const qsr_model_info *info, uint64_t active_blocks);
+    qsr_status (*reference)(const qsr_model *model, const qsr_image *in, uint32_t depth,
+                            qsr_image *out);
+} qsr__arch;
+
+extern const qsr__arch qsr__arch_quantsr_c;
+extern const qsr__arch qsr__arch_quantsr_t;
+
+/* The entry of an architecture number, NULL if there is none. */
+const qsr__arch *qsr__arch_find(uint32_t arch);
+/* The gate: the entry, or QSR_ERROR_UNSUPPORTED naming the unknown number. */
+qsr_status qsr__arch_get(uint32_t arch, const qsr__arch **out);
+/* The model's GPU program, or QSR_ERROR_UNSUPPORTED where its entry has none. */
+qsr_status qsr__arch_gpu_program(const qsr_model *model, const qsr__program **out);
+/* Blocks run at `depth` (0 or more than the model has = all). */
+uint32_t qsr__arch_active_blocks(const qsr_model_info *info, uint32_t depth);
+/* Is block `block` kept at `depth`? The `depth` most important blocks of block_rank are. */
+int qsr__arch_block_active(const qsr_model_info *info, uint32_t depth, uint32_t block);
+/* The LR halo of a body tile at `depth`. */
+uint32_t qsr__arch_halo(const qsr__arch *arch, const qsr_model_info *info, uint32_t depth);
+
+#endif
