@@ -15,10 +15,13 @@
 //   P = softmax_m(S) in fp32: e = exp(S - max), P = e / sum e; qP = clamp(round(P / ap), 0, Qp)
 //   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
 // The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
-// tokens n = local id, local id + local size, ...; it recomputes a score row three times (max,
-// sum, codes) instead of keeping it in a dynamically indexed private array (lavapipe.md).
-// Loop iterations per invocation grow as ceil(N / local size) * 3 N * ceil(d / 8): the op's
-// record function refuses shapes that reach lavapipe's limiter.
+// tokens n = local id, local id + local size, ...; the loops over the window's tokens m and a
+// head's channels c have constant trip counts (specialization constants) and are unrolled, so
+// a score row, its probabilities and codes stay in registers (no dynamically indexed private
+// arrays, lavapipe.md) and the K and V codes of token m are read at constant shared-memory
+// addresses, the same for every invocation; only the relative position bias is gathered.
+// Loop iterations per invocation, were nothing unrolled: ceil(N / local size) (2 N d + 4 N);
+// the op's record function refuses shapes that would reach lavapipe's limiter.
 #include "qpack.glsl"
 
 layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z = 1) in;
@@ -48,13 +51,11 @@ layout(constant_id = 4) const int K_SIGNED = 1;
 layout(constant_id = 5) const int V_SIGNED = 1;
 const int N = WIN * WIN;
 const int DW = (D + QPACK_CPW - 1) / QPACK_CPW; // code words per token
-const int NW = N / QPACK_CPW;                   // words of one row of qP
 const int SPAN = 2 * WIN - 1;
 const int CONT = QPACK_CONTAINER;
 const float MASK_VALUE = -100.0;
 
 shared uint sq[N * DW], sk[N * DW], sv[N * DW];
-shared uint sp[gl_WorkGroupSize.x * NW]; // each invocation's row of qP
 shared float sbias[SPAN * SPAN];
 
 // Grid pixel of token n of the window at (wy, wx) on the rolled grid.
@@ -96,20 +97,8 @@ uint pack_part(int part, int head, int pixel, int cw) {
     return word;
 }
 
-// S[n][m] before the softmax.
-float score(int n, int m, int wy, int wx, int head, int region_n) {
-    int acc = 0;
-    for (int cw = 0; cw < DW; cw++) {
-        uint a = sq[n * DW + cw], b = sk[m * DW + cw];
-        [[unroll]] for (int j = 0; j < QPACK_CPW; j++)
-            acc += qpack_get(a, j, CONT, Q_SIGNED != 0) * qpack_get(b, j, CONT, K_SIGNED != 0);
-    }
-    precise float s = float(acc) * pc.qk_scale;
-    int idx = (n / WIN + WIN - 1 - m / WIN) * SPAN + (n % WIN + WIN - 1 - m % WIN);
-    s = s + sbias[idx];
-    if (pc.shift != 0) s = s + (region(wy, wx, m) != region_n ? MASK_VALUE : 0.0);
-    return s;
-}
+// Code c of token m in a shared array of codes.
+int code(uint word, int c, int is_signed) { return qpack_get(word, c % QPACK_CPW, CONT, is_signed != 0); }
 
 void main() {
     int lid = int(gl_LocalInvocationID.x), lsize = int(gl_WorkGroupSize.x);
@@ -129,43 +118,40 @@ void main() {
     int plane = pc.grid_w * pc.grid_h;
     for (int n = lid; n < N; n += lsize) {
         int region_n = pc.shift != 0 ? region(wy, wx, n) : 0;
-        float mx = score(n, 0, wy, wx, head, region_n);
-        for (int m = 1; m < N; m++) mx = max(mx, score(n, m, wy, wx, head, region_n));
+        int q[D];
+        [[unroll]] for (int c = 0; c < D; c++) q[c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
+        // sbias index of (n, m): bias_n - (m / WIN) * SPAN - m % WIN
+        int bias_n = (n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1;
+        float s[N];
+        [[unroll]] for (int m = 0; m < N; m++) {
+            int acc = 0;
+            [[unroll]] for (int c = 0; c < D; c++)
+                acc += q[c] * code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
+            precise float v = float(acc) * pc.qk_scale;
+            v = v + sbias[bias_n - (m / WIN) * SPAN - m % WIN];
+            if (pc.shift != 0) v = v + (region(wy, wx, m) != region_n ? MASK_VALUE : 0.0);
+            s[m] = v;
+        }
+        float mx = s[0];
+        [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[m]);
         precise float sum = 0.0;
-        for (int m = 0; m < N; m++) sum += exp(score(n, m, wy, wx, head, region_n) - mx);
-        for (int mw = 0; mw < NW; mw++) {
-            uint word = 0u;
-            [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
-                precise float e = exp(score(n, mw * QPACK_CPW + j, wy, wx, head, region_n) - mx);
-                precise float p = e / sum;
-                precise float t = p / pc.p_step;
-                word |= qpack_put(int(clamp(roundEven(t), 0.0, qp)), j, CONT);
-            }
-            sp[lid * NW + mw] = word;
+        [[unroll]] for (int m = 0; m < N; m++) {
+            s[m] = exp(s[m] - mx);
+            sum += s[m];
+        }
+        int o[D];
+        [[unroll]] for (int c = 0; c < D; c++) o[c] = 0;
+        [[unroll]] for (int m = 0; m < N; m++) {
+            precise float p = s[m] / sum;
+            precise float t = p / pc.p_step;
+            int pq = int(clamp(roundEven(t), 0.0, qp));
+            [[unroll]] for (int c = 0; c < D; c++)
+                o[c] += pq * code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
         }
         int pixel = window_pixel(wy, wx, n);
-        for (int cw = 0; cw < DW; cw++) {
-            ivec4 lo = ivec4(0), hi = ivec4(0); // channels cw * 8 + 0..3, + 4..7
-            for (int mw = 0; mw < NW; mw++) {
-                uint pw = sp[lid * NW + mw];
-                [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
-                    int pc_ = qpack_get(pw, j, CONT, false);
-                    uint vw = sv[(mw * QPACK_CPW + j) * DW + cw];
-                    bool vs = V_SIGNED != 0;
-                    lo += pc_ * ivec4(qpack_get(vw, 0, CONT, vs), qpack_get(vw, 1, CONT, vs),
-                                      qpack_get(vw, 2, CONT, vs), qpack_get(vw, 3, CONT, vs));
-                    hi += pc_ * ivec4(qpack_get(vw, 4, CONT, vs), qpack_get(vw, 5, CONT, vs),
-                                      qpack_get(vw, 6, CONT, vs), qpack_get(vw, 7, CONT, vs));
-                }
-            }
-            [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
-                int c = cw * QPACK_CPW + j;
-                if (c < D) {
-                    int sum_c = j < 4 ? lo[j & 3] : hi[j & 3];
-                    precise float o = float(sum_c) * pc.pv_scale;
-                    dst[(head * D + c) * plane + pixel] = o;
-                }
-            }
+        [[unroll]] for (int c = 0; c < D; c++) {
+            precise float out_c = float(o[c]) * pc.pv_scale;
+            dst[(head * D + c) * plane + pixel] = out_c;
         }
     }
 }

@@ -487,7 +487,7 @@ static void attention_cases(qsr_rng *rng) {
             test_attention(rng, &(attention_case){8, 60, 6, 16, 8, bits, shifted, 0, 1, 0});
         }
     test_attention(rng, &(attention_case){4, 32, 2, 12, 20, 4, 1, 1, 0, 1});
-    test_attention(rng, &(attention_case){16, 48, 3, 32, 16, 4, 1, 0, 0, 0});
+    test_attention(rng, &(attention_case){16, 24, 3, 32, 16, 4, 1, 0, 0, 0});
     test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0});
     /* 128x128 tokens, 64 channels: 256 windows x 2 heads. */
     test_attention(rng, &(attention_case){8, 64, 2, 128, 128, 4, 1, 1, 1, 1});
