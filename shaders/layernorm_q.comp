@@ -13,8 +13,9 @@
 #include "qpack.glsl"
 #include "fetch.glsl"
 FETCH_BUFFER(0, src); // fp32 bits [cin][h][w]
-// weight at scale_off, bias at bias_off, the next quantizer's shifts at aux_off
-layout(std430, binding = 1) readonly buffer Params { float params[]; };
+// weight at scale_off, bias at bias_off, the next quantizer's shifts at aux_off; fetched too
+// (read in the channel loops, where a storage-buffer load is a loop over the lanes)
+FETCH_BUFFER(1, params);
 layout(std430, binding = 2) writeonly buffer Dst { uint dst[]; }; // codes, or fp32 bits
 
 layout(constant_id = 0) const int CODES_OUT = 2; // 0: fp32, 1: unsigned codes, 2: signed
@@ -22,6 +23,7 @@ layout(constant_id = 1) const int BITS_A = 4;
 const int CONT = QPACK_CONTAINER;
 
 float load(int c, int p) { return uintBitsToFloat(FETCH(src, c * pc.in_w * pc.in_h + p)); }
+float param(int i) { return uintBitsToFloat(FETCH(params, i)); }
 
 void main() {
     int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
@@ -46,11 +48,11 @@ void main() {
             int c = cw * QPACK_CPW + j;
             if (c < e) {
                 precise float normed = (load(c, p) - mean) * rstd;
-                precise float v = normed * params[pc.scale_off + c] + params[pc.bias_off + c];
+                precise float v = normed * param(pc.scale_off + c) + param(pc.bias_off + c);
                 if (CODES_OUT == 0) {
                     dst[c * plane + p] = floatBitsToUint(v);
                 } else {
-                    precise float t = (v + params[pc.aux_off + c]) / pc.step;
+                    precise float t = (v + param(pc.aux_off + c)) / pc.step;
                     word |= qpack_put(int(clamp(roundEven(t), qn, qp)), j, CONT);
                 }
             }

@@ -10,7 +10,7 @@ qsr__pipeline_desc qsr__layernorm_q_desc(qsr__codes_out codes_out, uint32_t bits
                                 .spec = {(int32_t)codes_out, (int32_t)bits_a},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y,
-                                .texel_mask = 0x1u}; /* the source */
+                                .texel_mask = 0x3u}; /* the source and the parameters */
 }
 
 qsr_status qsr__layernorm_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
