@@ -202,13 +202,14 @@ typedef struct linear_case {
     int is_signed;
     qsr__epilogue epilogue; /* STORE, RESIDUAL or GELU */
     qsr__codes_out codes;   /* GELU: the next quantizer's codes, or NONE (fp32 GELU) */
+    int extreme;            /* every code Qp, every weight the most negative: the largest sums */
 } linear_case;
 
 /* A random quantized linear layer with codes and steps (act_shift: zeros). */
 static qsr__conv random_linear(qsr_rng *rng, const linear_case *k, int8_t *wcode) {
     int32_t wn = -(1 << (k->bits_w - 1)), wp = (1 << (k->bits_w - 1)) - 1;
     for (size_t i = 0; i < (size_t)k->cout * k->cin; i++)
-        wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
+        wcode[i] = (int8_t)(k->extreme ? wn : qsr_rng_int(rng, wn, wp));
     qsr__conv l = {.cin = k->cin,
                    .cout = k->cout,
                    .bias = random_floats(rng, k->cout, -1, 1),
@@ -239,7 +240,7 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
     uint32_t *packed = calloc(words * plane, 4);
     for (size_t t = 0; t < plane; t++)
         for (uint32_t c = 0; c < cin; c++) {
-            int32_t q = qsr_rng_int(rng, qn, qp);
+            int32_t q = k->extreme ? qp : qsr_rng_int(rng, qn, qp);
             x[t * cin + c] = (float)q * l.act_step;
             packed[(c / cpw) * plane + t] |= ((uint32_t)q & 0xFu) << ((c % cpw) * 4);
         }
@@ -460,22 +461,27 @@ static void token_cases(qsr_rng *rng) {
     for (uint32_t bits = 2; bits <= 4; bits += 2)
         for (int sgn = 0; sgn <= 1; sgn++) {
             test_linear(rng, &(linear_case){bits, bits, 60, 180, 37, 19, sgn, QSR__EPILOGUE_STORE,
-                                            QSR__CODES_NONE});
+                                            QSR__CODES_NONE, 0});
             test_linear(rng, &(linear_case){4, bits, 13, 7, 11, 5, sgn, QSR__EPILOGUE_RESIDUAL,
-                                            QSR__CODES_NONE});
+                                            QSR__CODES_NONE, 0});
             test_linear(rng, &(linear_case){bits, bits, 60, 120, 21, 13, sgn, QSR__EPILOGUE_GELU,
-                                            sgn ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED});
+                                            sgn ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
             test_layernorm(rng, 60, 37, 19, bits, sgn ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED);
         }
+    test_linear(
+        rng, &(linear_case){4, 4, 120, 60, 29, 17, 1, QSR__EPILOGUE_RESIDUAL, QSR__CODES_NONE, 0});
     test_linear(rng,
-                &(linear_case){4, 4, 120, 60, 29, 17, 1, QSR__EPILOGUE_RESIDUAL, QSR__CODES_NONE});
-    test_linear(rng, &(linear_case){4, 4, 64, 64, 23, 9, 0, QSR__EPILOGUE_GELU, QSR__CODES_NONE});
+                &(linear_case){4, 4, 64, 64, 23, 9, 0, QSR__EPILOGUE_GELU, QSR__CODES_NONE, 0});
+    /* fc2 of a wide MLP: 1024 inputs are 4 blocks of 32 code words between flushes of the
+     * 16-bit fields; with the largest products each block sums to -30720 per field. */
+    test_linear(rng, &(linear_case){4, 4, 1024, 24, 13, 3, 0, QSR__EPILOGUE_STORE, 0, 1});
+    test_linear(rng, &(linear_case){4, 4, 520, 16, 9, 2, 0, QSR__EPILOGUE_STORE, 0, 0});
     test_layernorm(rng, 60, 13, 11, 4, QSR__CODES_NONE);
     test_layernorm(rng, 5, 3, 2, 2, QSR__CODES_UNSIGNED);
     /* Realistic sizes (64+ channels, 128x128 tokens) meet lavapipe's loop limiter. */
-    test_linear(rng, &(linear_case){4, 4, 64, 64, 128, 128, 1, QSR__EPILOGUE_STORE, 0});
-    test_linear(
-        rng, &(linear_case){2, 2, 96, 192, 128, 128, 0, QSR__EPILOGUE_GELU, QSR__CODES_UNSIGNED});
+    test_linear(rng, &(linear_case){4, 4, 64, 64, 128, 128, 1, QSR__EPILOGUE_STORE, 0, 0});
+    test_linear(rng, &(linear_case){2, 2, 96, 192, 128, 128, 0, QSR__EPILOGUE_GELU,
+                                    QSR__CODES_UNSIGNED, 0});
     test_layernorm(rng, 96, 128, 128, 4, QSR__CODES_SIGNED);
 }
 
