@@ -96,6 +96,27 @@ qsr_status qsr__reference_upscale_c(const qsr_model *model, const qsr_image *in,
 qsr_status qsr__reference_upscale_t(const qsr_model *model, const qsr_image *in, uint32_t depth,
                                     qsr_image *out);
 
+/* The QuantSR-T network's operations as qsr__reference_upscale_t runs them (formulas at the
+ * top of reference_t.c), for op-level GPU tests. Tokens are [tokens][channels]. */
+/* LayerNorm over the e channels of each token (biased variance, eps 1e-5); y != x. */
+void qsr__ref_t_layer_norm(const float *x, size_t tokens, uint32_t e, const float *weight,
+                           const float *bias, float *y);
+/* A linear layer l->cin -> l->cout on each token: quantized (RLQ codes of x, integer sums with
+ * l->wcode [cout][cin], scale act_step * weight_step[o], bias) or float (l->weight).
+ * codes: scratch of l->cin bytes. */
+void qsr__ref_t_linear(const qsr__conv *l, int quantized, const float *x, size_t tokens,
+                       int8_t *codes, float *y);
+/* GELU in place: x * 0.5f * (1 + erff(x / sqrt 2)). */
+void qsr__ref_t_gelu(float *x, size_t count);
+/* The attention heads (window info->window, info->heads heads, quantized when info->bits_w !=
+ * 32 with info->bits_a-bit codes) of every window of an hp x wp grid (multiples of the window),
+ * cyclically shifted by `shift` (0 or window / 2) with the shift mask, from the qkv layer's
+ * output qkv [hp * wp][3 E] into heads [hp * wp][E] (before proj), E = info->channels.
+ * layer supplies rel_bias and the q, k, v and p quantizers. */
+qsr_status qsr__ref_t_window_attention(const qsr_model_info *info, const qsr__t_layer *layer,
+                                       uint32_t shift, uint32_t hp, uint32_t wp, const float *qkv,
+                                       float *heads);
+
 /* Alpha for RGBA inputs: resizes `in` (4 channels) with qsr_image_resize_bicubic to
  * (scale * width, scale * height) and writes its alpha channel into out_rgba, a 4-channel image
  * of that size whose RGB the network already wrote (RGB is left untouched). */

@@ -140,10 +140,8 @@ static qsr_status check_model_t(const qsr_model *m) {
 
 /* The scratch of one window's attention: N = W^2 tokens, E channels, d per head. */
 typedef struct window_scratch {
-    float *x;             /* [N][E] the window's normalized tokens */
-    float *qkv;           /* [N][3E] */
+    float *qkv;           /* [N][3E] the window's rows of the qkv output */
     float *heads;         /* [N][E] the heads' outputs, concatenated head-major */
-    float *out;           /* [N][E] after proj */
     float *q, *k, *v;     /* [N][d] one head's Q (scaled), K, V */
     int8_t *qq, *qk, *qv; /* [N][d] their codes (quantized models) */
     float *row;           /* [N] one row of scores / probabilities */
@@ -162,6 +160,8 @@ typedef struct t_buffers {
     float *norm;     /* [P][E] a LayerNorm's output */
     float *branch;   /* [P][E] the attention or MLP branch */
     float *hidden;   /* [P][H] fc1 output */
+    float *qkv;      /* [P][3E] the qkv layer's output */
+    float *heads;    /* [P][E] the attention heads' output (proj's input) */
     float *plane_a;  /* [E][Hp][Wp] planar copies for the convolutions */
     float *plane_b;  /* [E][Hp][Wp] */
     int8_t *codes;   /* [max(E, H)][Hp][Wp] activation codes */
@@ -181,17 +181,17 @@ typedef struct t_geometry {
 } t_geometry;
 
 static void free_window(window_scratch *w) {
-    void *all[] = {w->x,  w->qkv, w->heads, w->out, w->q,    w->k,     w->v,
-                   w->qq, w->qk,  w->qv,    w->row, w->qrow, w->codes, w->label};
+    void *all[] = {w->qkv, w->heads, w->q,   w->k,    w->v,     w->qq,
+                   w->qk,  w->qv,    w->row, w->qrow, w->codes, w->label};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     memset(w, 0, sizeof *w);
 }
 
 static void free_buffers(t_buffers *b) {
-    void *all[] = {b->x0,    b->xpad,   b->f,      b->tok,      b->u,
-                   b->norm,  b->branch, b->hidden, b->plane_a,  b->plane_b,
-                   b->codes, b->wcode,  b->up,     b->shuffled, b->crop};
+    void *all[] = {b->x0,     b->xpad,   b->f,   b->tok,      b->u,       b->norm,
+                   b->branch, b->hidden, b->qkv, b->heads,    b->plane_a, b->plane_b,
+                   b->codes,  b->wcode,  b->up,  b->shuffled, b->crop};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     free_window(&b->win);
@@ -224,15 +224,15 @@ static qsr_status plan_sizes(const qsr_model *m, const qsr_image *in, t_geometry
     int ok = qsr__mul_size(g->w0, g->h0, &g->lr) && qsr__mul_size(g->wp, g->hp, &g->pixels) &&
              qsr__mul_size(g->lr, (size_t)s * s, &g->hr) &&
              qsr__mul_size(g->pixels, (size_t)s * s, &hr_padded) &&
-             qsr__ref_add_bytes(&total, g->lr, 3 * sizeof(float)) &&            /* x0 */
-             qsr__ref_add_bytes(&total, g->pixels, 3 * sizeof(float)) &&        /* xpad */
-             qsr__ref_add_bytes(&total, g->pixels, 7 * g->e * sizeof(float)) && /* f .. plane_b */
-             qsr__ref_add_bytes(&total, g->pixels, g->hid * sizeof(float)) &&   /* hidden */
-             qsr__ref_add_bytes(&total, g->pixels, widest) &&                   /* codes */
-             qsr__ref_add_bytes(&total, (size_t)g->e * g->e, 9) &&              /* wcode */
-             qsr__ref_add_bytes(&total, hr_padded, 6 * sizeof(float)) &&        /* up, shuffled */
-             qsr__ref_add_bytes(&total, g->hr, 3 * sizeof(float)) &&            /* crop */
-             qsr__ref_add_bytes(&total, g->hr, 4);                              /* the image */
+             qsr__ref_add_bytes(&total, g->lr, 3 * sizeof(float)) &&             /* x0 */
+             qsr__ref_add_bytes(&total, g->pixels, 3 * sizeof(float)) &&         /* xpad */
+             qsr__ref_add_bytes(&total, g->pixels, 11 * g->e * sizeof(float)) && /* f .. plane_b */
+             qsr__ref_add_bytes(&total, g->pixels, g->hid * sizeof(float)) &&    /* hidden */
+             qsr__ref_add_bytes(&total, g->pixels, widest) &&                    /* codes */
+             qsr__ref_add_bytes(&total, (size_t)g->e * g->e, 9) &&               /* wcode */
+             qsr__ref_add_bytes(&total, hr_padded, 6 * sizeof(float)) &&         /* up, shuffled */
+             qsr__ref_add_bytes(&total, g->hr, 3 * sizeof(float)) &&             /* crop */
+             qsr__ref_add_bytes(&total, g->hr, 4);                               /* the image */
     if (!ok)
         return qsr__fail(QSR_ERROR_LIMIT,
                          "reference: %ux%u input at x%u with %u channels needs more than %llu "
@@ -244,10 +244,8 @@ static qsr_status plan_sizes(const qsr_model *m, const qsr_image *in, t_geometry
 static int alloc_window(const t_geometry *g, window_scratch *w) {
     const size_t n = g->n, e = g->e, nd = (size_t)g->n * g->d;
     const size_t widest = g->hid > g->e ? g->hid : g->e;
-    w->x = malloc(n * e * sizeof(float));
     w->qkv = malloc(3 * n * e * sizeof(float));
     w->heads = malloc(n * e * sizeof(float));
-    w->out = malloc(n * e * sizeof(float));
     w->q = malloc(nd * sizeof(float));
     w->k = malloc(nd * sizeof(float));
     w->v = malloc(nd * sizeof(float));
@@ -258,8 +256,8 @@ static int alloc_window(const t_geometry *g, window_scratch *w) {
     w->qrow = malloc(n);
     w->codes = malloc(widest);
     w->label = malloc(n);
-    return w->x && w->qkv && w->heads && w->out && w->q && w->k && w->v && w->qq && w->qk &&
-           w->qv && w->row && w->qrow && w->codes && w->label;
+    return w->qkv && w->heads && w->q && w->k && w->v && w->qq && w->qk && w->qv && w->row &&
+           w->qrow && w->codes && w->label;
 }
 
 static qsr_status alloc_buffers(const t_geometry *g, uint32_t scale, t_buffers *b) {
@@ -274,6 +272,8 @@ static qsr_status alloc_buffers(const t_geometry *g, uint32_t scale, t_buffers *
     b->norm = malloc(e * p * sizeof(float));
     b->branch = malloc(e * p * sizeof(float));
     b->hidden = malloc((size_t)g->hid * p * sizeof(float));
+    b->qkv = malloc(3 * e * p * sizeof(float));
+    b->heads = malloc(e * p * sizeof(float));
     b->plane_a = malloc(e * p * sizeof(float));
     b->plane_b = malloc(e * p * sizeof(float));
     b->codes = malloc(widest * p);
@@ -282,7 +282,8 @@ static qsr_status alloc_buffers(const t_geometry *g, uint32_t scale, t_buffers *
     b->shuffled = malloc(3 * ss * p * sizeof(float));
     b->crop = malloc(3 * g->hr * sizeof(float));
     int ok = b->x0 && b->xpad && b->f && b->tok && b->u && b->norm && b->branch && b->hidden &&
-             b->plane_a && b->plane_b && b->codes && b->wcode && b->up && b->shuffled && b->crop;
+             b->qkv && b->heads && b->plane_a && b->plane_b && b->codes && b->wcode && b->up &&
+             b->shuffled && b->crop;
     if (!ok || !alloc_window(g, &b->win)) {
         free_buffers(b);
         return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY,
@@ -333,8 +334,8 @@ static void tokens_to_planar(const float *tokens, uint32_t c, size_t pixels, flo
  * Token layers
  */
 
-static void layer_norm(const float *x, size_t tokens, uint32_t e, const float *weight,
-                       const float *bias, float *y) {
+void qsr__ref_t_layer_norm(const float *x, size_t tokens, uint32_t e, const float *weight,
+                           const float *bias, float *y) {
     for (size_t t = 0; t < tokens; t++) {
         const float *xt = x + t * e;
         float *yt = y + t * e;
@@ -390,8 +391,8 @@ static void linear_token_f32(const qsr__conv *l, const float *x, float *y) {
 }
 
 /* y[t] = linear(x[t]) for `tokens` tokens; x: [tokens][cin], y: [tokens][cout]. */
-static void linear_tokens(const qsr__conv *l, int quantized, const float *x, size_t tokens,
-                          int8_t *codes, float *y) {
+void qsr__ref_t_linear(const qsr__conv *l, int quantized, const float *x, size_t tokens,
+                       int8_t *codes, float *y) {
     for (size_t t = 0; t < tokens; t++) {
         if (quantized)
             linear_token_q(l, x + t * l->cin, codes, y + t * l->cout);
@@ -400,7 +401,7 @@ static void linear_tokens(const qsr__conv *l, int quantized, const float *x, siz
     }
 }
 
-static void gelu(float *x, size_t count) {
+void qsr__ref_t_gelu(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) {
         float half = x[i] * 0.5f;
         float arg = x[i] * SQRT1_2;
@@ -561,30 +562,61 @@ static void attend_head(const window_job *j, window_scratch *s, int quantized, u
     }
 }
 
-/* One window: gather its tokens of `x`, qkv, the heads, proj, scatter into `out`. */
-static void attend_window(const window_job *j, window_scratch *s, int quantized, const float *x,
-                          float *out) {
+/* One window: gather its rows of the qkv output, the heads, scatter their output into `heads`.
+ * Rolling back by +shift puts rolled position (y, x) at the pixel it was taken from. */
+static void attend_window(const window_job *j, window_scratch *s, int quantized, const float *qkv,
+                          float *heads) {
     const uint32_t e = j->g->e, n = j->g->n;
     for (uint32_t t = 0; t < n; t++)
-        memcpy(s->x + (size_t)t * e, x + window_pixel(j, t) * e, e * sizeof(float));
+        memcpy(s->qkv + (size_t)t * 3 * e, qkv + window_pixel(j, t) * 3 * e, 3 * e * sizeof(float));
     window_labels(j, s->label);
-    linear_tokens(&j->layer->qkv, quantized, s->x, n, s->codes, s->qkv);
     for (uint32_t head = 0; head < j->info->heads; head++)
         attend_head(j, s, quantized, head);
-    linear_tokens(&j->layer->proj, quantized, s->heads, n, s->codes, s->out);
-    /* Rolling back by +shift puts rolled position (y, x) at the pixel it was taken from. */
     for (uint32_t t = 0; t < n; t++)
-        memcpy(out + window_pixel(j, t) * e, s->out + (size_t)t * e, e * sizeof(float));
+        memcpy(heads + window_pixel(j, t) * e, s->heads + (size_t)t * e, e * sizeof(float));
 }
 
-/* out = attention_i(x, shift) over the whole padded grid; x, out: [P][E]. */
+/* heads = the attention heads of every window of the padded grid; qkv: [P][3E], heads: [P][E]. */
+static void window_heads(const qsr_model_info *info, const qsr__t_layer *layer, uint32_t shift,
+                         const t_geometry *g, window_scratch *s, const float *qkv, float *heads) {
+    window_job j = {info, layer, g, shift, 0, 0};
+    const int quantized = info->bits_w != 32;
+    for (j.wy = 0; j.wy < g->hp; j.wy += info->window)
+        for (j.wx = 0; j.wx < g->wp; j.wx += info->window)
+            attend_window(&j, s, quantized, qkv, heads);
+}
+
+/* out = attention_i(x, shift) over the whole padded grid; x, out: [P][E]. The linear layers
+ * work token by token, so running qkv and proj on the whole grid around the windows' heads
+ * gives the per-window results. */
 static void attention(const qsr_model *m, const qsr__t_layer *layer, uint32_t shift,
-                      const t_geometry *g, window_scratch *s, const float *x, float *out) {
-    window_job j = {&m->info, layer, g, shift, 0, 0};
+                      const t_geometry *g, t_buffers *b, const float *x, float *out) {
     const int quantized = m->info.bits_w != 32;
-    for (j.wy = 0; j.wy < g->hp; j.wy += m->info.window)
-        for (j.wx = 0; j.wx < g->wp; j.wx += m->info.window)
-            attend_window(&j, s, quantized, x, out);
+    qsr__ref_t_linear(&layer->qkv, quantized, x, g->pixels, b->win.codes, b->qkv);
+    window_heads(&m->info, layer, shift, g, &b->win, b->qkv, b->heads);
+    qsr__ref_t_linear(&layer->proj, quantized, b->heads, g->pixels, b->win.codes, out);
+}
+
+qsr_status qsr__ref_t_window_attention(const qsr_model_info *info, const qsr__t_layer *layer,
+                                       uint32_t shift, uint32_t hp, uint32_t wp, const float *qkv,
+                                       float *heads) {
+    t_geometry g;
+    memset(&g, 0, sizeof g);
+    g.hp = hp;
+    g.wp = wp;
+    g.pixels = (size_t)hp * wp;
+    g.e = g.hid = info->channels;
+    g.n = info->window * info->window;
+    g.d = info->channels / info->heads;
+    window_scratch s;
+    memset(&s, 0, sizeof s);
+    if (!alloc_window(&g, &s)) {
+        free_window(&s);
+        return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "reference: no window scratch");
+    }
+    window_heads(info, layer, shift, &g, &s, qkv, heads);
+    free_window(&s);
+    return QSR_OK;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -604,16 +636,16 @@ static void run_swin_layer(const qsr_model *m, uint32_t i, uint32_t l, int activ
         return;
     }
     const uint32_t shift = l % 2 ? m->info.window / 2 : 0;
-    layer_norm(b->tok, g->pixels, g->e, layer->norm1_weight, layer->norm1_bias, b->norm);
-    attention(m, layer, shift, g, &b->win, b->norm, b->branch);
+    qsr__ref_t_layer_norm(b->tok, g->pixels, g->e, layer->norm1_weight, layer->norm1_bias, b->norm);
+    attention(m, layer, shift, g, b, b->norm, b->branch);
     for (size_t k = 0; k < count; k++) {
         float scaled = b->tok[k] * sc;
         b->tok[k] = scaled + b->branch[k];
     }
-    layer_norm(b->tok, g->pixels, g->e, layer->norm2_weight, layer->norm2_bias, b->norm);
-    linear_tokens(&layer->fc1, quantized, b->norm, g->pixels, b->win.codes, b->hidden);
-    gelu(b->hidden, g->pixels * g->hid);
-    linear_tokens(&layer->fc2, quantized, b->hidden, g->pixels, b->win.codes, b->branch);
+    qsr__ref_t_layer_norm(b->tok, g->pixels, g->e, layer->norm2_weight, layer->norm2_bias, b->norm);
+    qsr__ref_t_linear(&layer->fc1, quantized, b->norm, g->pixels, b->win.codes, b->hidden);
+    qsr__ref_t_gelu(b->hidden, g->pixels * g->hid);
+    qsr__ref_t_linear(&layer->fc2, quantized, b->hidden, g->pixels, b->win.codes, b->branch);
     for (size_t k = 0; k < count; k++)
         b->tok[k] = b->tok[k] + b->branch[k];
 }
@@ -655,10 +687,11 @@ static qsr_status run_body(const qsr_model *m, uint32_t depth, const t_geometry 
                                          first->cout, b->f);
     if (st != QSR_OK) return st;
     planar_to_tokens(b->f, g->e, g->pixels, b->norm);
-    layer_norm(b->norm, g->pixels, g->e, t->patch_norm_weight, t->patch_norm_bias, b->tok);
+    qsr__ref_t_layer_norm(b->norm, g->pixels, g->e, t->patch_norm_weight, t->patch_norm_bias,
+                          b->tok);
     st = run_groups(m, depth, g, b);
     if (st != QSR_OK) return st;
-    layer_norm(b->tok, g->pixels, g->e, t->norm_weight, t->norm_bias, b->norm);
+    qsr__ref_t_layer_norm(b->tok, g->pixels, g->e, t->norm_weight, t->norm_bias, b->norm);
     tokens_to_planar(b->norm, g->e, g->pixels, b->plane_a);
     st = qsr__ref_conv3x3_f32(b->plane_a, g->e, g->hp, g->wp, cab->weight, cab->bias, cab->cout,
                               b->plane_b);

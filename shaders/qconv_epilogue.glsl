@@ -3,11 +3,13 @@
 // optionally the next quantized convolution's RLQ codes of the result (CODES_OUT):
 //   conv1 (RELU):     codes of max(y, 0) only; the fp32 activation is never written;
 //   conv2 (RESIDUAL): h = h * dst_scale * shortcut + y in fp32 (the next shortcut needs it)
-//                     and the codes of h for the next active block's conv1.
+//                     and the codes of h for the next active block's conv1;
+//   fc1 (GELU, linear_q.comp): codes of gelu(y) only (gelu.glsl).
 // The codes are those quantize_rlq.comp makes from the stored value:
 //   q = clamp(round_half_even((v * in_scale + shift[oc]) / step), Qn, Qp),
 // with shift at params[pc.aux_off], step and in_scale (the shortcut product of skipped
 // blocks in between) from the push block. The includer declares bindings 0 and 1.
+#include "gelu.glsl"
 layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 // The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
@@ -22,8 +24,10 @@ layout(constant_id = 5) const int CODES_OUT = 0; // 0: none, 1: unsigned, 2: sig
 const int CONT = QPACK_CONTAINER;
 const int OCB = 8; // output channels per invocation (4 pair words, one code word)
 
-const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2;
-layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU or RESIDUAL (epilogue.glsl)
+const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2, EPILOGUE_GELU = 6;
+layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU, RESIDUAL or GELU (ops.h)
+// The activations whose fp32 values no later op reads when their codes are made.
+const bool EPILOGUE_CODES_ONLY = EPILOGUE == EPILOGUE_RELU || EPILOGUE == EPILOGUE_GELU;
 
 // Per-channel constants of the invocation's 8 output channels, loaded once for all pixels
 // (element p of *_even is channel oc0 + 2p, of *_odd channel oc0 + 2p + 1).
@@ -62,6 +66,7 @@ int next_code(float v, float shift) {
 // The value the epilogue leaves for channel oc (what a later op would read back).
 float epilogue_value(int idx, float v) {
     if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
+    if (EPILOGUE == EPILOGUE_GELU) return qsr_gelu(v);
     if (EPILOGUE == EPILOGUE_RESIDUAL) {
         precise float h = (uintBitsToFloat(FETCH(dst_in, idx)) * pc.dst_scale) *
                               pc.shortcut + v;
@@ -83,8 +88,9 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
                 precise float v = float(sum) * scale + bias;
                 int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
                 float r = epilogue_value(idx, v);
-                // conv1's ReLU output is needed only as codes; the residual in fp32 too.
-                if (CODES_OUT == 0 || EPILOGUE != EPILOGUE_RELU) dst[idx] = r;
+                // conv1's ReLU and fc1's GELU output are needed only as codes; the residual
+                // in fp32 too.
+                if (CODES_OUT == 0 || !EPILOGUE_CODES_ONLY) dst[idx] = r;
                 if (CODES_OUT != 0) {
                     float shift = half_ == 0 ? k.shift_even[p] : k.shift_odd[p];
                     word |= qpack_put(next_code(r, shift), 2 * p + half_, CONT);

@@ -78,7 +78,8 @@ typedef enum qsr__epilogue {
     QSR__EPILOGUE_RESIDUAL = 2,
     QSR__EPILOGUE_ADD_SKIP = 3,
     QSR__EPILOGUE_SHUFFLE = 4,
-    QSR__EPILOGUE_RGB = 5
+    QSR__EPILOGUE_RGB = 5,
+    QSR__EPILOGUE_GELU = 6 /* linear_q: GELU, then (with codes out) only the next codes */
 } qsr__epilogue;
 
 /* Preferred workgroup shape of the per-pixel ops: 64 invocations, within every device's
@@ -159,5 +160,55 @@ size_t qsr__conv3x3_f32_weight_floats(uint32_t cout, uint32_t cin);
 /* Repacks [cout][cin][9] weights into conv3x3_f32's layout [cout/4][cin][9][4], cout padded
  * with zero weights to a multiple of 8 (an invocation makes two vec4 groups). */
 void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, float *out);
+
+/* ---- QuantSR-T (arch 2) token ops: activations planar [C][h][w] over the padded grid, codes
+ * packed [C/8][h][w] as for the convolutions. ---- */
+
+/* linear_q: a quantized linear layer = conv3x3_q's arithmetic and epilogue as a 1x1
+ * convolution. Bindings as conv3x3_q (src codes, weight words, params, dst, dst again, codes
+ * out); push: in_w x in_h = out_w x out_h the grid, cin, cout, w_off (uvec4s), bias_off,
+ * scale_off (a * a_w[oc]), aux_off and step (the next quantizer, with codes out), shortcut and
+ * dst_scale (RESIDUAL). Epilogues: STORE, RESIDUAL, GELU. */
+qsr__pipeline_desc qsr__linear_q_desc(qsr__epilogue epilogue, uint32_t bits_a, int is_signed,
+                                      qsr__codes_out codes_out);
+qsr_status qsr__linear_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                VkDescriptorSet set, const qsr__op_push *push);
+/* 32-bit words of a cout x cin layer's weights (a multiple of 4). */
+size_t qsr__linear_q_weight_words(uint32_t cout, uint32_t cin);
+/* Packs weight codes [cout][cin] into linear_q's layout [cout/8][cin/8][8] words, word j of a
+ * group holding input channel 8 cw + j's codes of output channels 8g .. 8g + 7 in nibbles. */
+void qsr__linear_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin, uint32_t *out);
+/* Multiply-accumulates of one linear_q dispatch. */
+uint64_t qsr__linear_q_macs(const qsr__op_push *push);
+
+/* layernorm_q: bindings (src fp32, params, dst); push: in_w x in_h, cin (E), scale_off
+ * (weight), bias_off, aux_off and step (the next quantizer's shifts and step). codes_out NONE:
+ * fp32 output [E][h][w]; else the next quantizer's bits_a-bit codes. */
+qsr__pipeline_desc qsr__layernorm_q_desc(qsr__codes_out codes_out, uint32_t bits_a);
+qsr_status qsr__layernorm_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, const qsr__op_push *push);
+
+/* window_attention: bindings (qkv fp32 [3E][h][w], params, heads fp32 [E][h][w]); its own push
+ * block (shaders/window_attention.comp). */
+typedef struct qsr__attention_push {
+    int32_t grid_w, grid_h; /* the padded grid, multiples of the window */
+    int32_t channels, heads;
+    int32_t shift; /* 0 or window / 2 */
+    int32_t q_shift_off, k_shift_off, v_shift_off, bias_off;
+    float sqrt_d;
+    float q_step, k_step, v_step, p_step;
+    float qk_scale, pv_scale; /* q_step * k_step, p_step * v_step */
+} qsr__attention_push;
+_Static_assert(sizeof(qsr__attention_push) == 64, "push block must match window_attention.comp");
+/* window: 4, 8 or 16; head_dim: E / heads. */
+qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim, uint32_t bits_a,
+                                              int q_signed, int k_signed, int v_signed);
+/* Fails with QSR_ERROR_UNSUPPORTED where the pipeline's workgroup would make an invocation run
+ * past lavapipe's 65535 loop iterations (a small workgroup with large windows and heads). */
+qsr_status qsr__window_attention_record(qsr_context *ctx, VkCommandBuffer cmd,
+                                        const qsr__pipeline *p, VkDescriptorSet set,
+                                        const qsr__attention_push *push);
+/* Multiply-accumulates (Q K^T and P V) of one window_attention dispatch. */
+uint64_t qsr__window_attention_macs(const qsr__attention_push *push, uint32_t window);
 
 #endif

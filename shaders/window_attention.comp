@@ -1,0 +1,157 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+// window_attention: QuantSR-T's quantized windowed multi-head self-attention, one window of
+// N = WIN x WIN tokens and one head per workgroup (gl_WorkGroupID.x: window, row-major over the
+// grid's windows; .y: head), from the qkv layer's fp32 output [3E][h][w] to the heads' fp32
+// output [E][h][w] (proj's input; quantize_rlq.comp makes proj's codes of it). On shifted
+// layers the window is taken from the grid rolled by -shift, as index arithmetic: token n of
+// the window at rolled (wy + n / WIN, wx + n % WIN) is pixel ((y + shift) mod h,
+// (x + shift) mod w), and its output goes back to that pixel. Per token n and m of the window
+// (runtime/reference_t.c):
+//   qQ, qK, qV = RLQ codes of qkv[Q] / sqrt(d), qkv[K], qkv[V] (each its own quantizer)
+//   S[n][m] = (float)(int sum_c qQ[n][c] qK[m][c]) * (aq ak) + rel_bias + (shifted and the
+//             tokens in different regions: -100)
+//   P = softmax_m(S) in fp32: e = exp(S - max), P = e / sum e; qP = clamp(round(P / ap), 0, Qp)
+//   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
+// The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
+// tokens n = local id, local id + local size, ...; the loops over the window's tokens m and a
+// head's channels c have constant trip counts (specialization constants) and are unrolled, so
+// a score row, its probabilities and codes stay in registers (no dynamically indexed private
+// arrays, lavapipe.md) and the K and V codes of token m are read at constant shared-memory
+// addresses, the same for every invocation; only the relative position bias is gathered.
+// Loop iterations per invocation, were nothing unrolled: ceil(N / local size) (2 N d + 4 N);
+// the op's record function refuses shapes that would reach lavapipe's limiter.
+#include "qpack.glsl"
+
+layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z = 1) in;
+
+// C mirror: qsr__attention_push in runtime/ops/ops.h.
+layout(push_constant) uniform Push {
+    int grid_w, grid_h; // the padded grid (multiples of WIN)
+    int channels;       // E
+    int heads;
+    int shift;          // cyclic shift: 0 or WIN / 2
+    int q_shift_off, k_shift_off, v_shift_off; // the quantizers' shifts [E] in params
+    int bias_off;       // relative position bias [(2 WIN - 1)^2][heads] in params
+    float sqrt_d;       // float32(sqrt(d))
+    float q_step, k_step, v_step, p_step;
+    float qk_scale, pv_scale; // q_step * k_step and p_step * v_step, as float products
+} pc;
+
+layout(std430, binding = 0) readonly buffer Src { float qkv[]; };
+layout(std430, binding = 1) readonly buffer Params { float params[]; };
+layout(std430, binding = 2) writeonly buffer Dst { float dst[]; };
+
+layout(constant_id = 0) const int WIN = 8;
+layout(constant_id = 1) const int D = 16; // channels per head
+layout(constant_id = 2) const int BITS_A = 4;
+layout(constant_id = 3) const int Q_SIGNED = 1;
+layout(constant_id = 4) const int K_SIGNED = 1;
+layout(constant_id = 5) const int V_SIGNED = 1;
+const int N = WIN * WIN;
+const int DW = (D + QPACK_CPW - 1) / QPACK_CPW; // code words per token
+const int SPAN = 2 * WIN - 1;
+const int CONT = QPACK_CONTAINER;
+const float MASK_VALUE = -100.0;
+
+shared uint sq[N * DW], sk[N * DW], sv[N * DW];
+shared float sbias[SPAN * SPAN];
+
+// Grid pixel of token n of the window at (wy, wx) on the rolled grid.
+int window_pixel(int wy, int wx, int n) {
+    int y = (wy + n / WIN + pc.shift) % pc.grid_h, x = (wx + n % WIN + pc.shift) % pc.grid_w;
+    return y * pc.grid_w + x;
+}
+
+// Which of the bands [0, n - WIN), [n - WIN, n - shift), [n - shift, n) holds i.
+int band(int i, int n) { return i < n - WIN ? 0 : (i < n - pc.shift ? 1 : 2); }
+
+int region(int wy, int wx, int n) {
+    return band(wy + n / WIN, pc.grid_h) * 3 + band(wx + n % WIN, pc.grid_w);
+}
+
+int code_of(float v, float shift, float step, bool sgn) {
+    float qn = sgn ? -float(1 << (BITS_A - 1)) : 0.0;
+    float qp = sgn ? float((1 << (BITS_A - 1)) - 1) : float((1 << BITS_A) - 1);
+    precise float t = (v + shift) / step;
+    return int(clamp(roundEven(t), qn, qp));
+}
+
+// Codes word cw of token m of one part (0: Q, 1: K, 2: V) of this head.
+uint pack_part(int part, int head, int pixel, int cw) {
+    int plane = pc.grid_w * pc.grid_h;
+    int off = part == 0 ? pc.q_shift_off : (part == 1 ? pc.k_shift_off : pc.v_shift_off);
+    float step = part == 0 ? pc.q_step : (part == 1 ? pc.k_step : pc.v_step);
+    bool sgn = (part == 0 ? Q_SIGNED : (part == 1 ? K_SIGNED : V_SIGNED)) != 0;
+    uint word = 0u;
+    [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
+        int c = cw * QPACK_CPW + j;
+        if (c < D) {
+            int ch = head * D + c;
+            precise float v = qkv[(part * pc.channels + ch) * plane + pixel];
+            if (part == 0) v = v / pc.sqrt_d;
+            word |= qpack_put(code_of(v, params[off + ch], step, sgn), j, CONT);
+        }
+    }
+    return word;
+}
+
+// Code c of token m in a shared array of codes.
+int code(uint word, int c, int is_signed) { return qpack_get(word, c % QPACK_CPW, CONT, is_signed != 0); }
+
+void main() {
+    int lid = int(gl_LocalInvocationID.x), lsize = int(gl_WorkGroupSize.x);
+    int windows_x = pc.grid_w / WIN, window = int(gl_WorkGroupID.x);
+    int head = int(gl_WorkGroupID.y);
+    int wy = (window / windows_x) * WIN, wx = (window % windows_x) * WIN;
+    for (int i = lid; i < N * DW; i += lsize) {
+        int m = i / DW, cw = i % DW, pixel = window_pixel(wy, wx, m);
+        sq[i] = pack_part(0, head, pixel, cw);
+        sk[i] = pack_part(1, head, pixel, cw);
+        sv[i] = pack_part(2, head, pixel, cw);
+    }
+    for (int i = lid; i < SPAN * SPAN; i += lsize) sbias[i] = params[pc.bias_off + i * pc.heads + head];
+    barrier();
+
+    float qp = float((1 << BITS_A) - 1); // qP is unsigned
+    int plane = pc.grid_w * pc.grid_h;
+    for (int n = lid; n < N; n += lsize) {
+        int region_n = pc.shift != 0 ? region(wy, wx, n) : 0;
+        int q[D];
+        [[unroll]] for (int c = 0; c < D; c++) q[c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
+        // sbias index of (n, m): bias_n - (m / WIN) * SPAN - m % WIN
+        int bias_n = (n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1;
+        float s[N];
+        [[unroll]] for (int m = 0; m < N; m++) {
+            int acc = 0;
+            [[unroll]] for (int c = 0; c < D; c++)
+                acc += q[c] * code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
+            precise float v = float(acc) * pc.qk_scale;
+            v = v + sbias[bias_n - (m / WIN) * SPAN - m % WIN];
+            if (pc.shift != 0) v = v + (region(wy, wx, m) != region_n ? MASK_VALUE : 0.0);
+            s[m] = v;
+        }
+        float mx = s[0];
+        [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[m]);
+        precise float sum = 0.0;
+        [[unroll]] for (int m = 0; m < N; m++) {
+            s[m] = exp(s[m] - mx);
+            sum += s[m];
+        }
+        int o[D];
+        [[unroll]] for (int c = 0; c < D; c++) o[c] = 0;
+        [[unroll]] for (int m = 0; m < N; m++) {
+            precise float p = s[m] / sum;
+            precise float t = p / pc.p_step;
+            int pq = int(clamp(roundEven(t), 0.0, qp));
+            [[unroll]] for (int c = 0; c < D; c++)
+                o[c] += pq * code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
+        }
+        int pixel = window_pixel(wy, wx, n);
+        [[unroll]] for (int c = 0; c < D; c++) {
+            precise float out_c = float(o[c]) * pc.pv_scale;
+            dst[(head * D + c) * plane + pixel] = out_c;
+        }
+    }
+}
