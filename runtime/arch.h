@@ -17,7 +17,9 @@ typedef enum qsr__grid {
     QSR__GRID_FIXED,  /* no grid: `words` is the whole size */
     QSR__GRID_REGION, /* the body tile's region (LR stages) */
     QSR__GRID_UPS,    /* an HR tile grown by the upsampler's margin, in LR pixels */
-    QSR__GRID_TILE    /* an HR tile, in LR pixels */
+    QSR__GRID_TILE,   /* an HR tile, in LR pixels */
+    QSR__GRID_PADDED  /* the region padded on the right and bottom to multiples of the
+                         architecture's tile alignment (QuantSR-T: its window) */
 } qsr__grid;
 
 /* Host access of a tensor. */
@@ -57,11 +59,21 @@ typedef struct qsr__weight_builder qsr__weight_builder;
 /* Adds one 3x3 convolution (quantized ones run quantized when run_quantized) to `slot`. */
 void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int run_quantized,
                            qsr__layer_slot *slot);
+/* Adds one quantized linear layer (weight [cout][cin], linear_q's layout, offset in uvec4s). */
+void qsr__weights_add_linear(qsr__weight_builder *b, const qsr__conv *layer,
+                             qsr__layer_slot *slot);
+/* Adds n floats to the parameter buffer; returns their offset. */
+int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, size_t n);
 
 /* An architecture's GPU program. */
 typedef struct qsr__program {
     const qsr__tensor_spec *tensors;
     uint32_t tensor_count;
+    /* Refuses (QSR_ERROR_UNSUPPORTED) a plan this program cannot run, e.g. a precision it has
+     * no kernels for; NULL: every plan runs. */
+    qsr_status (*check)(const qsr__plan *plan);
+    /* The alignment of QSR__GRID_PADDED tensors; NULL if the program has none. */
+    uint32_t (*pad_align)(const qsr__plan *plan);
     uint32_t tensor_in, tensor_out, tensor_status; /* pixels in, pixels out, non-finite flag */
     /* Maps an alias (an id from tensor_count up, below QSR__MAX_ACTIVATIONS) to the tensor it
      * names for the plan's model; NULL if the program binds no alias. */
@@ -88,6 +100,7 @@ typedef struct qsr__tile_rule {
     uint32_t halo_per_block; /* blocks */
     uint32_t hr_margin;      /* LR halo of an HR tile (the upsampler's) */
     uint32_t hr_tile_max;    /* HR tiles are at most this many LR pixels on a side */
+    int whole_image;         /* no exact halo: the image is one body tile and one HR tile */
 } qsr__tile_rule;
 
 typedef struct qsr__arch {

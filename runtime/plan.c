@@ -74,6 +74,25 @@ void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int ru
     b->wf_len += qsr__conv3x3_f32_weight_floats(conv->cout, conv->cin);
 }
 
+void qsr__weights_add_linear(qsr__weight_builder *b, const qsr__conv *layer,
+                             qsr__layer_slot *slot) {
+    slot->bias_off = append_floats(&b->params, &b->params_len, layer->bias, layer->cout);
+    b->wq_len = (b->wq_len + 3) / 4 * 4; /* uvec4 addressing; a 3x3 layout may end mid-uvec4 */
+    slot->w_off = (int32_t)(b->wq_len / 4);
+    if (b->wq) qsr__linear_q_pack_weights(layer->wcode, layer->cout, layer->cin, b->wq + b->wq_len);
+    b->wq_len += qsr__linear_q_weight_words(layer->cout, layer->cin);
+    slot->shift_off = append_floats(&b->params, &b->params_len, layer->act_shift, layer->cin);
+    slot->scale_off = (int32_t)b->params_len;
+    if (b->params)
+        for (uint32_t o = 0; o < layer->cout; o++)
+            b->params[b->params_len + o] = layer->act_step * layer->weight_step[o];
+    b->params_len += layer->cout;
+}
+
+int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, size_t n) {
+    return append_floats(&b->params, &b->params_len, values, n);
+}
+
 static void add_all(weight_builder *b, qsr__plan *plan) {
     plan->program->add_weights(plan, b);
 }
@@ -189,6 +208,10 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
             qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);
         if (chosen != QSR_OK) return chosen;
     }
+    if (program->check) {
+        qsr_status refused = program->check(out);
+        if (refused != QSR_OK) return refused;
+    }
     out->slots = calloc(program->slot_count(model), sizeof *out->slots);
     if (!out->slots) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);
@@ -272,10 +295,15 @@ void qsr__plan_destroy(qsr__plan *plan) {
 /* ---------------------------------------------------------------------------------------------
  * Activation buffers
  */
-static VkDeviceSize grid_pixels(qsr__grid grid, const qsr__tile_geometry *g) {
+static VkDeviceSize grid_pixels(const qsr__plan *plan, qsr__grid grid,
+                                const qsr__tile_geometry *g) {
     switch (grid) {
     case QSR__GRID_REGION:
         return (VkDeviceSize)g->region.w * g->region.h;
+    case QSR__GRID_PADDED: {
+        uint32_t a = plan->program->pad_align ? plan->program->pad_align(plan) : 1;
+        return (VkDeviceSize)qsr__div_up(g->region.w, a) * a * qsr__div_up(g->region.h, a) * a;
+    }
     case QSR__GRID_UPS:
         return (VkDeviceSize)g->ups.w * g->ups.h;
     case QSR__GRID_TILE:
@@ -290,7 +318,7 @@ void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry 
     const qsr__program *pr = plan->program;
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__MAX_ACTIVATIONS);
     for (uint32_t i = 0; i < pr->tensor_count; i++)
-        bytes[i] = grid_pixels(pr->tensors[i].grid, g) * pr->tensors[i].words(plan) * 4;
+        bytes[i] = grid_pixels(plan, pr->tensors[i].grid, g) * pr->tensors[i].words(plan) * 4;
 }
 
 /* The buffer behind binding id `id` of an op (arch.h). */

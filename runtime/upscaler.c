@@ -109,6 +109,7 @@ typedef struct run_area {
 /* HR tiles are at most the architecture's hr_tile_max LR pixels on a side: their buffers grow
  * with scale^2 and their halo is small (QuantSR-C: 62, tile.h says why). */
 static uint32_t hr_edge(const qsr_upscaler *up, uint32_t body_edge) {
+    if (up->arch->tile.whole_image) return body_edge;
     uint32_t max = up->arch->tile.hr_tile_max;
     return body_edge < max ? body_edge : max;
 }
@@ -182,6 +183,29 @@ static uint64_t memory_budget(const qsr_upscaler *up) {
     return quarter && quarter < cap ? quarter : cap;
 }
 
+/* Architectures without an exact halo run the whole area as one tile (a requested tile edge
+ * does not apply), or fail when its buffers exceed the memory budget. */
+static qsr_status whole_image_tile(const qsr_upscaler *up, const run_area *a, uint32_t *out,
+                                   int *storage) {
+    uint32_t edge = a->area.w > a->area.h ? a->area.w : a->area.h;
+    VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
+    area_activation_bytes(up, a, edge, 0, bytes);
+    uint64_t budget = memory_budget(up);
+    if (!fits(up, bytes, budget, 1)) {
+        VkDeviceSize total = 0;
+        for (int k = 0; k < QSR__MAX_ACTIVATIONS; k++)
+            total += bytes[k];
+        return qsr__fail(QSR_ERROR_OUT_OF_DEVICE_MEMORY,
+                         "%s runs a whole %ux%u image at once, whose buffers (%llu bytes) exceed "
+                         "the memory budget of %llu bytes or a device buffer limit",
+                         up->arch->name, a->area.w, a->area.h, (unsigned long long)total,
+                         (unsigned long long)budget);
+    }
+    *out = edge;
+    *storage = !fits(up, bytes, budget, 0);
+    return QSR_OK;
+}
+
 /* The tile edge: the user's, or the largest candidate whose buffers fit the budget and the
  * device's maxStorageBufferRange for this image at full depth (so a depth change never needs
  * a smaller tile). *storage: the tile's activation buffers exceed maxTexelBufferElements, so
@@ -190,6 +214,7 @@ static uint64_t memory_budget(const qsr_upscaler *up) {
 static qsr_status choose_tile(const qsr_upscaler *up, const run_area *a, uint32_t *out,
                               int *storage) {
     uint32_t width = a->area.w, height = a->area.h;
+    if (up->arch->tile.whole_image) return whole_image_tile(up, a, out, storage);
     if (up->desc.tile) {
         *out = up->desc.tile;
         VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];

@@ -22,7 +22,12 @@ layout(constant_id = 0) const int CODES_OUT = 2; // 0: fp32, 1: unsigned codes, 
 layout(constant_id = 1) const int BITS_A = 4;
 const int CONT = QPACK_CONTAINER;
 
-float load(int c, int p) { return uintBitsToFloat(FETCH(src, c * pc.in_w * pc.in_h + p)); }
+// in_scale: the product of the shortcuts of skipped layers since the tokens were last written
+// (1 otherwise: an exact multiplication).
+float load(int c, int p) {
+    precise float v = uintBitsToFloat(FETCH(src, c * pc.in_w * pc.in_h + p)) * pc.in_scale;
+    return v;
+}
 float param(int i) { return uintBitsToFloat(FETCH(params, i)); }
 
 void main() {

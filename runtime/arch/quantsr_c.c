@@ -409,6 +409,8 @@ static qsr_status record_rgb_to_planar(qsr__plan *plan, uint32_t w, uint32_t h) 
     const qsr_model_info *info = &plan->model->info;
     qsr__rgb_to_planar_push p = {.in_w = (int32_t)w,
                                  .in_h = (int32_t)h,
+                                 .out_w = (int32_t)w,
+                                 .out_h = (int32_t)h,
                                  .img_range = info->img_range,
                                  .mean = {info->rgb_mean[0], info->rgb_mean[1], info->rgb_mean[2]}};
     qsr__pipeline_desc d = qsr__rgb_to_planar_desc();

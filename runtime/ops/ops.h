@@ -39,8 +39,9 @@ _Static_assert(sizeof(qsr__op_push) <= 128, "push constants beyond the guarantee
 
 /* rgb_to_planar's fields of the block. */
 typedef struct qsr__rgb_to_planar_push {
-    int32_t in_w, in_h; /* the region */
-    int32_t reserved0[14];
+    int32_t in_w, in_h;   /* the region */
+    int32_t out_w, out_h; /* the output grid: in_w x in_h, or larger with reflected pixels */
+    int32_t reserved0[12];
     float reserved1[3];
     float img_range;
     float mean[3];
@@ -48,6 +49,7 @@ typedef struct qsr__rgb_to_planar_push {
 } qsr__rgb_to_planar_push;
 _Static_assert(sizeof(qsr__rgb_to_planar_push) == sizeof(qsr__op_push), "rgb_to_planar push");
 QSR__PUSH_AT(qsr__rgb_to_planar_push, in_h, in_h);
+QSR__PUSH_AT(qsr__rgb_to_planar_push, out_h, out_h);
 QSR__PUSH_AT(qsr__rgb_to_planar_push, img_range, img_range);
 QSR__PUSH_AT(qsr__rgb_to_planar_push, mean, mean);
 

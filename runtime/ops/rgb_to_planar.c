@@ -13,6 +13,6 @@ qsr__pipeline_desc qsr__rgb_to_planar_desc(void) {
 qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                      VkDescriptorSet set, const qsr__rgb_to_planar_push *push) {
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up((uint32_t)push->in_w, p->desc.local_x),
-                                qsr__div_up((uint32_t)push->in_h, p->desc.local_y), 1);
+                                qsr__div_up((uint32_t)push->out_w, p->desc.local_x),
+                                qsr__div_up((uint32_t)push->out_h, p->desc.local_y), 1);
 }
