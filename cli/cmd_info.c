@@ -103,7 +103,8 @@ static void print_t_fields(const qsr_model_info *in) {
     for (uint32_t g = 0; g < in->group_count && g < QSR_MAX_GROUPS; g++)
         printf(g ? " + %u" : "%u", in->group_depths[g]);
     printf(")\n");
-    printf("runs on       the CPU reference only (--cpu; GPU kernels not yet implemented)\n");
+    printf("runs on       the GPU (quantized models; whole images, no tiles) and the CPU "
+           "reference (--cpu)\n");
 }
 
 static void print_info_text(const cli_session *s) {

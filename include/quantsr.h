@@ -191,7 +191,9 @@ QSR_API const char *qsr_arch_name(uint32_t arch);
  *     only, and qsr_upscaler_create is QSR_ERROR_UNSUPPORTED);
  *   QSR_MODEL_CAP_REGION_EXACT: qsr_upscaler_run_region's pixels are byte-identical to the
  *     same pixels of a full run (an exact halo exists), so a viewer may compute only the tiles
- *     on screen. QuantSR-C has both; QuantSR-T (windows laid on the whole image) neither. */
+ *     on screen. QuantSR-C has both. QuantSR-T has the first for quantized models (float ones
+ *     run on the CPU reference only) and not the second: its windows are laid on the whole
+ *     image, which it upscales as one tile (QSR_ERROR_OUT_OF_DEVICE_MEMORY past the budget). */
 #define QSR_MODEL_CAP_GPU          1u
 #define QSR_MODEL_CAP_REGION_EXACT 2u
 QSR_API uint32_t qsr_model_capabilities(const qsr_model *model);

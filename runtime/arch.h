@@ -69,9 +69,9 @@ int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, siz
 typedef struct qsr__program {
     const qsr__tensor_spec *tensors;
     uint32_t tensor_count;
-    /* Refuses (QSR_ERROR_UNSUPPORTED) a plan this program cannot run, e.g. a precision it has
-     * no kernels for; NULL: every plan runs. */
-    qsr_status (*check)(const qsr__plan *plan);
+    /* Its kernels run quantized layers only: float models and QSR_PRECISION_FP32 are
+     * refused (QSR_ERROR_UNSUPPORTED) and have no QSR_MODEL_CAP_GPU. */
+    int quantized_only;
     /* The alignment of QSR__GRID_PADDED tensors; NULL if the program has none. */
     uint32_t (*pad_align)(const qsr__plan *plan);
     uint32_t tensor_in, tensor_out, tensor_status; /* pixels in, pixels out, non-finite flag */

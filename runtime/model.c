@@ -1239,7 +1239,8 @@ const char *qsr_arch_name(uint32_t arch) {
 uint32_t qsr_model_capabilities(const qsr_model *model) {
     const qsr__arch *a = model ? qsr__arch_find(model->info.arch) : NULL;
     if (!a) return 0;
-    return (a->program ? QSR_MODEL_CAP_GPU : 0u) |
+    int gpu = a->program && !(a->program->quantized_only && model->info.bits_w == 32);
+    return (gpu ? QSR_MODEL_CAP_GPU : 0u) |
            (a->region_exact ? QSR_MODEL_CAP_REGION_EXACT : 0u);
 }
 

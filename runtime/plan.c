@@ -208,10 +208,13 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
             qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);
         if (chosen != QSR_OK) return chosen;
     }
-    if (program->check) {
-        qsr_status refused = program->check(out);
-        if (refused != QSR_OK) return refused;
-    }
+    if (program->quantized_only && !out->quantized)
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "%s runs on the GPU with its quantized kernels only: %s (use the CPU "
+                         "reference, quantsr --cpu)",
+                         qsr_arch_name(model->info.arch),
+                         model->info.bits_w == 32 ? "this is a float model"
+                                                  : "QSR_PRECISION_FP32 was asked for");
     out->slots = calloc(program->slot_count(model), sizeof *out->slots);
     if (!out->slots) return qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "plan");
     qsr_status st = upload_weights(out);

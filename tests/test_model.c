@@ -1151,8 +1151,10 @@ static void test_t_load(const void *data, size_t size) {
               info.blocks == 4 && info.bits_w == 4 && info.bits_a == 4,
           "arch %u x%u E %u B %u W%u A%u", info.arch, info.scale, info.channels, info.blocks,
           info.bits_w, info.bits_a);
-    /* The architecture table: CPU reference only, no exact regions. */
-    CHECK(qsr_model_capabilities(m) == 0, "QuantSR-T capabilities %u", qsr_model_capabilities(m));
+    /* The architecture table: on the GPU (quantized), no exact regions (windows over the whole
+     * image). */
+    CHECK(qsr_model_capabilities(m) == QSR_MODEL_CAP_GPU, "QuantSR-T capabilities %u",
+          qsr_model_capabilities(m));
     CHECK(strcmp(qsr_arch_name(info.arch), "QuantSR-T") == 0, "name %s", qsr_arch_name(info.arch));
     CHECK(info.heads == 2 && info.window == 4 && info.mlp_hidden == 16 && info.group_count == 2 &&
               info.group_depths[0] == 2 && info.group_depths[1] == 2 && info.group_depths[2] == 0,

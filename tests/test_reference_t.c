@@ -44,7 +44,8 @@ static qsr_model *load_fixture(void) {
  * Without PyTorch
  */
 
-/* The GPU path must refuse a QuantSR-T model with a clear message (no device: not checked). */
+/* The GPU path runs the quantized fixture (test_gpu_network_t compares it with this
+ * reference) but refuses fp32 execution of it with a clear message (no device: not checked). */
 static void test_gpu_refuses(const qsr_model *model) {
     qsr_context *ctx = NULL;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) {
@@ -52,10 +53,13 @@ static void test_gpu_refuses(const qsr_model *model) {
         return;
     }
     qsr_upscaler *up = NULL;
-    CHECK_STATUS(qsr_upscaler_create(ctx, model, NULL, &up), QSR_ERROR_UNSUPPORTED);
+    qsr_upscaler_desc fp32 = {.precision = QSR_PRECISION_FP32};
+    CHECK_STATUS(qsr_upscaler_create(ctx, model, &fp32, &up), QSR_ERROR_UNSUPPORTED);
     CHECK(up == NULL, "upscaler written on failure");
-    CHECK(strstr(qsr_last_error(), "QuantSR-T runs on the CPU reference only") != NULL,
+    CHECK(strstr(qsr_last_error(), "QuantSR-T runs on the GPU with its quantized kernels only") !=
+              NULL,
           "message: %s", qsr_last_error());
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
     qsr_upscaler_destroy(up);
     qsr_context_destroy(ctx);
 }

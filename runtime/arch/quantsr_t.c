@@ -96,17 +96,6 @@ static uint32_t pad_align(const qsr__plan *plan) {
     return plan->model->info.window;
 }
 
-/* The GPU kernels of QuantSR-T are quantized: a float model, or a quantized one asked to run
- * in fp32, stays on the CPU reference. */
-static qsr_status check(const qsr__plan *plan) {
-    if (plan->quantized) return QSR_OK;
-    return qsr__fail(QSR_ERROR_UNSUPPORTED,
-                     "QuantSR-T runs on the GPU with its quantized kernels only: %s (use the CPU "
-                     "reference, quantsr --cpu)",
-                     plan->model->info.bits_w == 32 ? "this is a float model"
-                                                    : "QSR_PRECISION_FP32 was asked for");
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Pipelines
  */
@@ -671,7 +660,7 @@ static uint64_t macs_per_pixel(const qsr_model_info *info, uint64_t active) {
 static const qsr__program program = {
     .tensors = tensors,
     .tensor_count = T_COUNT,
-    .check = check,
+    .quantized_only = 1, /* linear_q, window_attention: a float model stays on the CPU */
     .pad_align = pad_align,
     .tensor_in = T_IMG_IN,
     .tensor_out = T_IMG_OUT,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # quantsr_t.sh - a QuantSR-T model (tests/data/quantsr_t_tiny.qsr) through the command line:
 # `info` shows its transformer fields (text and JSON), `upscale --cpu` (file and folder) and
-# `eval --cpu` run it on the CPU reference, and without --cpu the GPU path refuses it with a
-# clear message. A random QuantSR-T from make_random_model --arch t carries the header fields it
+# `eval --cpu` run it on the CPU reference, and without --cpu the GPU path gives the same bytes
+# (fp32 execution is refused with a clear message). A random QuantSR-T from make_random_model --arch t carries the header fields it
 # was asked for and runs at every depth; `bench --arch t` builds one. python3 (standard library)
 # reads the JSON; no PyTorch needed.
 set -u
@@ -49,13 +49,18 @@ assert e["arch"] == "QuantSR-T" and e["backend"] == "cpu-reference", e
 assert e["psnr_y"] > 0, e
 PY
 
-# Without --cpu: refused cleanly (by the runtime when there is a device, else no device).
-"$CLI" upscale -q -m "$MODEL" -i "$TMP/in.png" -o "$TMP/gpu.png" 2>"$TMP/err"
-rc=$?
-[ "$rc" -eq 1 ] || fail "GPU upscale of a QuantSR-T model: exit $rc"
-grep -q -e "QuantSR-T runs on the CPU reference only" -e "Vulkan" "$TMP/err" \
-    || fail "GPU refusal message: $(cat "$TMP/err")"
-[ ! -e "$TMP/gpu.png" ] || fail "GPU refusal left an output"
+# Without --cpu: the GPU path, byte-equal to the CPU reference on this model and image (where
+# there is a device); fp32 execution is refused cleanly without an output.
+if "$CLI" upscale -q -m "$MODEL" -i "$TMP/in.png" -o "$TMP/gpu.png" --depth 2 2>"$TMP/err"; then
+    cmp -s "$TMP/gpu.png" "$TMP/out.png" || fail "GPU upscale differs from --cpu"
+    "$CLI" upscale -q --fp32 -m "$MODEL" -i "$TMP/in.png" -o "$TMP/fp.png" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "fp32 GPU upscale of a QuantSR-T model: exit $rc"
+    grep -q "quantized kernels only" "$TMP/err" || fail "fp32 refusal message: $(cat "$TMP/err")"
+    [ ! -e "$TMP/fp.png" ] || fail "the fp32 refusal left an output"
+else
+    grep -q "Vulkan" "$TMP/err" || fail "GPU upscale of a QuantSR-T model: $(cat "$TMP/err")"
+fi
 
 # A random QuantSR-T: the shape asked for, CPU outputs that differ between depth levels.
 make_model "$TMP/rand_t.qsr" --arch t --scale 3 --channels 24 --blocks 6 --heads 3 --window 4 \
@@ -80,12 +85,16 @@ cmp -s "$TMP/r3.png" "$TMP/r1.png" && fail "random T: depth 3 and 1 give the sam
 "$MAKE_MODEL" "$TMP/bad.qsr" --arch t --channels 10 --heads 4 >/dev/null 2>"$TMP/err"
 [ $? -eq 1 ] && grep -q "divide channels" "$TMP/err" || fail "heads not dividing channels accepted"
 
-# bench --arch t builds a random QuantSR-T (refused by the GPU path until its kernels exist).
-"$CLI" bench --arch t --channels 12 --blocks 2 --size 16x16 --runs 1 >"$TMP/bench.txt" 2>&1
-rc=$?
-grep -q -e "random QuantSR-T x4 C12 B2" -e "Vulkan" "$TMP/bench.txt" || fail "bench --arch t: $(cat "$TMP/bench.txt")"
+# bench --arch t builds a random QuantSR-T; --ops times its attention and linear layers apart.
+if "$CLI" bench --arch t --channels 12 --blocks 2 --size 16x16 --runs 1 --ops >"$TMP/bench.txt" 2>&1; then
+    for op in "window attention (q)" "qkv (linear q)" "fc1 + GELU (linear q)" "norm1 + quantize"; do
+        grep -qF "$op" "$TMP/bench.txt" || fail "bench --ops: no '$op' line"
+    done
+    grep -q "random QuantSR-T x4 C12 B2" "$TMP/bench.txt" || fail "bench --arch t: model name"
+else
+    grep -q "Vulkan" "$TMP/bench.txt" || fail "bench --arch t: $(cat "$TMP/bench.txt")"
+fi
 "$CLI" bench --arch x >/dev/null 2>&1
 [ $? -eq 2 ] || fail "bench --arch x: not a usage error"
-[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || fail "bench --arch t: exit $rc"
 
 finish
