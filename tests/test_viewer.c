@@ -115,24 +115,27 @@ static double spread(const qsr_image *img) {
     return sqrt(sq / (double)n - mean * mean);
 }
 
+/* The model the depth checks use (in tmp): m.qsr, a random QuantSR-C, or t.qsr. */
+static const char *model_file = "m.qsr";
+
 /* quantsr-view IN --screenshot OUT (+ args) under the inherited display. */
 static int screenshot(const char *input, const char *out, const char *args) {
-    return run("\"%s\" \"%s\" -m \"%s/m.qsr\" --screenshot \"%s\" %s", viewer, input, tmp, out,
-               args);
+    return run("\"%s\" \"%s\" -m \"%s/%s\" --screenshot \"%s\" %s", viewer, input, tmp,
+               model_file, out, args);
 }
 
 /* The right side at zoom 1 equals the CLI output; returns the screenshot (caller frees). */
 static qsr_image check_depth(const char *input, uint32_t depth, const qsr_image *bicubic) {
     char shot_path[256], cli_path[256], args[256];
-    snprintf(shot_path, sizeof shot_path, "%s/shot_d%u.png", tmp, depth);
-    snprintf(cli_path, sizeof cli_path, "%s/cli_d%u.png", tmp, depth);
+    snprintf(shot_path, sizeof shot_path, "%s/shot_%s_d%u.png", tmp, model_file, depth);
+    snprintf(cli_path, sizeof cli_path, "%s/cli_%s_d%u.png", tmp, model_file, depth);
     snprintf(args, sizeof args, "--depth %u --zoom 1 --split 0.5 --size %dx%d --no-overlay", depth,
              OUT_W, OUT_H);
     qsr_image shot = {0};
     int rc = screenshot(input, shot_path, args);
     CHECK(rc == 0, "viewer at depth %u exited %d", depth, rc);
-    rc = run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/m.qsr\" --depth %u", cli, input,
-             cli_path, tmp, depth);
+    rc = run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/%s\" --depth %u", cli, input,
+             cli_path, tmp, model_file, depth);
     CHECK(rc == 0, "quantsr upscale at depth %u exited %d", depth, rc);
     if (!file_exists(shot_path) || !file_exists(cli_path)) return shot;
     shot = load(shot_path);
@@ -172,6 +175,20 @@ static void check_depth_levels(const char *input, const qsr_image *bicubic) {
         }
     for (int i = 0; i < 3; i++)
         qsr_image_free(&shots[i]);
+}
+
+/* A QuantSR-T model: its depth slider's levels each equal `quantsr upscale` on the right side
+ * (the viewer computes it as one tile: its windows have no exact halo, and tiles computed
+ * apart would show seams). */
+static void check_quantsr_t(const char *input, const qsr_image *bicubic) {
+    int rc = run("\"%s\" \"%s/t.qsr\" --arch t --scale 2 --channels 16 --blocks 4 --window 4 "
+                 ">/dev/null",
+                 make_model, tmp);
+    CHECK(rc == 0, "make_random_model --arch t exited %d", rc);
+    if (rc != 0) return;
+    model_file = "t.qsr";
+    check_depth_levels(input, bicubic);
+    model_file = "m.qsr";
 }
 
 /* --zoom 2 on an OUT_W x OUT_H frame: the view zooms around the centre, so screen (x, y)
@@ -695,6 +712,7 @@ int main(int argc, char **argv) {
         check_visible_tiles_only(&rng);
         check_published_numbers(input);
         check_vulkan_present(input);
+        check_quantsr_t(input, &bicubic);
     }
     qsr_image_free(&in);
     qsr_image_free(&bicubic);

@@ -41,6 +41,7 @@ void viewer_app_set_status(viewer_app *app, const char *fmt, ...) {
 static void make_stops(const qsr_model *model, viewer_model_summary *s) {
     uint32_t blocks = s->info.blocks;
     s->stop_count = 0;
+    s->capabilities = qsr_model_capabilities(model);
     for (uint32_t d = 1; d <= blocks && s->stop_count < VIEWER_MAX_STOPS; d++) {
         int is_level = d == blocks;
         for (uint32_t i = 0; i < s->info.depth_level_count && i < QSR_MAX_DEPTH_LEVELS; i++)
@@ -225,7 +226,10 @@ static int stop_buffer(viewer_app *app, uint32_t stop, qsr_gpu_buffer *out) {
 /* STILL: the tile layout and placeholder of the current frame. */
 static int open_tile_cache(viewer_app *app) {
     viewer_tile_grid grid;
-    viewer_tile_grid_make(app->frame.lr.width, app->frame.lr.height, app->frame.scale, &grid);
+    /* A model without exact regions (QuantSR-T: windows over the whole image) is computed as
+     * one tile, or its tiles would show seams. */
+    viewer_tile_grid_make(app->frame.lr.width, app->frame.lr.height, app->frame.scale,
+                          !(app->model.capabilities & QSR_MODEL_CAP_REGION_EXACT), &grid);
     viewer_tile_cache_reset(&app->tiles, &grid);
     qsr_image_free(&app->placeholder);
     if (viewer_image_dim(&app->frame.bicubic, &app->placeholder) != QSR_OK) {

@@ -36,6 +36,7 @@ typedef struct viewer_model_summary {
     /* Set5/Set14 Y-PSNR at each stop from the results.csv beside the model (NAN: unknown). */
     viewer_published published[VIEWER_MAX_STOPS];
     uint32_t stop_count;
+    uint32_t capabilities; /* qsr_model_capabilities */
 } viewer_model_summary;
 
 /* Which tiles were last requested: a new request is made only when this changes. */

@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void viewer_tile_grid_make(uint32_t lr_w, uint32_t lr_h, uint32_t scale, viewer_tile_grid *out) {
+void viewer_tile_grid_make(uint32_t lr_w, uint32_t lr_h, uint32_t scale, int whole,
+                           viewer_tile_grid *out) {
     memset(out, 0, sizeof *out);
     out->lr_w = lr_w;
     out->lr_h = lr_h;
     out->scale = scale ? scale : 1;
     out->tile = VIEWER_CACHE_TILE_OUT / out->scale;
+    if (whole) out->tile = lr_w > lr_h ? (lr_w ? lr_w : 1) : (lr_h ? lr_h : 1);
     out->cols = (lr_w + out->tile - 1) / out->tile;
     out->rows = (lr_h + out->tile - 1) / out->tile;
 }

@@ -42,7 +42,9 @@ typedef struct viewer_tile_cache {
     viewer_stop_tiles stops[VIEWER_MAX_STOPS];
 } viewer_tile_cache;
 
-void viewer_tile_grid_make(uint32_t lr_w, uint32_t lr_h, uint32_t scale, viewer_tile_grid *out);
+/* whole: one tile over the whole image (models whose regions are not exact). */
+void viewer_tile_grid_make(uint32_t lr_w, uint32_t lr_h, uint32_t scale, int whole,
+                           viewer_tile_grid *out);
 uint32_t viewer_tile_count(const viewer_tile_grid *grid);
 /* Tile i (row-major) as an LR rectangle, cut at the image's right and bottom edges. */
 qsr_rect viewer_tile_rect(const viewer_tile_grid *grid, uint32_t i);
