@@ -24,6 +24,7 @@ static uint64_t macs_per_pixel(const qsr_model_info *info, uint64_t active) {
 const qsr__arch qsr__arch_quantsr_t = {
     .id = QSR_ARCH_QUANTSR_T,
     .name = "QuantSR-T",
+    .schema = &qsr__model_schema_t,
     .program = NULL,
     .tile = {.align = 0, .halo_base = 0, .halo_per_block = 0, .hr_margin = 0, .hr_tile_max = 0},
     .region_exact = 0,
