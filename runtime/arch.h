@@ -83,8 +83,9 @@ typedef struct qsr__program {
 
 /* How an image may be cut into tiles whose output equals the untiled output (tile.h). */
 typedef struct qsr__tile_rule {
-    uint32_t align;          /* body tiles start at multiples of this (1 = anywhere) */
-    uint32_t halo_base;      /* LR halo of a body tile: halo_base + halo_per_block x active */
+    uint32_t align;     /* body tiles start at multiples of this (1 = anywhere, the only value the
+                           upscaler supports so far; 0 = the image cannot be cut at all) */
+    uint32_t halo_base; /* LR halo of a body tile: halo_base + halo_per_block x active */
     uint32_t halo_per_block; /* blocks */
     uint32_t hr_margin;      /* LR halo of an HR tile (the upsampler's) */
     uint32_t hr_tile_max;    /* HR tiles are at most this many LR pixels on a side */
