@@ -29,6 +29,13 @@ qsr_status qsr__arch_gpu_program(const qsr_model *model, const qsr__program **ou
                          "%s runs on the CPU reference only (no GPU program: its kernels are not "
                          "written yet)",
                          a->name);
+    /* The upscaler cuts body tiles anywhere and grows them by the halo, or runs the whole image
+     * as one tile: a program whose tiles must start on a grid needs that taught to it first. */
+    if (!a->tile.whole_image && (a->tile.align != 1 || a->tile.hr_tile_max == 0))
+        return qsr__fail(QSR_ERROR_UNSUPPORTED,
+                         "internal error: %s's tiles (alignment %u, HR edge %u) are not "
+                         "supported by the upscaler",
+                         a->name, a->tile.align, a->tile.hr_tile_max);
     *out = a->program;
     return QSR_OK;
 }

@@ -95,18 +95,31 @@ typedef struct qsr__program {
 
 /* How an image may be cut into tiles whose output equals the untiled output (tile.h). */
 typedef struct qsr__tile_rule {
-    uint32_t align;          /* body tiles start at multiples of this (1 = anywhere) */
-    uint32_t halo_base;      /* LR halo of a body tile: halo_base + halo_per_block x active */
+    uint32_t align;     /* body tiles start at multiples of this (1 = anywhere, the only value the
+                           upscaler supports so far; 0 = the image cannot be cut at all) */
+    uint32_t halo_base; /* LR halo of a body tile: halo_base + halo_per_block x active */
     uint32_t halo_per_block; /* blocks */
     uint32_t hr_margin;      /* LR halo of an HR tile (the upsampler's) */
     uint32_t hr_tile_max;    /* HR tiles are at most this many LR pixels on a side */
     int whole_image;         /* no exact halo: the image is one body tile and one HR tile */
 } qsr__tile_rule;
 
+/* The .qsr loader's part of an entry (model.c): the architecture's own header fields, the
+ * arrays the header sizes, and the tensors the file must hold. */
+typedef struct qsr__spec_list qsr__spec_list;
+typedef struct qsr__model_schema {
+    qsr_status (*check_header)(const qsr_model_info *info);
+    qsr_status (*prepare)(qsr_model *model);
+    qsr_status (*tensors)(qsr_model *model, qsr__spec_list *list);
+} qsr__model_schema;
+extern const qsr__model_schema qsr__model_schema_c;
+extern const qsr__model_schema qsr__model_schema_t;
+
 typedef struct qsr__arch {
     uint32_t id; /* qsr_arch */
     const char *name;
-    const qsr__program *program; /* NULL: no GPU program yet */
+    const qsr__model_schema *schema; /* how a .qsr file of it is read */
+    const qsr__program *program;     /* NULL: no GPU program yet */
     qsr__tile_rule tile;
     /* qsr_upscaler_run_region's pixels equal the same pixels of a full run. */
     int region_exact;

@@ -172,7 +172,6 @@ static qsr_status check_groups(const qsr_model_info *info) {
 
 /* The QuantSR-T fields, as tools/qsr_format.py validates them. */
 static qsr_status check_t_fields(const qsr_model_info *info) {
-    if (info->arch != QSR_ARCH_QUANTSR_T) return check_t_fields_zero(info);
     if (info->heads < 1 || info->heads > 16 || info->channels % info->heads != 0)
         return qsr__fail(QSR_ERROR_MODEL_CORRUPT,
                          "header field heads is %u, must be 1 to 16 and divide channels (%u)",
@@ -382,7 +381,8 @@ static qsr_status parse_header(const uint8_t *data, size_t size, qsr_model_info 
     if ((st = check_depth_levels(info)) != QSR_OK) return st;
     if ((st = check_block_rank(info)) != QSR_OK) return st;
     if ((st = check_normalization(info)) != QSR_OK) return st;
-    if ((st = check_t_fields(info)) != QSR_OK) return st;
+    /* The architecture's own fields (check_arch found its entry). */
+    if ((st = qsr__arch_find(info->arch)->schema->check_header(info)) != QSR_OK) return st;
     if ((st = check_reserved_zero(data + QSR__HDR_RESERVED, QSR__HEADER_BYTES - QSR__HDR_RESERVED,
                                   "header field reserved")) != QSR_OK)
         return st;
@@ -616,10 +616,10 @@ typedef struct qsr__spec {
     int64_t entry;   /* index of the matching table entry, -1 until matched */
 } qsr__spec;
 
-typedef struct qsr__spec_list {
+struct qsr__spec_list {
     qsr__spec *items;
     uint32_t count, capacity;
-} qsr__spec_list;
+};
 
 /* Shapes: ndim 1 [d0]; 2 [d0, d1]; 4 [d0, d1, 3, 3]. */
 static qsr__spec *add_spec(qsr__spec_list *list, const char *name, uint32_t dtype, uint32_t ndim,
@@ -791,11 +791,6 @@ static qsr_status build_specs_t(qsr_model *model, qsr__spec_list *list) {
     add_conv_specs(list, "conv_after_body", &model->conv_after_body, e, e, 32, 32);
     add_conv_specs(list, "upsample.0", &model->upsample[0], e, 3 * s * s, 32, 32);
     return QSR_OK;
-}
-
-static qsr_status build_specs(qsr_model *model, qsr__spec_list *list) {
-    if (model->info.arch == QSR_ARCH_QUANTSR_T) return build_specs_t(model, list);
-    return build_specs_c(model, list);
 }
 
 static const char *dtype_name(uint32_t dtype) {
@@ -1076,8 +1071,7 @@ static qsr_status prepare_model_t(qsr_model *model) {
 }
 
 /* Allocates the per-block arrays and fixes the upsampler from the validated header. */
-static qsr_status prepare_model(qsr_model *model) {
-    if (model->info.arch == QSR_ARCH_QUANTSR_T) return prepare_model_t(model);
+static qsr_status prepare_model_c(qsr_model *model) {
     uint32_t blocks = model->info.blocks;
     model->body = (qsr__conv *)calloc(2 * (size_t)blocks, sizeof *model->body);
     model->shortcut = (float *)calloc(blocks, sizeof *model->shortcut);
@@ -1087,6 +1081,9 @@ static qsr_status prepare_model(qsr_model *model) {
     model->upsample_factor = model->info.scale == 3 ? 3 : 2;
     return QSR_OK;
 }
+
+const qsr__model_schema qsr__model_schema_c = {check_t_fields_zero, prepare_model_c, build_specs_c};
+const qsr__model_schema qsr__model_schema_t = {check_t_fields, prepare_model_t, build_specs_t};
 
 /* Builds a model from an aligned buffer holding the file, which the model then owns (it is
  * freed on failure too). */
@@ -1109,8 +1106,11 @@ static qsr_status load_owned_buffer(void *buffer, size_t size, qsr_model **out) 
             st = qsr__fail(QSR_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate the tensor table");
     }
     if (st == QSR_OK) st = parse_table(data, size, &model->info, &layout, entries);
-    if (st == QSR_OK) st = prepare_model(model);
-    if (st == QSR_OK) st = build_specs(model, &specs);
+    /* The architecture table gives the file's schema (parse_header checked the arch). */
+    const qsr__model_schema *schema =
+        st == QSR_OK ? qsr__arch_find(model->info.arch)->schema : NULL;
+    if (st == QSR_OK) st = schema->prepare(model);
+    if (st == QSR_OK) st = schema->tensors(model, &specs);
     if (st == QSR_OK)
         st = match_entries(&specs, entries, model->info.tensor_count, model->info.arch);
     if (st == QSR_OK) st = bind_all(model, &specs, entries);

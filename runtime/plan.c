@@ -198,6 +198,13 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
     const qsr__program *program = NULL;
     qsr_status gate = qsr__arch_gpu_program(model, &program);
     if (gate != QSR_OK) return gate;
+    /* The plan's fixed arrays hold any program within these capacities (profile kinds are
+     * stored in a byte). */
+    if (program->tensor_count > QSR__MAX_ACTIVATIONS || program->op_count > QSR__MAX_OPS)
+        return qsr__fail(QSR_ERROR_INVALID_ARGUMENT,
+                         "internal error: a program of %u tensors and %u ops (at most %u and %u)",
+                         program->tensor_count, program->op_count, QSR__MAX_ACTIVATIONS,
+                         QSR__MAX_OPS);
     out->ctx = ctx;
     out->model = model;
     out->program = program;

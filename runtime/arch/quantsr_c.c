@@ -536,6 +536,7 @@ static const qsr__program program = {
 const qsr__arch qsr__arch_quantsr_c = {
     .id = QSR_ARCH_QUANTSR_C,
     .name = "QuantSR-C",
+    .schema = &qsr__model_schema_c,
     .program = &program,
     .tile = {.align = 1,
              .halo_base = 4,

@@ -684,6 +684,7 @@ static const qsr__program program = {
 const qsr__arch qsr__arch_quantsr_t = {
     .id = QSR_ARCH_QUANTSR_T,
     .name = "QuantSR-T",
+    .schema = &qsr__model_schema_t,
     .program = &program,
     .tile = {.align = 1, .whole_image = 1},
     .region_exact = 0,
