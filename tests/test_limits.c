@@ -70,6 +70,16 @@ static void check_bindings(void) {
         for (int e = QSR__EPILOGUE_RELU; e <= QSR__EPILOGUE_RESIDUAL; e++)
             d[n++] =
                 qsr__conv3x3_q_desc((qsr__qkernel)k, (qsr__epilogue)e, 4, 1, QSR__CODES_SIGNED);
+    /* QuantSR-T's token ops. */
+    static const qsr__epilogue linear[] = {QSR__EPILOGUE_STORE, QSR__EPILOGUE_RESIDUAL,
+                                           QSR__EPILOGUE_GELU};
+    for (size_t i = 0; i < sizeof linear / sizeof linear[0]; i++)
+        d[n++] = qsr__linear_q_desc(linear[i], 4, 1,
+                                    linear[i] == QSR__EPILOGUE_GELU ? QSR__CODES_UNSIGNED
+                                                                    : QSR__CODES_NONE);
+    d[n++] = qsr__layernorm_q_desc(QSR__CODES_NONE, 4);
+    d[n++] = qsr__layernorm_q_desc(QSR__CODES_SIGNED, 2);
+    d[n++] = qsr__window_attention_desc(8, 10, 4, 1, 1, 1);
     /* runtime/peak.c's microkernels (bench --peak). */
     d[n++] = (qsr__pipeline_desc){.shader = QSR_SHADER_PEAK, .binding_count = 3, .texel_mask = 1u};
     for (uint32_t i = 0, base = n; i < base; i++) {
