@@ -24,8 +24,10 @@
 
 static qsr_context *ctx;
 static int only_case = -1, case_no = 0;
-/* 1: the token ops read through their storage-buffer twins (shaders/fetch.glsl). */
+/* 1: the token ops read through their storage-buffer twins (shaders/fetch.glsl); else they do
+ * where a texel binding exceeds the device's limit (QSR_FORCE_LIMITS=mobile). */
 static int force_storage;
+static uint32_t storage_by_limit;
 
 /* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
 static qsr__buffer make_buffer(size_t bytes, const void *init) {
@@ -66,6 +68,17 @@ static uint32_t storage_twin(uint32_t shader) {
     return shader;
 }
 
+/* Whether a texel binding of desc is larger than the device allows. */
+static int exceeds_texel_limit(const qsr__pipeline_desc *desc, qsr__buffer **bufs) {
+    for (uint32_t i = 0; i < desc->binding_count; i++) {
+        int wide = (desc->texel4_mask >> i) & 1u;
+        if ((((desc->texel_mask | desc->texel4_mask) >> i) & 1u) &&
+            bufs[i]->size > qsr__texel_buffer_max_bytes(ctx, wide))
+            return 1;
+    }
+    return 0;
+}
+
 static double submit_and_wait(VkCommandBuffer cmd, VkFence fence) {
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
@@ -86,7 +99,9 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     VkCommandBuffer cmd;
     VkFence fence;
     qsr__pipeline_desc chosen = *desc;
-    if (force_storage && chosen.texel_mask | chosen.texel4_mask) {
+    int by_limit = !force_storage && exceeds_texel_limit(&chosen, bufs);
+    storage_by_limit += (uint32_t)by_limit;
+    if ((force_storage || by_limit) && chosen.texel_mask | chosen.texel4_mask) {
         chosen.shader = storage_twin(chosen.shader);
         chosen.texel_mask = chosen.texel4_mask = 0;
     }
@@ -511,6 +526,9 @@ int main(int argc, char **argv) {
         token_cases(&again);
     }
     force_storage = 0;
+    if (ctx->props.limits.maxTexelBufferElements <= 65536u)
+        CHECK(storage_by_limit > 0, "no dispatch took a storage twin under a %u-texel limit",
+              ctx->props.limits.maxTexelBufferElements);
     attention_cases(&rng);
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);
