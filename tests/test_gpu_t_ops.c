@@ -389,6 +389,7 @@ typedef struct attention_case {
     uint32_t window, channels, heads, grid_w, grid_h, bits;
     int shifted;
     int q_signed, k_signed, v_signed;
+    uint32_t local; /* a workgroup size to force (several token pairs per invocation), or 0 */
 } attention_case;
 
 static void test_attention(qsr_rng *rng, const attention_case *k) {
@@ -446,6 +447,7 @@ static void test_attention(qsr_rng *rng, const attention_case *k) {
                                 .pv_scale = layer.p_step * layer.v.step};
     qsr__pipeline_desc desc =
         qsr__window_attention_desc(k->window, d, k->bits, k->q_signed, k->k_signed, k->v_signed);
+    if (k->local) desc.local_x = k->local;
     double s = run_op(&desc, bufs, &push, record_attention, 1);
     printf("  %.3f ms, %.2f GMAC/s\n", s * 1e3,
            (double)qsr__window_attention_macs(&push, k->window) / s * 1e-9);
@@ -504,14 +506,16 @@ static void attention_cases(qsr_rng *rng) {
     for (uint32_t bits = 2; bits <= 4; bits += 2)
         for (int shifted = 0; shifted <= 1; shifted++) {
             /* SwinIR-light: E 60, 6 heads of 10 channels, window 8. */
-            test_attention(rng, &(attention_case){8, 60, 6, 24, 16, bits, shifted, 1, 1, 1});
-            test_attention(rng, &(attention_case){8, 60, 6, 16, 8, bits, shifted, 0, 1, 0});
+            test_attention(rng, &(attention_case){8, 60, 6, 24, 16, bits, shifted, 1, 1, 1, 0});
+            test_attention(rng, &(attention_case){8, 60, 6, 16, 8, bits, shifted, 0, 1, 0, 0});
         }
-    test_attention(rng, &(attention_case){4, 32, 2, 12, 20, 4, 1, 1, 0, 1});
-    test_attention(rng, &(attention_case){16, 24, 3, 32, 16, 4, 1, 0, 0, 0});
-    test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0});
-    /* 128x128 tokens, 64 channels: 256 windows x 2 heads. */
-    test_attention(rng, &(attention_case){8, 64, 2, 128, 128, 4, 1, 1, 1, 1});
+    test_attention(rng, &(attention_case){4, 32, 2, 12, 20, 4, 1, 1, 0, 1, 0});
+    test_attention(rng, &(attention_case){16, 24, 3, 32, 16, 4, 1, 0, 0, 0, 0});
+    test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0, 0});
+    /* 128x128 tokens: 256 windows x 6 heads. */
+    test_attention(rng, &(attention_case){8, 60, 6, 128, 128, 4, 1, 1, 1, 1, 0});
+    /* 8 invocations per window: 4 token pairs each. */
+    test_attention(rng, &(attention_case){8, 60, 6, 24, 16, 4, 1, 1, 1, 1, 8});
 }
 
 int main(int argc, char **argv) {
