@@ -15,13 +15,16 @@
 //   P = softmax_m(S) in fp32: e = exp(S - max), P = e / sum e; qP = clamp(round(P / ap), 0, Qp)
 //   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
 // The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
-// tokens n = local id, local id + local size, ...; the loops over the window's tokens m and a
-// head's channels c have constant trip counts (specialization constants) and are unrolled, so
-// a score row, its probabilities and codes stay in registers (no dynamically indexed private
-// arrays, lavapipe.md) and the K and V codes of token m are read at constant shared-memory
-// addresses, the same for every invocation; only the relative position bias is gathered.
-// Loop iterations per invocation, were nothing unrolled: ceil(N / local size) (2 N d + 4 N);
-// the op's record function refuses shapes that would reach lavapipe's limiter.
+// TPI query tokens at a time (token pairs i = local id, local id + local size, ...), so every
+// K and V code read from shared memory serves TPI rows (on lavapipe a shared-memory load costs
+// far more than the multiplies it feeds: 1.75x over one token per invocation). The loops over
+// the window's tokens m and a head's channels c have constant trip counts (specialization
+// constants) and are unrolled, so the score rows, probabilities and sums stay in registers (no
+// dynamically indexed private arrays, lavapipe.md) and K and V codes are read at constant
+// shared-memory addresses, the same for every invocation; only the relative position bias is
+// gathered. Loop iterations per invocation, were nothing unrolled: about ceil(N / (TPI local
+// size)) TPI (2 N d + 4 N); the op's record function refuses shapes that would reach lavapipe's
+// limiter.
 #include "qpack.glsl"
 
 layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z = 1) in;
@@ -54,6 +57,7 @@ const int DW = (D + QPACK_CPW - 1) / QPACK_CPW; // code words per token
 const int SPAN = 2 * WIN - 1;
 const int CONT = QPACK_CONTAINER;
 const float MASK_VALUE = -100.0;
+const int TPI = 2; // query tokens per invocation: each K and V code read serves TPI rows
 
 shared uint sq[N * DW], sk[N * DW], sv[N * DW];
 shared float sbias[SPAN * SPAN];
@@ -116,42 +120,61 @@ void main() {
 
     float qp = float((1 << BITS_A) - 1); // qP is unsigned
     int plane = pc.grid_w * pc.grid_h;
-    for (int n = lid; n < N; n += lsize) {
-        int region_n = pc.shift != 0 ? region(wy, wx, n) : 0;
-        int q[D];
-        [[unroll]] for (int c = 0; c < D; c++) q[c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
-        // sbias index of (n, m): bias_n - (m / WIN) * SPAN - m % WIN
-        int bias_n = (n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1;
-        float s[N];
-        [[unroll]] for (int m = 0; m < N; m++) {
-            int acc = 0;
+    // Tokens n = TPI * i + t (t < TPI) for i = local id, local id + local size, ...
+    for (int i = lid; i < N / TPI; i += lsize) {
+        int q[TPI][D], region_n[TPI], bias_n[TPI];
+        [[unroll]] for (int t = 0; t < TPI; t++) {
+            int n = TPI * i + t;
+            region_n[t] = pc.shift != 0 ? region(wy, wx, n) : 0;
             [[unroll]] for (int c = 0; c < D; c++)
-                acc += q[c] * code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
-            precise float v = float(acc) * pc.qk_scale;
-            v = v + sbias[bias_n - (m / WIN) * SPAN - m % WIN];
-            if (pc.shift != 0) v = v + (region(wy, wx, m) != region_n ? MASK_VALUE : 0.0);
-            s[m] = v;
+                q[t][c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
+            // sbias index of (n, m): bias_n - (m / WIN) * SPAN - m % WIN
+            bias_n[t] = (n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1;
         }
-        float mx = s[0];
-        [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[m]);
-        precise float sum = 0.0;
+        float s[TPI][N];
         [[unroll]] for (int m = 0; m < N; m++) {
-            s[m] = exp(s[m] - mx);
-            sum += s[m];
+            int k[D];
+            [[unroll]] for (int c = 0; c < D; c++) k[c] = code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
+            int region_m = pc.shift != 0 ? region(wy, wx, m) : 0;
+            [[unroll]] for (int t = 0; t < TPI; t++) {
+                int acc = 0;
+                [[unroll]] for (int c = 0; c < D; c++) acc += q[t][c] * k[c];
+                precise float v = float(acc) * pc.qk_scale;
+                v = v + sbias[bias_n[t] - (m / WIN) * SPAN - m % WIN];
+                if (pc.shift != 0) v = v + (region_m != region_n[t] ? MASK_VALUE : 0.0);
+                s[t][m] = v;
+            }
         }
-        int o[D];
-        [[unroll]] for (int c = 0; c < D; c++) o[c] = 0;
+        float sum[TPI];
+        [[unroll]] for (int t = 0; t < TPI; t++) {
+            float mx = s[t][0];
+            [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[t][m]);
+            precise float total = 0.0;
+            [[unroll]] for (int m = 0; m < N; m++) {
+                s[t][m] = exp(s[t][m] - mx);
+                total += s[t][m];
+            }
+            sum[t] = total;
+        }
+        int o[TPI][D];
+        [[unroll]] for (int t = 0; t < TPI; t++)
+            [[unroll]] for (int c = 0; c < D; c++) o[t][c] = 0;
         [[unroll]] for (int m = 0; m < N; m++) {
-            precise float p = s[m] / sum;
-            precise float t = p / pc.p_step;
-            int pq = int(clamp(roundEven(t), 0.0, qp));
-            [[unroll]] for (int c = 0; c < D; c++)
-                o[c] += pq * code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
+            int v[D];
+            [[unroll]] for (int c = 0; c < D; c++) v[c] = code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
+            [[unroll]] for (int t = 0; t < TPI; t++) {
+                precise float p = s[t][m] / sum[t];
+                precise float r = p / pc.p_step;
+                int pq = int(clamp(roundEven(r), 0.0, qp));
+                [[unroll]] for (int c = 0; c < D; c++) o[t][c] += pq * v[c];
+            }
         }
-        int pixel = window_pixel(wy, wx, n);
-        [[unroll]] for (int c = 0; c < D; c++) {
-            precise float out_c = float(o[c]) * pc.pv_scale;
-            dst[(head * D + c) * plane + pixel] = out_c;
+        [[unroll]] for (int t = 0; t < TPI; t++) {
+            int pixel = window_pixel(wy, wx, TPI * i + t);
+            [[unroll]] for (int c = 0; c < D; c++) {
+                precise float out_c = float(o[t][c]) * pc.pv_scale;
+                dst[(head * D + c) * plane + pixel] = out_c;
+            }
         }
     }
 }

@@ -24,8 +24,10 @@
 
 static qsr_context *ctx;
 static int only_case = -1, case_no = 0;
-/* 1: the token ops read through their storage-buffer twins (shaders/fetch.glsl). */
+/* 1: the token ops read through their storage-buffer twins (shaders/fetch.glsl); else they do
+ * where a texel binding exceeds the device's limit (QSR_FORCE_LIMITS=mobile). */
 static int force_storage;
+static uint32_t storage_by_limit;
 
 /* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
 static qsr__buffer make_buffer(size_t bytes, const void *init) {
@@ -66,6 +68,17 @@ static uint32_t storage_twin(uint32_t shader) {
     return shader;
 }
 
+/* Whether a texel binding of desc is larger than the device allows. */
+static int exceeds_texel_limit(const qsr__pipeline_desc *desc, qsr__buffer **bufs) {
+    for (uint32_t i = 0; i < desc->binding_count; i++) {
+        int wide = (desc->texel4_mask >> i) & 1u;
+        if ((((desc->texel_mask | desc->texel4_mask) >> i) & 1u) &&
+            bufs[i]->size > qsr__texel_buffer_max_bytes(ctx, wide))
+            return 1;
+    }
+    return 0;
+}
+
 static double submit_and_wait(VkCommandBuffer cmd, VkFence fence) {
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
@@ -86,7 +99,9 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     VkCommandBuffer cmd;
     VkFence fence;
     qsr__pipeline_desc chosen = *desc;
-    if (force_storage && chosen.texel_mask | chosen.texel4_mask) {
+    int by_limit = !force_storage && exceeds_texel_limit(&chosen, bufs);
+    storage_by_limit += (uint32_t)by_limit;
+    if ((force_storage || by_limit) && chosen.texel_mask | chosen.texel4_mask) {
         chosen.shader = storage_twin(chosen.shader);
         chosen.texel_mask = chosen.texel4_mask = 0;
     }
@@ -374,6 +389,7 @@ typedef struct attention_case {
     uint32_t window, channels, heads, grid_w, grid_h, bits;
     int shifted;
     int q_signed, k_signed, v_signed;
+    uint32_t local; /* a workgroup size to force (several token pairs per invocation), or 0 */
 } attention_case;
 
 static void test_attention(qsr_rng *rng, const attention_case *k) {
@@ -431,6 +447,7 @@ static void test_attention(qsr_rng *rng, const attention_case *k) {
                                 .pv_scale = layer.p_step * layer.v.step};
     qsr__pipeline_desc desc =
         qsr__window_attention_desc(k->window, d, k->bits, k->q_signed, k->k_signed, k->v_signed);
+    if (k->local) desc.local_x = k->local;
     double s = run_op(&desc, bufs, &push, record_attention, 1);
     printf("  %.3f ms, %.2f GMAC/s\n", s * 1e3,
            (double)qsr__window_attention_macs(&push, k->window) / s * 1e-9);
@@ -489,14 +506,16 @@ static void attention_cases(qsr_rng *rng) {
     for (uint32_t bits = 2; bits <= 4; bits += 2)
         for (int shifted = 0; shifted <= 1; shifted++) {
             /* SwinIR-light: E 60, 6 heads of 10 channels, window 8. */
-            test_attention(rng, &(attention_case){8, 60, 6, 24, 16, bits, shifted, 1, 1, 1});
-            test_attention(rng, &(attention_case){8, 60, 6, 16, 8, bits, shifted, 0, 1, 0});
+            test_attention(rng, &(attention_case){8, 60, 6, 24, 16, bits, shifted, 1, 1, 1, 0});
+            test_attention(rng, &(attention_case){8, 60, 6, 16, 8, bits, shifted, 0, 1, 0, 0});
         }
-    test_attention(rng, &(attention_case){4, 32, 2, 12, 20, 4, 1, 1, 0, 1});
-    test_attention(rng, &(attention_case){16, 24, 3, 32, 16, 4, 1, 0, 0, 0});
-    test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0});
-    /* 128x128 tokens, 64 channels: 256 windows x 2 heads. */
-    test_attention(rng, &(attention_case){8, 64, 2, 128, 128, 4, 1, 1, 1, 1});
+    test_attention(rng, &(attention_case){4, 32, 2, 12, 20, 4, 1, 1, 0, 1, 0});
+    test_attention(rng, &(attention_case){16, 24, 3, 32, 16, 4, 1, 0, 0, 0, 0});
+    test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0, 0});
+    /* 128x128 tokens: 256 windows x 6 heads. */
+    test_attention(rng, &(attention_case){8, 60, 6, 128, 128, 4, 1, 1, 1, 1, 0});
+    /* 8 invocations per window: 4 token pairs each. */
+    test_attention(rng, &(attention_case){8, 60, 6, 24, 16, 4, 1, 1, 1, 1, 8});
 }
 
 int main(int argc, char **argv) {
@@ -511,6 +530,9 @@ int main(int argc, char **argv) {
         token_cases(&again);
     }
     force_storage = 0;
+    if (ctx->props.limits.maxTexelBufferElements <= 65536u && only_case < 0)
+        CHECK(storage_by_limit > 0, "no dispatch took a storage twin under a %u-texel limit",
+              ctx->props.limits.maxTexelBufferElements);
     attention_cases(&rng);
     uint32_t messages = qsr_context_validation_messages(ctx);
     CHECK(messages == 0, "%u validation message(s)", messages);

@@ -6,6 +6,8 @@
 /* lavapipe stops an invocation's loops after 65535 iterations in all (docs: lavapipe.md); the
  * record function keeps a margin. */
 #define LOOP_BUDGET 60000u
+/* Query tokens per invocation (TPI in the shader). */
+#define ATTENTION_TPI 2u
 
 static uint32_t code_words(uint32_t channels) {
     return qsr__div_up(channels, QSR__CODES_PER_WORD);
@@ -22,7 +24,7 @@ qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim
                                 .spec_count = 6,
                                 .spec = {(int32_t)window, (int32_t)head_dim, (int32_t)bits_a,
                                          q_signed ? 1 : 0, k_signed ? 1 : 0, v_signed ? 1 : 0},
-                                .local_x = n,
+                                .local_x = n / ATTENTION_TPI,
                                 .local_y = 1,
                                 .shared_base = base};
 }
@@ -34,7 +36,7 @@ static uint64_t loop_iterations(uint32_t window, uint32_t head_dim, uint32_t loc
     uint64_t per_token = 2 * d + n * (d + 1) + 3 * n + n * (d + 1);
     return qsr__div_up((uint32_t)(n * code_words(head_dim)), local) +
            qsr__div_up((uint32_t)(span * span), local) +
-           qsr__div_up((uint32_t)n, local) * per_token;
+           qsr__div_up((uint32_t)n / ATTENTION_TPI, local) * ATTENTION_TPI * per_token;
 }
 
 qsr_status qsr__window_attention_record(qsr_context *ctx, VkCommandBuffer cmd,
