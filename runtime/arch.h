@@ -60,8 +60,7 @@ typedef struct qsr__weight_builder qsr__weight_builder;
 void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int run_quantized,
                            qsr__layer_slot *slot);
 /* Adds one quantized linear layer (weight [cout][cin], linear_q's layout, offset in uvec4s). */
-void qsr__weights_add_linear(qsr__weight_builder *b, const qsr__conv *layer,
-                             qsr__layer_slot *slot);
+void qsr__weights_add_linear(qsr__weight_builder *b, const qsr__conv *layer, qsr__layer_slot *slot);
 /* Adds n floats to the parameter buffer; returns their offset. */
 int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, size_t n);
 

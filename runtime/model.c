@@ -1240,8 +1240,7 @@ uint32_t qsr_model_capabilities(const qsr_model *model) {
     const qsr__arch *a = model ? qsr__arch_find(model->info.arch) : NULL;
     if (!a) return 0;
     int gpu = a->program && !(a->program->quantized_only && model->info.bits_w == 32);
-    return (gpu ? QSR_MODEL_CAP_GPU : 0u) |
-           (a->region_exact ? QSR_MODEL_CAP_REGION_EXACT : 0u);
+    return (gpu ? QSR_MODEL_CAP_GPU : 0u) | (a->region_exact ? QSR_MODEL_CAP_REGION_EXACT : 0u);
 }
 
 qsr_status qsr_model_check_depth(const qsr_model *model, uint32_t depth, int any_depth) {

@@ -155,8 +155,8 @@ static void check_mismatch_detected(void) {
     CHECK_OK(qsr_reference_upscale(model, &in, 2, &ref));
     if (up) CHECK_OK(qsr_upscaler_run(up, &in, 1, &gpu, NULL));
     diff_stats d = compare(&ref, &gpu);
-    printf("mismatch (depth 1 against depth 2): %zu/%zu identical, PSNR %.1f dB\n", d.same,
-           d.total, d.psnr);
+    printf("mismatch (depth 1 against depth 2): %zu/%zu identical, PSNR %.1f dB\n", d.same, d.total,
+           d.psnr);
     CHECK(!close_agreement(&d), "a depth mismatch passes the tolerance");
     qsr_upscaler_destroy(up);
     qsr_image_free(&in), qsr_image_free(&ref), qsr_image_free(&gpu);

@@ -120,8 +120,8 @@ static const char *model_file = "m.qsr";
 
 /* quantsr-view IN --screenshot OUT (+ args) under the inherited display. */
 static int screenshot(const char *input, const char *out, const char *args) {
-    return run("\"%s\" \"%s\" -m \"%s/%s\" --screenshot \"%s\" %s", viewer, input, tmp,
-               model_file, out, args);
+    return run("\"%s\" \"%s\" -m \"%s/%s\" --screenshot \"%s\" %s", viewer, input, tmp, model_file,
+               out, args);
 }
 
 /* The right side at zoom 1 equals the CLI output; returns the screenshot (caller frees). */
@@ -134,8 +134,8 @@ static qsr_image check_depth(const char *input, uint32_t depth, const qsr_image 
     qsr_image shot = {0};
     int rc = screenshot(input, shot_path, args);
     CHECK(rc == 0, "viewer at depth %u exited %d", depth, rc);
-    rc = run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/%s\" --depth %u", cli, input,
-             cli_path, tmp, model_file, depth);
+    rc = run("\"%s\" upscale -q -i \"%s\" -o \"%s\" -m \"%s/%s\" --depth %u", cli, input, cli_path,
+             tmp, model_file, depth);
     CHECK(rc == 0, "quantsr upscale at depth %u exited %d", depth, rc);
     if (!file_exists(shot_path) || !file_exists(cli_path)) return shot;
     shot = load(shot_path);

@@ -250,9 +250,13 @@ static const qsr__op_spec ops[OP_COUNT] = {
                 layout_linear,
                 {T_CODES, WQ, PRM, T_QKV, T_QKV, DUM},
                 QSR__OP_ALWAYS},
-    [OP_ATTENTION] = {"window attention (q)", layout_attention, {T_QKV, PRM, T_HEADS},
+    [OP_ATTENTION] = {"window attention (q)",
+                      layout_attention,
+                      {T_QKV, PRM, T_HEADS},
                       QSR__OP_ALWAYS},
-    [OP_QUANTIZE_PROJ] = {"quantize (proj)", layout_quantize, {T_HEADS, PRM, T_CODES},
+    [OP_QUANTIZE_PROJ] = {"quantize (proj)",
+                          layout_quantize,
+                          {T_HEADS, PRM, T_CODES},
                           QSR__OP_ALWAYS},
     [OP_PROJ] = {"proj (linear q)",
                  layout_linear,
@@ -267,7 +271,9 @@ static const qsr__op_spec ops[OP_COUNT] = {
                 layout_linear,
                 {T_HCODES, WQ, PRM, T_TOK, T_TOK, DUM},
                 QSR__OP_ALWAYS},
-    [OP_QUANTIZE_GROUP] = {"quantize (group conv)", layout_quantize, {T_TOK, PRM, T_CODES},
+    [OP_QUANTIZE_GROUP] = {"quantize (group conv)",
+                           layout_quantize,
+                           {T_TOK, PRM, T_CODES},
                            QSR__OP_ALWAYS},
     [OP_GROUP_CONV] = {"group conv (q)",
                        layout_convq,
@@ -279,7 +285,9 @@ static const qsr__op_spec ops[OP_COUNT] = {
                        layout_f32,
                        {T_U, WF, PRM, T_TOK, T_F, DUM, STA},
                        QSR__OP_ALWAYS},
-    [OP_UPSAMPLE] = {"upsample conv", layout_f32, {T_TOK, WF, PRM, T_UPS, DUM, DUM, STA},
+    [OP_UPSAMPLE] = {"upsample conv",
+                     layout_f32,
+                     {T_TOK, WF, PRM, T_UPS, DUM, DUM, STA},
                      QSR__OP_ALWAYS},
     [OP_OUTPUT] = {"output (crop, 8 bits)",
                    layout_f32,
@@ -411,8 +419,8 @@ static void next_quantizer(const qsr__plan *plan, const qsr__conv *next, uint32_
 }
 
 static qsr_status run_op(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d, uint64_t macs,
-                         qsr_status (*record)(qsr__plan *, const qsr__pipeline *,
-                                              VkDescriptorSet, const void *),
+                         qsr_status (*record)(qsr__plan *, const qsr__pipeline *, VkDescriptorSet,
+                                              const void *),
                          const void *push) {
     const qsr__pipeline *pipe;
     VkDescriptorSet set;
@@ -526,8 +534,8 @@ static qsr_status attention(qsr__plan *plan, t_grid grid, uint32_t i, uint32_t s
 static qsr_status record_layer(qsr__plan *plan, t_grid grid, uint32_t i, uint32_t shift,
                                float pending) {
     const qsr__t_layer *l = &plan->model->t.layers[i];
-    qsr_status st = norm(plan, OP_NORM1, grid, slot_layer(i, L_NORM1), &l->qkv,
-                         slot_layer(i, L_QKV), pending);
+    qsr_status st =
+        norm(plan, OP_NORM1, grid, slot_layer(i, L_NORM1), &l->qkv, slot_layer(i, L_QKV), pending);
     qsr__op_push p = layer_push(plan, grid, &l->qkv, slot_layer(i, L_QKV));
     if (st == QSR_OK) st = linear(plan, OP_QKV, QSR__EPILOGUE_STORE, QSR__CODES_NONE, &l->qkv, &p);
     if (st == QSR_OK) st = attention(plan, grid, i, shift);
@@ -539,8 +547,8 @@ static qsr_status record_layer(qsr__plan *plan, t_grid grid, uint32_t i, uint32_
     p.dst_scale = pending;
     st = linear(plan, OP_PROJ, QSR__EPILOGUE_RESIDUAL, QSR__CODES_NONE, &l->proj, &p);
     if (st == QSR_OK)
-        st = norm(plan, OP_NORM2, grid, slot_layer(i, L_NORM2), &l->fc1, slot_layer(i, L_FC1),
-                  1.0f);
+        st =
+            norm(plan, OP_NORM2, grid, slot_layer(i, L_NORM2), &l->fc1, slot_layer(i, L_FC1), 1.0f);
     if (st != QSR_OK) return st;
     p = layer_push(plan, grid, &l->fc1, slot_layer(i, L_FC1));
     next_quantizer(plan, &l->fc2, slot_layer(i, L_FC2), &p);
@@ -599,13 +607,13 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     const qsr_model *m = plan->model;
     const qsr_model_info *info = &m->info;
     t_grid grid = padded(plan, g);
-    qsr__rgb_to_planar_push rgb = {.in_w = (int32_t)g->region.w,
-                                   .in_h = (int32_t)g->region.h,
-                                   .out_w = (int32_t)grid.w,
-                                   .out_h = (int32_t)grid.h,
-                                   .img_range = info->img_range,
-                                   .mean = {info->rgb_mean[0], info->rgb_mean[1],
-                                            info->rgb_mean[2]}};
+    qsr__rgb_to_planar_push rgb = {
+        .in_w = (int32_t)g->region.w,
+        .in_h = (int32_t)g->region.h,
+        .out_w = (int32_t)grid.w,
+        .out_h = (int32_t)grid.h,
+        .img_range = info->img_range,
+        .mean = {info->rgb_mean[0], info->rgb_mean[1], info->rgb_mean[2]}};
     qsr_status st = run_op(plan, OP_RGB, qsr__rgb_to_planar_desc(), 0, rec_rgb, &rgb);
     if (st != QSR_OK) return st;
     qsr__op_push p = layer_push(plan, grid, &m->conv_first, SLOT_FIRST);
