@@ -13,7 +13,10 @@
  *                         time, wall time if the device reports none), tiles, tile }
  *     ratio_gpu_ms      number  quantized gpu_ms / fp32 gpu_ms (< 1: quantized is faster)
  *     ratio_total_ms    number  the same for the wall time ]
- *   body_weight_bytes   { quantized, fp32 }  size of the residual-body weights at bits_w
+ *                       (fp32 and the ratios are left out where the model has no fp32 GPU
+ *                       path, QuantSR-T: then fp32_unavailable, string, says why)
+ *   body_weight_bytes   { quantized, fp32 }  size of the quantized layers' weights (the
+ *                       residual body; QuantSR-T: linear layers and group convs) at bits_w
  *                       and at 32 bits, from the model header
  *   host_peak_rss_bytes int     the process's peak resident memory at the end
  *
@@ -188,7 +191,10 @@ static double ratio(double a, double b) {
 static uint64_t body_weight_bytes(const qsr_model_info *in, uint32_t bits) {
     /* bits 3 is stored in 4-bit fields (docs/model-format.md). */
     uint64_t container = bits == 3 ? 4 : bits;
-    uint64_t weights = 2ull * in->blocks * in->channels * in->channels * 9ull;
+    uint64_t e = in->channels, weights = 2ull * in->blocks * e * e * 9ull;
+    /* QuantSR-T: each Swin layer's qkv, proj, fc1, fc2 and each group's 3x3 conv. */
+    if (in->arch == QSR_ARCH_QUANTSR_T)
+        weights = in->blocks * (4 * e * e + 2 * e * in->mlp_hidden) + in->group_count * 9 * e * e;
     return (weights * container + 7) / 8;
 }
 
@@ -208,8 +214,12 @@ static void json_measure(cli_json *j, const char *key, const bench_measure *m) {
     cli_json_close(j);
 }
 
+/* Why the model has no fp32 GPU path (QuantSR-T's kernels are quantized only); "" if it has. */
+static char fp32_unavailable[256];
+
 static void print_json(const cli_session *s, const bench_options *o, const char *device,
                        const bench_row *rows, uint32_t count, const bench_memory *memory) {
+    int fp32 = fp32_unavailable[0] == '\0';
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_string(&j, "model", s->model_path);
@@ -228,20 +238,24 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
         cli_json_uint(&j, "depth", rows[i].depth);
         cli_json_uint(&j, "macs_per_pixel", rows[i].macs_per_pixel);
         json_measure(&j, "quantized", &rows[i].quantized);
-        json_measure(&j, "fp32", &rows[i].fp32);
-        cli_json_number(&j, "ratio_gpu_ms", ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms));
-        cli_json_number(&j, "ratio_total_ms",
-                        ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
+        if (fp32) {
+            json_measure(&j, "fp32", &rows[i].fp32);
+            cli_json_number(&j, "ratio_gpu_ms",
+                            ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms));
+            cli_json_number(&j, "ratio_total_ms",
+                            ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
+        }
         cli_json_close(&j);
     }
     cli_json_close(&j);
+    if (!fp32) cli_json_string(&j, "fp32_unavailable", fp32_unavailable);
     cli_json_object(&j, "body_weight_bytes");
     cli_json_uint(&j, "quantized", body_weight_bytes(&s->info, s->info.bits_w));
     cli_json_uint(&j, "fp32", body_weight_bytes(&s->info, 32));
     cli_json_close(&j);
     cli_json_object(&j, "device_bytes");
     cli_json_uint(&j, "quantized", memory->quantized);
-    cli_json_uint(&j, "fp32", memory->fp32);
+    if (fp32) cli_json_uint(&j, "fp32", memory->fp32);
     cli_json_close(&j);
     cli_json_uint(&j, "host_peak_rss_bytes", peak_rss_bytes());
     cli_json_end(&j);
@@ -262,18 +276,21 @@ static void print_text(const cli_session *s, const bench_options *o, const char 
     printf("depth  path        total ms     gpu ms     GMAC/s  tiles\n");
     for (uint32_t i = 0; i < count; i++) {
         print_measure_row(rows[i].depth, "quantized", &rows[i].quantized);
+        if (fp32_unavailable[0]) continue;
         print_measure_row(rows[i].depth, "fp32", &rows[i].fp32);
         printf("       quantized / fp32: %.3f device time, %.3f wall time\n",
                ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms),
                ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
     }
+    if (fp32_unavailable[0]) printf("(no fp32 path: %s)\n", fp32_unavailable);
     printf("\nbody weights: %llu bytes at %u bits, %llu at fp32; host peak RSS %.1f MiB\n",
            (unsigned long long)body_weight_bytes(&s->info, s->info.bits_w), s->info.bits_w,
            (unsigned long long)body_weight_bytes(&s->info, 32),
            (double)peak_rss_bytes() / (1024.0 * 1024.0));
-    printf("device memory per upscaler (weights + activations, full depth): quantized %.2f MiB, "
-           "fp32 %.2f MiB\n",
-           (double)memory->quantized / (1024.0 * 1024.0), (double)memory->fp32 / (1024.0 * 1024.0));
+    printf("device memory per upscaler (weights + activations, full depth): quantized %.2f MiB",
+           (double)memory->quantized / (1024.0 * 1024.0));
+    if (!fp32_unavailable[0]) printf(", fp32 %.2f MiB", (double)memory->fp32 / (1024.0 * 1024.0));
+    printf("\n");
 }
 
 /* The device bytes a fresh upscaler of `precision` holds after one full-depth run: the
@@ -297,7 +314,8 @@ static qsr_status upscaler_device_bytes(const cli_session *s, const bench_option
 static qsr_status measure_memory(const cli_session *s, const bench_options *o, const qsr_image *in,
                                  bench_memory *m) {
     qsr_status st = upscaler_device_bytes(s, o, QSR_PRECISION_DEFAULT, in, &m->quantized);
-    return st == QSR_OK ? upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32) : st;
+    if (st != QSR_OK || fp32_unavailable[0]) return st;
+    return upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32);
 }
 
 /* --ops: one warm-up, then one profiled run of the model's own path per depth. Each
@@ -453,7 +471,11 @@ static int run_bench(cli_session *s, const bench_options *o) {
     bench_row rows[QSR_MAX_DEPTH_LEVELS];
     uint32_t depths[QSR_MAX_DEPTH_LEVELS];
     uint32_t count = bench_depths(s, o, depths);
-    if (create_upscaler(s, o, QSR_PRECISION_FP32, &fp32) != QSR_OK)
+    fp32_unavailable[0] = '\0';
+    qsr_status st = create_upscaler(s, o, QSR_PRECISION_FP32, &fp32);
+    if (st == QSR_ERROR_UNSUPPORTED)
+        snprintf(fp32_unavailable, sizeof fp32_unavailable, "%s", qsr_last_error());
+    else if (st != QSR_OK)
         return cli_fail("cannot prepare the FP32 path of '%s'", s->model_path);
     if (synthetic_image(o->width, o->height, &in) != QSR_OK) {
         qsr_upscaler_destroy(fp32);
@@ -466,8 +488,9 @@ static int run_bench(cli_session *s, const bench_options *o) {
     for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
         rows[i].depth = depths[i];
         rows[i].macs_per_pixel = qsr_model_macs_per_pixel(s->model, depths[i]);
+        memset(&rows[i].fp32, 0, sizeof rows[i].fp32);
         if (measure(s->up, &in, depths[i], o->runs, &rows[i].quantized) != QSR_OK ||
-            measure(fp32, &in, depths[i], o->runs, &rows[i].fp32) != QSR_OK)
+            (fp32 && measure(fp32, &in, depths[i], o->runs, &rows[i].fp32) != QSR_OK))
             code = cli_fail("benchmark at depth %u", depths[i]);
     }
     if (code == CLI_EXIT_OK) {

@@ -87,7 +87,7 @@ cmp -s "$TMP/r3.png" "$TMP/r1.png" && fail "random T: depth 3 and 1 give the sam
 
 # bench --arch t builds a random QuantSR-T; --ops times its attention and linear layers apart.
 if "$CLI" bench --arch t --channels 12 --blocks 2 --size 16x16 --runs 1 --ops >"$TMP/bench.txt" 2>&1; then
-    for op in "window attention (q)" "qkv (linear q)" "fc1 + GELU (linear q)" "norm1 + quantize"; do
+    for op in "window attention (q)" "linear qkv (q)" "linear fc1 + GELU (q)" "norm1 + quantize"; do
         grep -qF "$op" "$TMP/bench.txt" || fail "bench --ops: no '$op' line"
     done
     grep -q "random QuantSR-T x4 C12 B2" "$TMP/bench.txt" || fail "bench --arch t: model name"
