@@ -58,6 +58,14 @@ if "$CLI" upscale -q -m "$MODEL" -i "$TMP/in.png" -o "$TMP/gpu.png" --depth 2 2>
     [ "$rc" -eq 1 ] || fail "fp32 GPU upscale of a QuantSR-T model: exit $rc"
     grep -q "quantized kernels only" "$TMP/err" || fail "fp32 refusal message: $(cat "$TMP/err")"
     [ ! -e "$TMP/fp.png" ] || fail "the fp32 refusal left an output"
+    # The whole image at once: past the memory budget, a clear failure and no output.
+    make_png "$TMP/big.png" 200 150 6
+    "$CLI" upscale -q -m "$MODEL" -i "$TMP/big.png" -o "$TMP/big_out.png" --max-memory 1 \
+        2>"$TMP/err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "QuantSR-T past the memory budget: exit $rc"
+    grep -q "runs a whole 200x150 image at once" "$TMP/err" || fail "budget message: $(cat "$TMP/err")"
+    [ ! -e "$TMP/big_out.png" ] || fail "a failed whole-image run left an output"
 else
     grep -q "Vulkan" "$TMP/err" || fail "GPU upscale of a QuantSR-T model: $(cat "$TMP/err")"
 fi
