@@ -143,4 +143,43 @@ int qsr__arch_block_active(const qsr_model_info *info, uint32_t depth, uint32_t 
 /* The LR halo of a body tile at `depth`. */
 uint32_t qsr__arch_halo(const qsr__arch *arch, const qsr_model_info *info, uint32_t depth);
 
+/* ---- What the programs' recorders share (runtime/arch/program_util.c) ---- */
+
+/* The codes a quantizer of that signedness writes. */
+qsr__codes_out qsr__codes_for(int is_signed);
+/* rgb_to_planar's set layout (qsr__op_spec.layout). */
+qsr__pipeline_desc qsr__arch_layout_rgb(const qsr__plan *plan);
+/* Tensor sizes (qsr__tensor_spec.words): one word, three (planar RGB), 16 bytes (a flag). */
+uint32_t qsr__words_one(const qsr__plan *plan);
+uint32_t qsr__words_three(const qsr__plan *plan);
+uint32_t qsr__words_flag(const qsr__plan *plan);
+/* The push block with the neutral factors (in_scale, shortcut, step, dst_scale 1) and the
+ * model's input normalization. */
+qsr__op_push qsr__arch_base_push(const qsr__plan *plan);
+/* A same-size layer of slot `slot` over a w x h tensor: sizes, channels and the slot's
+ * offsets. */
+qsr__op_push qsr__arch_layer_push(const qsr__plan *plan, const qsr__conv *conv, uint32_t slot,
+                                  uint32_t w, uint32_t h);
+/* One op: its pipeline and set (qsr__plan_op_begin), the recorder's dispatch, its profile mark. */
+typedef qsr_status (*qsr__op_recorder)(qsr_context *ctx, VkCommandBuffer cmd,
+                                       const qsr__pipeline *p, VkDescriptorSet set,
+                                       const void *push);
+qsr_status qsr__arch_run_op(qsr__plan *plan, uint32_t op, const qsr__pipeline_desc *desc,
+                            uint64_t macs, qsr__op_recorder record, const void *push);
+/* The recorders of runtime/ops/ with that signature. */
+qsr_status qsr__record_conv3x3_f32(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, const void *push);
+qsr_status qsr__record_conv3x3_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                 VkDescriptorSet set, const void *push);
+qsr_status qsr__record_rgb_to_planar(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                     VkDescriptorSet set, const void *push);
+qsr_status qsr__record_quantize_rlq(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                    VkDescriptorSet set, const void *push);
+/* The model's input as planar fp32 on an out_w x out_h grid from the w x h RGBA8 region
+ * (out larger: the image reflected into the padding), as op `op`. */
+qsr_status qsr__arch_rgb_to_planar(qsr__plan *plan, uint32_t op, uint32_t w, uint32_t h,
+                                   uint32_t out_w, uint32_t out_h);
+/* Copies `bytes` from tensor `from` to `to` between compute work, as op `op`'s profile line. */
+void qsr__arch_copy_tensor(qsr__plan *plan, uint32_t op, int from, int to, VkDeviceSize bytes);
+
 #endif

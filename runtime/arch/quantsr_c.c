@@ -27,18 +27,6 @@ enum {
 static uint32_t channels(const qsr__plan *p) {
     return p->model->info.channels;
 }
-static uint32_t one(const qsr__plan *p) {
-    (void)p;
-    return 1;
-}
-static uint32_t three(const qsr__plan *p) {
-    (void)p;
-    return 3;
-}
-static uint32_t flag_words(const qsr__plan *p) {
-    (void)p;
-    return 4; /* 16 bytes */
-}
 static uint32_t code_words(const qsr__plan *p) {
     return p->quantized ? qsr__div_up(p->model->info.channels, QSR__CODES_PER_WORD) : 0;
 }
@@ -55,8 +43,8 @@ static uint32_t hr_pixel_words(const qsr__plan *p) {
 }
 
 static const qsr__tensor_spec tensors[T_COUNT] = {
-    [T_IMG_IN] = {"img_in", QSR__GRID_REGION, one, QSR__TENSOR_IO},
-    [T_X0] = {"x0", QSR__GRID_REGION, three, 0},
+    [T_IMG_IN] = {"img_in", QSR__GRID_REGION, qsr__words_one, QSR__TENSOR_IO},
+    [T_X0] = {"x0", QSR__GRID_REGION, qsr__words_three, 0},
     [T_F] = {"f", QSR__GRID_REGION, channels, 0},
     [T_H] = {"h", QSR__GRID_REGION, channels, 0},
     [T_T] = {"t", QSR__GRID_REGION, channels, 0},
@@ -65,8 +53,8 @@ static const qsr__tensor_spec tensors[T_COUNT] = {
     [T_U1] = {"u1", QSR__GRID_UPS, u1_words, 0},
     [T_U2] = {"u2", QSR__GRID_UPS, u2_words, 0},
     [T_IMG_OUT] = {"img_out", QSR__GRID_TILE, hr_pixel_words, QSR__TENSOR_IO},
-    [T_STATUS] = {"status", QSR__GRID_FIXED, flag_words, QSR__TENSOR_HOST},
-    [T_DUMMY] = {"dummy", QSR__GRID_FIXED, flag_words, 0},
+    [T_STATUS] = {"status", QSR__GRID_FIXED, qsr__words_flag, QSR__TENSOR_HOST},
+    [T_DUMMY] = {"dummy", QSR__GRID_FIXED, qsr__words_flag, 0},
 };
 
 static int resolve(const qsr__plan *plan, int tensor) {
@@ -77,9 +65,6 @@ static int resolve(const qsr__plan *plan, int tensor) {
 /* ---------------------------------------------------------------------------------------------
  * Pipelines
  */
-static qsr__codes_out codes_for(int is_signed) {
-    return is_signed ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED;
-}
 
 /* conv_first (STORE) feeds the quantizers and keeps the reference order; every other fp32 conv
  * runs after the last quantizer (or in an fp32 execution, where none follows). */
@@ -108,14 +93,10 @@ static qsr__pipeline_desc convq_desc(const qsr__plan *plan, qsr__epilogue epilog
 static qsr__pipeline_desc first_convq_desc(const qsr__plan *plan) {
     const qsr_model *m = plan->model;
     return convq_desc(plan, QSR__EPILOGUE_RELU, m->body[0].act_signed,
-                      codes_for(m->body[1].act_signed));
+                      qsr__codes_for(m->body[1].act_signed));
 }
 
 /* Set layouts: one representative pipeline per shader. */
-static qsr__pipeline_desc layout_rgb(const qsr__plan *plan) {
-    (void)plan;
-    return qsr__rgb_to_planar_desc();
-}
 static qsr__pipeline_desc layout_f32(const qsr__plan *plan) {
     return f32_desc(plan, QSR__EPILOGUE_STORE);
 }
@@ -149,7 +130,7 @@ static qsr_status warm(qsr__plan *plan) {
     for (uint32_t b = 0; b < m->info.blocks; b++) {
         const qsr__conv *c1 = &m->body[2 * b], *c2 = &m->body[2 * b + 1];
         qsr__pipeline_desc d =
-            convq_desc(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed));
+            convq_desc(plan, QSR__EPILOGUE_RELU, c1->act_signed, qsr__codes_for(c2->act_signed));
         qsr_status st = qsr__plan_pipeline(plan, &d, &p);
         /* conv2 writes no codes after the last active block, else those of whichever later
          * block is the next active one at the depth run. */
@@ -157,7 +138,7 @@ static qsr_status warm(qsr__plan *plan) {
         if (st == QSR_OK) st = qsr__plan_pipeline(plan, &d, &p);
         for (uint32_t n = b + 1; n < m->info.blocks && st == QSR_OK; n++) {
             d = convq_desc(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed,
-                           codes_for(m->body[2 * n].act_signed));
+                           qsr__codes_for(m->body[2 * n].act_signed));
             st = qsr__plan_pipeline(plan, &d, &p);
         }
         if (st != QSR_OK) return st;
@@ -195,7 +176,7 @@ enum {
  * dst_rgba, status); quantize_rlq (src, params, codes); conv3x3_q (src codes, weight words,
  * params, dst, dst again (the residual reads it as a texel buffer), codes out). */
 static const qsr__op_spec ops[OP_COUNT] = {
-    [OP_RGB] = {"rgb_to_planar", layout_rgb, {T_IMG_IN, T_X0}, QSR__OP_ALWAYS},
+    [OP_RGB] = {"rgb_to_planar", qsr__arch_layout_rgb, {T_IMG_IN, T_X0}, QSR__OP_ALWAYS},
     [OP_FIRST] = {"conv_first", layout_f32, {T_X0, WF, PRM, T_F, DUM, DUM, STA}, QSR__OP_ALWAYS},
     [OP_COPY_SKIP] = {"copy (global skip)", NULL, {0}, QSR__OP_ALWAYS},
     [OP_QUANTIZE] = {"quantize_rlq", layout_quantize, {T_H, PRM, T_Q}, QSR__OP_QUANTIZED},
@@ -267,53 +248,16 @@ static void add_weights(qsr__plan *plan, qsr__weight_builder *b) {
 /* ---------------------------------------------------------------------------------------------
  * Recording one tile
  */
-static qsr__op_push base_push(const qsr__plan *plan) {
-    const qsr_model *m = plan->model;
-    return (qsr__op_push){.in_scale = 1.0f,
-                          .shortcut = 1.0f,
-                          .step = 1.0f,
-                          .img_range = m->info.img_range,
-                          .mean = {m->info.rgb_mean[0], m->info.rgb_mean[1], m->info.rgb_mean[2]},
-                          .dst_scale = 1.0f};
-}
-
-/* A same-size convolution of layer slot `slot` over a w x h tensor. */
-static qsr__op_push conv_push(const qsr__plan *plan, const qsr__conv *conv, uint32_t slot,
-                              uint32_t w, uint32_t h) {
-    const qsr__layer_slot *s = &plan->slots[slot];
-    qsr__op_push p = base_push(plan);
-    p.in_w = p.out_w = (int32_t)w;
-    p.in_h = p.out_h = (int32_t)h;
-    p.cin = (int32_t)conv->cin;
-    p.cout = (int32_t)conv->cout;
-    p.w_off = s->w_off;
-    p.bias_off = s->bias_off;
-    p.scale_off = s->scale_off;
-    return p;
-}
+#define conv_push qsr__arch_layer_push
 
 static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d,
                            const qsr__op_push *p) {
-    uint64_t macs = qsr__conv3x3_macs(p);
-    const qsr__pipeline *pipe;
-    VkDescriptorSet set;
-    qsr_status st = qsr__plan_op_begin(plan, op, &d, macs, &pipe, &set);
-    if (st != QSR_OK) return st;
-    st = qsr__conv3x3_f32_record(plan->ctx, plan->cmd, pipe, set, p);
-    qsr__plan_op_end(plan, op, macs);
-    return st;
+    return qsr__arch_run_op(plan, op, &d, qsr__conv3x3_macs(p), qsr__record_conv3x3_f32, p);
 }
 
 static qsr_status conv_q(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d,
                          const qsr__op_push *p) {
-    uint64_t macs = qsr__conv3x3_macs(p);
-    const qsr__pipeline *pipe;
-    VkDescriptorSet set;
-    qsr_status st = qsr__plan_op_begin(plan, op, &d, macs, &pipe, &set);
-    if (st != QSR_OK) return st;
-    st = qsr__conv3x3_q_record(plan->ctx, plan->cmd, pipe, set, p);
-    qsr__plan_op_end(plan, op, macs);
-    return st;
+    return qsr__arch_run_op(plan, op, &d, qsr__conv3x3_macs(p), qsr__record_conv3x3_q, p);
 }
 
 /* The first block from `from` on that runs at `depth` (m->info.blocks if none) and the
@@ -349,13 +293,7 @@ static qsr_status record_quantize(qsr__plan *plan, const block_step *k, uint32_t
                                 .in_scale = k->pending,
                                 .step = c1->act_step};
     qsr__pipeline_desc d = quantize_desc(plan, c1->act_signed);
-    const qsr__pipeline *pipe;
-    VkDescriptorSet set;
-    qsr_status st = qsr__plan_op_begin(plan, OP_QUANTIZE, &d, 0, &pipe, &set);
-    if (st != QSR_OK) return st;
-    st = qsr__quantize_rlq_record(plan->ctx, plan->cmd, pipe, set, &p);
-    qsr__plan_op_end(plan, OP_QUANTIZE, 0);
-    return st;
+    return qsr__arch_run_op(plan, OP_QUANTIZE, &d, 0, qsr__record_quantize_rlq, &p);
 }
 
 /* One quantized block as two dispatches over packed codes: conv1 + ReLU writes conv2's codes
@@ -371,9 +309,9 @@ static qsr_status record_block_q(qsr__plan *plan, const block_step *k, uint32_t 
     p.aux_off = plan->slots[s2].shift_off;
     p.step = c2->act_step;
     p.in_scale = 1.0f;
-    st =
-        conv_q(plan, OP_CONV1_Q,
-               convq_desc(plan, QSR__EPILOGUE_RELU, c1->act_signed, codes_for(c2->act_signed)), &p);
+    st = conv_q(
+        plan, OP_CONV1_Q,
+        convq_desc(plan, QSR__EPILOGUE_RELU, c1->act_signed, qsr__codes_for(c2->act_signed)), &p);
     if (st != QSR_OK) return st;
 
     p = conv_push(plan, c2, s2, w, h);
@@ -382,7 +320,7 @@ static qsr_status record_block_q(qsr__plan *plan, const block_step *k, uint32_t 
     qsr__codes_out codes = QSR__CODES_NONE;
     if (k->next < m->info.blocks) {
         const qsr__conv *n1 = &m->body[2 * k->next];
-        codes = codes_for(n1->act_signed);
+        codes = qsr__codes_for(n1->act_signed);
         p.aux_off = plan->slots[SLOT_BODY + 2 * k->next].shift_off;
         p.step = n1->act_step;
         p.in_scale = k->skipped;
@@ -405,36 +343,10 @@ static qsr_status record_block_f32(qsr__plan *plan, const block_step *k, uint32_
     return conv_f32(plan, OP_CONV2_F32, f32_desc(plan, QSR__EPILOGUE_RESIDUAL), &p);
 }
 
-static qsr_status record_rgb_to_planar(qsr__plan *plan, uint32_t w, uint32_t h) {
-    const qsr_model_info *info = &plan->model->info;
-    qsr__rgb_to_planar_push p = {.in_w = (int32_t)w,
-                                 .in_h = (int32_t)h,
-                                 .out_w = (int32_t)w,
-                                 .out_h = (int32_t)h,
-                                 .img_range = info->img_range,
-                                 .mean = {info->rgb_mean[0], info->rgb_mean[1], info->rgb_mean[2]}};
-    qsr__pipeline_desc d = qsr__rgb_to_planar_desc();
-    const qsr__pipeline *pipe;
-    VkDescriptorSet set;
-    qsr_status st = qsr__plan_op_begin(plan, OP_RGB, &d, 0, &pipe, &set);
-    if (st != QSR_OK) return st;
-    st = qsr__rgb_to_planar_record(plan->ctx, plan->cmd, pipe, set, &p);
-    qsr__plan_op_end(plan, OP_RGB, 0);
-    return st;
-}
-
 /* h starts as a copy of f, which the global skip needs unchanged. */
 static void record_copy_skip(qsr__plan *plan, uint32_t w, uint32_t h) {
-    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT,
-                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-    VkBufferCopy copy = {0, 0, (VkDeviceSize)plan->model->info.channels * w * h * 4};
-    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[T_F].buffer, plan->act[T_H].buffer, 1,
-                                  &copy);
-    qsr__plan_op_end(plan, OP_COPY_SKIP, 0);
-    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    qsr__arch_copy_tensor(plan, OP_COPY_SKIP, T_F, T_H,
+                          (VkDeviceSize)plan->model->info.channels * w * h * 4);
 }
 
 /* rgb_to_planar, conv_first, the body and conv_after_body over the LR region; returns in t:
@@ -442,7 +354,7 @@ static void record_copy_skip(qsr__plan *plan, uint32_t w, uint32_t h) {
 static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
     const qsr_model *m = plan->model;
     uint32_t w = g->region.w, h = g->region.h;
-    qsr_status st = record_rgb_to_planar(plan, w, h);
+    qsr_status st = qsr__arch_rgb_to_planar(plan, OP_RGB, w, h, w, h);
     if (st != QSR_OK) return st;
     qsr__op_push p = conv_push(plan, &m->conv_first, SLOT_FIRST, w, h);
     st = conv_f32(plan, OP_FIRST, f32_desc(plan, QSR__EPILOGUE_STORE), &p);

@@ -45,18 +45,6 @@ enum {
     T_COUNT
 };
 
-static uint32_t one(const qsr__plan *p) {
-    (void)p;
-    return 1;
-}
-static uint32_t three(const qsr__plan *p) {
-    (void)p;
-    return 3;
-}
-static uint32_t flag_words(const qsr__plan *p) {
-    (void)p;
-    return 4; /* 16 bytes */
-}
 static uint32_t channels(const qsr__plan *p) {
     return p->model->info.channels;
 }
@@ -77,8 +65,8 @@ static uint32_t hr_pixel_words(const qsr__plan *p) {
 }
 
 static const qsr__tensor_spec tensors[T_COUNT] = {
-    [T_IMG_IN] = {"img_in", QSR__GRID_REGION, one, QSR__TENSOR_IO},
-    [T_XPAD] = {"xpad", QSR__GRID_PADDED, three, 0},
+    [T_IMG_IN] = {"img_in", QSR__GRID_REGION, qsr__words_one, QSR__TENSOR_IO},
+    [T_XPAD] = {"xpad", QSR__GRID_PADDED, qsr__words_three, 0},
     [T_F] = {"f", QSR__GRID_PADDED, channels, 0},
     [T_TOK] = {"tok", QSR__GRID_PADDED, channels, 0},
     [T_U] = {"u", QSR__GRID_PADDED, channels, 0},
@@ -88,8 +76,8 @@ static const qsr__tensor_spec tensors[T_COUNT] = {
     [T_HCODES] = {"hcodes", QSR__GRID_PADDED, hidden_code_words, 0},
     [T_UPS] = {"ups", QSR__GRID_PADDED, shuffled_words, 0},
     [T_IMG_OUT] = {"img_out", QSR__GRID_TILE, hr_pixel_words, QSR__TENSOR_IO},
-    [T_STATUS] = {"status", QSR__GRID_FIXED, flag_words, QSR__TENSOR_HOST},
-    [T_DUMMY] = {"dummy", QSR__GRID_FIXED, flag_words, 0},
+    [T_STATUS] = {"status", QSR__GRID_FIXED, qsr__words_flag, QSR__TENSOR_HOST},
+    [T_DUMMY] = {"dummy", QSR__GRID_FIXED, qsr__words_flag, 0},
 };
 
 static uint32_t pad_align(const qsr__plan *plan) {
@@ -99,9 +87,6 @@ static uint32_t pad_align(const qsr__plan *plan) {
 /* ---------------------------------------------------------------------------------------------
  * Pipelines
  */
-static qsr__codes_out codes_for(int is_signed) {
-    return is_signed ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED;
-}
 
 static uint32_t bits_a(const qsr__plan *plan) {
     return plan->model->info.bits_a;
@@ -126,10 +111,6 @@ static qsr__pipeline_desc attention_desc(const qsr__plan *plan, const qsr__t_lay
 }
 
 /* Set layouts: one representative pipeline per shader. */
-static qsr__pipeline_desc layout_rgb(const qsr__plan *plan) {
-    (void)plan;
-    return qsr__rgb_to_planar_desc();
-}
 static qsr__pipeline_desc layout_f32(const qsr__plan *plan) {
     return f32_desc(plan, QSR__EPILOGUE_STORE);
 }
@@ -165,13 +146,14 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
 static qsr_status warm_layer(qsr__plan *plan, const qsr__t_layer *l) {
     const uint32_t b = bits_a(plan);
     qsr__pipeline_desc d[] = {
-        norm_desc(plan, codes_for(l->qkv.act_signed)),
+        norm_desc(plan, qsr__codes_for(l->qkv.act_signed)),
         qsr__linear_q_desc(QSR__EPILOGUE_STORE, b, l->qkv.act_signed, QSR__CODES_NONE),
         attention_desc(plan, l),
         qsr__quantize_rlq_desc(b, l->proj.act_signed),
         qsr__linear_q_desc(QSR__EPILOGUE_RESIDUAL, b, l->proj.act_signed, QSR__CODES_NONE),
-        norm_desc(plan, codes_for(l->fc1.act_signed)),
-        qsr__linear_q_desc(QSR__EPILOGUE_GELU, b, l->fc1.act_signed, codes_for(l->fc2.act_signed)),
+        norm_desc(plan, qsr__codes_for(l->fc1.act_signed)),
+        qsr__linear_q_desc(QSR__EPILOGUE_GELU, b, l->fc1.act_signed,
+                           qsr__codes_for(l->fc2.act_signed)),
         qsr__linear_q_desc(QSR__EPILOGUE_RESIDUAL, b, l->fc2.act_signed, QSR__CODES_NONE),
     };
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
@@ -241,7 +223,10 @@ enum {
  * words, params, dst, dst again (the residual reads it as a texel buffer), codes out);
  * window_attention (qkv, params, heads); quantize_rlq (src, params, codes). */
 static const qsr__op_spec ops[OP_COUNT] = {
-    [OP_RGB] = {"rgb_to_planar (reflect pad)", layout_rgb, {T_IMG_IN, T_XPAD}, QSR__OP_ALWAYS},
+    [OP_RGB] = {"rgb_to_planar (reflect pad)",
+                qsr__arch_layout_rgb,
+                {T_IMG_IN, T_XPAD},
+                QSR__OP_ALWAYS},
     [OP_FIRST] = {"conv_first", layout_f32, {T_XPAD, WF, PRM, T_F, DUM, DUM, STA}, QSR__OP_ALWAYS},
     [OP_PATCH_NORM] = {"patch_norm", layout_norm, {T_F, PRM, T_TOK}, QSR__OP_ALWAYS},
     [OP_COPY_GROUP_IN] = {"copy (group input)", NULL, {0}, QSR__OP_ALWAYS},
@@ -384,30 +369,17 @@ static t_grid padded(const qsr__plan *plan, const qsr__tile_geometry *g) {
     return (t_grid){qsr__div_up(g->region.w, a) * a, qsr__div_up(g->region.h, a) * a};
 }
 
-static qsr__op_push base_push(const qsr__plan *plan, t_grid grid) {
-    const qsr_model_info *info = &plan->model->info;
-    return (qsr__op_push){.in_w = (int32_t)grid.w,
-                          .in_h = (int32_t)grid.h,
-                          .out_w = (int32_t)grid.w,
-                          .out_h = (int32_t)grid.h,
-                          .in_scale = 1.0f,
-                          .shortcut = 1.0f,
-                          .step = 1.0f,
-                          .img_range = info->img_range,
-                          .mean = {info->rgb_mean[0], info->rgb_mean[1], info->rgb_mean[2]},
-                          .dst_scale = 1.0f};
-}
-
-/* A layer's push: sizes and the offsets of its slot. */
+/* A layer's push over the padded grid. */
 static qsr__op_push layer_push(const qsr__plan *plan, t_grid grid, const qsr__conv *c,
                                uint32_t slot) {
-    const qsr__layer_slot *s = &plan->slots[slot];
-    qsr__op_push p = base_push(plan, grid);
-    p.cin = (int32_t)c->cin;
-    p.cout = (int32_t)c->cout;
-    p.w_off = s->w_off;
-    p.bias_off = s->bias_off;
-    p.scale_off = s->scale_off;
+    return qsr__arch_layer_push(plan, c, slot, grid.w, grid.h);
+}
+
+/* The push of an op with no layer (LayerNorm) over the padded grid. */
+static qsr__op_push grid_push(const qsr__plan *plan, t_grid grid) {
+    qsr__op_push p = qsr__arch_base_push(plan);
+    p.in_w = p.out_w = (int32_t)grid.w;
+    p.in_h = p.out_h = (int32_t)grid.h;
     return p;
 }
 
@@ -419,53 +391,27 @@ static void next_quantizer(const qsr__plan *plan, const qsr__conv *next, uint32_
 }
 
 static qsr_status run_op(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d, uint64_t macs,
-                         qsr_status (*record)(qsr__plan *, const qsr__pipeline *, VkDescriptorSet,
-                                              const void *),
-                         const void *push) {
-    const qsr__pipeline *pipe;
-    VkDescriptorSet set;
-    qsr_status st = qsr__plan_op_begin(plan, op, &d, macs, &pipe, &set);
-    if (st != QSR_OK) return st;
-    st = record(plan, pipe, set, push);
-    qsr__plan_op_end(plan, op, macs);
-    return st;
+                         qsr__op_recorder record, const void *push) {
+    return qsr__arch_run_op(plan, op, &d, macs, record, push);
 }
 
-static qsr_status rec_f32(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                          const void *push) {
-    return qsr__conv3x3_f32_record(plan->ctx, plan->cmd, p, s, (const qsr__op_push *)push);
+static qsr_status rec_linear(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                             VkDescriptorSet s, const void *push) {
+    return qsr__linear_q_record(ctx, cmd, p, s, (const qsr__op_push *)push);
 }
-static qsr_status rec_convq(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                            const void *push) {
-    return qsr__conv3x3_q_record(plan->ctx, plan->cmd, p, s, (const qsr__op_push *)push);
+static qsr_status rec_norm(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                           VkDescriptorSet s, const void *push) {
+    return qsr__layernorm_q_record(ctx, cmd, p, s, (const qsr__op_push *)push);
 }
-static qsr_status rec_linear(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                             const void *push) {
-    return qsr__linear_q_record(plan->ctx, plan->cmd, p, s, (const qsr__op_push *)push);
-}
-static qsr_status rec_norm(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                           const void *push) {
-    return qsr__layernorm_q_record(plan->ctx, plan->cmd, p, s, (const qsr__op_push *)push);
-}
-static qsr_status rec_attention(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                                const void *push) {
-    return qsr__window_attention_record(plan->ctx, plan->cmd, p, s,
-                                        (const qsr__attention_push *)push);
-}
-static qsr_status rec_quantize(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                               const void *push) {
-    return qsr__quantize_rlq_record(plan->ctx, plan->cmd, p, s,
-                                    (const qsr__quantize_rlq_push *)push);
-}
-static qsr_status rec_rgb(qsr__plan *plan, const qsr__pipeline *p, VkDescriptorSet s,
-                          const void *push) {
-    return qsr__rgb_to_planar_record(plan->ctx, plan->cmd, p, s,
-                                     (const qsr__rgb_to_planar_push *)push);
+static qsr_status rec_attention(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                VkDescriptorSet s, const void *push) {
+    return qsr__window_attention_record(ctx, cmd, p, s, (const qsr__attention_push *)push);
 }
 
 static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__epilogue epilogue,
                            const qsr__op_push *p) {
-    return run_op(plan, op, f32_desc(plan, epilogue), qsr__conv3x3_macs(p), rec_f32, p);
+    return run_op(plan, op, f32_desc(plan, epilogue), qsr__conv3x3_macs(p), qsr__record_conv3x3_f32,
+                  p);
 }
 
 /* A LayerNorm of the tokens in `slot`: fp32 out (codes NONE) or the codes of `next`'s
@@ -473,14 +419,14 @@ static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__epilogue epilogue,
 static qsr_status norm(qsr__plan *plan, uint32_t op, t_grid grid, uint32_t slot,
                        const qsr__conv *next, uint32_t next_slot, float in_scale) {
     const qsr__layer_slot *s = &plan->slots[slot];
-    qsr__op_push p = base_push(plan, grid);
+    qsr__op_push p = grid_push(plan, grid);
     p.cin = (int32_t)plan->model->info.channels;
     p.scale_off = s->scale_off;
     p.bias_off = s->bias_off;
     p.in_scale = in_scale;
     qsr__codes_out codes = QSR__CODES_NONE;
     if (next) {
-        codes = codes_for(next->act_signed);
+        codes = qsr__codes_for(next->act_signed);
         next_quantizer(plan, next, next_slot, &p);
     }
     return run_op(plan, op, norm_desc(plan, codes), 0, rec_norm, &p);
@@ -500,8 +446,8 @@ static qsr_status quantize(qsr__plan *plan, uint32_t op, t_grid grid, const qsr_
                                 .shift_off = plan->slots[slot].shift_off,
                                 .in_scale = in_scale,
                                 .step = c->act_step};
-    return run_op(plan, op, qsr__quantize_rlq_desc(bits_a(plan), c->act_signed), 0, rec_quantize,
-                  &p);
+    return run_op(plan, op, qsr__quantize_rlq_desc(bits_a(plan), c->act_signed), 0,
+                  qsr__record_quantize_rlq, &p);
 }
 
 static qsr_status attention(qsr__plan *plan, t_grid grid, uint32_t i, uint32_t shift) {
@@ -552,23 +498,15 @@ static qsr_status record_layer(qsr__plan *plan, t_grid grid, uint32_t i, uint32_
     if (st != QSR_OK) return st;
     p = layer_push(plan, grid, &l->fc1, slot_layer(i, L_FC1));
     next_quantizer(plan, &l->fc2, slot_layer(i, L_FC2), &p);
-    st = linear(plan, OP_FC1, QSR__EPILOGUE_GELU, codes_for(l->fc2.act_signed), &l->fc1, &p);
+    st = linear(plan, OP_FC1, QSR__EPILOGUE_GELU, qsr__codes_for(l->fc2.act_signed), &l->fc1, &p);
     if (st != QSR_OK) return st;
     p = layer_push(plan, grid, &l->fc2, slot_layer(i, L_FC2));
     return linear(plan, OP_FC2, QSR__EPILOGUE_RESIDUAL, QSR__CODES_NONE, &l->fc2, &p);
 }
 
 static void copy_tokens(qsr__plan *plan, uint32_t op, int from, int to, t_grid grid) {
-    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT,
-                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-    VkBufferCopy copy = {0, 0, (VkDeviceSize)plan->model->info.channels * grid.w * grid.h * 4};
-    plan->ctx->vk.vkCmdCopyBuffer(plan->cmd, plan->act[from].buffer, plan->act[to].buffer, 1,
-                                  &copy);
-    qsr__plan_op_end(plan, op, 0);
-    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    qsr__arch_copy_tensor(plan, op, from, to,
+                          (VkDeviceSize)plan->model->info.channels * grid.w * grid.h * 4);
 }
 
 /* Group g: its layers from layer `first`, then tok = group_conv(tok) + u. */
@@ -595,7 +533,7 @@ static qsr_status record_group(qsr__plan *plan, t_grid grid, uint32_t depth, uin
     qsr__op_push p = layer_push(plan, grid, c, slot_group(m, g));
     qsr__pipeline_desc d = qsr__conv3x3_q_desc(plan->kernel, QSR__EPILOGUE_RESIDUAL, bits_a(plan),
                                                c->act_signed, QSR__CODES_NONE);
-    st = run_op(plan, OP_GROUP_CONV, d, qsr__conv3x3_macs(&p), rec_convq, &p);
+    st = run_op(plan, OP_GROUP_CONV, d, qsr__conv3x3_macs(&p), qsr__record_conv3x3_q, &p);
     if (st != QSR_OK) return st;
     copy_tokens(plan, OP_COPY_GROUP_OUT, T_U, T_TOK, grid);
     return qsr__plan_split_point(plan);
@@ -607,14 +545,7 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     const qsr_model *m = plan->model;
     const qsr_model_info *info = &m->info;
     t_grid grid = padded(plan, g);
-    qsr__rgb_to_planar_push rgb = {
-        .in_w = (int32_t)g->region.w,
-        .in_h = (int32_t)g->region.h,
-        .out_w = (int32_t)grid.w,
-        .out_h = (int32_t)grid.h,
-        .img_range = info->img_range,
-        .mean = {info->rgb_mean[0], info->rgb_mean[1], info->rgb_mean[2]}};
-    qsr_status st = run_op(plan, OP_RGB, qsr__rgb_to_planar_desc(), 0, rec_rgb, &rgb);
+    qsr_status st = qsr__arch_rgb_to_planar(plan, OP_RGB, g->region.w, g->region.h, grid.w, grid.h);
     if (st != QSR_OK) return st;
     qsr__op_push p = layer_push(plan, grid, &m->conv_first, SLOT_FIRST);
     st = conv_f32(plan, OP_FIRST, QSR__EPILOGUE_STORE, &p);
