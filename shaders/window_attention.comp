@@ -15,9 +15,10 @@
 //   P = softmax_m(S) in fp32: e = exp(S - max), P = e / sum e; qP = clamp(round(P / ap), 0, Qp)
 //   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
 // The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
-// TPI query tokens at a time (token pairs i = local id, local id + local size, ...), so every
+// TPI query tokens at a time (token groups i = local id, local id + local size, ...), so every
 // K and V code read from shared memory serves TPI rows (on lavapipe a shared-memory load costs
-// far more than the multiplies it feeds: 1.75x over one token per invocation). The loops over
+// far more than the multiplies it feeds: 2 tokens ran 1.75x faster than 1, 4 1.3x faster than
+// 2). The loops over
 // the window's tokens m and a head's channels c have constant trip counts (specialization
 // constants) and are unrolled, so the score rows, probabilities and sums stay in registers (no
 // dynamically indexed private arrays, lavapipe.md) and K and V codes are read at constant
@@ -57,7 +58,9 @@ const int DW = (D + QPACK_CPW - 1) / QPACK_CPW; // code words per token
 const int SPAN = 2 * WIN - 1;
 const int CONT = QPACK_CONTAINER;
 const float MASK_VALUE = -100.0;
-const int TPI = 2; // query tokens per invocation: each K and V code read serves TPI rows
+// Query tokens per invocation: each K and V code read serves TPI rows. Windows of 16 (256
+// tokens) take one: their unrolled rows already make a pipeline compile for tens of seconds.
+const int TPI = N > 64 ? 1 : 4;
 
 shared uint sq[N * DW], sk[N * DW], sv[N * DW];
 shared float sbias[SPAN * SPAN];

@@ -514,7 +514,7 @@ static void attention_cases(qsr_rng *rng) {
     test_attention(rng, &(attention_case){8, 180, 6, 16, 16, 2, 1, 1, 1, 0, 0});
     /* 128x128 tokens: 256 windows x 6 heads. */
     test_attention(rng, &(attention_case){8, 60, 6, 128, 128, 4, 1, 1, 1, 1, 0});
-    /* 8 invocations per window: 4 token pairs each. */
+    /* 8 invocations per window: 2 groups of 4 tokens each. */
     test_attention(rng, &(attention_case){8, 60, 6, 24, 16, 4, 1, 1, 1, 1, 8});
 }
 

@@ -7,7 +7,9 @@
  * record function keeps a margin. */
 #define LOOP_BUDGET 60000u
 /* Query tokens per invocation (TPI in the shader). */
-#define ATTENTION_TPI 2u
+static uint32_t tokens_per_invocation(uint32_t window) {
+    return window * window > 64 ? 1u : 4u;
+}
 
 static uint32_t code_words(uint32_t channels) {
     return qsr__div_up(channels, QSR__CODES_PER_WORD);
@@ -24,7 +26,7 @@ qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim
                                 .spec_count = 6,
                                 .spec = {(int32_t)window, (int32_t)head_dim, (int32_t)bits_a,
                                          q_signed ? 1 : 0, k_signed ? 1 : 0, v_signed ? 1 : 0},
-                                .local_x = n / ATTENTION_TPI,
+                                .local_x = n / tokens_per_invocation(window),
                                 .local_y = 1,
                                 .shared_base = base};
 }
@@ -33,10 +35,11 @@ qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim
  * (they have constant trip counts and are, on lavapipe). */
 static uint64_t loop_iterations(uint32_t window, uint32_t head_dim, uint32_t local) {
     uint64_t n = (uint64_t)window * window, d = head_dim, span = 2 * window - 1;
+    uint32_t tpi = tokens_per_invocation(window);
     uint64_t per_token = 2 * d + n * (d + 1) + 3 * n + n * (d + 1);
     return qsr__div_up((uint32_t)(n * code_words(head_dim)), local) +
            qsr__div_up((uint32_t)(span * span), local) +
-           qsr__div_up((uint32_t)n / ATTENTION_TPI, local) * ATTENTION_TPI * per_token;
+           qsr__div_up((uint32_t)n / tpi, local) * tpi * per_token;
 }
 
 qsr_status qsr__window_attention_record(qsr_context *ctx, VkCommandBuffer cmd,
