@@ -61,24 +61,6 @@ static qsr_status record_attention(qsr_context *c, VkCommandBuffer cmd, const qs
     return qsr__window_attention_record(c, cmd, p, set, push);
 }
 
-/* The storage twin of a token op (shaders.cmake), or the shader itself. */
-static uint32_t storage_twin(uint32_t shader) {
-    if (shader == QSR_SHADER_LINEAR_Q) return QSR_SHADER_LINEAR_Q_STORAGE;
-    if (shader == QSR_SHADER_LAYERNORM_Q) return QSR_SHADER_LAYERNORM_Q_STORAGE;
-    return shader;
-}
-
-/* Whether a texel binding of desc is larger than the device allows. */
-static int exceeds_texel_limit(const qsr__pipeline_desc *desc, qsr__buffer **bufs) {
-    for (uint32_t i = 0; i < desc->binding_count; i++) {
-        int wide = (desc->texel4_mask >> i) & 1u;
-        if ((((desc->texel_mask | desc->texel4_mask) >> i) & 1u) &&
-            bufs[i]->size > qsr__texel_buffer_max_bytes(ctx, wide))
-            return 1;
-    }
-    return 0;
-}
-
 static double submit_and_wait(VkCommandBuffer cmd, VkFence fence) {
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
@@ -99,12 +81,12 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     VkCommandBuffer cmd;
     VkFence fence;
     qsr__pipeline_desc chosen = *desc;
-    int by_limit = !force_storage && exceeds_texel_limit(&chosen, bufs);
-    storage_by_limit += (uint32_t)by_limit;
-    if ((force_storage || by_limit) && chosen.texel_mask | chosen.texel4_mask) {
-        chosen.shader = storage_twin(chosen.shader);
-        chosen.texel_mask = chosen.texel4_mask = 0;
-    }
+    /* The runtime's own choice (pipeline.c): the storage twin where a texel binding exceeds
+     * the device's limit, or always when forced. */
+    qsr__pipeline_desc texel = chosen;
+    int by_limit = !force_storage && qsr__pipeline_desc_for_buffers(ctx, &chosen, bufs);
+    storage_by_limit += (uint32_t)(by_limit && chosen.shader != texel.shader);
+    if (force_storage) qsr__pipeline_desc_storage(&chosen);
     CHECK_OK(qsr__pipeline_create(ctx, &chosen, &p));
     CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
     CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));

@@ -166,8 +166,8 @@ void qsr__conv3x3_f32_pack_weights(const float *w, uint32_t cout, uint32_t cin, 
 /* ---- QuantSR-T (arch 2) token ops: activations planar [C][h][w] over the padded grid, codes
  * packed [C/8][h][w] as for the convolutions. linear_q and layernorm_q read through texel
  * buffers and have storage-buffer twins (linear_q_storage, layernorm_q_storage in
- * shaders.cmake) that runtime/pipeline.c's storage_twins table does not list yet: the plan that
- * wires them must add them there (tests/test_gpu_t_ops.c picks them itself). A Swin layer:
+ * shaders.cmake, listed in runtime/pipeline.c's storage_twins). A Swin layer
+ * (runtime/arch/quantsr_t.c):
  *   layernorm_q (norm1, qkv's codes) -> linear_q STORE (qkv) -> window_attention (heads, fp32)
  *   -> quantize_rlq (proj's codes) -> linear_q RESIDUAL (proj, shortcut) -> layernorm_q (norm2,
  *   fc1's codes) -> linear_q GELU + codes (fc1) -> linear_q RESIDUAL (fc2, shortcut 1). ---- */
