@@ -17,35 +17,6 @@
 static qsr_context *ctx;
 static uint32_t storage_runs; /* models whose runs read through storage buffers */
 
-typedef struct diff_stats {
-    size_t same, total;
-    int max_diff;
-} diff_stats;
-
-static diff_stats compare(const qsr_image *a, const qsr_image *b) {
-    diff_stats d = {0, 0, 0};
-    if (a->width != b->width || a->height != b->height || a->channels != b->channels) {
-        d.max_diff = 256;
-        return d;
-    }
-    d.total = (size_t)a->width * a->height * a->channels;
-    for (size_t i = 0; i < d.total; i++) {
-        int diff = abs((int)a->pixels[i] - (int)b->pixels[i]);
-        d.same += diff == 0;
-        if (diff > d.max_diff) d.max_diff = diff;
-    }
-    return d;
-}
-
-/* The reference output must use the 8-bit range, or agreement would prove little. */
-static int distinct_values(const qsr_image *img) {
-    int seen[256] = {0}, n = 0;
-    size_t total = (size_t)img->width * img->height * img->channels;
-    for (size_t i = 0; i < total; i++)
-        if (!seen[img->pixels[i]]++) n++;
-    return n;
-}
-
 static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
                         uint32_t channels) {
     qsr_model *model = NULL;
@@ -72,12 +43,12 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
         CHECK_OK(qsr_upscaler_run(whole, &in, depth, &gpu, &stats));
         CHECK_OK(qsr_upscaler_run(tiled, &in, depth, &gpu_tiled, NULL));
         CHECK_OK(qsr_upscaler_run(fast, &in, depth, &gpu_fast, NULL));
-        diff_stats d = compare(&ref, &gpu), f = compare(&gpu, &gpu_fast);
+        qsr_test_diff d = qsr_test_compare(&ref, &gpu), f = qsr_test_compare(&gpu, &gpu_fast);
         int storage = qsr__upscaler_storage_fetch(whole);
         storage_runs += storage && l == 0;
         printf("  depth %2u: %zu/%zu identical, max diff %d, %d distinct values, %u tile(s)%s; "
                "fast math: %zu identical, max diff %d\n",
-               depth, d.same, d.total, d.max_diff, distinct_values(&ref), stats.tiles,
+               depth, d.same, d.total, d.max_diff, qsr_test_distinct_values(&ref), stats.tiles,
                storage ? ", storage fetches" : "", f.same, f.max_diff);
         CHECK(f.total > 0 && f.same * 1000 >= f.total * 999 && f.max_diff <= 1,
               "depth %u: fast math %zu of %zu identical, max diff %d", depth, f.same, f.total,
@@ -85,8 +56,8 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
         CHECK(d.total > 0 && d.same * 1000 >= d.total * 999, "depth %u: only %zu of %zu identical",
               depth, d.same, d.total);
         CHECK(d.max_diff <= 2, "depth %u: max difference %d", depth, d.max_diff);
-        CHECK(distinct_values(&ref) >= 32, "reference output is degenerate");
-        diff_stats t = compare(&gpu, &gpu_tiled);
+        CHECK(qsr_test_distinct_values(&ref) >= 32, "reference output is degenerate");
+        qsr_test_diff t = qsr_test_compare(&gpu, &gpu_tiled);
         CHECK(t.total > 0 && t.same == t.total,
               "depth %u: tiled result differs in %zu bytes (max %d)", depth, t.total - t.same,
               t.max_diff);
@@ -115,7 +86,7 @@ static void check_fp32_precision(void) {
     if (uq && uf) {
         CHECK_OK(qsr_upscaler_run(uq, &in, 0, &q, NULL));
         CHECK_OK(qsr_upscaler_run(uf, &in, 0, &f, NULL));
-        diff_stats d = compare(&q, &f);
+        qsr_test_diff d = qsr_test_compare(&q, &f);
         printf("fp32 vs quantized: %zu/%zu identical, max diff %d\n", d.same, d.total, d.max_diff);
         CHECK(d.same < d.total, "fp32 execution equals the quantized one");
     }

@@ -23,40 +23,8 @@
 static qsr_context *ctx;
 static uint32_t runs, identical_runs, diverged_runs; /* diverged: 2-bit runs past the close rule */
 
-typedef struct diff_stats {
-    size_t same, total;
-    int max_diff;
-    double psnr;
-} diff_stats;
-
-static diff_stats compare(const qsr_image *a, const qsr_image *b) {
-    diff_stats d = {0, 0, 256, 0.0};
-    if (!a->pixels || !b->pixels || a->width != b->width || a->height != b->height ||
-        a->channels != b->channels)
-        return d;
-    d.max_diff = 0;
-    d.total = (size_t)a->width * a->height * a->channels;
-    double square = 0;
-    for (size_t i = 0; i < d.total; i++) {
-        int diff = abs((int)a->pixels[i] - (int)b->pixels[i]);
-        d.same += diff == 0;
-        if (diff > d.max_diff) d.max_diff = diff;
-        square += (double)diff * diff;
-    }
-    d.psnr = square > 0 ? 10.0 * log10(255.0 * 255.0 * (double)d.total / square) : INFINITY;
-    return d;
-}
-
-static int close_agreement(const diff_stats *d) {
+static int close_agreement(const qsr_test_diff *d) {
     return d->total > 0 && d->same * 1000 >= d->total * 999 && d->max_diff <= 2;
-}
-
-static int distinct_values(const qsr_image *img) {
-    int seen[256] = {0}, n = 0;
-    size_t total = (size_t)img->width * img->height * img->channels;
-    for (size_t i = 0; i < total; i++)
-        if (!seen[img->pixels[i]]++) n++;
-    return n;
 }
 
 /* One model at every depth level on a w x h random image. */
@@ -82,25 +50,26 @@ static void check_model(qsr_model *model, const char *name, uint32_t w, uint32_t
         CHECK_OK(qsr_reference_upscale(model, &in, depth, &ref));
         CHECK_OK(qsr_upscaler_run(up, &in, depth, &gpu, &stats));
         CHECK_OK(qsr_upscaler_run(tiled, &in, depth, &gpu_tiled, NULL));
-        diff_stats d = compare(&ref, &gpu);
+        qsr_test_diff d = qsr_test_compare(&ref, &gpu);
         int close = close_agreement(&d);
         runs++;
         identical_runs += d.total > 0 && d.same == d.total;
         diverged_runs += !close;
         printf("  depth %u: %zu/%zu identical, max diff %d, PSNR %.1f dB, %d distinct values, "
                "%u tile(s)\n",
-               depth, d.same, d.total, d.max_diff, d.psnr, distinct_values(&ref), stats.tiles);
+               depth, d.same, d.total, d.max_diff, d.psnr, qsr_test_distinct_values(&ref),
+               stats.tiles);
         CHECK(close || (info.bits_a == 2 && d.psnr >= 30.0),
               "depth %u: %zu of %zu identical, max diff %d, %.1f dB", depth, d.same, d.total,
               d.max_diff, d.psnr);
-        CHECK(ref.pixels && distinct_values(&ref) >= 32, "reference output is degenerate");
+        CHECK(ref.pixels && qsr_test_distinct_values(&ref) >= 32, "reference output is degenerate");
         CHECK(stats.tiles == 1, "a whole-image architecture ran in %u tiles", stats.tiles);
-        diff_stats t = compare(&gpu, &gpu_tiled);
+        qsr_test_diff t = qsr_test_compare(&gpu, &gpu_tiled);
         CHECK(t.total > 0 && t.same == t.total, "depth %u: a tile edge changed %zu bytes", depth,
               t.total - t.same);
         if (previous.pixels) {
             /* The depth levels are different networks: a depth the GPU ignored would show. */
-            diff_stats p = compare(&previous, &gpu);
+            qsr_test_diff p = qsr_test_compare(&previous, &gpu);
             CHECK(!close_agreement(&p), "depth %u gives the output of the level before", depth);
         }
         qsr_image_free(&previous);
@@ -154,7 +123,7 @@ static void check_mismatch_detected(void) {
     CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
     CHECK_OK(qsr_reference_upscale(model, &in, 2, &ref));
     if (up) CHECK_OK(qsr_upscaler_run(up, &in, 1, &gpu, NULL));
-    diff_stats d = compare(&ref, &gpu);
+    qsr_test_diff d = qsr_test_compare(&ref, &gpu);
     printf("mismatch (depth 1 against depth 2): %zu/%zu identical, PSNR %.1f dB\n", d.same, d.total,
            d.psnr);
     CHECK(!close_agreement(&d), "a depth mismatch passes the tolerance");

@@ -91,13 +91,6 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr
     qsr__pipeline_destroy(ctx, &p);
 }
 
-static float *random_floats(qsr_rng *rng, size_t n, float lo, float hi) {
-    float *v = malloc(n * sizeof *v + 4);
-    for (size_t i = 0; i < n; i++)
-        v[i] = lo + (hi - lo) * qsr_rng_float(rng);
-    return v;
-}
-
 static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
     return (qsr__op_push){.in_w = (int32_t)w,
                           .in_h = (int32_t)h,
@@ -152,7 +145,8 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         return;
     size_t plane = (size_t)w * h, words = (c + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     float step = 0.37f, in_scale = 0.8125f;
-    float *x = random_floats(rng, c * plane, -6, 6), *shift = random_floats(rng, c, -0.5f, 0.5f);
+    float *x = qsr_test_random_floats(rng, c * plane, -6, 6),
+          *shift = qsr_test_random_floats(rng, c, -0.5f, 0.5f);
     float *params = calloc(c + 8, sizeof(float));
     memcpy(params + 5, shift, c * sizeof(float));
     qsr__buffer bx = make_buffer(c * plane * 4, x), bp = make_buffer((c + 8) * 4, params),
@@ -237,11 +231,11 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     /* scale 1 and bias 0: y is the integer sum itself (exact in float below 2^24); the next
      * quantizer's shifts follow at 2 * cout. */
     float *params = calloc(3 * cout + 4, sizeof(float));
-    float *shift = random_floats(rng, cout, -0.5f, 0.5f);
+    float *shift = qsr_test_random_floats(rng, cout, -0.5f, 0.5f);
     for (uint32_t o = 0; o < cout; o++)
         params[cout + o] = 1.0f;
     memcpy(params + 2 * cout, shift, cout * sizeof(float));
-    float *h0 = random_floats(rng, cout * plane, -40, 40);
+    float *h0 = qsr_test_random_floats(rng, cout * plane, -40, 40);
     qsr__buffer bq = make_buffer(words * plane * 4, packed),
                 bw = make_buffer(weight_words * 4, pairs),
                 bp = make_buffer((3 * cout + 4) * 4, params),
@@ -309,9 +303,9 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
                           uint32_t shuffle_r, uint32_t px) {
     if (!begin_case("conv3x3_f32 cin %u cout %u %ux%u px %u", cin, cout, w, h, px)) return;
     size_t plane = (size_t)w * h;
-    float *x = random_floats(rng, cin * plane, -2, 2);
-    float *wt = random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
-    float *bias = random_floats(rng, cout, -1, 1);
+    float *x = qsr_test_random_floats(rng, cin * plane, -2, 2);
+    float *wt = qsr_test_random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
+    float *bias = qsr_test_random_floats(rng, cout, -1, 1);
     float *params = calloc(cout + 3, sizeof(float));
     memcpy(params + 3, bias, cout * sizeof(float));
     /* The layer sits at vec4 offset 3 of its weight buffer, as layers after the first do. */

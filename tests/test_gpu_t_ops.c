@@ -113,13 +113,6 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     return seconds;
 }
 
-static float *random_floats(qsr_rng *rng, size_t n, float lo, float hi) {
-    float *v = malloc(n * sizeof *v + 4);
-    for (size_t i = 0; i < n; i++)
-        v[i] = lo + (hi - lo) * qsr_rng_float(rng);
-    return v;
-}
-
 static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
     return (qsr__op_push){.in_w = (int32_t)w,
                           .in_h = (int32_t)h,
@@ -209,11 +202,11 @@ static qsr__conv random_linear(qsr_rng *rng, const linear_case *k, int8_t *wcode
         wcode[i] = (int8_t)(k->extreme ? wn : qsr_rng_int(rng, wn, wp));
     qsr__conv l = {.cin = k->cin,
                    .cout = k->cout,
-                   .bias = random_floats(rng, k->cout, -1, 1),
+                   .bias = qsr_test_random_floats(rng, k->cout, -1, 1),
                    .bits_w = k->bits_w,
                    .bits_a = k->bits_a,
                    .wcode = wcode,
-                   .weight_step = random_floats(rng, k->cout, 0.002f, 0.05f),
+                   .weight_step = qsr_test_random_floats(rng, k->cout, 0.002f, 0.05f),
                    .act_step = 0.05f + 0.3f * qsr_rng_float(rng),
                    .act_signed = k->is_signed,
                    .act_shift = calloc(k->cin, sizeof(float))};
@@ -252,7 +245,8 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
         params[3 + cout + o] = l.act_step * l.weight_step[o];
         next_shift[o] = -0.3f + 0.6f * qsr_rng_float(rng);
     }
-    float *h0 = random_floats(rng, cout * plane, -3, 3); /* the residual stream [cout][P] */
+    float *h0 =
+        qsr_test_random_floats(rng, cout * plane, -3, 3); /* the residual stream [cout][P] */
     int residual = k->epilogue == QSR__EPILOGUE_RESIDUAL;
     qsr__buffer bq = make_buffer(words * plane * 4, packed), bw = make_buffer((nw + 8) * 4, wbuf),
                 bp = make_buffer((3 * cout + 3) * 4, params),
@@ -319,7 +313,7 @@ static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uin
     if (!begin_case("layernorm_q E %u %ux%u bits %u codes %d", e, w, h, bits, (int)codes)) return;
     size_t plane = (size_t)w * h, words = (e + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     /* Tokens with a per-channel offset and spread, as a residual stream has. */
-    float *x = malloc(plane * e * sizeof(float)), *offset = random_floats(rng, e, -2, 2);
+    float *x = malloc(plane * e * sizeof(float)), *offset = qsr_test_random_floats(rng, e, -2, 2);
     for (size_t t = 0; t < plane; t++)
         for (uint32_t c = 0; c < e; c++)
             x[t * e + c] = offset[c] + (qsr_rng_float(rng) - 0.5f) * (1.0f + (float)(c % 5));

@@ -289,16 +289,6 @@ static size_t count_differences(const qsr_image *a, const qsr_image *b) {
     return diff;
 }
 
-/* Number of distinct values among the pixels: a guard against degenerate (saturated) outputs
- * that would make comparisons meaningless. */
-static int distinct_values(const qsr_image *img) {
-    int seen[256] = {0}, count = 0;
-    size_t n = (size_t)img->width * img->height * img->channels;
-    for (size_t i = 0; i < n; i++)
-        if (!seen[img->pixels[i]]++) count++;
-    return count;
-}
-
 /* ------------------------------------------------------------------------------------------
  * Single layers
  */
@@ -624,8 +614,9 @@ static void test_matches_naive(uint32_t scale, uint32_t bits, uint32_t depth, ui
     size_t diff = count_differences(&got, &want);
     CHECK(diff == 0, "x%u %u-bit depth %u: %zu pixels differ from the naive network", scale, bits,
           depth, diff);
-    CHECK(distinct_values(&got) > 20, "x%u %u-bit output is degenerate (%d distinct values)", scale,
-          bits, distinct_values(&got));
+    CHECK(qsr_test_distinct_values(&got) > 20,
+          "x%u %u-bit output is degenerate (%d distinct values)", scale, bits,
+          qsr_test_distinct_values(&got));
     qsr_image_free(&img);
     qsr_image_free(&got);
     qsr_image_free(&want);

@@ -56,3 +56,37 @@ qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t c
             }
     return img;
 }
+
+float *qsr_test_random_floats(qsr_rng *rng, size_t n, float lo, float hi) {
+    float *v = malloc(n * sizeof *v + 4);
+    if (!v) return NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * qsr_rng_float(rng);
+    return v;
+}
+
+qsr_test_diff qsr_test_compare(const qsr_image *a, const qsr_image *b) {
+    qsr_test_diff d = {0, 0, 256, 0.0};
+    if (!a->pixels || !b->pixels || a->width != b->width || a->height != b->height ||
+        a->channels != b->channels)
+        return d;
+    d.max_diff = 0;
+    d.total = (size_t)a->width * a->height * a->channels;
+    double square = 0;
+    for (size_t i = 0; i < d.total; i++) {
+        int diff = abs((int)a->pixels[i] - (int)b->pixels[i]);
+        d.same += diff == 0;
+        if (diff > d.max_diff) d.max_diff = diff;
+        square += (double)diff * diff;
+    }
+    d.psnr = square > 0 ? 10.0 * log10(255.0 * 255.0 * (double)d.total / square) : INFINITY;
+    return d;
+}
+
+int qsr_test_distinct_values(const qsr_image *img) {
+    int seen[256] = {0}, n = 0;
+    size_t total = (size_t)img->width * img->height * img->channels;
+    for (size_t i = 0; i < total; i++)
+        if (!seen[img->pixels[i]]++) n++;
+    return n;
+}

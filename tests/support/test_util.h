@@ -57,4 +57,20 @@ int qsr_test_no_device(const char *test);
  * realistic ranges). */
 qsr_image qsr_test_random_image(qsr_rng *rng, uint32_t w, uint32_t h, uint32_t channels);
 
+/* n floats uniform in [lo, hi) in a new malloc'ed array (freed by the caller). */
+float *qsr_test_random_floats(qsr_rng *rng, size_t n, float lo, float hi);
+
+/* How two 8-bit images agree: identical bytes of all, the largest difference, PSNR (infinite
+ * when identical). Images of different shapes: total 0, max_diff 256. */
+typedef struct qsr_test_diff {
+    size_t same, total;
+    int max_diff;
+    double psnr;
+} qsr_test_diff;
+qsr_test_diff qsr_test_compare(const qsr_image *a, const qsr_image *b);
+
+/* Distinct byte values of an image: a guard against degenerate (saturated, flat) outputs that
+ * would make an agreement prove little. */
+int qsr_test_distinct_values(const qsr_image *img);
+
 #endif
