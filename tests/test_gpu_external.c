@@ -421,6 +421,40 @@ static void test_frames(app *a, qsr_context *ctx, const alloc_log *log) {
     qsr_model_destroy(model);
 }
 
+/* QuantSR-T records the same way: the whole image as one tile on the padded window grid,
+ * frames equal to the simple API at every depth, no allocation while recording. */
+static void test_frames_t(app *a, qsr_context *ctx, const alloc_log *log) {
+    const uint32_t w = 19, h = 13, scale = 2;
+    qsr_test_model_params mp = {.arch = QSR_ARCH_QUANTSR_T,
+                                .scale = scale,
+                                .channels = 16,
+                                .blocks = 4,
+                                .window = 4,
+                                .seed = 32};
+    qsr_model *model = NULL;
+    CHECK_OK(qsr_test_model_make(&mp, &model));
+    if (!model) return;
+    qsr_upscaler *up = NULL;
+    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &up));
+    CHECK_OK(qsr_upscaler_prepare(up, w, h));
+    frame f;
+    int made = frame_create(a, w, h, scale, &f);
+    CHECK(made, "cannot create the application's frame buffers");
+    qsr_rng rng = {78};
+    for (uint32_t k = 0; made && up && k < FRAME_COUNT; k++) {
+        qsr_image in = qsr_test_random_image(&rng, w, h, 3), want = {0};
+        CHECK_OK(qsr_upscaler_run(up, &in, frame_depths[k], &want, NULL));
+        write_pixels(&f, &in);
+        submit_frame(a, &f, up, w, h, scale, frame_depths[k], log);
+        check_frame(a, &f, &want, "QuantSR-T", frame_depths[k]);
+        qsr_image_free(&in);
+        qsr_image_free(&want);
+    }
+    if (made) frame_destroy(a, &f);
+    qsr_upscaler_destroy(up);
+    qsr_model_destroy(model);
+}
+
 /* Each bad argument: its status, a message naming the problem, and nothing recorded (the
  * command buffer then ends empty; the validation layer would see any half-recorded work). */
 static void test_bad_frames(app *a, qsr_context *ctx) {
@@ -636,6 +670,7 @@ int main(void) {
                   h.instance == (void *)a.instance && h.queue_family == a.family,
               "qsr_context_get_vulkan returns the application's handles");
         test_frames(&a, ctx, &log);
+        test_frames_t(&a, ctx, &log);
         test_bad_frames(&a, ctx);
         test_rgba8(ctx);
         CHECK(qsr_context_validation_messages(ctx) == 0, "the runtime made no messenger");
