@@ -175,6 +175,13 @@ qsr_status qsr__record_rgb_to_planar(qsr_context *ctx, VkCommandBuffer cmd, cons
                                      VkDescriptorSet set, const void *push);
 qsr_status qsr__record_quantize_rlq(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const void *push);
+qsr_status qsr__record_linear_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                VkDescriptorSet set, const void *push);
+qsr_status qsr__record_layernorm_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, const void *push);
+qsr_status qsr__record_window_attention(qsr_context *ctx, VkCommandBuffer cmd,
+                                        const qsr__pipeline *p, VkDescriptorSet set,
+                                        const void *push);
 /* The model's input as planar fp32 on an out_w x out_h grid from the w x h RGBA8 region
  * (out larger: the image reflected into the padding), as op `op`. */
 qsr_status qsr__arch_rgb_to_planar(qsr__plan *plan, uint32_t op, uint32_t w, uint32_t h,

@@ -5,6 +5,7 @@
  * `test_gpu_ops --case N` runs one case. */
 #include "ops/ops.h"
 #include "reference.h"
+#include "op_harness.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -23,31 +24,14 @@ static uint32_t storage_by_limit; /* dispatches switched to a twin by the texel 
 static uint32_t force_local_x, force_local_y;
 static int force_kernel = -1;
 
-/* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
 static qsr__buffer make_buffer(size_t bytes, const void *init) {
-    qsr__buffer b;
-    qsr_status st = qsr__buffer_create(ctx, bytes ? bytes : 16, QSR__MEMORY_HOST, &b);
-    if (st != QSR_OK) {
-        fprintf(stderr, "buffer: %s\n", qsr_last_error());
-        exit(1);
-    }
-    if (init)
-        memcpy(b.mapped, init, bytes);
-    else
-        memset(b.mapped, 0, b.size);
-    return b;
+    return qsr_test_host_buffer(ctx, bytes, init);
 }
 
-typedef qsr_status (*record_fn)(qsr_context *, VkCommandBuffer, const qsr__pipeline *,
-                                VkDescriptorSet, const qsr__op_push *);
-
-static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr__op_push *push,
-                   record_fn record) {
-    qsr__pipeline p;
-    VkDescriptorPool pool;
-    VkDescriptorSet set;
-    VkCommandBuffer cmd;
-    VkFence fence;
+/* One dispatch (support/op_harness.c) of the kernel the runtime would pick: its storage twin
+ * where forced or where a texel binding exceeds the device's limit, the forced workgroup. */
+static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const void *push,
+                   qsr__op_recorder record) {
     qsr__pipeline_desc chosen = *desc;
     if (force_storage)
         CHECK(qsr__pipeline_desc_storage(&chosen), "shader %u has no storage twin", desc->shader);
@@ -57,38 +41,7 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const qsr
         chosen.local_x = force_local_x;
         chosen.local_y = force_local_y;
     }
-    desc = &chosen;
-    CHECK_OK(qsr__pipeline_create(ctx, desc, &p));
-    /* The workgroup was fitted to the (possibly forced) limits. */
-    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
-    CHECK(p.desc.local_x * p.desc.local_y <= lim->maxComputeWorkGroupInvocations &&
-              p.desc.local_x <= lim->maxComputeWorkGroupSize[0] &&
-              p.desc.local_y <= lim->maxComputeWorkGroupSize[1],
-          "workgroup %ux%u exceeds the device's limits", p.desc.local_x, p.desc.local_y);
-    CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
-    CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));
-    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
-                                      ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
-    ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &fence);
-    ctx->vk.vkBeginCommandBuffer(cmd, &bi);
-    CHECK_OK(record(ctx, cmd, &p, set, push));
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-    ctx->vk.vkEndCommandBuffer(cmd);
-    VkSubmitInfo si = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
-    CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence) == VK_SUCCESS, "submit");
-    ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
-    ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
-    ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd);
-    ctx->vk.vkDestroyDescriptorPool(ctx->device, pool, NULL);
-    qsr__pipeline_destroy(ctx, &p);
+    qsr_test_dispatch(ctx, &chosen, bufs, push, record, 1);
 }
 
 static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
@@ -104,14 +57,6 @@ static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout
                           .img_range = 255,
                           .mean = {0.4488f, 0.4371f, 0.4040f},
                           .dst_scale = 1};
-}
-
-/* run_op's recorder for quantize_rlq, whose push struct is not qsr__op_push. */
-static const qsr__quantize_rlq_push *quantize_push;
-static qsr_status record_quantize(qsr_context *c, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                  VkDescriptorSet set, const qsr__op_push *unused) {
-    (void)unused;
-    return qsr__quantize_rlq_record(c, cmd, p, set, quantize_push);
 }
 
 static int begin_case(const char *fmt, ...) {
@@ -159,9 +104,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
                                    .in_scale = in_scale,
                                    .step = step};
     qsr__pipeline_desc d = qsr__quantize_rlq_desc(bits, is_signed);
-    /* quantize_rlq has its own view of the push block (ops.h): recorded through it. */
-    quantize_push = &push;
-    run_op(&d, bufs, NULL, record_quantize);
+    run_op(&d, bufs, &push, qsr__record_quantize_rlq);
 
     int32_t qn, qp;
     qsr__act_range(bits, is_signed, &qn, &qp);
@@ -254,7 +197,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.dst_scale = 1.25f;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(kernel, k->epilogue, k->bits_a, k->is_signed, k->codes);
-    run_op(&d, bufs, &push, qsr__conv3x3_q_record);
+    run_op(&d, bufs, &push, qsr__record_conv3x3_q);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
     for (uint32_t o = 0; o < cout; o++)
@@ -322,7 +265,7 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     push.bias_off = 3;
     qsr__pipeline_desc d = qsr__conv3x3_f32_desc(
         shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r, 0, px);
-    run_op(&d, bufs, &push, qsr__conv3x3_f32_record);
+    run_op(&d, bufs, &push, qsr__record_conv3x3_f32);
 
     float *want = malloc(cout * plane * sizeof(float)),
           *shuffled = malloc(cout * plane * sizeof(float));

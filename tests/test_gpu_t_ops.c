@@ -16,6 +16,7 @@
 #include "platform.h"
 #include "reference.h"
 #include "shader_table.h"
+#include "op_harness.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -29,57 +30,17 @@ static int only_case = -1, case_no = 0;
 static int force_storage;
 static uint32_t storage_by_limit;
 
-/* ---- a minimal harness: host-visible buffers, one dispatch, wait ---- */
 static qsr__buffer make_buffer(size_t bytes, const void *init) {
-    qsr__buffer b;
-    qsr_status st = qsr__buffer_create(ctx, bytes ? bytes : 16, QSR__MEMORY_HOST, &b);
-    if (st != QSR_OK) {
-        fprintf(stderr, "buffer: %s\n", qsr_last_error());
-        exit(1);
-    }
-    if (init)
-        memcpy(b.mapped, init, bytes);
-    else
-        memset(b.mapped, 0, b.size);
-    return b;
+    return qsr_test_host_buffer(ctx, bytes, init);
 }
 
 /* What one case records: the op's record function with its push block. */
-typedef qsr_status (*record_fn)(qsr_context *, VkCommandBuffer, const qsr__pipeline *,
-                                VkDescriptorSet, const void *push);
-
-static qsr_status record_linear(qsr_context *c, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                VkDescriptorSet set, const void *push) {
-    return qsr__linear_q_record(c, cmd, p, set, push);
-}
-static qsr_status record_layernorm(qsr_context *c, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                   VkDescriptorSet set, const void *push) {
-    return qsr__layernorm_q_record(c, cmd, p, set, push);
-}
-static qsr_status record_attention(qsr_context *c, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                   VkDescriptorSet set, const void *push) {
-    return qsr__window_attention_record(c, cmd, p, set, push);
-}
-
-static double submit_and_wait(VkCommandBuffer cmd, VkFence fence) {
-    VkSubmitInfo si = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
-    double t0 = (double)qsr__now_ns() * 1e-9;
-    CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence) == VK_SUCCESS, "submit");
-    ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
-    ctx->vk.vkResetFences(ctx->device, 1, &fence);
-    return (double)qsr__now_ns() * 1e-9 - t0;
-}
+typedef qsr__op_recorder record_fn;
 
 /* Runs one dispatch. An idempotent op (one that does not read its own output) runs twice, the
  * first run warming the pipeline up; returns the wall time of the last run in seconds. */
 static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const void *push,
                      record_fn record, int idempotent) {
-    qsr__pipeline p;
-    VkDescriptorPool pool;
-    VkDescriptorSet set;
-    VkCommandBuffer cmd;
-    VkFence fence;
     qsr__pipeline_desc chosen = *desc;
     /* The runtime's own choice (pipeline.c): the storage twin where a texel binding exceeds
      * the device's limit, or always when forced. */
@@ -87,30 +48,7 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     int by_limit = !force_storage && qsr__pipeline_desc_for_buffers(ctx, &chosen, bufs);
     storage_by_limit += (uint32_t)(by_limit && chosen.shader != texel.shader);
     if (force_storage) qsr__pipeline_desc_storage(&chosen);
-    CHECK_OK(qsr__pipeline_create(ctx, &chosen, &p));
-    CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
-    CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));
-    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
-                                      ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
-    ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &fence);
-    ctx->vk.vkBeginCommandBuffer(cmd, &bi);
-    CHECK_OK(record(ctx, cmd, &p, set, push));
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-    ctx->vk.vkEndCommandBuffer(cmd);
-    double seconds = submit_and_wait(cmd, fence);
-    if (idempotent) seconds = submit_and_wait(cmd, fence);
-    ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
-    ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd);
-    ctx->vk.vkDestroyDescriptorPool(ctx->device, pool, NULL);
-    qsr__pipeline_destroy(ctx, &p);
-    return seconds;
+    return qsr_test_dispatch(ctx, &chosen, bufs, push, record, idempotent ? 2 : 1);
 }
 
 static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
@@ -261,7 +199,7 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
     push.step = 0.05f + 0.2f * qsr_rng_float(rng);
     push.shortcut = 0.5f + qsr_rng_float(rng);
     qsr__pipeline_desc d = qsr__linear_q_desc(k->epilogue, k->bits_a, k->is_signed, k->codes);
-    double s = run_op(&d, bufs, &push, record_linear, !residual);
+    double s = run_op(&d, bufs, &push, qsr__record_linear_q, !residual);
     printf("  %.3f ms, %.2f GMAC/s\n", s * 1e3, (double)qsr__linear_q_macs(&push) / s * 1e-9);
 
     int8_t *scratch = malloc(cin);
@@ -336,7 +274,7 @@ static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uin
     push.aux_off = (int32_t)(1 + 2 * e);
     push.step = bits == 2 ? 0.9f : 0.3f;
     qsr__pipeline_desc d = qsr__layernorm_q_desc(codes, bits);
-    double s = run_op(&d, bufs, &push, record_layernorm, 1);
+    double s = run_op(&d, bufs, &push, qsr__record_layernorm_q, 1);
     printf("  %.3f ms, %.1f Mtokens/s\n", s * 1e3, (double)plane / s * 1e-6);
 
     float *want = malloc(plane * e * sizeof(float));
@@ -424,7 +362,7 @@ static void test_attention(qsr_rng *rng, const attention_case *k) {
     qsr__pipeline_desc desc =
         qsr__window_attention_desc(k->window, d, k->bits, k->q_signed, k->k_signed, k->v_signed);
     if (k->local) desc.local_x = k->local;
-    double s = run_op(&desc, bufs, &push, record_attention, 1);
+    double s = run_op(&desc, bufs, &push, qsr__record_window_attention, 1);
     printf("  %.3f ms, %.2f GMAC/s\n", s * 1e3,
            (double)qsr__window_attention_macs(&push, k->window) / s * 1e-9);
 

@@ -81,6 +81,22 @@ qsr_status qsr__record_quantize_rlq(qsr_context *ctx, VkCommandBuffer cmd, const
     return qsr__quantize_rlq_record(ctx, cmd, p, set, (const qsr__quantize_rlq_push *)push);
 }
 
+qsr_status qsr__record_linear_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                VkDescriptorSet set, const void *push) {
+    return qsr__linear_q_record(ctx, cmd, p, set, (const qsr__op_push *)push);
+}
+
+qsr_status qsr__record_layernorm_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
+                                   VkDescriptorSet set, const void *push) {
+    return qsr__layernorm_q_record(ctx, cmd, p, set, (const qsr__op_push *)push);
+}
+
+qsr_status qsr__record_window_attention(qsr_context *ctx, VkCommandBuffer cmd,
+                                        const qsr__pipeline *p, VkDescriptorSet set,
+                                        const void *push) {
+    return qsr__window_attention_record(ctx, cmd, p, set, (const qsr__attention_push *)push);
+}
+
 qsr_status qsr__arch_rgb_to_planar(qsr__plan *plan, uint32_t op, uint32_t w, uint32_t h,
                                    uint32_t out_w, uint32_t out_h) {
     const qsr_model_info *info = &plan->model->info;

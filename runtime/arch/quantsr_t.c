@@ -395,19 +395,6 @@ static qsr_status run_op(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d, uin
     return qsr__arch_run_op(plan, op, &d, macs, record, push);
 }
 
-static qsr_status rec_linear(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                             VkDescriptorSet s, const void *push) {
-    return qsr__linear_q_record(ctx, cmd, p, s, (const qsr__op_push *)push);
-}
-static qsr_status rec_norm(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                           VkDescriptorSet s, const void *push) {
-    return qsr__layernorm_q_record(ctx, cmd, p, s, (const qsr__op_push *)push);
-}
-static qsr_status rec_attention(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
-                                VkDescriptorSet s, const void *push) {
-    return qsr__window_attention_record(ctx, cmd, p, s, (const qsr__attention_push *)push);
-}
-
 static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__epilogue epilogue,
                            const qsr__op_push *p) {
     return run_op(plan, op, f32_desc(plan, epilogue), qsr__conv3x3_macs(p), qsr__record_conv3x3_f32,
@@ -429,13 +416,13 @@ static qsr_status norm(qsr__plan *plan, uint32_t op, t_grid grid, uint32_t slot,
         codes = qsr__codes_for(next->act_signed);
         next_quantizer(plan, next, next_slot, &p);
     }
-    return run_op(plan, op, norm_desc(plan, codes), 0, rec_norm, &p);
+    return run_op(plan, op, norm_desc(plan, codes), 0, qsr__record_layernorm_q, &p);
 }
 
 static qsr_status linear(qsr__plan *plan, uint32_t op, qsr__epilogue epilogue, qsr__codes_out codes,
                          const qsr__conv *c, const qsr__op_push *p) {
     qsr__pipeline_desc d = qsr__linear_q_desc(epilogue, bits_a(plan), c->act_signed, codes);
-    return run_op(plan, op, d, qsr__linear_q_macs(p), rec_linear, p);
+    return run_op(plan, op, d, qsr__linear_q_macs(p), qsr__record_linear_q, p);
 }
 
 static qsr_status quantize(qsr__plan *plan, uint32_t op, t_grid grid, const qsr__conv *c,
@@ -472,7 +459,7 @@ static qsr_status attention(qsr__plan *plan, t_grid grid, uint32_t i, uint32_t s
                              .qk_scale = l->q.step * l->k.step,
                              .pv_scale = l->p_step * l->v.step};
     return run_op(plan, OP_ATTENTION, attention_desc(plan, l),
-                  qsr__window_attention_macs(&p, info->window), rec_attention, &p);
+                  qsr__window_attention_macs(&p, info->window), qsr__record_window_attention, &p);
 }
 
 /* One active Swin layer; `pending` is the product of the shortcuts of the layers skipped since

@@ -1,0 +1,68 @@
+/* op_harness.c - see op_harness.h. */
+#include "op_harness.h"
+#include "platform.h"
+
+#include <string.h>
+
+qsr__buffer qsr_test_host_buffer(qsr_context *ctx, size_t bytes, const void *init) {
+    qsr__buffer b;
+    qsr_status st = qsr__buffer_create(ctx, bytes ? bytes : 16, QSR__MEMORY_HOST, &b);
+    if (st != QSR_OK) {
+        fprintf(stderr, "buffer: %s\n", qsr_last_error());
+        exit(1);
+    }
+    if (init)
+        memcpy(b.mapped, init, bytes);
+    else
+        memset(b.mapped, 0, b.size);
+    return b;
+}
+
+static double submit_and_wait(qsr_context *ctx, VkCommandBuffer cmd, VkFence fence) {
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
+    double t0 = (double)qsr__now_ns() * 1e-9;
+    CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence) == VK_SUCCESS, "submit");
+    ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    ctx->vk.vkResetFences(ctx->device, 1, &fence);
+    return (double)qsr__now_ns() * 1e-9 - t0;
+}
+
+double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__buffer **bufs,
+                         const void *push, qsr__op_recorder record, int runs) {
+    qsr__pipeline p;
+    VkDescriptorPool pool;
+    VkDescriptorSet set;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    CHECK_OK(qsr__pipeline_create(ctx, desc, &p));
+    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
+    CHECK(p.desc.local_x * p.desc.local_y <= lim->maxComputeWorkGroupInvocations &&
+              p.desc.local_x <= lim->maxComputeWorkGroupSize[0] &&
+              p.desc.local_y <= lim->maxComputeWorkGroupSize[1],
+          "workgroup %ux%u exceeds the device's limits", p.desc.local_x, p.desc.local_y);
+    CHECK_OK(qsr__descriptor_pool_create(ctx, 1, &pool));
+    CHECK_OK(qsr__descriptor_set_create(ctx, pool, &p, bufs, &set));
+    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
+                                      ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &cmd);
+    ctx->vk.vkCreateFence(ctx->device, &fi, NULL, &fence);
+    ctx->vk.vkBeginCommandBuffer(cmd, &bi);
+    CHECK_OK(record(ctx, cmd, &p, set, push));
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    ctx->vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    ctx->vk.vkEndCommandBuffer(cmd);
+    double seconds = 0.0;
+    for (int r = 0; r < (runs > 0 ? runs : 1); r++)
+        seconds = submit_and_wait(ctx, cmd, fence);
+    ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
+    ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd);
+    ctx->vk.vkDestroyDescriptorPool(ctx->device, pool, NULL);
+    qsr__pipeline_destroy(ctx, &p);
+    return seconds;
+}

@@ -1,0 +1,20 @@
+/* op_harness.h - the GPU op tests' minimal harness: host-visible buffers and one recorded
+ * dispatch submitted and waited for (tests/test_gpu_ops.c, tests/test_gpu_t_ops.c). */
+#ifndef QSR_OP_HARNESS_H
+#define QSR_OP_HARNESS_H
+
+#include "arch.h"
+#include "test_util.h"
+
+/* A host-visible buffer of `bytes` (16 at least) holding `init` (zeros if NULL); exits the
+ * test when the device cannot make it. */
+qsr__buffer qsr_test_host_buffer(qsr_context *ctx, size_t bytes, const void *init);
+
+/* Makes the pipeline of `desc` and a set of `bufs`, records `record` with `push` (then a barrier
+ * to the host), submits and waits `runs` times (>= 1; runs after the first time a warm
+ * pipeline) and frees it all; returns the wall time of the last run in seconds. The pipeline's
+ * workgroup must fit the device's (possibly forced) limits. */
+double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__buffer **bufs,
+                         const void *push, qsr__op_recorder record, int runs);
+
+#endif
