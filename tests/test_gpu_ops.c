@@ -13,7 +13,7 @@
 #include <string.h>
 
 static qsr_context *ctx;
-static int only_case = -1, case_no = 0;
+static qsr_test_cases cases = {-1, 0};
 /* Every convolution case runs twice: with the kernels' texel fetches (their storage twins
  * where a buffer exceeds the device's maxTexelBufferElements, as with QSR_FORCE_LIMITS=mobile),
  * then with every storage twin (shaders/fetch.glsl). */
@@ -44,33 +44,6 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const voi
     qsr_test_dispatch(ctx, &chosen, bufs, push, record, 1);
 }
 
-static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
-    return (qsr__op_push){.in_w = (int32_t)w,
-                          .in_h = (int32_t)h,
-                          .out_w = (int32_t)w,
-                          .out_h = (int32_t)h,
-                          .cin = (int32_t)cin,
-                          .cout = (int32_t)cout,
-                          .in_scale = 1,
-                          .shortcut = 1,
-                          .step = 1,
-                          .img_range = 255,
-                          .mean = {0.4488f, 0.4371f, 0.4040f},
-                          .dst_scale = 1};
-}
-
-static int begin_case(const char *fmt, ...) {
-    int n = case_no++;
-    if (only_case >= 0 && n != only_case) return 0;
-    printf("case %d: ", n);
-    va_list args;
-    va_start(args, fmt);
-    vprintf(fmt, args);
-    va_end(args);
-    printf("\n");
-    return 1;
-}
-
 /* ---- quantize_rlq: codes equal the reference's exactly ---- */
 static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, uint32_t bits,
                          int is_signed, int8_t *codes) {
@@ -86,7 +59,8 @@ static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane,
 
 static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
                           uint32_t h) {
-    if (!begin_case("quantize_rlq bits %u signed %u %ux%u", bits, (uint32_t)is_signed, w, h))
+    if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u", bits,
+                             (uint32_t)is_signed, w, h))
         return;
     size_t plane = (size_t)w * h, words = (c + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     float step = 0.37f, in_scale = 0.8125f;
@@ -141,7 +115,8 @@ typedef struct conv_q_case {
 } conv_q_case;
 
 static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
-    if (!begin_case("conv3x3_q w%u a%u cin %u cout %u", k->bits_w, k->bits_a, k->cin, k->cout))
+    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u", k->bits_w, k->bits_a,
+                             k->cin, k->cout))
         return;
     /* The plan's choice (conv3x3_q2 for 2-bit weights and activations here, unless QSR_KERNEL
      * forces another). */
@@ -187,7 +162,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
                 bc = make_buffer(out_words * plane * 4, NULL);
     /* Binding 4 is the residual's view of the destination. */
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
-    qsr__op_push push = push_for(w, h, cin, cout);
+    qsr__op_push push = qsr_test_push(w, h, cin, cout);
     push.bias_off = 0;
     push.scale_off = (int32_t)cout;
     push.aux_off = (int32_t)(2 * cout);
@@ -244,7 +219,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
 static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w, uint32_t h,
                           uint32_t shuffle_r, uint32_t px) {
-    if (!begin_case("conv3x3_f32 cin %u cout %u %ux%u px %u", cin, cout, w, h, px)) return;
+    if (!qsr_test_begin_case(&cases, "conv3x3_f32 cin %u cout %u %ux%u px %u", cin, cout, w, h, px))
+        return;
     size_t plane = (size_t)w * h;
     float *x = qsr_test_random_floats(rng, cin * plane, -2, 2);
     float *wt = qsr_test_random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
@@ -260,7 +236,7 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
                 bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL),
                 bd3 = make_buffer(16, NULL);
     qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2, &bd3};
-    qsr__op_push push = push_for(w, h, cin, cout);
+    qsr__op_push push = qsr_test_push(w, h, cin, cout);
     push.w_off = 3;
     push.bias_off = 3;
     qsr__pipeline_desc d = qsr__conv3x3_f32_desc(
@@ -355,7 +331,7 @@ static void conv_cases(qsr_rng *rng_) {
 
 int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--case") == 0) only_case = atoi(argv[i + 1]);
+        if (strcmp(argv[i], "--case") == 0) cases.only = atoi(argv[i + 1]);
     qsr_status st = qsr_context_create(NULL, &ctx);
     if (st != QSR_OK) return qsr_test_no_device("test_gpu_ops");
     if (qsr_test_kernel_unavailable(ctx)) {

@@ -24,7 +24,7 @@
 #include <string.h>
 
 static qsr_context *ctx;
-static int only_case = -1, case_no = 0;
+static qsr_test_cases cases = {-1, 0};
 /* 1: the token ops read through their storage-buffer twins (shaders/fetch.glsl); else they do
  * where a texel binding exceeds the device's limit (QSR_FORCE_LIMITS=mobile). */
 static int force_storage;
@@ -49,32 +49,6 @@ static double run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const v
     storage_by_limit += (uint32_t)(by_limit && chosen.shader != texel.shader);
     if (force_storage) qsr__pipeline_desc_storage(&chosen);
     return qsr_test_dispatch(ctx, &chosen, bufs, push, record, idempotent ? 2 : 1);
-}
-
-static qsr__op_push push_for(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
-    return (qsr__op_push){.in_w = (int32_t)w,
-                          .in_h = (int32_t)h,
-                          .out_w = (int32_t)w,
-                          .out_h = (int32_t)h,
-                          .cin = (int32_t)cin,
-                          .cout = (int32_t)cout,
-                          .in_scale = 1,
-                          .shortcut = 1,
-                          .step = 1,
-                          .img_range = 255,
-                          .dst_scale = 1};
-}
-
-static int begin_case(const char *fmt, ...) {
-    int n = case_no++;
-    if (only_case >= 0 && n != only_case) return 0;
-    printf("case %d: ", n);
-    va_list args;
-    va_start(args, fmt);
-    vprintf(fmt, args);
-    va_end(args);
-    printf("\n");
-    return 1;
 }
 
 /* [tokens][c] <-> [c][tokens] */
@@ -152,9 +126,10 @@ static qsr__conv random_linear(qsr_rng *rng, const linear_case *k, int8_t *wcode
 }
 
 static void test_linear(qsr_rng *rng, const linear_case *k) {
-    if (!begin_case("linear_q w%u a%u %s cin %u cout %u %ux%u epilogue %d codes %d", k->bits_w,
-                    k->bits_a, k->is_signed ? "signed" : "unsigned", k->cin, k->cout, k->w, k->h,
-                    (int)k->epilogue, (int)k->codes))
+    if (!qsr_test_begin_case(&cases,
+                             "linear_q w%u a%u %s cin %u cout %u %ux%u epilogue %d codes %d",
+                             k->bits_w, k->bits_a, k->is_signed ? "signed" : "unsigned", k->cin,
+                             k->cout, k->w, k->h, (int)k->epilogue, (int)k->codes))
         return;
     uint32_t cin = k->cin, cout = k->cout, cpw = QSR__CODES_PER_WORD;
     size_t plane = (size_t)k->w * k->h, words = (cin + cpw - 1) / cpw;
@@ -191,7 +166,7 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
                 bo = make_buffer(cout * plane * 4, residual ? h0 : NULL),
                 bc = make_buffer(out_words * plane * 4, NULL);
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
-    qsr__op_push push = push_for(k->w, k->h, cin, cout);
+    qsr__op_push push = qsr_test_push(k->w, k->h, cin, cout);
     push.w_off = 2;
     push.bias_off = 3;
     push.scale_off = (int32_t)(3 + cout);
@@ -248,7 +223,9 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
 /* ---- layernorm_q ---- */
 static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uint32_t bits,
                            qsr__codes_out codes) {
-    if (!begin_case("layernorm_q E %u %ux%u bits %u codes %d", e, w, h, bits, (int)codes)) return;
+    if (!qsr_test_begin_case(&cases, "layernorm_q E %u %ux%u bits %u codes %d", e, w, h, bits,
+                             (int)codes))
+        return;
     size_t plane = (size_t)w * h, words = (e + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     /* Tokens with a per-channel offset and spread, as a residual stream has. */
     float *x = malloc(plane * e * sizeof(float)), *offset = qsr_test_random_floats(rng, e, -2, 2);
@@ -268,7 +245,7 @@ static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uin
     qsr__buffer bx = make_buffer(plane * e * 4, planar), bp = make_buffer((3 * e + 1) * 4, params),
                 bo = make_buffer(out_bytes, NULL);
     qsr__buffer *bufs[] = {&bx, &bp, &bo};
-    qsr__op_push push = push_for(w, h, e, e);
+    qsr__op_push push = qsr_test_push(w, h, e, e);
     push.scale_off = 1;
     push.bias_off = (int32_t)(1 + e);
     push.aux_off = (int32_t)(1 + 2 * e);
@@ -307,10 +284,12 @@ typedef struct attention_case {
 } attention_case;
 
 static void test_attention(qsr_rng *rng, const attention_case *k) {
-    if (!begin_case("window_attention window %u E %u heads %u %ux%u bits %u shift %d signs "
-                    "q%d k%d v%d",
-                    k->window, k->channels, k->heads, k->grid_w, k->grid_h, k->bits, k->shifted,
-                    k->q_signed, k->k_signed, k->v_signed))
+    if (!qsr_test_begin_case(
+            &cases,
+            "window_attention window %u E %u heads %u %ux%u bits %u shift %d signs "
+            "q%d k%d v%d",
+            k->window, k->channels, k->heads, k->grid_w, k->grid_h, k->bits, k->shifted,
+            k->q_signed, k->k_signed, k->v_signed))
         return;
     uint32_t e = k->channels, d = e / k->heads, span = 2 * k->window - 1;
     size_t plane = (size_t)k->grid_w * k->grid_h;
@@ -434,7 +413,7 @@ static void attention_cases(qsr_rng *rng) {
 
 int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--case") == 0) only_case = atoi(argv[i + 1]);
+        if (strcmp(argv[i], "--case") == 0) cases.only = atoi(argv[i + 1]);
     qsr_status st = qsr_context_create(NULL, &ctx);
     if (st != QSR_OK) return qsr_test_no_device("test_gpu_t_ops");
     qsr_rng rng = {2024};
@@ -444,7 +423,7 @@ int main(int argc, char **argv) {
         token_cases(&again);
     }
     force_storage = 0;
-    if (ctx->props.limits.maxTexelBufferElements <= 65536u && only_case < 0)
+    if (ctx->props.limits.maxTexelBufferElements <= 65536u && cases.only < 0)
         CHECK(storage_by_limit > 0, "no dispatch took a storage twin under a %u-texel limit",
               ctx->props.limits.maxTexelBufferElements);
     attention_cases(&rng);

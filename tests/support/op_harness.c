@@ -2,6 +2,7 @@
 #include "op_harness.h"
 #include "platform.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 qsr__buffer qsr_test_host_buffer(qsr_context *ctx, size_t bytes, const void *init) {
@@ -65,4 +66,31 @@ double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__
     ctx->vk.vkDestroyDescriptorPool(ctx->device, pool, NULL);
     qsr__pipeline_destroy(ctx, &p);
     return seconds;
+}
+
+qsr__op_push qsr_test_push(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout) {
+    return (qsr__op_push){.in_w = (int32_t)w,
+                          .in_h = (int32_t)h,
+                          .out_w = (int32_t)w,
+                          .out_h = (int32_t)h,
+                          .cin = (int32_t)cin,
+                          .cout = (int32_t)cout,
+                          .in_scale = 1,
+                          .shortcut = 1,
+                          .step = 1,
+                          .img_range = 255,
+                          .mean = {0.4488f, 0.4371f, 0.4040f},
+                          .dst_scale = 1};
+}
+
+int qsr_test_begin_case(qsr_test_cases *cases, const char *fmt, ...) {
+    int n = cases->next++;
+    if (cases->only >= 0 && n != cases->only) return 0;
+    printf("case %d: ", n);
+    va_list args;
+    va_start(args, fmt);
+    vprintf(fmt, args);
+    va_end(args);
+    printf("\n");
+    return 1;
 }

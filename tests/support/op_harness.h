@@ -17,4 +17,15 @@ qsr__buffer qsr_test_host_buffer(qsr_context *ctx, size_t bytes, const void *ini
 double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__buffer **bufs,
                          const void *push, qsr__op_recorder record, int runs);
 
+/* The push block of a same-size w x h op of cin -> cout channels with neutral factors (1) and
+ * the EDSR input normalization. */
+qsr__op_push qsr_test_push(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout);
+
+/* Numbered cases: `--case N` on the command line runs case N alone (only >= 0). */
+typedef struct qsr_test_cases {
+    int only, next;
+} qsr_test_cases;
+/* Takes the next case number; prints "case N: <what>" and returns 1 if it is to run. */
+int qsr_test_begin_case(qsr_test_cases *cases, const char *fmt, ...) QSR__PRINTF(2, 3);
+
 #endif
