@@ -86,9 +86,11 @@ typedef struct bench_row {
     bench_measure quantized, fp32;
 } bench_row;
 
-/* Device memory one upscaler holds for this input at full depth: weights + activations. */
+/* Device memory one upscaler holds for this input at full depth: weights + activations; and
+ * why the model has no fp32 GPU path ("" if it has one; QuantSR-T's kernels are quantized). */
 typedef struct bench_memory {
     uint64_t quantized, fp32;
+    char fp32_unavailable[256];
 } bench_memory;
 
 /* "WxH" with both in 1..QSR_MAX_IMAGE_DIMENSION. */
@@ -214,12 +216,9 @@ static void json_measure(cli_json *j, const char *key, const bench_measure *m) {
     cli_json_close(j);
 }
 
-/* Why the model has no fp32 GPU path (QuantSR-T's kernels are quantized only); "" if it has. */
-static char fp32_unavailable[256];
-
 static void print_json(const cli_session *s, const bench_options *o, const char *device,
                        const bench_row *rows, uint32_t count, const bench_memory *memory) {
-    int fp32 = fp32_unavailable[0] == '\0';
+    int fp32 = memory->fp32_unavailable[0] == '\0';
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_string(&j, "model", s->model_path);
@@ -248,7 +247,7 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
         cli_json_close(&j);
     }
     cli_json_close(&j);
-    if (!fp32) cli_json_string(&j, "fp32_unavailable", fp32_unavailable);
+    if (!fp32) cli_json_string(&j, "fp32_unavailable", memory->fp32_unavailable);
     cli_json_object(&j, "body_weight_bytes");
     cli_json_uint(&j, "quantized", body_weight_bytes(&s->info, s->info.bits_w));
     cli_json_uint(&j, "fp32", body_weight_bytes(&s->info, 32));
@@ -276,20 +275,21 @@ static void print_text(const cli_session *s, const bench_options *o, const char 
     printf("depth  path        total ms     gpu ms     GMAC/s  tiles\n");
     for (uint32_t i = 0; i < count; i++) {
         print_measure_row(rows[i].depth, "quantized", &rows[i].quantized);
-        if (fp32_unavailable[0]) continue;
+        if (memory->fp32_unavailable[0]) continue;
         print_measure_row(rows[i].depth, "fp32", &rows[i].fp32);
         printf("       quantized / fp32: %.3f device time, %.3f wall time\n",
                ratio(rows[i].quantized.gpu_ms, rows[i].fp32.gpu_ms),
                ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
     }
-    if (fp32_unavailable[0]) printf("(no fp32 path: %s)\n", fp32_unavailable);
+    if (memory->fp32_unavailable[0]) printf("(no fp32 path: %s)\n", memory->fp32_unavailable);
     printf("\nbody weights: %llu bytes at %u bits, %llu at fp32; host peak RSS %.1f MiB\n",
            (unsigned long long)body_weight_bytes(&s->info, s->info.bits_w), s->info.bits_w,
            (unsigned long long)body_weight_bytes(&s->info, 32),
            (double)peak_rss_bytes() / (1024.0 * 1024.0));
     printf("device memory per upscaler (weights + activations, full depth): quantized %.2f MiB",
            (double)memory->quantized / (1024.0 * 1024.0));
-    if (!fp32_unavailable[0]) printf(", fp32 %.2f MiB", (double)memory->fp32 / (1024.0 * 1024.0));
+    if (!memory->fp32_unavailable[0])
+        printf(", fp32 %.2f MiB", (double)memory->fp32 / (1024.0 * 1024.0));
     printf("\n");
 }
 
@@ -314,7 +314,7 @@ static qsr_status upscaler_device_bytes(const cli_session *s, const bench_option
 static qsr_status measure_memory(const cli_session *s, const bench_options *o, const qsr_image *in,
                                  bench_memory *m) {
     qsr_status st = upscaler_device_bytes(s, o, QSR_PRECISION_DEFAULT, in, &m->quantized);
-    if (st != QSR_OK || fp32_unavailable[0]) return st;
+    if (st != QSR_OK || m->fp32_unavailable[0]) return st;
     return upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32);
 }
 
@@ -471,17 +471,17 @@ static int run_bench(cli_session *s, const bench_options *o) {
     bench_row rows[QSR_MAX_DEPTH_LEVELS];
     uint32_t depths[QSR_MAX_DEPTH_LEVELS];
     uint32_t count = bench_depths(s, o, depths);
-    fp32_unavailable[0] = '\0';
+    bench_memory memory;
+    memset(&memory, 0, sizeof memory);
     qsr_status st = create_upscaler(s, o, QSR_PRECISION_FP32, &fp32);
     if (st == QSR_ERROR_UNSUPPORTED)
-        snprintf(fp32_unavailable, sizeof fp32_unavailable, "%s", qsr_last_error());
+        snprintf(memory.fp32_unavailable, sizeof memory.fp32_unavailable, "%s", qsr_last_error());
     else if (st != QSR_OK)
         return cli_fail("cannot prepare the FP32 path of '%s'", s->model_path);
     if (synthetic_image(o->width, o->height, &in) != QSR_OK) {
         qsr_upscaler_destroy(fp32);
         return cli_fail("cannot make a %ux%u input", o->width, o->height);
     }
-    bench_memory memory = {0, 0};
     int code = CLI_EXIT_OK;
     if (measure_memory(s, o, &in, &memory) != QSR_OK)
         code = cli_fail("cannot measure the device memory of '%s'", s->model_path);

@@ -143,6 +143,10 @@ int qsr__arch_block_active(const qsr_model_info *info, uint32_t depth, uint32_t 
 /* The LR halo of a body tile at `depth`. */
 uint32_t qsr__arch_halo(const qsr__arch *arch, const qsr_model_info *info, uint32_t depth);
 
+/* The size of the QSR__GRID_PADDED grid of g's region (plan.c). */
+void qsr__plan_padded_region(const qsr__plan *plan, const qsr__tile_geometry *g, uint32_t *w,
+                             uint32_t *h);
+
 /* ---- What the programs' recorders share (runtime/arch/program_util.c) ---- */
 
 /* The codes a quantizer of that signedness writes. */

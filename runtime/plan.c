@@ -305,14 +305,22 @@ void qsr__plan_destroy(qsr__plan *plan) {
 /* ---------------------------------------------------------------------------------------------
  * Activation buffers
  */
+void qsr__plan_padded_region(const qsr__plan *plan, const qsr__tile_geometry *g, uint32_t *w,
+                             uint32_t *h) {
+    uint32_t a = plan->program->pad_align ? plan->program->pad_align(plan) : 1;
+    *w = qsr__div_up(g->region.w, a) * a;
+    *h = qsr__div_up(g->region.h, a) * a;
+}
+
 static VkDeviceSize grid_pixels(const qsr__plan *plan, qsr__grid grid,
                                 const qsr__tile_geometry *g) {
     switch (grid) {
     case QSR__GRID_REGION:
         return (VkDeviceSize)g->region.w * g->region.h;
     case QSR__GRID_PADDED: {
-        uint32_t a = plan->program->pad_align ? plan->program->pad_align(plan) : 1;
-        return (VkDeviceSize)qsr__div_up(g->region.w, a) * a * qsr__div_up(g->region.h, a) * a;
+        uint32_t w, h;
+        qsr__plan_padded_region(plan, g, &w, &h);
+        return (VkDeviceSize)w * h;
     }
     case QSR__GRID_UPS:
         return (VkDeviceSize)g->ups.w * g->ups.h;

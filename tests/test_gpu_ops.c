@@ -45,18 +45,6 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const voi
 }
 
 /* ---- quantize_rlq: codes equal the reference's exactly ---- */
-static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, uint32_t bits,
-                         int is_signed, int8_t *codes) {
-    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
-    for (uint32_t c = 0; c < channels; c++)
-        for (size_t i = 0; i < plane; i++) {
-            uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
-            int32_t code = (int32_t)v;
-            if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
-            codes[(size_t)c * plane + i] = (int8_t)code;
-        }
-}
-
 static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
                           uint32_t h) {
     if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u", bits,
@@ -86,7 +74,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         x[i] *= in_scale; /* the quantizer's input scaling */
     int8_t *want = malloc(c * plane), *got = malloc(c * plane);
     qsr__ref_quantize(x, c, plane, shift, step, qn, qp, want);
-    unpack_codes(bq.mapped, c, plane, bits, is_signed, got);
+    qsr_test_unpack_codes(bq.mapped, c, plane, is_signed, got);
     size_t bad = 0;
     for (size_t i = 0; i < c * plane; i++)
         bad += want[i] != got[i];
@@ -203,7 +191,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
             want[i] *= push.in_scale;
         int8_t *want_codes = malloc(cout * plane), *got_codes = malloc(cout * plane);
         qsr__ref_quantize(want, cout, plane, shift, push.step, nqn, nqp, want_codes);
-        unpack_codes(bc.mapped, cout, plane, k->bits_a, next_signed, got_codes);
+        qsr_test_unpack_codes(bc.mapped, cout, plane, next_signed, got_codes);
         size_t bad_codes = 0;
         for (size_t i = 0; i < cout * plane; i++)
             bad_codes += want_codes[i] != got_codes[i];

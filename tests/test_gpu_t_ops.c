@@ -58,18 +58,6 @@ static void transpose(const float *in, size_t rows, size_t cols, float *out) {
             out[c * rows + r] = in[r * cols + c];
 }
 
-static void unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, int is_signed,
-                         int8_t *codes) {
-    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
-    for (uint32_t c = 0; c < channels; c++)
-        for (size_t i = 0; i < plane; i++) {
-            uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
-            int32_t code = (int32_t)v;
-            if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
-            codes[(size_t)c * plane + i] = (int8_t)code;
-        }
-}
-
 /* Codes [c][plane] against the reference's codes [plane][c] (tokens): equal on >= 99.9 %,
  * within one level everywhere. */
 static void check_codes(const int8_t *got, const int8_t *want_tokens, uint32_t channels,
@@ -209,7 +197,7 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
         int next_signed = k->codes == QSR__CODES_SIGNED;
         quantize_tokens(want, plane, cout, next_shift, push.step, k->bits_a, next_signed,
                         want_codes);
-        unpack_codes(bc.mapped, cout, plane, next_signed, got_codes);
+        qsr_test_unpack_codes(bc.mapped, cout, plane, next_signed, got_codes);
         check_codes(got_codes, want_codes, cout, plane, "GELU codes");
         free(want_codes), free(got_codes);
     }
@@ -260,7 +248,7 @@ static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uin
         int8_t *want_codes = malloc(plane * e), *got_codes = malloc(plane * e);
         int is_signed = codes == QSR__CODES_SIGNED;
         quantize_tokens(want, plane, e, shift, push.step, bits, is_signed, want_codes);
-        unpack_codes(bo.mapped, e, plane, is_signed, got_codes);
+        qsr_test_unpack_codes(bo.mapped, e, plane, is_signed, got_codes);
         check_codes(got_codes, want_codes, e, plane, "LayerNorm codes");
         free(want_codes), free(got_codes);
     } else {

@@ -94,3 +94,15 @@ int qsr_test_begin_case(qsr_test_cases *cases, const char *fmt, ...) {
     printf("\n");
     return 1;
 }
+
+void qsr_test_unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, int is_signed,
+                           int8_t *codes) {
+    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
+    for (uint32_t c = 0; c < channels; c++)
+        for (size_t i = 0; i < plane; i++) {
+            uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
+            int32_t code = (int32_t)v;
+            if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
+            codes[(size_t)c * plane + i] = (int8_t)code;
+        }
+}

@@ -17,6 +17,11 @@ qsr__buffer qsr_test_host_buffer(qsr_context *ctx, size_t bytes, const void *ini
 double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__buffer **bufs,
                          const void *push, qsr__op_recorder record, int runs);
 
+/* Unpacks packed activation codes [channels/8][plane] (4-bit containers, sign-extended when
+ * signed) into codes [channels][plane]. */
+void qsr_test_unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, int is_signed,
+                           int8_t *codes);
+
 /* The push block of a same-size w x h op of cin -> cout channels with neutral factors (1) and
  * the EDSR input normalization. */
 qsr__op_push qsr_test_push(uint32_t w, uint32_t h, uint32_t cin, uint32_t cout);
