@@ -232,7 +232,7 @@ def draw_tradeoff(rows, set_name='Set5', size=(1000, 650), font_paths=FONT_PATHS
 
     canvas = Canvas(size, font_paths)
     w, h = size
-    canvas.text((w / 2, 14), 'QuantSR-C: %s Y-PSNR against compute, every model and depth level'
+    canvas.text((w / 2, 14), 'QuantSR: %s Y-PSNR against compute, every model and depth level'
                 % set_name, 18, 'ma')
     canvas.text((w / 2, 40), 'measured by quantsr eval (tools/eval_models.py); the number at a '
                 'point is its depth (blocks run)', 13, 'ma', (90, 90, 90))
