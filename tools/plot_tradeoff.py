@@ -235,7 +235,7 @@ def draw_tradeoff(rows, set_name='Set5', size=(1000, 650), font_paths=FONT_PATHS
     canvas.text((w / 2, 14), 'QuantSR: %s Y-PSNR against compute, every model and depth level'
                 % set_name, 18, 'ma')
     canvas.text((w / 2, 40), 'measured by quantsr eval (tools/eval_models.py); the number at a '
-                'point is its depth (blocks run)', 13, 'ma', (90, 90, 90))
+                'point is its depth (blocks or Swin layers run)', 13, 'ma', (90, 90, 90))
     legend_rows = (len(models) + 2) // 2
     bottom = h - 16 - 24 * legend_rows
     left, right, gap = 95, w - 25, 95

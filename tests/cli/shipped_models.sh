@@ -21,7 +21,7 @@ for model in "$SRC"/models/*.qsr; do
         fail "$name: info: $(cat "$TMP/err")"
         continue
     }
-    python3 - "$TMP/info.json" "$SRC/models/results.csv" "$name" <<'PY' || fail "$name: results.csv"
+    levels=$(python3 - "$TMP/info.json" "$SRC/models/results.csv" "$name" <<'PY'
 import csv, json, sys
 info = json.load(open(sys.argv[1]))
 rows = [r for r in csv.DictReader(open(sys.argv[2])) if r["model"] == sys.argv[3]]
@@ -31,9 +31,12 @@ assert levels == want, "results.csv rows %r, the model offers %r" % (levels, wan
 for r in rows:
     assert int(r["scale"]) == info["scale"] and int(r["channels"]) == info["channels"], r
     assert r["set5_psnr"] and r["set14_psnr"], "unmeasured row %r" % r
+print(*info["depth_levels"])
 PY
-    levels=$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["depth_levels"])' \
-        "$TMP/info.json")
+    ) || {
+        fail "$name: results.csv"
+        continue
+    }
     for d in $levels; do
         "$CLI" eval --cpu --json -m "$model" --hr "$TMP/hr" --depth "$d" >"$TMP/cpu.json" \
             2>"$TMP/err" || {
