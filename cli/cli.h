@@ -57,6 +57,8 @@ int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 const char *cli_arch_name(uint32_t arch);
 /* The environment variable as a boolean: set and not "", "0", "false", "off" or "no". */
 int cli_env_flag(const char *name);
+/* --fp-math's "fast" or "reference" (NULL: fast). 0 if the text is neither. */
+int cli_parse_fp_math(const char *text, qsr_fp_math *out);
 /* Monotonic-enough wall clock in milliseconds (for durations only). */
 double cli_now_ms(void);
 
@@ -134,6 +136,7 @@ typedef struct cli_session {
     qsr_upscaler *up;    /* NULL until cli_session_open_device */
     int use_reference;   /* run on the CPU reference instead of the upscaler */
     uint64_t max_memory; /* device memory budget for activations in bytes; 0 = the runtime's */
+    qsr_fp_math fp_math; /* how the upscaler's FP convolutions round (--fp-math) */
 } cli_session;
 
 typedef struct cli_model_options {

@@ -12,6 +12,7 @@
  *   backend         string   "gpu" or "cpu-reference" (--cpu)
  *   device          string   Vulkan device name, or "cpu-reference"
  *   precision       string   "default" or "fp32" (--fp32)
+ *   fp_math         string   "fast" or "reference" (--fp-math; "reference" with --cpu)
  *   ensemble        bool     -x
  *   hr_dir          string
  *   images          int      images measured
@@ -35,6 +36,8 @@ typedef struct eval_options {
     const char *hr_dir;
     uint32_t limit, tile, device;
     int json, ensemble, cpu, fp32;
+    const char *fp_math_text; /* --fp-math */
+    qsr_fp_math fp_math;
 } eval_options;
 
 typedef struct image_score {
@@ -162,6 +165,8 @@ static void print_json(const cli_session *s, const eval_options *o, const image_
     cli_json_string(&j, "backend", o->cpu ? "cpu-reference" : "gpu");
     cli_json_string(&j, "device", device);
     cli_json_string(&j, "precision", o->fp32 ? "fp32" : "default");
+    cli_json_string(&j, "fp_math",
+                    o->cpu || o->fp_math == QSR_FP_MATH_REFERENCE ? "reference" : "fast");
     cli_json_bool(&j, "ensemble", o->ensemble);
     cli_json_string(&j, "hr_dir", o->hr_dir);
     cli_json_uint(&j, "images", t->measured);
@@ -265,6 +270,7 @@ static int eval_folder(const eval_options *o) {
     int code = cli_session_load_model(&s, &o->model);
     if (code == CLI_EXIT_OK) {
         s.use_reference = o->cpu;
+        s.fp_math = o->fp_math;
         if (!o->cpu)
             code = cli_session_open_device(&s, (int32_t)o->device, o->tile,
                                            o->fp32 ? QSR_PRECISION_FP32 : QSR_PRECISION_DEFAULT);
@@ -292,6 +298,8 @@ int cmd_eval(int argc, char **argv) {
         {'x', "tta", CLI_ARG_FLAG, &o.ensemble, NULL, "self-ensemble (8 flips/rotations)"},
         {0, "cpu", CLI_ARG_FLAG, &o.cpu, NULL, "run the CPU reference instead of Vulkan (slow)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL, "run every convolution in fp32 on the device"},
+        {0, "fp-math", CLI_ARG_STRING, &o.fp_math_text, "MODE",
+         "fast (default) or reference: how the FP convolutions after the body round"},
         {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
         {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
         {0, "json", CLI_ARG_FLAG, &o.json, NULL, "print one JSON object instead of a table"},
@@ -310,9 +318,12 @@ int cmd_eval(int argc, char **argv) {
     cli_parse_result r = cli_parse_args(&spec, argc, argv);
     if (r != CLI_PARSE_OK) return r == CLI_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     if (o.hr_dir == NULL) return cli_usage_error(&spec, "missing --hr DIR");
-    if (o.cpu && (o.fp32 || o.tile || o.device))
-        return cli_usage_error(&spec, "--cpu runs the CPU reference: --fp32, -t and -g do not "
-                                      "apply");
+    if (!cli_parse_fp_math(o.fp_math_text, &o.fp_math))
+        return cli_usage_error(&spec, "--fp-math takes fast or reference, not '%s'",
+                               o.fp_math_text);
+    if (o.cpu && (o.fp32 || o.tile || o.device || o.fp_math_text))
+        return cli_usage_error(&spec, "--cpu runs the CPU reference: --fp32, -t, -g and "
+                                      "--fp-math do not apply");
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);
     if (cli_parse_only) return CLI_EXIT_OK;
     if (!cli_is_directory(o.hr_dir)) {

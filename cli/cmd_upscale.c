@@ -27,6 +27,8 @@ typedef struct upscale_options {
     uint64_t max_memory_mib; /* device memory budget for activations (0 = runtime default) */
     int ensemble, overwrite, resume, fp32, quiet;
     int cpu;                           /* --cpu: the CPU reference instead of Vulkan */
+    const char *fp_math_text;          /* --fp-math */
+    qsr_fp_math fp_math;               /* parsed --fp-math */
     uint32_t shard_index, shard_count; /* parsed --shard: K - 1 and N */
     const char *jobs_text;             /* -j LOAD:PROC:SAVE */
     cli_pipeline_jobs jobs;            /* parsed -j */
@@ -91,9 +93,13 @@ static int validate_options(upscale_options *o, const cli_command_spec *spec) {
     if (o->device > INT32_MAX) return cli_usage_error(spec, "-g %u is too large", o->device);
     if (o->budget_ms && o->model.depth)
         return cli_usage_error(spec, "--budget-ms picks the depth; do not give --depth too");
-    if (o->cpu && (o->fp32 || o->tile || o->device || o->budget_ms || o->max_memory_mib))
-        return cli_usage_error(spec, "--cpu runs the CPU reference: --fp32, -t, -g, --budget-ms "
-                                     "and --max-memory do not apply");
+    if (!cli_parse_fp_math(o->fp_math_text, &o->fp_math))
+        return cli_usage_error(spec, "--fp-math takes fast or reference, not '%s'",
+                               o->fp_math_text);
+    if (o->cpu &&
+        (o->fp32 || o->tile || o->device || o->budget_ms || o->max_memory_mib || o->fp_math_text))
+        return cli_usage_error(spec, "--cpu runs the CPU reference: --fp32, -t, -g, --budget-ms, "
+                                     "--max-memory and --fp-math do not apply");
     char why[256];
     const char *jobs = o->jobs_text ? o->jobs_text : CLI_PIPELINE_DEFAULT_JOBS;
     if (!cli_pipeline_parse_jobs(jobs, &o->jobs, why, sizeof why))
@@ -175,6 +181,7 @@ static int open_backend(cli_session *s, const upscale_options *o) {
         return CLI_EXIT_OK;
     }
     s->max_memory = o->max_memory_mib << 20;
+    s->fp_math = o->fp_math;
     return cli_session_open_device(s, (int32_t)o->device, o->tile, precision_of(o));
 }
 
@@ -785,8 +792,10 @@ int cmd_upscale(int argc, char **argv) {
          "device memory for activations; tiles shrink to fit (0 = 1/4 of the heap, <= 1 GiB)"},
         {0, "fp32", CLI_ARG_FLAG, &o.fp32, NULL,
          "run every convolution in fp32 (dequantized weights)"},
-        {0, "cpu", CLI_ARG_FLAG, &o.cpu, NULL,
-         "run the CPU reference instead of Vulkan (slow; the only backend of QuantSR-T)"},
+        {0, "fp-math", CLI_ARG_STRING, &o.fp_math_text, "MODE",
+         "fast (default): FP convolutions after the quantized body may fuse into FMAs; "
+         "reference: round them in the CPU reference's order (equal to --cpu on IEEE devices)"},
+        {0, "cpu", CLI_ARG_FLAG, &o.cpu, NULL, "run the CPU reference instead of Vulkan (slow)"},
         {'q', "quiet", CLI_ARG_FLAG, &o.quiet, NULL, "print only errors"},
     };
     const cli_command_spec spec = {

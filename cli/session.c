@@ -54,6 +54,7 @@ int cli_session_open_device(cli_session *s, int32_t device, uint32_t tile,
     desc.tile = tile;
     desc.precision = precision;
     desc.max_memory = s->max_memory;
+    desc.fp_math = s->fp_math;
     if (qsr_upscaler_create(s->ctx, s->model, &desc, &s->up) != QSR_OK)
         return cli_fail("cannot prepare '%s' on the device", s->model_path);
     return CLI_EXIT_OK;

@@ -37,6 +37,16 @@ int cli_env_flag(const char *name) {
            strcmp(v, "no") != 0;
 }
 
+int cli_parse_fp_math(const char *text, qsr_fp_math *out) {
+    if (text == NULL || strcmp(text, "fast") == 0) {
+        *out = QSR_FP_MATH_FAST;
+        return 1;
+    }
+    if (strcmp(text, "reference") != 0) return 0;
+    *out = QSR_FP_MATH_REFERENCE;
+    return 1;
+}
+
 double cli_now_ms(void) {
     /* timespec_get is the C11 clock; durations here are seconds long, so a wall clock
      * (rather than a monotonic one) is precise enough. */

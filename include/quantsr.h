@@ -437,7 +437,8 @@ typedef enum qsr_precision {
 
 /* How the floating-point convolutions after the last quantizer (conv_after_body, the
  * upsampler, conv_last, and the body of an fp32 execution) round. conv_first, whose output
- * feeds the quantizers, always runs in the reference order (a flipped code would spread). */
+ * feeds the quantizers, always runs in the reference order (a flipped code would spread), and
+ * so does QuantSR-T's conv_after_body (its upsampler amplifies last-bit differences). */
 typedef enum qsr_fp_math {
     QSR_FP_MATH_FAST = 0, /* products and sums may fuse into FMAs (faster on most GPUs); every
                              8-bit output within 1 level of the reference order, >= 99.9 %

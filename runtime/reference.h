@@ -106,7 +106,7 @@ void qsr__ref_t_layer_norm(const float *x, size_t tokens, uint32_t e, const floa
  * codes: scratch of l->cin bytes. */
 void qsr__ref_t_linear(const qsr__conv *l, int quantized, const float *x, size_t tokens,
                        int8_t *codes, float *y);
-/* GELU in place: x * 0.5f * (1 + erff(x / sqrt 2)). */
+/* GELU in place: x * 0.5f * (1 + qsr__erf(x / sqrt 2)) (float_math.h). */
 void qsr__ref_t_gelu(float *x, size_t count);
 /* The attention heads (window info->window, info->heads heads, quantized when info->bits_w !=
  * 32 with info->bits_a-bit codes) of every window of an hp x wp grid (multiples of the window),

@@ -25,13 +25,17 @@
  *   attention        per window and head, tokens n, m of the window (row-major):
  *                        Q = qkv[Q part] / (float)sqrt(d), K, V = qkv[K part], qkv[V part]
  *                        S = (float)(int32 sum qQ * qK) * (aq * ak) + rel_bias  [+ mask]
- *                        P = softmax_m(S): e = expf(S - max), P = e / (sum e)
+ *                        P = softmax_m(S): e = qsr__exp(S - max), P = e / (sum e)
  *                        O = (float)(int32 sum qP * qV) * (ap * av)
  *                    (float models: S = sum Q K, O = sum P V in order), then proj.
  *
- *   GELU             x * 0.5f * (1.0f + erff(x * (1 / sqrt 2)))  (PyTorch's form)
+ *   GELU             x * 0.5f * (1.0f + qsr__erf(x * (1 / sqrt 2)))  (PyTorch's form)
+ *
+ * exp and erf are float_math.c's explicit formulas, the twins of the shaders' (not the C
+ * library's), so that the GPU computes the same bits on devices with IEEE arithmetic.
  */
 #include "arch.h"
+#include "float_math.h"
 #include "reference.h"
 
 #include <math.h>
@@ -405,7 +409,7 @@ void qsr__ref_t_gelu(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) {
         float half = x[i] * 0.5f;
         float arg = x[i] * SQRT1_2;
-        float one_plus = 1.0f + erff(arg);
+        float one_plus = 1.0f + qsr__erf(arg);
         x[i] = half * one_plus;
     }
 }
@@ -511,7 +515,7 @@ static void softmax_row(float *row, uint32_t count) {
         if (row[m] > max) max = row[m];
     float sum = 0.0f;
     for (uint32_t m = 0; m < count; m++) {
-        row[m] = expf(row[m] - max);
+        row[m] = qsr__exp(row[m] - max);
         sum += row[m];
     }
     for (uint32_t m = 0; m < count; m++)

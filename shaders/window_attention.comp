@@ -12,7 +12,8 @@
 //   qQ, qK, qV = RLQ codes of qkv[Q] / sqrt(d), qkv[K], qkv[V] (each its own quantizer)
 //   S[n][m] = (float)(int sum_c qQ[n][c] qK[m][c]) * (aq ak) + rel_bias + (shifted and the
 //             tokens in different regions: -100)
-//   P = softmax_m(S) in fp32: e = exp(S - max), P = e / sum e; qP = clamp(round(P / ap), 0, Qp)
+//   P = softmax_m(S) in fp32: e = qsr_exp(S - max) (float_math.glsl), P = e / sum e;
+//   qP = clamp(round(P / ap), 0, Qp)
 //   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
 // The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
 // TPI query tokens at a time (token groups i = local id, local id + local size, ...), so every
@@ -27,6 +28,7 @@
 // size)) TPI (2 N d + 4 N); the op's record function refuses shapes that would reach lavapipe's
 // limiter.
 #include "qpack.glsl"
+#include "float_math.glsl"
 
 layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z = 1) in;
 
@@ -154,7 +156,7 @@ void main() {
             [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[t][m]);
             precise float total = 0.0;
             [[unroll]] for (int m = 0; m < N; m++) {
-                s[t][m] = exp(s[t][m] - mx);
+                s[t][m] = qsr_exp(s[t][m] - mx);
                 total += s[t][m];
             }
             sum[t] = total;

@@ -3,14 +3,17 @@
  * builds small random models (2-, 4-bit and float; x2, x3, x4) and their outputs on LR images
  * whose sizes are not multiples of the window, at every depth level; each must come out of
  * qsr_reference_upscale equal to within the bound below. Also: the GPU path refuses a QuantSR-T
- * model cleanly, RGBA inputs, and an input too large for the reference's buffers.
+ * model cleanly, RGBA inputs, and an input too large for the reference's buffers; and the
+ * accuracy of the reference's own exp and erf (runtime/float_math.c) against the C library's.
  *
  * The golden part needs python3-torch; without it the test reports the other checks and exits
  * 77 (skipped). */
 #include "test_util.h"
 
+#include "float_math.h"
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,32 @@ static qsr_model *load_fixture(void) {
 /* ------------------------------------------------------------------------------------------
  * Without PyTorch
  */
+
+/* qsr__exp within 2 ulp of expf on the range it serves (softmax: s - max <= 0; erfc's
+ * argument), 0 below -86; qsr__erf within 2.5e-7 of erff on [-8, 8], odd, saturating at 1. */
+static void test_float_math(void) {
+    double worst_exp = 0.0, worst_erf = 0.0;
+    for (int i = 0; i <= 1740000; i++) {
+        float x = -86.0f + (float)i * 1e-4f;
+        float got = qsr__exp(x), want = expf(x);
+        double ulps =
+            fabs((double)got - (double)want) / (double)(nextafterf(want, INFINITY) - want);
+        if (ulps > worst_exp) worst_exp = ulps;
+    }
+    for (int i = -80000; i <= 80000; i++) {
+        float x = (float)i * 1e-4f;
+        double err = fabs((double)qsr__erf(x) - (double)erff(x));
+        if (err > worst_erf) worst_erf = err;
+        CHECK(qsr__erf(-x) == -qsr__erf(x), "erf(%g) not odd", (double)x);
+    }
+    printf("exp: worst %.2f ulp of expf on [-86, 88]; erf: worst %.3g of erff on [-8, 8]\n",
+           worst_exp, worst_erf);
+    CHECK(worst_exp <= 2.0, "qsr__exp %.2f ulp from expf", worst_exp);
+    CHECK(worst_erf <= 2.5e-7, "qsr__erf %.3g from erff", worst_erf);
+    CHECK(qsr__exp(-86.5f) == 0.0f && qsr__exp(-1000.0f) == 0.0f, "exp below -86 not 0");
+    CHECK(qsr__exp(0.0f) == 1.0f, "exp(0) = %.9g", (double)qsr__exp(0.0f));
+    CHECK(qsr__erf(9.0f) == 1.0f && qsr__erf(-30.0f) == -1.0f, "erf does not saturate");
+}
 
 /* The GPU path runs the quantized fixture (test_gpu_network_t compares it with this
  * reference) but refuses fp32 execution of it with a clear message (no device: not checked). */
@@ -180,6 +209,7 @@ static int test_golden(void) {
 }
 
 int main(void) {
+    test_float_math();
     qsr_model *model = load_fixture();
     if (model) {
         test_gpu_refuses(model);

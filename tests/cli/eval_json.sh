@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # eval_json.sh - `quantsr eval`: JSON keys and shape, means equal to the per-image means,
-# mod-crop to the scale (odd-sized images), the CPU reference and the GPU path agree, the
-# bicubic baseline of smooth images is good (a wrong crop or LR size would ruin it), --limit,
-# and a corrupt image fails alone with exit 1.
+# mod-crop to the scale (odd-sized images), the CPU reference and the GPU path (either FP math,
+# as the fp_math key says) agree, the bicubic baseline of smooth images is good (a wrong crop or
+# LR size would ruin it), --limit, and a corrupt image fails alone with exit 1.
 set -u
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -46,6 +46,9 @@ cp "$TMP/out" "$TMP/gpu.json"
 run_eval --json --limit 1
 [ "$rc" -eq 0 ] || fail "eval --limit 1: exit $rc: $(cat "$TMP/err")"
 cp "$TMP/out" "$TMP/limit.json"
+run_eval --json --fp-math reference
+[ "$rc" -eq 0 ] || fail "eval --fp-math reference: exit $rc: $(cat "$TMP/err")"
+cp "$TMP/out" "$TMP/exact.json"
 
 python3 - "$TMP" <<'PY' || fail "eval --json: see above"
 import json, math, sys
@@ -88,10 +91,18 @@ def check(name, doc, count):
             errors.append("%s: SR scores of %s out of range: %r" % (name, p["name"], p))
     if doc["scale"] != 3 or doc["depth"] != 2 or doc["arch"] != "QuantSR-C":
         errors.append("%s: scale/depth/arch %r/%r/%r" % (name, doc["scale"], doc["depth"], doc["arch"]))
-cpu, gpu, limit = load("cpu"), load("gpu"), load("limit")
+cpu, gpu, limit, exact = load("cpu"), load("gpu"), load("limit"), load("exact")
 if cpu: check("cpu", cpu, 2)
 if gpu: check("gpu", gpu, 2)
 if limit: check("limit", limit, 1)
+if exact: check("exact", exact, 2)
+for name, doc, want in (("cpu", cpu, "reference"), ("gpu", gpu, "fast"), ("exact", exact, "reference")):
+    if doc and doc.get("fp_math") != want:
+        errors.append("%s: fp_math %r, expected %r" % (name, doc.get("fp_math"), want))
+if cpu and exact and not errors:
+    for c, x in zip(cpu["per_image"], exact["per_image"]):
+        if abs(c["psnr_y"] - x["psnr_y"]) > 0.1:
+            errors.append("%s: --fp-math reference %.4f dB vs CPU %.4f dB" % (c["name"], x["psnr_y"], c["psnr_y"]))
 if cpu and gpu and not errors:
     if cpu["gpu_ms"] != 0 or gpu["gpu_ms"] <= 0:
         errors.append("gpu_ms: cpu %r, gpu %r" % (cpu["gpu_ms"], gpu["gpu_ms"]))

@@ -55,8 +55,8 @@ check_command_help() {
     [ "$rc" -eq 0 ] && grep -q "usage: quantsr $cmd" "$TMP/out" || fail "help $cmd failed"
 }
 check_command_help upscale -i -o -m --depth --depth-any --tile -t --device -g -s -f -x --shard \
-    --overwrite --fp32 -q -n -j --jobs
-check_command_help eval --hr --depth --json --limit -x --cpu
+    --overwrite --fp32 --fp-math -q -n -j --jobs
+check_command_help eval --hr --depth --json --limit -x --cpu --fp-math
 check_command_help info -m --json
 check_command_help devices --json
 check_command_help bench --size --runs --depth --json --batch -j --compare
@@ -80,6 +80,10 @@ expect_usage_error "bad format" "-f" upscale -i a.png -o b.png -f gif
 expect_usage_error "bad -j" "LOAD:PROC:SAVE" upscale -i a.png -o b.png -j 2
 expect_usage_error "-j with 2 upscalers" "PROC must be 1" upscale -i a.png -o b.png -j 1:2:1
 expect_usage_error "bench -j without --batch" "--batch" bench -j 1:1:1
+expect_usage_error "bad --fp-math" "fast or reference" upscale -i a.png -o b.png --fp-math exact
+expect_usage_error "eval bad --fp-math" "fast or reference" eval --hr "$TMP" --fp-math FAST
+expect_usage_error "--fp-math with --cpu" "--fp-math do not apply" upscale -i a.png -o b.png \
+    --cpu --fp-math reference
 expect_usage_error "stray argument" "unexpected argument" info stray
 expect_usage_error "eval without --hr" "missing --hr" eval
 expect_usage_error "bench bad size" "--size" bench --size 12

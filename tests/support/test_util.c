@@ -27,6 +27,11 @@ int qsr_test_kernel_unavailable(const qsr_context *ctx) {
     return 1;
 }
 
+int qsr_test_device_is_ieee(const qsr_context *ctx) {
+    qsr_device_info info;
+    return qsr_context_get_device_info(ctx, &info) == QSR_OK && info.type == QSR_DEVICE_TYPE_CPU;
+}
+
 int qsr_test_no_device(const char *test) {
     int required = strcmp(qsr_test_env("QSR_TEST_REQUIRE_DEVICE", "0"), "1") == 0;
     fprintf(stderr, "%s: no Vulkan device: %s%s\n", test, qsr_last_error(),

@@ -52,6 +52,10 @@ int qsr_test_kernel_unavailable(const qsr_context *ctx);
  * 77 (skipped) as ctest reads it, or 1 when QSR_TEST_REQUIRE_DEVICE=1 says a device must be
  * there (CI sets it where lavapipe is installed, so a broken driver cannot pass as a skip). */
 int qsr_test_no_device(const char *test);
+/* 1 when the context's device runs shaders on the host CPU (lavapipe): its +, -, *, / and sqrt
+ * round as IEEE does, so where a shader and the CPU reference compute the same formula in the
+ * same order (the QuantSR-T float parts, shaders/float_math.glsl) the bits must be equal. */
+int qsr_test_device_is_ieee(const qsr_context *ctx);
 
 /* A random RGB test image with smooth structure and noise (like a photo, so quantizers see
  * realistic ranges). */
