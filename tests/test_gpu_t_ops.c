@@ -61,11 +61,11 @@ static void transpose(const float *in, size_t rows, size_t cols, float *out) {
             out[c * rows + r] = in[r * cols + c];
 }
 
-/* Codes [c][plane] against the reference's codes [plane][c] (tokens): equal on >= 99.9 %,
- * within one level everywhere. */
 /* On an IEEE device (lavapipe) the float parts are the reference's formulas in its order. */
 static int exact_floats;
 
+/* Codes [c][plane] against the reference's codes [plane][c] (tokens): equal on >= 99.9 %,
+ * within one level everywhere (every code equal where exact_floats). */
 static void check_codes(const int8_t *got, const int8_t *want_tokens, uint32_t channels,
                         size_t plane, const char *what) {
     size_t differ = 0, far = 0;

@@ -93,9 +93,10 @@ static uint32_t bits_a(const qsr__plan *plan) {
 }
 
 /* conv_first feeds the quantizers and keeps the reference order. So does conv_after_body
- * (ADD_SKIP): the upsampler that follows amplifies its last-bit differences, and with FMAs the
- * shipped model's output had 0.56 % of its bytes 1-2 levels off the reference (sample.png),
- * byte-identical without. The upsampler and the RGB output may fuse into FMAs. */
+ * (ADD_SKIP): the upsampler that follows amplifies its last-bit differences. With FMAs there,
+ * `quantsr upscale` of assets/sample.png with the first shipped QuantSR-T (commit 46189c2) had
+ * 0.56 % of its bytes 1-2 levels off `--cpu`; byte-identical without (shipped_models.sh). The
+ * upsampler and the RGB output may fuse into FMAs. */
 static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue) {
     int fast =
         epilogue != QSR__EPILOGUE_STORE && epilogue != QSR__EPILOGUE_ADD_SKIP && plan->fast_fp;
