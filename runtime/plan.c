@@ -271,7 +271,16 @@ qsr_status qsr__plan_reserve_rows(qsr__plan *plan, uint32_t rows) {
 }
 
 qsr_status qsr__plan_warm_pipelines(qsr__plan *plan) {
-    return plan->program->warm(plan);
+    qsr_status st = plan->program->warm(plan);
+    /* Each convolution also at its other pixel count per invocation: the grids of a recording
+     * pick theirs (qsr__conv3x3_fit_px). */
+    for (uint32_t i = 0, n = plan->pipe_count; i < n && st == QSR_OK; i++) {
+        qsr__pipeline_desc twin;
+        const qsr__pipeline *p;
+        if (qsr__conv3x3_px_twin(&plan->pipe_keys[i], &twin))
+            st = qsr__plan_pipeline(plan, &twin, &p);
+    }
+    return st;
 }
 
 void qsr__plan_release_activations(qsr__plan *plan) {

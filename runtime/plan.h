@@ -17,7 +17,7 @@ typedef struct qsr__layer_slot {
 /* Capacities of a program (arch.h): tensors, ops and pipelines a plan keeps. */
 #define QSR__MAX_ACTIVATIONS 16
 #define QSR__MAX_OPS         32
-#define QSR__MAX_PIPES       32
+#define QSR__MAX_PIPES       64
 
 /* Where a run's work goes (tile.h): the LR stages (conv_first, the body, conv_after_body)
  * run once per body tile over `region` (the body tile grown by the exact margin), the HR

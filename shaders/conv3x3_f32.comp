@@ -35,9 +35,8 @@ const int OCB = 4; // output channels per vec4 group; an invocation makes two gr
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels: an input
 // value fetched once serves 24 products, a weight vector PX pixels. On lavapipe the fetches
 // (vector gathers) cost more than the arithmetic and accumulators spilled to the stack less
-// than fetches: 16 pixels measured 1.1-1.25x faster than 8. A grid at most 64 pixels wide (the
-// first upsampler conv over an HR tile) takes PX = 8, so its workgroups' rows are not half
-// empty.
+// than fetches: 16 pixels measured 1.1-1.25x faster than 8. PX is 16, or 8 for grids where 16
+// would leave much of a workgroup row empty (qsr__conv_px).
 layout(constant_id = 1) const int PX = 16;
 
 // Activations are read a row segment at a time through binding 0's 16-byte texel view.
@@ -86,21 +85,25 @@ void main() {
     }
     for (int c = 0; c < pc.cin; c++) {
         int wc = pc.w_off + (group * pc.cin + c) * 18;
+        // All of channel c's inputs and weights first, then each accumulator's 9 products in a
+        // row: an accumulator spilled to the stack is loaded and stored once per channel
+        // instead of once per tap. The order of every sum, (c, ky, kx), is unchanged.
+        float v[3][PX + 2];
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
-            int iy = sy + ky - 1;
             uint row[PX + 2];
-            LOAD_PLANE_ROW(src, c, iy, sx - 1, last_texel, PX + 2, row)
-            float v[PX + 2];
-            [[unroll]] for (int i = 0; i < PX + 2; i++) v[i] = uintBitsToFloat(row[i]);
-            [[unroll]] for (int kx = 0; kx < 3; kx++) {
-                vec4 w = weight(wc + (ky * 3 + kx) * 2);
-                [[unroll]] for (int i = 0; i < PX; i++) MAC(acc_a[i], w, v[i + kx]);
-                // conv_last (3 output channels) has one vec4 group: the compiler drops this.
-                if (EPILOGUE != EPILOGUE_RGB) {
-                    vec4 u = weight(wc + (ky * 3 + kx) * 2 + 1);
-                    [[unroll]] for (int i = 0; i < PX; i++) MAC(acc_b[i], u, v[i + kx]);
-                }
-            }
+            LOAD_PLANE_ROW(src, c, sy + ky - 1, sx - 1, last_texel, PX + 2, row)
+            [[unroll]] for (int i = 0; i < PX + 2; i++) v[ky][i] = uintBitsToFloat(row[i]);
+        }
+        vec4 wa[9], wb[9];
+        [[unroll]] for (int k = 0; k < 9; k++) {
+            wa[k] = weight(wc + k * 2);
+            // conv_last (3 output channels) has one vec4 group: the compiler drops this.
+            wb[k] = EPILOGUE != EPILOGUE_RGB ? weight(wc + k * 2 + 1) : vec4(0.0);
+        }
+        [[unroll]] for (int i = 0; i < PX; i++) {
+            [[unroll]] for (int k = 0; k < 9; k++) MAC(acc_a[i], wa[k], v[k / 3][i + k % 3]);
+            if (EPILOGUE != EPILOGUE_RGB)
+                [[unroll]] for (int k = 0; k < 9; k++) MAC(acc_b[i], wb[k], v[k / 3][i + k % 3]);
         }
     }
     int oc0 = group * 8;

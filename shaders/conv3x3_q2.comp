@@ -23,8 +23,8 @@ FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels (two quad
-// accumulators per pixel).
-const int PX = 16;
+// accumulators per pixel): 16, or 8 for narrow grids (qsr__conv_px).
+layout(constant_id = 1) const int PX = 16;
 const uint BIAS_A = SIGNED_A != 0 ? 2u : 0u;
 
 #include "row_fetch.glsl"
@@ -61,71 +61,52 @@ void finish(uvec4 p, uint a, ivec4 k_even, ivec4 k_odd, out ivec4 lo, out ivec4 
     hi = t_odd - 2 * int(a) + k_odd;
 }
 
-#define MAC_ROW(o)                                                                         \
-    s0 += c[o + 0] * q; s1 += c[o + 1] * q; s2 += c[o + 2] * q; s3 += c[o + 3] * q;             \
-    s4 += c[o + 4] * q; s5 += c[o + 5] * q; s6 += c[o + 6] * q; s7 += c[o + 7] * q;             \
-    s8 += c[o + 8] * q; s9 += c[o + 9] * q; s10 += c[o + 10] * q; s11 += c[o + 11] * q;         \
-    s12 += c[o + 12] * q; s13 += c[o + 13] * q; s14 += c[o + 14] * q; s15 += c[o + 15] * q;
-
+// The loop order of conv3x3_q.comp: per code word its codes and weights first, then each
+// pixel's products in one accumulator that stays in a register (1.4x against the tap-major
+// order). Channels past cin in a partial last word get zero weights, so the flushes can sit
+// at fixed channels.
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
     int last_texel = FETCH4_COUNT(src) - 1;
     int words = (pc.cin + QPACK_CPW - 1) / QPACK_CPW;
-    uvec4 p0 = uvec4(0), p1 = uvec4(0), p2 = uvec4(0), p3 = uvec4(0);
-    uvec4 p4 = uvec4(0), p5 = uvec4(0), p6 = uvec4(0), p7 = uvec4(0);
-    uvec4 p8 = uvec4(0), p9 = uvec4(0), p10 = uvec4(0), p11 = uvec4(0);
-    uvec4 p12 = uvec4(0), p13 = uvec4(0), p14 = uvec4(0), p15 = uvec4(0);
-    uint a0 = 0u, a1 = 0u, a2 = 0u, a3 = 0u, a4 = 0u, a5 = 0u, a6 = 0u, a7 = 0u;
-    uint a8 = 0u, a9 = 0u, a10 = 0u, a11 = 0u, a12 = 0u, a13 = 0u, a14 = 0u, a15 = 0u;
+    uvec4 p[PX];
+    uint a[PX];
+    [[unroll]] for (int i = 0; i < PX; i++) {
+        p[i] = uvec4(0);
+        a[i] = 0u;
+    }
     for (int cw = 0; cw < words; cw++) {
         int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);
-        uint nb[3 * (PX + 2)];
+        uint nb[3][PX + 2];
         [[unroll]] for (int r = 0; r < 3; r++) {
-            uint sum[PX + 2], row[PX + 2];
-            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, row)
-            [[unroll]] for (int i = 0; i < PX + 2; i++) {
-                nb[r * (PX + 2) + i] = row[i];
-                sum[i] = code_sum(nb[r * (PX + 2) + i], cend);
-            }
-            a0 += sum[0] + sum[1] + sum[2]; a1 += sum[1] + sum[2] + sum[3];
-            a2 += sum[2] + sum[3] + sum[4]; a3 += sum[3] + sum[4] + sum[5];
-            a4 += sum[4] + sum[5] + sum[6]; a5 += sum[5] + sum[6] + sum[7];
-            a6 += sum[6] + sum[7] + sum[8]; a7 += sum[7] + sum[8] + sum[9];
-            a8 += sum[8] + sum[9] + sum[10]; a9 += sum[9] + sum[10] + sum[11];
-            a10 += sum[10] + sum[11] + sum[12]; a11 += sum[11] + sum[12] + sum[13];
-            a12 += sum[12] + sum[13] + sum[14]; a13 += sum[13] + sum[14] + sum[15];
-            a14 += sum[14] + sum[15] + sum[16]; a15 += sum[15] + sum[16] + sum[17];
+            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb[r])
+            uint sum[PX + 2];
+            [[unroll]] for (int i = 0; i < PX + 2; i++) sum[i] = code_sum(nb[r][i], cend);
+            [[unroll]] for (int i = 0; i < PX; i++) a[i] += sum[i] + sum[i + 1] + sum[i + 2];
         }
-        uvec2 s0 = uvec2(0), s1 = uvec2(0), s2 = uvec2(0), s3 = uvec2(0);
-        uvec2 s4 = uvec2(0), s5 = uvec2(0), s6 = uvec2(0), s7 = uvec2(0);
-        uvec2 s8 = uvec2(0), s9 = uvec2(0), s10 = uvec2(0), s11 = uvec2(0);
-        uvec2 s12 = uvec2(0), s13 = uvec2(0), s14 = uvec2(0), s15 = uvec2(0);
+        uvec2 q[QPACK_CPW][9];
         [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
-            if (j >= cend) break;
-            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + j) * 6;
+            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + min(j, cend - 1)) * 6;
+            bool on = j < cend;
             [[unroll]] for (int ky = 0; ky < 3; ky++) {
-                int r = ky * (PX + 2);
-                uint c[PX + 2];
-                [[unroll]] for (int i = 0; i < PX + 2; i++) c[i] = code_of(nb[r + i], j);
                 uvec4 r01 = FETCH4(weights, wb + ky * 2);
-                uvec2 q = r01.xy;
-                MAC_ROW(0)
-                q = r01.zw;
-                MAC_ROW(1)
-                q = FETCH4(weights, wb + ky * 2 + 1).xy;
-                MAC_ROW(2)
+                uvec2 r2 = FETCH4(weights, wb + ky * 2 + 1).xy;
+                q[j][ky * 3 + 0] = on ? r01.xy : uvec2(0);
+                q[j][ky * 3 + 1] = on ? r01.zw : uvec2(0);
+                q[j][ky * 3 + 2] = on ? r2 : uvec2(0);
             }
-            // Flush after every 3 channels and at the end of the word (see the header).
-            if (j == 2 || j == 5 || j == cend - 1) {
-                flush(s0, p0); flush(s1, p1); flush(s2, p2); flush(s3, p3);
-                flush(s4, p4); flush(s5, p5); flush(s6, p6); flush(s7, p7);
-                flush(s8, p8); flush(s9, p9); flush(s10, p10); flush(s11, p11);
-                flush(s12, p12); flush(s13, p13); flush(s14, p14); flush(s15, p15);
-                s0 = uvec2(0); s1 = uvec2(0); s2 = uvec2(0); s3 = uvec2(0);
-                s4 = uvec2(0); s5 = uvec2(0); s6 = uvec2(0); s7 = uvec2(0);
-                s8 = uvec2(0); s9 = uvec2(0); s10 = uvec2(0); s11 = uvec2(0);
-                s12 = uvec2(0); s13 = uvec2(0); s14 = uvec2(0); s15 = uvec2(0);
+        }
+        [[unroll]] for (int i = 0; i < PX; i++) {
+            uvec2 s = uvec2(0);
+            [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
+                [[unroll]] for (int k = 0; k < 9; k++)
+                    s += code_of(nb[k / 3][i + k % 3], j) * q[j][k];
+                // Flush after every 3 channels and at the end of the word (see the header).
+                if (j % 3 == 2 || j == QPACK_CPW - 1) {
+                    flush(s, p[i]);
+                    s = uvec2(0);
+                }
             }
         }
     }
@@ -135,21 +116,9 @@ void main() {
     ivec4 k_even = ivec4(k03.x, k03.z, k47.x, k47.z);
     ivec4 k_odd = ivec4(k03.y, k03.w, k47.y, k47.w);
     channel_consts k = load_consts(oc0);
-    ivec4 lo, hi;
-    finish(p0, a0, k_even, k_odd, lo, hi); store_pixel(x0, y, oc0, lo, hi, k);
-    finish(p1, a1, k_even, k_odd, lo, hi); store_pixel(x0 + 1, y, oc0, lo, hi, k);
-    finish(p2, a2, k_even, k_odd, lo, hi); store_pixel(x0 + 2, y, oc0, lo, hi, k);
-    finish(p3, a3, k_even, k_odd, lo, hi); store_pixel(x0 + 3, y, oc0, lo, hi, k);
-    finish(p4, a4, k_even, k_odd, lo, hi); store_pixel(x0 + 4, y, oc0, lo, hi, k);
-    finish(p5, a5, k_even, k_odd, lo, hi); store_pixel(x0 + 5, y, oc0, lo, hi, k);
-    finish(p6, a6, k_even, k_odd, lo, hi); store_pixel(x0 + 6, y, oc0, lo, hi, k);
-    finish(p7, a7, k_even, k_odd, lo, hi); store_pixel(x0 + 7, y, oc0, lo, hi, k);
-    finish(p8, a8, k_even, k_odd, lo, hi); store_pixel(x0 + 8, y, oc0, lo, hi, k);
-    finish(p9, a9, k_even, k_odd, lo, hi); store_pixel(x0 + 9, y, oc0, lo, hi, k);
-    finish(p10, a10, k_even, k_odd, lo, hi); store_pixel(x0 + 10, y, oc0, lo, hi, k);
-    finish(p11, a11, k_even, k_odd, lo, hi); store_pixel(x0 + 11, y, oc0, lo, hi, k);
-    finish(p12, a12, k_even, k_odd, lo, hi); store_pixel(x0 + 12, y, oc0, lo, hi, k);
-    finish(p13, a13, k_even, k_odd, lo, hi); store_pixel(x0 + 13, y, oc0, lo, hi, k);
-    finish(p14, a14, k_even, k_odd, lo, hi); store_pixel(x0 + 14, y, oc0, lo, hi, k);
-    finish(p15, a15, k_even, k_odd, lo, hi); store_pixel(x0 + 15, y, oc0, lo, hi, k);
+    [[unroll]] for (int i = 0; i < PX; i++) {
+        ivec4 lo, hi;
+        finish(p[i], a[i], k_even, k_odd, lo, hi);
+        store_pixel(x0 + i, y, oc0, lo, hi, k);
+    }
 }

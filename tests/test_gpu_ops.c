@@ -100,11 +100,12 @@ typedef struct conv_q_case {
     int is_signed;
     qsr__epilogue epilogue; /* STORE, RELU or RESIDUAL */
     qsr__codes_out codes;   /* NONE, or the next quantizer's codes */
+    uint32_t px;            /* pixels per invocation; 0: the runtime's choice for w */
 } conv_q_case;
 
 static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
-    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u", k->bits_w, k->bits_a,
-                             k->cin, k->cout))
+    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u %ux%u px %u", k->bits_w,
+                             k->bits_a, k->cin, k->cout, k->w, k->h, k->px))
         return;
     /* The plan's choice (conv3x3_q2 for 2-bit weights and activations here, unless QSR_KERNEL
      * forces another). */
@@ -160,6 +161,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.dst_scale = 1.25f;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(kernel, k->epilogue, k->bits_a, k->is_signed, k->codes);
+    qsr__conv3x3_fit_px(&d, w);
+    if (k->px && d.spec[1]) d.spec[1] = (int32_t)k->px; /* PAIRS and QUADS */
     run_op(&d, bufs, &push, qsr__record_conv3x3_q);
 
     float *ones = malloc(cout * sizeof(float)), *zeros = calloc(cout, sizeof(float));
@@ -264,9 +267,9 @@ static void workgroup_shapes(qsr_rng *rng) {
         for (int tiled = 0; tiled <= 1; tiled++) {
             force_kernel = tiled ? (int)QSR__QKERNEL_TILED : -1;
             test_conv_q(rng, &(conv_q_case){4, 4, 64, 24, 37, 19, 1, QSR__EPILOGUE_RESIDUAL,
-                                            QSR__CODES_SIGNED});
+                                            QSR__CODES_SIGNED, 0});
             test_conv_q(rng, &(conv_q_case){2, 2, 21, 16, 23, 9, 0, QSR__EPILOGUE_RELU,
-                                            QSR__CODES_UNSIGNED});
+                                            QSR__CODES_UNSIGNED, 0});
         }
         force_kernel = -1;
         test_conv_f32(rng, 17, 12, 41, 9, 0, 0);
@@ -281,26 +284,38 @@ static void conv_cases(qsr_rng *rng_) {
     for (uint32_t bw = 2; bw <= 4; bw++)
         for (uint32_t ba = 2; ba <= 4; ba++)
             test_conv_q(&rng, &(conv_q_case){bw, ba, 13, 7, 11, 9, (int)(bw + ba) % 2,
-                                             QSR__EPILOGUE_STORE, QSR__CODES_NONE});
+                                             QSR__EPILOGUE_STORE, QSR__CODES_NONE, 0});
     /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0, 0});
     /* conv3x3_q2's corrections: signed codes (padding is a = 0), a partial code word. */
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 29, 21, 1, QSR__EPILOGUE_STORE, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 7, 5, 1, QSR__EPILOGUE_STORE, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 21, 16, 9, 4, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED});
-    test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 29, 21, 1, QSR__EPILOGUE_STORE, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 7, 5, 1, QSR__EPILOGUE_STORE, 0, 0});
+    test_conv_q(&rng,
+                &(conv_q_case){2, 2, 21, 16, 9, 4, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 0});
+    test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0, 0});
     /* The fused epilogues: conv1's codes only, conv2's residual and codes, at each width,
      * both code signs, channel counts that leave a partial code word. */
     for (uint32_t ba = 2; ba <= 4; ba++) {
         test_conv_q(&rng, &(conv_q_case){4, ba, 16, 13, 19, 7, 0, QSR__EPILOGUE_RELU,
-                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED});
+                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
         test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL,
-                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED});
+                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0});
     }
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL,
+                                     QSR__CODES_SIGNED, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0, 0});
+    /* 16 pixels per invocation (wide grids; the cases above are narrow and take 8): a realistic
+     * layer, partial workgroup rows (70 and 137 columns), partial code words. */
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 16});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 48, 40, 0, QSR__EPILOGUE_STORE, 0, 16});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL,
+                                     QSR__CODES_SIGNED, 16});
+    test_conv_q(
+        &rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 16});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 137, 5, 1, QSR__EPILOGUE_STORE, 0, 16});
     test_conv_q(&rng,
-                &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL, QSR__CODES_SIGNED});
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0});
+                &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 16});
     /* 16 pixels per invocation (the default) and 8 (narrow grids); 70 columns leave a partial
      * workgroup row at both. */
     for (uint32_t px = 8; px <= 16; px += 8) {

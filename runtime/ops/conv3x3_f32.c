@@ -5,27 +5,34 @@
 /* Output channels per invocation: two vec4 groups, so layers are padded to a multiple of 8. */
 #define CONV_F32_OCI 8
 /* Pixels per invocation (a row segment), PX in the shader: 16 by default, 8 for grids whose
- * rows fit one workgroup row of 8-pixel segments. */
+ * last workgroup row would be mostly empty at 16 (qsr__conv_px). */
 #define CONV_F32_PX 16
-#define CONV_F32_PX_NARROW 8
 
-uint32_t qsr__conv3x3_f32_px(uint32_t max_width) {
-    return max_width <= CONV_F32_PX_NARROW * QSR__LOCAL_X ? CONV_F32_PX_NARROW : CONV_F32_PX;
+/* A workgroup row covers QSR__LOCAL_X * PX pixels, whatever part of it lies in the grid, and on
+ * lavapipe an invocation at 8 pixels costs about 1.25x its share of one at 16 (the kernels
+ * reuse each fetched weight over fewer pixels; docs/benchmarks.md). PX 8 wins where 16 would
+ * waste more than that: a 160-pixel grid takes 192 pixels of rows at 8 and 256 at 16. */
+uint32_t qsr__conv_px(uint32_t width) {
+    uint64_t row16 = 16u * QSR__LOCAL_X, row8 = 8u * QSR__LOCAL_X;
+    uint64_t cost16 = (width + row16 - 1) / row16 * row16 * 4;
+    uint64_t cost8 = (width + row8 - 1) / row8 * row8 * 5;
+    return cost8 < cost16 ? 8u : 16u;
 }
 
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,
                                          uint32_t px) {
-    return (qsr__pipeline_desc){
-        .shader = fast ? QSR_SHADER_CONV3X3_F32_FAST : QSR_SHADER_CONV3X3_F32,
-        .binding_count = QSR__CONV_F32_BINDINGS,
-        .push_bytes = sizeof(qsr__op_push),
-        .spec_count = 3,
-        .spec = {(int32_t)epilogue, (int32_t)(px ? px : CONV_F32_PX),
-                 (int32_t)(shuffle_r ? shuffle_r : 2)},
-        .local_x = QSR__LOCAL_X,
-        .local_y = QSR__LOCAL_Y,
-        .texel_mask = 1u,
-        .texel4_mask = 3u}; /* activations and weights as 16-byte texels */
+    qsr_shader_id shader = fast ? QSR_SHADER_CONV3X3_F32_FAST : QSR_SHADER_CONV3X3_F32;
+    return (qsr__pipeline_desc){.shader = shader,
+                                .binding_count = QSR__CONV_F32_BINDINGS,
+                                .push_bytes = sizeof(qsr__op_push),
+                                .spec_count = 3,
+                                .spec = {(int32_t)epilogue, (int32_t)(px ? px : CONV_F32_PX),
+                                         (int32_t)(shuffle_r ? shuffle_r : 2)},
+                                .local_x = QSR__LOCAL_X,
+                                .local_y = QSR__LOCAL_Y,
+                                /* activations and weights as 16-byte texels */
+                                .texel_mask = 1u,
+                                .texel4_mask = 3u};
 }
 
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

@@ -9,15 +9,16 @@
 
 /* Output channels per invocation: 4 weight pair words, one ivec4 (shaders/conv3x3_q.comp). */
 #define CONV_Q_OCB 8
-/* Pixels per invocation (a row segment), PX in the shader. */
-#define CONV_Q_PX 8
-/* conv3x3_q2's (its accumulators are half as many per pixel). */
-#define CONV_Q2_PX 16
+/* Pixels per invocation (a row segment) of PAIRS and QUADS, PX in the shaders: 16 by default,
+ * 8 for grids whose last workgroup row would be mostly empty at 16 (qsr__conv_px). DOT's is
+ * fixed at 8. */
+#define CONV_Q_PX     16
+#define CONV_Q_DOT_PX 8
 /* conv3x3_q_tiled's preferred workgroup, one pixel per invocation (TX, TY in the shader:
  * specialization constants, smaller where the device's limits ask), and its shared memory:
  * the 72 weight words of a code word and the (TX + 2) x (TY + 2) code tile. */
-#define CONV_Q_TILE_X 16u
-#define CONV_Q_TILE_Y 8u
+#define CONV_Q_TILE_X           16u
+#define CONV_Q_TILE_Y           8u
 #define CONV_Q_TILE_SHARED_BASE (QSR__CODES_PER_WORD * 9u * 4u)
 #define CONV_Q_TILE_SHARED_HALO 4u
 
@@ -61,7 +62,8 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 6,
-        .spec = {(int32_t)epilogue, 0, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
+        .spec = {(int32_t)epilogue, rows ? CONV_Q_PX : 0, 2, (int32_t)bits_a, is_signed ? 1 : 0,
+                 (int32_t)codes_out},
         .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = 0x13u,
@@ -80,10 +82,27 @@ qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qs
     if (shader == QSR_SHADER_CONV3X3_Q_TILED)
         return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push, qsr__div_up(w, lx),
                                     qsr__div_up(h, ly), groups_z);
-    uint32_t px = shader == QSR_SHADER_CONV3X3_Q2 ? CONV_Q2_PX : CONV_Q_PX; /* DOT: 8 */
+    uint32_t px = shader == QSR_SHADER_CONV3X3_Q_DOT ? CONV_Q_DOT_PX : (uint32_t)p->desc.spec[1];
     return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                qsr__div_up(qsr__div_up(w, px), lx), qsr__div_up(h, ly),
-                                groups_z);
+                                qsr__div_up(qsr__div_up(w, px), lx), qsr__div_up(h, ly), groups_z);
+}
+
+/* The convolutions whose PX is specialization constant 1. */
+static int has_px(const qsr__pipeline_desc *d) {
+    uint32_t shader = qsr__shader_texel_base(d->shader);
+    return shader == QSR_SHADER_CONV3X3_F32 || shader == QSR_SHADER_CONV3X3_F32_FAST ||
+           shader == QSR_SHADER_CONV3X3_Q || shader == QSR_SHADER_CONV3X3_Q2;
+}
+
+void qsr__conv3x3_fit_px(qsr__pipeline_desc *d, uint32_t width) {
+    if (has_px(d)) d->spec[1] = (int32_t)qsr__conv_px(width);
+}
+
+int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin) {
+    if (!has_px(d)) return 0;
+    *twin = *d;
+    twin->spec[1] = d->spec[1] == 8 ? 16 : 8;
+    return 1;
 }
 
 /* Every kernel but TILED (which stages weights in shared memory) reads its weights as uvec4

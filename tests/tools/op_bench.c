@@ -1,6 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
- * op_bench q|f|F W H CIN COUT BITS REPS [storage]   (storage: the kernel's storage-buffer twin) */
+ * op_bench q|f|F W H CIN COUT BITS [storage] [pxN] REPS
+ *   storage: the kernel's storage-buffer twin; pxN: N pixels per invocation (default: the
+ *   runtime's choice for W, qsr__conv_px). Options may come anywhere after BITS (so that
+ *   tests/tools/op_cpu_time.sh can append REPS). */
 #include "ops/ops.h"
 #include "test_util.h"
 
@@ -17,7 +20,17 @@ int main(int argc, char **argv) {
     if (argc < 8) return 2;
     int quant = argv[1][0] == 'q';
     uint32_t w = atoi(argv[2]), h = atoi(argv[3]), cin = atoi(argv[4]), cout = atoi(argv[5]),
-             bits = atoi(argv[6]), reps = atoi(argv[7]);
+             bits = atoi(argv[6]), reps = 0, px = 0;
+    int storage = 0;
+    for (int i = 7; i < argc; i++) {
+        if (strcmp(argv[i], "storage") == 0)
+            storage = 1;
+        else if (strncmp(argv[i], "px", 2) == 0)
+            px = (uint32_t)atoi(argv[i] + 2);
+        else
+            reps = (uint32_t)atoi(argv[i]);
+    }
+    if (reps == 0) return 2;
     qsr_context *ctx;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
     size_t plane = (size_t)w * h;
@@ -41,9 +54,10 @@ int main(int argc, char **argv) {
     if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
         quant ? qsr__conv3x3_q_desc(kernel, QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
-              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F',
-                                      qsr__conv3x3_f32_px((uint32_t)w));
-    if (argc > 8 && strcmp(argv[8], "storage") == 0) qsr__pipeline_desc_storage(&d);
+              : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
+    qsr__conv3x3_fit_px(&d, w);
+    if (storage) qsr__pipeline_desc_storage(&d);
+    if (px && d.spec[1]) d.spec[1] = (int32_t)px;
     qsr__pipeline p;
     VkDescriptorPool pool;
     VkDescriptorSet set;
