@@ -84,8 +84,9 @@ static int has_layer(const char *name) {
  * spelled out because older headers (Android NDKs) lack the first and keep the second in
  * vulkan_beta.h. */
 #define QSR__PORTABILITY_ENUMERATION "VK_KHR_portability_enumeration"
-#define QSR__PORTABILITY_SUBSET "VK_KHR_portability_subset"
-#define QSR__CREATE_ENUMERATE_PORTABILITY 0x00000001u /* VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR */
+#define QSR__PORTABILITY_SUBSET      "VK_KHR_portability_subset"
+/* VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR */
+#define QSR__CREATE_ENUMERATE_PORTABILITY 0x00000001u
 
 static int has_instance_extension(const char *name) {
     uint32_t n = 0;

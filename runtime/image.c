@@ -249,7 +249,8 @@ static const char *path_extension(const char *path) {
 
 static image_format format_from_extension(const char *ext) {
     if (qsr__ascii_casecmp(ext, ".png") == 0) return FORMAT_PNG;
-    if (qsr__ascii_casecmp(ext, ".jpg") == 0 || qsr__ascii_casecmp(ext, ".jpeg") == 0) return FORMAT_JPEG;
+    if (qsr__ascii_casecmp(ext, ".jpg") == 0 || qsr__ascii_casecmp(ext, ".jpeg") == 0)
+        return FORMAT_JPEG;
     if (qsr__ascii_casecmp(ext, ".bmp") == 0) return FORMAT_BMP;
     if (qsr__ascii_casecmp(ext, ".tga") == 0) return FORMAT_TGA;
     return FORMAT_UNKNOWN;

@@ -106,7 +106,8 @@ qsr_status qsr__image_guard(const uint8_t *data, size_t size, uint8_t **fixed, s
     *fixed = NULL;
     /* stb accepts fill bytes (0xFF) before the JPEG start-of-image marker; so does the check. */
     size_t fill = 0;
-    while (fill < size && data[fill] == 0xFF) fill++;
+    while (fill < size && data[fill] == 0xFF)
+        fill++;
     if (fill >= 1 && fill < size && data[fill] == 0xD8)
         return check_jpeg(data + fill - 1, size - (fill - 1));
     if (size >= 8 && memcmp(data, png_signature, 8) == 0)

@@ -47,8 +47,8 @@ static void check_reported_limits(qsr_context *ctx) {
     CHECK_OK(qsr_context_get_device_info(ctx, &info));
     printf("forced: %u invocations (%ux%ux%u), %u texels, %u bytes shared, budget cap %llu MiB\n",
            info.max_workgroup_invocations, info.max_workgroup_size[0], info.max_workgroup_size[1],
-           info.max_workgroup_size[2], info.max_texel_buffer_elements,
-           info.max_shared_memory_bytes, (unsigned long long)(info.memory_budget_cap >> 20));
+           info.max_workgroup_size[2], info.max_texel_buffer_elements, info.max_shared_memory_bytes,
+           (unsigned long long)(info.memory_budget_cap >> 20));
     CHECK(info.limits_forced, "the forced limits are not reported");
     CHECK(info.max_workgroup_invocations <= 128 && info.max_workgroup_size[0] <= 128,
           "%u invocations", info.max_workgroup_invocations);
@@ -88,8 +88,7 @@ static void run_both(qsr_context *ctx, const qsr_model *model, const qsr_image *
         printf("  %ux%u: forced %u tile(s) of %u, %s fetches; own limits %u tile(s), %s\n",
                in->width, in->height, stats->tiles, stats->tile, *storage ? "storage" : "texel",
                own_stats.tiles, qsr__upscaler_storage_fetch(own) ? "storage" : "texel");
-        CHECK(a.pixels && b.pixels && same_image(&a, &b),
-              "the forced limits changed the output");
+        CHECK(a.pixels && b.pixels && same_image(&a, &b), "the forced limits changed the output");
     }
     qsr_image_free(&a), qsr_image_free(&b);
     qsr_upscaler_destroy(forced), qsr_upscaler_destroy(own);
@@ -149,8 +148,8 @@ int main(void) {
 
     /* Weights beyond 65536 words (16 blocks of 64 channels: 147456 words): storage fetches
      * even for a small image. */
-    qsr_test_model_params deep = {.scale = 2, .channels = 64, .blocks = 16, .bits_w = 2,
-                                  .bits_a = 2, .seed = 22};
+    qsr_test_model_params deep = {
+        .scale = 2, .channels = 64, .blocks = 16, .bits_w = 2, .bits_a = 2, .seed = 22};
     model = NULL;
     CHECK_OK(qsr_test_model_make(&deep, &model));
     printf("x2 2-bit, 64 channels, 16 blocks\n");
@@ -164,8 +163,8 @@ int main(void) {
      * split into several vkCmdDispatchBase calls. */
     qsr_context *tiny = mobile_context("mobile,invocations=16,groups=2");
     if (tiny) {
-        qsr_test_model_params small = {.scale = 4, .channels = 16, .blocks = 2, .bits_w = 4,
-                                       .seed = 23};
+        qsr_test_model_params small = {
+            .scale = 4, .channels = 16, .blocks = 2, .bits_w = 4, .seed = 23};
         model = NULL;
         CHECK_OK(qsr_test_model_make(&small, &model));
         printf("x4 4-bit, 16 channels, 2 blocks; 16 invocations, 2 groups per dimension\n");

@@ -66,14 +66,13 @@ static qsr_status load_asset_model(AAssetManager *assets, const char *name, qsr_
 }
 
 JNIEXPORT jlong JNICALL Java_org_quantsr_Quantsr_nativeCreate(JNIEnv *env, jclass cls,
-                                                                  jobject asset_manager,
-                                                                  jstring model_asset,
-                                                                  jstring cache_dir) {
+                                                              jobject asset_manager,
+                                                              jstring model_asset,
+                                                              jstring cache_dir) {
     (void)cls;
     AAssetManager *assets = AAssetManager_fromJava(env, asset_manager);
     if (!assets || !model_asset) {
-        throw_status(env, qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "null argument"),
-                     "Quantsr()");
+        throw_status(env, qsr_set_error(QSR_ERROR_INVALID_ARGUMENT, "null argument"), "Quantsr()");
         return 0;
     }
     qsr_jni *q = (qsr_jni *)calloc(1, sizeof *q);
@@ -118,15 +117,14 @@ JNIEXPORT jlong JNICALL Java_org_quantsr_Quantsr_nativeCreate(JNIEnv *env, jclas
     return (jlong)(intptr_t)q;
 }
 
-JNIEXPORT jint JNICALL Java_org_quantsr_Quantsr_nativeScale(JNIEnv *env, jclass cls,
-                                                              jlong handle) {
+JNIEXPORT jint JNICALL Java_org_quantsr_Quantsr_nativeScale(JNIEnv *env, jclass cls, jlong handle) {
     (void)env, (void)cls;
     const qsr_jni *q = (const qsr_jni *)(intptr_t)handle;
     return q ? (jint)q->scale : 0;
 }
 
 JNIEXPORT void JNICALL Java_org_quantsr_Quantsr_nativeDestroy(JNIEnv *env, jclass cls,
-                                                                jlong handle) {
+                                                              jlong handle) {
     (void)env, (void)cls;
     destroy((qsr_jni *)(intptr_t)handle);
 }
@@ -177,12 +175,9 @@ static int bitmap_info(JNIEnv *env, jobject bitmap, const char *which, AndroidBi
 
 /* Upscales `src` into `dst`, which the Java side made scale times larger. Both bitmaps stay
  * locked only while rows are copied, not during the GPU work. */
-JNIEXPORT void JNICALL Java_org_quantsr_Quantsr_nativeUpscale(JNIEnv *env, jclass cls,
-                                                                jlong handle, jobject src,
-                                                                jboolean src_premultiplied,
-                                                                jobject dst,
-                                                                jboolean dst_premultiplied,
-                                                                jint depth) {
+JNIEXPORT void JNICALL Java_org_quantsr_Quantsr_nativeUpscale(
+    JNIEnv *env, jclass cls, jlong handle, jobject src, jboolean src_premultiplied, jobject dst,
+    jboolean dst_premultiplied, jint depth) {
     (void)cls;
     qsr_jni *q = (qsr_jni *)(intptr_t)handle;
     if (!q) {
