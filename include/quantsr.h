@@ -313,6 +313,21 @@ typedef struct qsr_context_desc {
 
 typedef struct qsr_context qsr_context;
 
+/* For programs that own their process (the quantsr tool calls it first): when the CPU
+ * has AVX-512 and LP_NATIVE_VECTOR_WIDTH is unset, sets it to 512, so that Mesa's lavapipe (the
+ * Vulkan driver on the CPU) runs shaders on 512-bit vectors: the paper-size QuantSR-C took 4.5 s
+ * instead of 5.6 s on lavapipe (docs/benchmarks.md). Mesa's shader cache does not tell code of
+ * the two widths apart (whichever width runs first fills it for both), so unless
+ * MESA_SHADER_CACHE_DIR is set it also points that at a folder of its own, mesa-lp512 in the
+ * pipeline cache folder (qsr_context_desc.pipeline_cache_dir's default). Other Vulkan drivers
+ * ignore the width; Mesa's OpenGL llvmpipe does not, and crashed at 512 bits in Mesa 22.3 (so
+ * quantsr-view, whose SDL renderer may draw with it, does not call this). Call it before anything
+ * loads Vulkan in the process; the library never calls it, since it changes the environment of the
+ * whole process. *applied (may be NULL): 1 when it set the width, 0 when it left the environment as
+ * it was: another CPU, the user's own LP_NATIVE_VECTOR_WIDTH (which also opts out), or no cache
+ * folder it could make. Fails only when out of memory. */
+QSR_API qsr_status qsr_prefer_wide_cpu_vectors(int *applied);
+
 /* desc may be NULL for all defaults. */
 QSR_API qsr_status qsr_context_create(const qsr_context_desc *desc, qsr_context **out);
 QSR_API void qsr_context_destroy(qsr_context *ctx);

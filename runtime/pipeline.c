@@ -1,6 +1,7 @@
 /* pipeline.c - compute pipelines from the embedded SPIR-V table, descriptor sets and
  * checked dispatch recording. */
 #include "vk.h"
+#include "ops/ops.h"
 #include "shader_table.h"
 
 #include <string.h>
@@ -57,9 +58,19 @@ static uint64_t shared_bytes(const qsr__pipeline_desc *d, uint32_t x, uint32_t y
     return d->shared_base + (uint64_t)d->shared_halo * (x + 2) * (y + 2);
 }
 
+uint32_t qsr__row_lanes(const qsr_context *ctx) {
+    uint32_t sub = ctx->info.subgroup_size, area = QSR__LOCAL_X * QSR__LOCAL_Y;
+    int cpu = ctx->info.type == QSR_DEVICE_TYPE_CPU;
+    return cpu && sub > QSR__LOCAL_X && sub <= area && area % sub == 0 ? sub : QSR__LOCAL_X;
+}
+
 qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc) {
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
     uint32_t x = desc->local_x ? desc->local_x : 1, y = desc->local_y ? desc->local_y : 1;
+    if (x == QSR__LOCAL_X && y == QSR__LOCAL_Y) { /* the per-pixel ops' preferred shape */
+        x = qsr__row_lanes(ctx);
+        y = QSR__LOCAL_X * QSR__LOCAL_Y / x;
+    }
     while (x * y > l->maxComputeWorkGroupInvocations || x > l->maxComputeWorkGroupSize[0] ||
            y > l->maxComputeWorkGroupSize[1] ||
            shared_bytes(desc, x, y) > l->maxComputeSharedMemorySize) {

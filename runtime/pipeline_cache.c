@@ -83,8 +83,7 @@ static char *format_string(const char *fmt, ...) {
     return text;
 }
 
-/* The cache directory (see qsr__pipeline_store_init), malloc'd; NULL = none. */
-static char *cache_dir(const char *dir) {
+char *qsr__pipeline_cache_folder(const char *dir) {
     if (dir) return *dir ? qsr__strdup(dir) : NULL;
     const char *env = getenv("QSR_PIPELINE_CACHE_DIR");
     if (env && *env) return qsr__strdup(env);
@@ -92,7 +91,7 @@ static char *cache_dir(const char *dir) {
 }
 
 qsr_status qsr__pipeline_store_init(qsr_context *ctx, const char *dir) {
-    char *base = cache_dir(dir);
+    char *base = qsr__pipeline_cache_folder(dir);
     if (!base) return QSR_OK; /* no folder, or no memory for its name: run without the file */
     /* Devices, and drivers of one device, keep separate files: a driver update makes a new
      * file instead of a rejected old one. */

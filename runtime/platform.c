@@ -57,6 +57,23 @@ const char *qsr__path_basename(const char *path) {
     return base;
 }
 
+int qsr__cpu_has_avx512(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0; /* checks the OS's XSAVE state too */
+#else
+    return 0;
+#endif
+}
+
+int qsr__set_env(const char *name, const char *value) {
+#if defined(_WIN32)
+    return (int)_putenv_s(name, value);
+#else
+    return setenv(name, value, 1) == 0 ? 0 : errno;
+#endif
+}
+
 /* Joins two strings into a malloc'd one. */
 static char *concat(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);

@@ -58,6 +58,13 @@ unsigned qsr__next_unique(void);
  *   Windows:              %LOCALAPPDATA%\quantsr */
 char *qsr__user_cache_dir(void);
 
+/* 1 when the CPU and the operating system support AVX-512 (the F subset), 0 elsewhere (and on
+ * other architectures). */
+int qsr__cpu_has_avx512(void);
+
+/* setenv(name, value, 1) (POSIX) or _putenv_s (Windows): 0 or an errno value. */
+int qsr__set_env(const char *name, const char *value);
+
 /* Memory aligned to `alignment` (a power of two, at least sizeof(void *)), freed with
  * qsr__aligned_free. C11's aligned_alloc is missing from the Windows runtimes, from Android
  * before API 28 and from macOS before 10.15. */

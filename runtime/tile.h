@@ -24,11 +24,16 @@ typedef struct qsr__rect {
 
 /* QuantSR-C's HR halo and tile edge (its entry in runtime/arch/quantsr_c.c holds them). */
 #define QSR__UPSAMPLE_MARGIN 1u
-/* HR tiles are at most this many LR pixels on a side (upscaler.c says why), so the grid of the
- * first upsampler conv is at most QSR__HR_GRID_MAX wide: 64, one workgroup row of conv3x3_f32
- * at 8 pixels per invocation. */
+/* HR tiles are at most this many LR pixels on a side (upscaler.c says why) where workgroup
+ * rows are 8 invocations wide, so the grid of the first upsampler conv is at most 64 wide:
+ * one such row of conv3x3_f32 at 8 pixels per invocation (qsr__hr_tile_edge for wider rows). */
 #define QSR__HR_TILE_MAX 62u
-#define QSR__HR_GRID_MAX (QSR__HR_TILE_MAX + 2u * QSR__UPSAMPLE_MARGIN)
+
+/* The HR tile edge for an architecture's `max` (QSR__HR_TILE_MAX for QuantSR-C, chosen for
+ * workgroup rows of 8 invocations) on a device whose rows are `lanes` wide (qsr__row_lanes:
+ * 16 on lavapipe at 512 bits): the tile grows with the rows, so that the upsampler's grids
+ * still fill them (126 at 16 lanes: grids of 128, 254 and 504 pixels). */
+uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t lanes);
 
 /* r grown by `margin` on each side, clamped to a width x height image. */
 qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height);

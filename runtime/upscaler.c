@@ -110,7 +110,7 @@ typedef struct run_area {
  * with scale^2 and their halo is small (QuantSR-C: 62, tile.h says why). */
 static uint32_t hr_edge(const qsr_upscaler *up, uint32_t body_edge) {
     if (up->arch->tile.whole_image) return body_edge;
-    uint32_t max = up->arch->tile.hr_tile_max;
+    uint32_t max = qsr__hr_tile_edge(up->arch->tile.hr_tile_max, qsr__row_lanes(up->ctx));
     return body_edge < max ? body_edge : max;
 }
 

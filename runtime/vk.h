@@ -171,6 +171,12 @@ VkDeviceSize qsr__texel_buffer_max_bytes(const qsr_context *ctx, int wide);
  * kernels keep their rows. Record functions size their dispatches by
  * the pipeline's fitted local_x/local_y. qsr__pipeline_create and _get call it. */
 qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc);
+/* Invocations per workgroup row of the per-pixel ops (whose preferred workgroup is
+ * QSR__LOCAL_X x QSR__LOCAL_Y): QSR__LOCAL_X, or on a CPU device its subgroup size where that is
+ * wider. On lavapipe a subgroup is one SIMD vector (8 lanes at 256 bits, 16 at 512): a row as
+ * wide keeps a vector's lanes on one row of pixels, whose row fetches then lie side by side
+ * (16 lanes over two rows of 8 ran the 4-bit convolution 1.5x slower). */
+uint32_t qsr__row_lanes(const qsr_context *ctx);
 /* Turns desc into its storage-buffer twin (shaders/fetch.glsl: the same kernel reading its
  * texel bindings as storage buffers, for buffers beyond maxTexelBufferElements). Returns 0 when
  * the shader has no twin (desc unchanged); a desc without texel bindings needs none (1). */
@@ -200,8 +206,10 @@ void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p);
  * Descriptions are compared whole, except spec[] past spec_count. */
 qsr_status qsr__pipeline_get(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__pipeline *out);
 
-/* The on-disk cache file: `dir` (NULL = $QSR_PIPELINE_CACHE_DIR, else $XDG_CACHE_HOME/quantsr,
- * else $HOME/.cache/quantsr; "" = none) is resolved into store->path. */
+/* The folder of the on-disk cache file, malloc'd: `dir` (NULL = $QSR_PIPELINE_CACHE_DIR, else
+ * the user's cache folder, qsr__user_cache_dir; "" = none: NULL). */
+char *qsr__pipeline_cache_folder(const char *dir);
+/* The on-disk cache file in qsr__pipeline_cache_folder(dir) is resolved into store->path. */
 qsr_status qsr__pipeline_store_init(qsr_context *ctx, const char *dir);
 /* Makes the VkPipelineCache on the current device from the file when it is valid for this
  * device. Never fails: without a usable file (or cache) pipelines are just compiled afresh. */

@@ -161,7 +161,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.dst_scale = 1.25f;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(kernel, k->epilogue, k->bits_a, k->is_signed, k->codes);
-    qsr__conv3x3_fit_px(&d, w);
+    qsr__conv3x3_fit_px(ctx, &d, w);
     if (k->px && d.spec[1]) d.spec[1] = (int32_t)k->px; /* PAIRS and QUADS */
     run_op(&d, bufs, &push, qsr__record_conv3x3_q);
 

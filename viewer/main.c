@@ -206,6 +206,9 @@ done:
 }
 
 int main(int argc, char **argv) {
+    /* No qsr_prefer_wide_cpu_vectors here, unlike quantsr: LP_NATIVE_VECTOR_WIDTH applies to
+     * Mesa's OpenGL llvmpipe too, which SDL's renderer uses on a machine without a GPU, and
+     * that crashed at 512 bits (Mesa 22.3: quantsr-view --screenshot exited with SIGSEGV). */
     viewer_options opt;
     switch (viewer_parse_options(argc, argv, &opt)) {
     case VIEWER_PARSE_HELP:

@@ -74,10 +74,12 @@ static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue
     return qsr__conv3x3_f32_desc(epilogue, r, fast, 0);
 }
 
-/* The first upsampler conv runs over an HR tile's LR grid (at most QSR__HR_GRID_MAX wide). */
+/* The first upsampler conv runs over an HR tile's LR grid (the tile grown by the margin). */
 static qsr__pipeline_desc shuffle_lr_desc(const qsr__plan *plan) {
+    uint32_t lanes = qsr__row_lanes(plan->ctx);
+    uint32_t grid = qsr__hr_tile_edge(QSR__HR_TILE_MAX, lanes) + 2u * QSR__UPSAMPLE_MARGIN;
     return qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, plan->model->upsample_factor, plan->fast_fp,
-                                 qsr__conv_px(QSR__HR_GRID_MAX));
+                                 qsr__conv_px(grid, lanes));
 }
 
 static qsr__pipeline_desc quantize_desc(const qsr__plan *plan, int is_signed) {
@@ -253,13 +255,13 @@ static void add_weights(qsr__plan *plan, qsr__weight_builder *b) {
 /* Both convolutions take their pixels per invocation from the grid they run over. */
 static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d,
                            const qsr__op_push *p) {
-    qsr__conv3x3_fit_px(&d, (uint32_t)p->out_w);
+    qsr__conv3x3_fit_px(plan->ctx, &d, (uint32_t)p->out_w);
     return qsr__arch_run_op(plan, op, &d, qsr__conv3x3_macs(p), qsr__record_conv3x3_f32, p);
 }
 
 static qsr_status conv_q(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d,
                          const qsr__op_push *p) {
-    qsr__conv3x3_fit_px(&d, (uint32_t)p->out_w);
+    qsr__conv3x3_fit_px(plan->ctx, &d, (uint32_t)p->out_w);
     return qsr__arch_run_op(plan, op, &d, qsr__conv3x3_macs(p), qsr__record_conv3x3_q, p);
 }
 

@@ -403,7 +403,7 @@ static qsr_status run_op(qsr__plan *plan, uint32_t op, qsr__pipeline_desc d, uin
 static qsr_status conv_f32(qsr__plan *plan, uint32_t op, qsr__epilogue epilogue,
                            const qsr__op_push *p) {
     qsr__pipeline_desc d = f32_desc(plan, epilogue);
-    qsr__conv3x3_fit_px(&d, (uint32_t)p->out_w);
+    qsr__conv3x3_fit_px(plan->ctx, &d, (uint32_t)p->out_w);
     return run_op(plan, op, d, qsr__conv3x3_macs(p), qsr__record_conv3x3_f32, p);
 }
 
@@ -526,7 +526,7 @@ static qsr_status record_group(qsr__plan *plan, t_grid grid, uint32_t depth, uin
     qsr__op_push p = layer_push(plan, grid, c, slot_group(m, g));
     qsr__pipeline_desc d = qsr__conv3x3_q_desc(plan->kernel, QSR__EPILOGUE_RESIDUAL, bits_a(plan),
                                                c->act_signed, QSR__CODES_NONE);
-    qsr__conv3x3_fit_px(&d, (uint32_t)p.out_w);
+    qsr__conv3x3_fit_px(plan->ctx, &d, (uint32_t)p.out_w);
     st = run_op(plan, OP_GROUP_CONV, d, qsr__conv3x3_macs(&p), qsr__record_conv3x3_q, &p);
     if (st != QSR_OK) return st;
     copy_tokens(plan, OP_COPY_GROUP_OUT, T_U, T_TOK, grid);
@@ -574,7 +574,7 @@ static qsr_status record_hr(qsr__plan *plan, const qsr__tile_geometry *g) {
     /* The identity kernel's products are no network MACs: none counted, so the profile shows
      * no rate for this op. */
     qsr__pipeline_desc d = f32_desc(plan, QSR__EPILOGUE_RGB);
-    qsr__conv3x3_fit_px(&d, (uint32_t)p.out_w);
+    qsr__conv3x3_fit_px(plan->ctx, &d, (uint32_t)p.out_w);
     return run_op(plan, OP_OUTPUT, d, 0, qsr__record_conv3x3_f32, &p);
 }
 

@@ -8,12 +8,13 @@
  * last workgroup row would be mostly empty at 16 (qsr__conv_px). */
 #define CONV_F32_PX 16
 
-/* A workgroup row covers QSR__LOCAL_X * PX pixels, whatever part of it lies in the grid, and on
+/* A workgroup row covers lanes * PX pixels, whatever part of it lies in the grid, and on
  * lavapipe an invocation at 8 pixels costs about 1.25x its share of one at 16 (the kernels
  * reuse each fetched weight over fewer pixels; docs/benchmarks.md). PX 8 wins where 16 would
- * waste more than that: a 160-pixel grid takes 192 pixels of rows at 8 and 256 at 16. */
-uint32_t qsr__conv_px(uint32_t width) {
-    uint64_t row16 = 16u * QSR__LOCAL_X, row8 = 8u * QSR__LOCAL_X;
+ * waste more than that: at 8 lanes a 160-pixel grid takes 192 pixels of rows at 8 and 256 at
+ * 16. */
+uint32_t qsr__conv_px(uint32_t width, uint32_t lanes) {
+    uint64_t row16 = 16u * lanes, row8 = 8u * lanes;
     uint64_t cost16 = (width + row16 - 1) / row16 * row16 * 4;
     uint64_t cost8 = (width + row8 - 1) / row8 * row8 * 5;
     return cost8 < cost16 ? 8u : 16u;

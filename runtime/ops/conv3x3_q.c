@@ -95,8 +95,8 @@ static int has_px(const qsr__pipeline_desc *d) {
            shader == QSR_SHADER_CONV3X3_Q || shader == QSR_SHADER_CONV3X3_Q2;
 }
 
-void qsr__conv3x3_fit_px(qsr__pipeline_desc *d, uint32_t width) {
-    if (has_px(d)) d->spec[1] = (int32_t)qsr__conv_px(width);
+void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width) {
+    if (has_px(d)) d->spec[1] = (int32_t)qsr__conv_px(width, qsr__row_lanes(ctx));
 }
 
 int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin) {

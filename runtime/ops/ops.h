@@ -101,12 +101,12 @@ qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, cons
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,
                                          uint32_t px);
 /* Pixels per invocation (PX) of conv3x3_f32 and of conv3x3_q's PAIRS and QUADS kernels for a
- * grid `width` wide: 16, or 8 where the last workgroup row at 16 would be empty enough to cost
- * more than the slower 8-pixel kernel. */
-uint32_t qsr__conv_px(uint32_t width);
-/* Sets a conv3x3_f32 or conv3x3_q desc's PX for a dispatch over a grid `width` wide (no-op for
- * the kernels of fixed shape, DOT and TILED). */
-void qsr__conv3x3_fit_px(qsr__pipeline_desc *d, uint32_t width);
+ * grid `width` wide in workgroup rows of `lanes` invocations: 16, or 8 where the last workgroup
+ * row at 16 would be empty enough to cost more than the slower 8-pixel kernel. */
+uint32_t qsr__conv_px(uint32_t width, uint32_t lanes);
+/* Sets a conv3x3_f32 or conv3x3_q desc's PX for a dispatch over a grid `width` wide on ctx's
+ * device (qsr__row_lanes; no-op for the kernels of fixed shape, DOT and TILED). */
+void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width);
 /* For such a desc, its twin at the other PX (1); 0 for descs without one. */
 int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin);
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
