@@ -15,14 +15,22 @@ uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t lanes) {
     return (max + 2u * QSR__UPSAMPLE_MARGIN) * (lanes / 8u) - 2u * QSR__UPSAMPLE_MARGIN;
 }
 
+uint32_t qsr__tile_count_wh(uint32_t width, uint32_t height, uint32_t tw, uint32_t th) {
+    return ((width + tw - 1) / tw) * ((height + th - 1) / th);
+}
+
+qsr__rect qsr__tile_rect_wh(uint32_t width, uint32_t height, uint32_t tw, uint32_t th, uint32_t i) {
+    uint32_t cols = (width + tw - 1) / tw;
+    uint32_t x = (i % cols) * tw, y = (i / cols) * th;
+    uint32_t w = width - x < tw ? width - x : tw;
+    uint32_t h = height - y < th ? height - y : th;
+    return (qsr__rect){x, y, w, h};
+}
+
 uint32_t qsr__tile_count(uint32_t width, uint32_t height, uint32_t tile) {
-    return ((width + tile - 1) / tile) * ((height + tile - 1) / tile);
+    return qsr__tile_count_wh(width, height, tile, tile);
 }
 
 qsr__rect qsr__tile_rect(uint32_t width, uint32_t height, uint32_t tile, uint32_t i) {
-    uint32_t cols = (width + tile - 1) / tile;
-    uint32_t x = (i % cols) * tile, y = (i / cols) * tile;
-    uint32_t w = width - x < tile ? width - x : tile;
-    uint32_t h = height - y < tile ? height - y : tile;
-    return (qsr__rect){x, y, w, h};
+    return qsr__tile_rect_wh(width, height, tile, tile, i);
 }

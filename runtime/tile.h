@@ -40,5 +40,8 @@ qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t 
 /* The i-th tile of edge `tile` over a width x height image (row-major order). */
 uint32_t qsr__tile_count(uint32_t width, uint32_t height, uint32_t tile);
 qsr__rect qsr__tile_rect(uint32_t width, uint32_t height, uint32_t tile, uint32_t i);
+/* The same for tiles of tw x th. */
+uint32_t qsr__tile_count_wh(uint32_t width, uint32_t height, uint32_t tw, uint32_t th);
+qsr__rect qsr__tile_rect_wh(uint32_t width, uint32_t height, uint32_t tw, uint32_t th, uint32_t i);
 
 #endif

@@ -128,17 +128,35 @@ static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *
     return g;
 }
 
+/* The HR tiles of body tile g: squares of hr_edge, or, where g is at most two edges wide
+ * (+ 4), strips as wide as g of about a square's area. A strip spans g, so at the image's sides
+ * its upsampler grids have no halo and fill whole workgroup rows where the image's width does:
+ * 256 pixels at 16 lanes gives grids of 256, 512 and 1024, where squares of 126 left a column
+ * 4 pixels wide that cost about two thirds of a full one (its grids' rows are whole rows). */
+static void hr_shape(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32_t body,
+                     uint32_t *tw, uint32_t *th) {
+    uint32_t edge = hr_edge(up, body);
+    *tw = *th = edge;
+    if (up->arch->tile.whole_image || g->body.w <= edge || g->body.w > 2 * edge + 4) return;
+    *tw = g->body.w;
+    *th = edge * edge / g->body.w;
+}
+
 /* HR tile j of body tile g. */
 static void hr_geometry(const qsr_upscaler *up, qsr__tile_geometry *g, const run_area *a,
                         uint32_t body, uint32_t j) {
-    g->tile = qsr__tile_rect(g->body.w, g->body.h, hr_edge(up, body), j);
+    uint32_t tw, th;
+    hr_shape(up, g, body, &tw, &th);
+    g->tile = qsr__tile_rect_wh(g->body.w, g->body.h, tw, th, j);
     g->tile.x += g->body.x;
     g->tile.y += g->body.y;
     g->ups = qsr__rect_grow(g->tile, up->arch->tile.hr_margin, a->width, a->height);
 }
 
 static uint32_t hr_count(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32_t body) {
-    return qsr__tile_count(g->body.w, g->body.h, hr_edge(up, body));
+    uint32_t tw, th;
+    hr_shape(up, g, body, &tw, &th);
+    return qsr__tile_count_wh(g->body.w, g->body.h, tw, th);
 }
 
 /* The largest buffer sizes any body tile and HR tile of the area needs. */

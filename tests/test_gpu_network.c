@@ -137,6 +137,9 @@ int main(void) {
      * the border. */
     qsr_test_model_params small = {.scale = 4, .channels = 8, .blocks = 2, .bits_w = 4, .seed = 12};
     check_model(&small, 150, 70, 3);
+    /* At most two HR tiles wide (62 LR pixels at 8 lanes): HR strips as wide as the image, 38
+     * rows high, the last one partial. */
+    check_model(&small, 100, 90, 3);
     check_fp32_precision();
     /* Under a mobile texel limit (QSR_FORCE_LIMITS=mobile) the 64-channel models' activations
      * exceed it: their runs must have taken the storage-buffer kernels. */
