@@ -128,16 +128,17 @@ static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *
     return g;
 }
 
-/* The HR tiles of body tile g: squares of hr_edge, or, where g is at most two edges wide
- * (+ 4), strips as wide as g of about a square's area. A strip spans g, so at the image's sides
- * its upsampler grids have no halo and fill whole workgroup rows where the image's width does:
- * 256 pixels at 16 lanes gives grids of 256, 512 and 1024, where squares of 126 left a column
- * 4 pixels wide that cost about two thirds of a full one (its grids' rows are whole rows). */
+/* The HR tiles of body tile g: squares of hr_edge, or, where g is at most as wide as two
+ * squares' grids (2 (edge + 2) pixels), strips as wide as g of about a square's area. A strip
+ * spans g, so at the image's sides its upsampler grids have no halo and fill whole workgroup
+ * rows where the image's width does: 256 pixels at 16 lanes gives grids of 256, 512 and 1024,
+ * where squares of 126 left a column 4 pixels wide that cost about two thirds of a full one
+ * (a grid's last workgroup row costs as much as a full row). */
 static void hr_shape(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32_t body,
                      uint32_t *tw, uint32_t *th) {
     uint32_t edge = hr_edge(up, body);
     *tw = *th = edge;
-    if (up->arch->tile.whole_image || g->body.w <= edge || g->body.w > 2 * edge + 4) return;
+    if (up->arch->tile.whole_image || g->body.w <= edge || g->body.w > 2 * (edge + 2)) return;
     *tw = g->body.w;
     *th = edge * edge / g->body.w;
 }
