@@ -19,8 +19,6 @@ FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 // (output channels 8g..8g+7) and a zero word. One fetch brings a row's three words: on
 // lavapipe a fetch is a gather of the same cost at any width.
 FETCH_BUFFER4(1, weights);
-// The residual epilogue reads h a row segment at a time (RESIDUAL_ROWS).
-#define QCONV_RESIDUAL_ROWS
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
 
@@ -75,11 +73,5 @@ void main() {
     }
     int oc0 = group * OCB;
     channel_consts k = load_consts(oc0);
-    float h[OCB][PX];
-    if (EPILOGUE == EPILOGUE_RESIDUAL) RESIDUAL_ROWS(x0, y, oc0, PX, h)
-    [[unroll]] for (int i = 0; i < PX; i++) {
-        float hp[OCB];
-        [[unroll]] for (int o = 0; o < OCB; o++) hp[o] = EPILOGUE == EPILOGUE_RESIDUAL ? h[o][i] : 0.0;
-        store_pixel_h(x0 + i, y, oc0, lo[i], hi[i], k, hp);
-    }
+    [[unroll]] for (int i = 0; i < PX; i++) store_pixel(x0 + i, y, oc0, lo[i], hi[i], k);
 }

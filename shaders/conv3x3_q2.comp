@@ -20,8 +20,6 @@ FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 // Weights: per [cout/8][cin][kernel row] two uvec4 of quad words (kx 0 h 0, kx 0 h 1, kx 1 h 0,
 // kx 1 h 1 | kx 2 h 0, kx 2 h 1, 0, 0), then K[cout] (uvec4 units throughout).
 FETCH_BUFFER4(1, weights);
-// The residual epilogue reads h a row segment at a time (RESIDUAL_ROWS).
-#define QCONV_RESIDUAL_ROWS
 #include "qconv_epilogue.glsl"
 
 // Each invocation computes PX neighbouring pixels of one row for 8 output channels (two quad
@@ -118,13 +116,9 @@ void main() {
     ivec4 k_even = ivec4(k03.x, k03.z, k47.x, k47.z);
     ivec4 k_odd = ivec4(k03.y, k03.w, k47.y, k47.w);
     channel_consts k = load_consts(oc0);
-    float h[OCB][PX];
-    if (EPILOGUE == EPILOGUE_RESIDUAL) RESIDUAL_ROWS(x0, y, oc0, PX, h)
     [[unroll]] for (int i = 0; i < PX; i++) {
         ivec4 lo, hi;
         finish(p[i], a[i], k_even, k_odd, lo, hi);
-        float hp[OCB];
-        [[unroll]] for (int o = 0; o < OCB; o++) hp[o] = EPILOGUE == EPILOGUE_RESIDUAL ? h[o][i] : 0.0;
-        store_pixel_h(x0 + i, y, oc0, lo, hi, k, hp);
+        store_pixel(x0 + i, y, oc0, lo, hi, k);
     }
 }

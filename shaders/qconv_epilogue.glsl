@@ -14,13 +14,8 @@ layout(std430, binding = 2) readonly buffer Params { float params[]; };
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 // The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
 // per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants); each invocation
-// reads its own pixels before it writes them. Kernels that define QCONV_RESIDUAL_ROWS read it
-// a row segment at a time (RESIDUAL_ROWS below) through a 16-byte texel view.
-#ifdef QCONV_RESIDUAL_ROWS
-FETCH_BUFFER4(4, dst_in4);
-#else
+// reads its own pixels before it writes them.
 FETCH_BUFFER(4, dst_in);
-#endif
 layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
 
 layout(constant_id = 3) const int BITS_A = 4;
@@ -68,21 +63,19 @@ int next_code(float v, float shift) {
     return int(clamp(roundEven(t), qn, qp));
 }
 
-// The value the epilogue leaves for a channel (what a later op would read back): v after the
-// activation, or for RESIDUAL h * dst_scale * shortcut + v, h the value dst held.
-float epilogue_value(float v, float h) {
+// The value the epilogue leaves for channel oc (what a later op would read back).
+float epilogue_value(int idx, float v) {
     if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
     if (EPILOGUE == EPILOGUE_GELU) return qsr_gelu(v);
     if (EPILOGUE == EPILOGUE_RESIDUAL) {
-        precise float r = (h * pc.dst_scale) * pc.shortcut + v;
-        return r;
+        precise float h = (uintBitsToFloat(FETCH(dst_in, idx)) * pc.dst_scale) *
+                              pc.shortcut + v;
+        return h;
     }
     return v;
 }
 
-// Stores pixel (x, y) of output channels oc0 .. oc0 + 7 from their integer sums; h: what dst
-// holds there (read by RESIDUAL only).
-void store_pixel_h(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k, float h[OCB]) {
+void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
     if (x >= pc.out_w || y >= pc.out_h) return;
     uint word = 0u;
     [[unroll]] for (int p = 0; p < 4; p++) {
@@ -94,7 +87,7 @@ void store_pixel_h(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k, 
                 float bias = half_ == 0 ? k.bias_even[p] : k.bias_odd[p];
                 precise float v = float(sum) * scale + bias;
                 int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
-                float r = epilogue_value(v, h[2 * p + half_]);
+                float r = epilogue_value(idx, v);
                 // conv1's ReLU and fc1's GELU output are needed only as codes; the residual
                 // in fp32 too.
                 if (CODES_OUT == 0 || !EPILOGUE_CODES_ONLY) dst[idx] = r;
@@ -108,33 +101,3 @@ void store_pixel_h(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k, 
     if (CODES_OUT != 0) codes[(oc0 / OCB) * pc.out_w * pc.out_h + y * pc.out_w + x] = word;
 }
 
-#ifdef QCONV_RESIDUAL_ROWS
-// RESIDUAL_ROWS(x0_, y_, oc0_, n_, out_): out_[o][i] = what dst holds for channel oc0_ + o at
-// (x0_ + i, y_), i < n_, read n_ words at a time as 16-byte texels (row_fetch.glsl: included
-// before the macro is used). Rows, channels and words outside the output are clamped reads whose
-// values are never stored; a texel may hold a neighbour invocation's pixels, whose words are
-// dropped by the selects.
-#define RESIDUAL_ROWS(x0_, y_, oc0_, n_, out_)                                                    \
-    {                                                                                            \
-        int last_ = FETCH4_COUNT(dst_in4) - 1, row_ = min(y_, pc.out_h - 1) * pc.out_w + (x0_);   \
-        [[unroll]] for (int o_ = 0; o_ < OCB; o_++) {                                             \
-            uint w_[n_];                                                                         \
-            int plane_ = min((oc0_) + o_, pc.cout - 1) * pc.out_w * pc.out_h;                     \
-            FETCH_ROW(dst_in4, plane_ + row_, last_, n_, w_)                                     \
-            [[unroll]] for (int i_ = 0; i_ < (n_); i_++) out_[o_][i_] = uintBitsToFloat(w_[i_]);   \
-        }                                                                                        \
-    }
-#else
-// store_pixel_h with h fetched per value (RESIDUAL only).
-void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
-    float h[OCB];
-    bool inside = x < pc.out_w && y < pc.out_h;
-    [[unroll]] for (int o = 0; o < OCB; o++) {
-        int idx = (oc0 + o) * pc.out_w * pc.out_h + y * pc.out_w + x;
-        h[o] = EPILOGUE == EPILOGUE_RESIDUAL && inside && oc0 + o < pc.cout
-                   ? uintBitsToFloat(FETCH(dst_in, idx))
-                   : 0.0;
-    }
-    store_pixel_h(x, y, oc0, lo, hi, k, h);
-}
-#endif

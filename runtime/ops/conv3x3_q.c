@@ -57,19 +57,18 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
     int tiled = kernel == QSR__QKERNEL_TILED;
     int wide = qsr__conv3x3_q_wide_weights(kernel);
     int rows = kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS;
-    int32_t px = rows ? CONV_Q_PX : 0; /* DOT's and TILED's are fixed */
     return (qsr__pipeline_desc){
         .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 6,
-        .spec = {(int32_t)epilogue, px, 2, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
+        .spec = {(int32_t)epilogue, rows ? CONV_Q_PX : 0, 2, (int32_t)bits_a, is_signed ? 1 : 0,
+                 (int32_t)codes_out},
         .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = 0x13u,
-        /* PAIRS and QUADS read activation codes and the residual's h as 16-byte texels too
-         * (row_fetch.glsl). */
-        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x11u : 0u),
+        /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
+        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u),
         .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,
         .shared_halo = tiled ? CONV_Q_TILE_SHARED_HALO : 0u};
 }
