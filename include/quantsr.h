@@ -315,8 +315,8 @@ typedef struct qsr_context qsr_context;
 
 /* For programs that own their process (the quantsr tool calls it first): when the CPU
  * has AVX-512 and LP_NATIVE_VECTOR_WIDTH is unset, sets it to 512, so that Mesa's lavapipe (the
- * Vulkan driver on the CPU) runs shaders on 512-bit vectors: the paper-size QuantSR-C took 4.5 s
- * instead of 5.6 s on lavapipe (docs/benchmarks.md). Mesa's shader cache does not tell code of
+ * Vulkan driver on the CPU) runs shaders on 512-bit vectors: the paper-size QuantSR-C took 4.2 s
+ * instead of 5.9 s on lavapipe (docs/benchmarks.md). Mesa's shader cache does not tell code of
  * the two widths apart (whichever width runs first fills it for both), so unless
  * MESA_SHADER_CACHE_DIR is set it also points that at a folder of its own, mesa-lp512 in the
  * pipeline cache folder (qsr_context_desc.pipeline_cache_dir's default). Other Vulkan drivers

@@ -74,14 +74,6 @@ static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue
     return qsr__conv3x3_f32_desc(epilogue, r, fast, 0);
 }
 
-/* The first upsampler conv runs over an HR tile's LR grid (the tile grown by the margin). */
-static qsr__pipeline_desc shuffle_lr_desc(const qsr__plan *plan) {
-    uint32_t lanes = qsr__row_lanes(plan->ctx);
-    uint32_t grid = qsr__hr_tile_edge(QSR__HR_TILE_MAX, lanes) + 2u * QSR__UPSAMPLE_MARGIN;
-    return qsr__conv3x3_f32_desc(QSR__EPILOGUE_SHUFFLE, plan->model->upsample_factor, plan->fast_fp,
-                                 qsr__conv_px(grid, lanes));
-}
-
 static qsr__pipeline_desc quantize_desc(const qsr__plan *plan, int is_signed) {
     return qsr__quantize_rlq_desc(plan->model->info.bits_a, is_signed);
 }
@@ -114,7 +106,6 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
     out[n++] = qsr__rgb_to_planar_desc();
     for (size_t i = 0; i < sizeof f32 / sizeof f32[0]; i++)
         out[n++] = f32_desc(plan, f32[i]);
-    out[n++] = shuffle_lr_desc(plan);
     out[n++] = f32_desc(plan, QSR__EPILOGUE_RGB);
     if (plan->quantized) {
         out[n++] = quantize_desc(plan, 0);
@@ -392,7 +383,7 @@ static qsr_status record_hr(qsr__plan *plan, const qsr__tile_geometry *g) {
     p.out_h = (int32_t)g->ups.h;
     p.org_x = (int32_t)(g->ups.x - g->region.x);
     p.org_y = (int32_t)(g->ups.y - g->region.y);
-    qsr_status st = conv_f32(plan, OP_UPS0, shuffle_lr_desc(plan), &p);
+    qsr_status st = conv_f32(plan, OP_UPS0, f32_desc(plan, QSR__EPILOGUE_SHUFFLE), &p);
     if (st == QSR_OK) st = qsr__plan_split_point(plan);
     if (st != QSR_OK) return st;
     uint32_t w = g->ups.w * r, h = g->ups.h * r;
