@@ -30,11 +30,17 @@
  *                    out   = (float)sum * scale + bias[o]       (product rounded, then add)
  *
  *   residual block   t = relu(conv1_q(h)); t = conv2_q(t); h = h * shortcut + t
- *                    (float: the product is rounded, then t added). A block not kept at the
- *                    chosen depth computes h = h * shortcut. Models with bits_w == 32 run the
- *                    body convolutions as FP convs with conv.weight.
+ *                    (float: the product is rounded, then t added). Models with bits_w == 32
+ *                    run the body convolutions as FP convs with conv.weight.
+ *   skipped blocks   a block not kept at the chosen depth is h = h * shortcut: the shortcuts
+ *                    of the blocks skipped in a row are multiplied into one factor p (in block
+ *                    order, from 1) that the next reader of h applies once, as the GPU plan
+ *                    does: the next kept block quantizes the rounded products h * p and
+ *                    computes (h * p) * shortcut + t; an FP conv reading h scales its sum,
+ *                    (acc * p) + bias. (PyTorch's h * s1 * s2 rounds once per factor; the
+ *                    results agree to the last bit of h, not always to the code.)
  *
- *   body tail        r = conv_after_body(h) + f       (the conv's acc + bias, then + f)
+ *   body tail        r = conv_after_body(h) + f       (the conv's (acc * p) + bias, then + f)
  *
  *   upsampler        per stage: conv (C -> r*r*C), then PixelShuffle(r) (PyTorch):
  *                        out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x]
@@ -123,6 +129,12 @@ static void conv_tile_f32(const float *restrict tile, uint32_t cin, const float 
 
 qsr_status qsr__ref_conv3x3_f32(const float *in, uint32_t cin, uint32_t h, uint32_t w,
                                 const float *weight, const float *bias, uint32_t cout, float *out) {
+    return qsr__ref_conv3x3_f32_scaled(in, 1.0f, cin, h, w, weight, bias, cout, out);
+}
+
+qsr_status qsr__ref_conv3x3_f32_scaled(const float *in, float in_scale, uint32_t cin, uint32_t h,
+                                       uint32_t w, const float *weight, const float *bias,
+                                       uint32_t cout, float *out) {
     float *tile;
     qsr_status st = alloc_tile(sizeof(float), cin, "f32 conv", (void **)&tile);
     if (st != QSR_OK) return st;
@@ -135,8 +147,10 @@ qsr_status qsr__ref_conv3x3_f32(const float *in, uint32_t cin, uint32_t h, uint3
                 float acc[TILE];
                 conv_tile_f32(tile, cin, weight + (size_t)o * cin * 9, acc);
                 float *dst = out + o * plane + (size_t)y * w + x0;
-                for (uint32_t i = 0; i < count; i++)
-                    dst[i] = acc[i] + bias[o];
+                for (uint32_t i = 0; i < count; i++) {
+                    float scaled = acc[i] * in_scale;
+                    dst[i] = scaled + bias[o];
+                }
             }
         }
     free(tile);
@@ -145,12 +159,20 @@ qsr_status qsr__ref_conv3x3_f32(const float *in, uint32_t cin, uint32_t h, uint3
 
 void qsr__ref_quantize(const float *in, uint32_t channels, size_t plane, const float *shift,
                        float step, int32_t qn, int32_t qp, int8_t *codes) {
+    qsr__ref_quantize_scaled(in, 1.0f, channels, plane, shift, step, qn, qp, codes);
+}
+
+void qsr__ref_quantize_scaled(const float *in, float in_scale, uint32_t channels, size_t plane,
+                              const float *shift, float step, int32_t qn, int32_t qp,
+                              int8_t *codes) {
     const float lo = (float)qn, hi = (float)qp;
     for (uint32_t c = 0; c < channels; c++) {
         const float *x = in + c * plane;
         int8_t *q = codes + c * plane;
-        for (size_t i = 0; i < plane; i++)
-            q[i] = qsr__ref_quantize_one(x[i], shift[c], step, lo, hi);
+        for (size_t i = 0; i < plane; i++) {
+            float v = x[i] * in_scale;
+            q[i] = qsr__ref_quantize_one(v, shift[c], step, lo, hi);
+        }
     }
 }
 
@@ -464,47 +486,52 @@ static const int8_t *conv_codes(const qsr__conv *conv, int8_t *scratch) {
     return scratch;
 }
 
-qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in, uint32_t h,
-                               uint32_t w, int8_t *codes, int8_t *wcode_scratch, float *out) {
+qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in,
+                               float in_scale, uint32_t h, uint32_t w, int8_t *codes,
+                               int8_t *wcode_scratch, float *out) {
     if (!quantized)
-        return qsr__ref_conv3x3_f32(in, conv->cin, h, w, conv->weight, conv->bias, conv->cout, out);
+        return qsr__ref_conv3x3_f32_scaled(in, in_scale, conv->cin, h, w, conv->weight, conv->bias,
+                                           conv->cout, out);
     int32_t qn, qp;
     qsr__act_range(conv->bits_a, conv->act_signed, &qn, &qp);
-    qsr__ref_quantize(in, conv->cin, (size_t)h * w, conv->act_shift, conv->act_step, qn, qp, codes);
+    qsr__ref_quantize_scaled(in, in_scale, conv->cin, (size_t)h * w, conv->act_shift,
+                             conv->act_step, qn, qp, codes);
     return qsr__ref_conv3x3_q(codes, conv->cin, h, w, conv_codes(conv, wcode_scratch),
                               conv->weight_step, conv->act_step, conv->bias, conv->cout, out);
 }
 
-/* One body convolution: quantized (codes in b->codes) or, for bits_w == 32, FP. */
-static qsr_status body_conv(const qsr_model *m, const qsr__conv *conv, const float *in, uint32_t h,
-                            uint32_t w, ref_buffers *b, float *out) {
-    return qsr__ref_conv_layer(conv, m->info.bits_w != 32, in, h, w, b->codes, b->wcode, out);
+/* One body convolution on in * in_scale: quantized (codes in b->codes) or, for bits_w == 32,
+ * FP. */
+static qsr_status body_conv(const qsr_model *m, const qsr__conv *conv, const float *in,
+                            float in_scale, uint32_t h, uint32_t w, ref_buffers *b, float *out) {
+    return qsr__ref_conv_layer(conv, m->info.bits_w != 32, in, in_scale, h, w, b->codes, b->wcode,
+                               out);
 }
 
-/* One residual block on b->h: h = h * s + conv2(relu(conv1(h))), or h = h * s when skipped. */
-static qsr_status run_block(const qsr_model *m, uint32_t i, int active, uint32_t h, uint32_t w,
+/* One kept residual block on b->h, whose blocks skipped since it was last written left the
+ * factor `pending` (the product of their shortcuts): h = (h * pending) * s +
+ * conv2(relu(conv1(h * pending))). */
+static qsr_status run_block(const qsr_model *m, uint32_t i, float pending, uint32_t h, uint32_t w,
                             ref_buffers *b) {
     const size_t n = (size_t)m->info.channels * h * w;
     const float s = m->shortcut[i];
-    if (!active) {
-        for (size_t k = 0; k < n; k++)
-            b->h[k] = b->h[k] * s;
-        return QSR_OK;
-    }
-    qsr_status st = body_conv(m, &m->body[2 * i], b->h, h, w, b, b->t);
+    qsr_status st = body_conv(m, &m->body[2 * i], b->h, pending, h, w, b, b->t);
     if (st != QSR_OK) return st;
     for (size_t k = 0; k < n; k++)
         if (!(b->t[k] > 0.0f)) b->t[k] = 0.0f; /* relu; -0 and NaN become +0 */
-    st = body_conv(m, &m->body[2 * i + 1], b->t, h, w, b, b->u);
+    st = body_conv(m, &m->body[2 * i + 1], b->t, 1.0f, h, w, b, b->u);
     if (st != QSR_OK) return st;
     for (size_t k = 0; k < n; k++) {
-        float scaled = b->h[k] * s;
+        float carried = b->h[k] * pending;
+        float scaled = carried * s;
         b->h[k] = scaled + b->u[k];
     }
     return QSR_OK;
 }
 
-/* f = conv_first(x0); the residual blocks; t = conv_after_body(h) + f. */
+/* f = conv_first(x0); the residual blocks; t = conv_after_body(h) + f. A block not kept at
+ * `depth` is h = h * shortcut; its shortcut joins the product `pending` (multiplied in block
+ * order, from 1) that the next reader of h applies once. */
 static qsr_status run_body(const qsr_model *m, uint32_t depth, uint32_t h, uint32_t w,
                            ref_buffers *b) {
     const size_t n = (size_t)m->info.channels * h * w;
@@ -513,10 +540,18 @@ static qsr_status run_body(const qsr_model *m, uint32_t depth, uint32_t h, uint3
         qsr__ref_conv3x3_f32(b->x0, 3, h, w, first->weight, first->bias, first->cout, b->f);
     if (st != QSR_OK) return st;
     memcpy(b->h, b->f, n * sizeof(float));
-    for (uint32_t i = 0; st == QSR_OK && i < m->info.blocks; i++)
-        st = run_block(m, i, qsr__arch_block_active(&m->info, depth, i), h, w, b);
+    float pending = 1.0f;
+    for (uint32_t i = 0; st == QSR_OK && i < m->info.blocks; i++) {
+        if (!qsr__arch_block_active(&m->info, depth, i)) {
+            pending *= m->shortcut[i];
+            continue;
+        }
+        st = run_block(m, i, pending, h, w, b);
+        pending = 1.0f;
+    }
     if (st != QSR_OK) return st;
-    st = qsr__ref_conv3x3_f32(b->h, cab->cin, h, w, cab->weight, cab->bias, cab->cout, b->t);
+    st = qsr__ref_conv3x3_f32_scaled(b->h, pending, cab->cin, h, w, cab->weight, cab->bias,
+                                     cab->cout, b->t);
     if (st != QSR_OK) return st;
     for (size_t k = 0; k < n; k++)
         b->t[k] = b->t[k] + b->f[k];

@@ -18,6 +18,13 @@
 qsr_status qsr__ref_conv3x3_f32(const float *in, uint32_t cin, uint32_t h, uint32_t w,
                                 const float *weight, const float *bias, uint32_t cout, float *out);
 
+/* The same with the sum scaled before the bias: out[o] = (sum * in_scale) + bias[o], each
+ * rounded (how a conv applies the shortcut product of skipped blocks to its input, as the GPU
+ * does; in_scale 1 gives qsr__ref_conv3x3_f32's result exactly). */
+qsr_status qsr__ref_conv3x3_f32_scaled(const float *in, float in_scale, uint32_t cin, uint32_t h,
+                                       uint32_t w, const float *weight, const float *bias,
+                                       uint32_t cout, float *out);
+
 /* One activation code: clamp(rintf((x + shift) / step), lo, hi) with the float add and division
  * rounded separately, rintf in the default mode (half to even, as torch.round); a NaN maps to
  * lo. lo, hi are Qn, Qp as floats, within int8. */
@@ -34,6 +41,11 @@ static inline int8_t qsr__ref_quantize_one(float x, float shift, float step, flo
 void qsr__ref_quantize(const float *in, uint32_t channels, size_t plane, const float *shift,
                        float step, int32_t qn, int32_t qp, int8_t *codes);
 
+/* The same on the rounded products in[c][i] * in_scale (in_scale 1: qsr__ref_quantize). */
+void qsr__ref_quantize_scaled(const float *in, float in_scale, uint32_t channels, size_t plane,
+                              const float *shift, float step, int32_t qn, int32_t qp,
+                              int8_t *codes);
+
 /* Quantized 3x3 convolution on activation codes, zero padding in the code domain:
  * sum = int32 sum over c, ky, kx of q * wcode; out[o] = (float)sum * (act_step * weight_step[o])
  * + bias[o], the scale being one float product computed first.
@@ -43,12 +55,15 @@ qsr_status qsr__ref_conv3x3_q(const int8_t *codes, uint32_t cin, uint32_t h, uin
                               const int8_t *wcode, const float *weight_step, float act_step,
                               const float *bias, uint32_t cout, float *out);
 
-/* A model's 3x3 convolution layer as the reference runs it: the FP convolution with
- * conv->weight when `quantized` is 0, else its input quantized into `codes` ([cin][h][w]) and the
- * quantized convolution; `wcode_scratch` ([cout][cin][9]) receives the weight codes unpacked
- * from conv->qweight when the conv has no wcode. in: [cin][h][w]; out: [cout][h][w]. */
-qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in, uint32_t h,
-                               uint32_t w, int8_t *codes, int8_t *wcode_scratch, float *out);
+/* A model's 3x3 convolution layer as the reference runs it on in * in_scale: the FP
+ * convolution with conv->weight when `quantized` is 0 (its sum scaled,
+ * qsr__ref_conv3x3_f32_scaled), else the products in * in_scale quantized into `codes`
+ * ([cin][h][w]) and the quantized convolution; `wcode_scratch` ([cout][cin][9]) receives the
+ * weight codes unpacked from conv->qweight when the conv has no wcode. in: [cin][h][w]; out:
+ * [cout][h][w]. */
+qsr_status qsr__ref_conv_layer(const qsr__conv *conv, int quantized, const float *in,
+                               float in_scale, uint32_t h, uint32_t w, int8_t *codes,
+                               int8_t *wcode_scratch, float *out);
 
 /* Checks a layer of a model built in memory before the reference dereferences it: cin -> cout
  * channels, a bias, an F32 weight (quantized 0) or codes, steps and shifts (quantized 1).

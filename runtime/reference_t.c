@@ -659,7 +659,7 @@ static qsr_status run_group_conv(const qsr_model *m, uint32_t group, const t_geo
                                  t_buffers *b) {
     tokens_to_planar(b->tok, g->e, g->pixels, b->plane_a);
     qsr_status st = qsr__ref_conv_layer(&m->t.group_conv[group], m->info.bits_w != 32, b->plane_a,
-                                        g->hp, g->wp, b->codes, b->wcode, b->plane_b);
+                                        1.0f, g->hp, g->wp, b->codes, b->wcode, b->plane_b);
     if (st != QSR_OK) return st;
     planar_to_tokens(b->plane_b, g->e, g->pixels, b->tok);
     const size_t count = g->pixels * g->e;

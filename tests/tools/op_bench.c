@@ -1,9 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
- * op_bench q|f|F W H CIN COUT BITS [storage] [pxN] REPS
- *   storage: the kernel's storage-buffer twin; pxN: N pixels per invocation (default: the
- *   runtime's choice for W, qsr__conv_px). Options may come anywhere after BITS (so that
- *   tests/tools/op_cpu_time.sh can append REPS). */
+ * op_bench q|f|F W H CIN COUT BITS [storage] [residual] [pxN] REPS
+ *   storage: the kernel's storage-buffer twin; residual: conv3x3_q with a block's second
+ *   epilogue (residual: fp32 h and the next codes) instead of the first's (ReLU, codes only);
+ *   pxN: N pixels per invocation (default: the runtime's choice for W, qsr__conv_px).
+ *   Options may come anywhere after BITS (so that tests/tools/op_cpu_time.sh can append
+ *   REPS). */
 #include "ops/ops.h"
 #include "test_util.h"
 
@@ -21,10 +23,12 @@ int main(int argc, char **argv) {
     int quant = argv[1][0] == 'q';
     uint32_t w = atoi(argv[2]), h = atoi(argv[3]), cin = atoi(argv[4]), cout = atoi(argv[5]),
              bits = atoi(argv[6]), reps = 0, px = 0;
-    int storage = 0;
+    int storage = 0, residual = 0;
     for (int i = 7; i < argc; i++) {
         if (strcmp(argv[i], "storage") == 0)
             storage = 1;
+        else if (strcmp(argv[i], "residual") == 0)
+            residual = 1;
         else if (strncmp(argv[i], "px", 2) == 0)
             px = (uint32_t)atoi(argv[i] + 2);
         else
@@ -53,7 +57,9 @@ int main(int argc, char **argv) {
     qsr__qkernel kernel = QSR__QKERNEL_PAIRS;
     if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
-        quant ? qsr__conv3x3_q_desc(kernel, QSR__EPILOGUE_RELU, bits, 0, QSR__CODES_UNSIGNED)
+        quant ? qsr__conv3x3_q_desc(kernel, residual ? QSR__EPILOGUE_RESIDUAL : QSR__EPILOGUE_RELU,
+                                    bits, residual,
+                                    residual ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
     qsr__conv3x3_fit_px(ctx, &d, w);
     if (storage) qsr__pipeline_desc_storage(&d);
