@@ -17,9 +17,11 @@ qsr_add_shader(conv3x3_q_storage SOURCE conv3x3_q.comp DEFINES QSR_STORAGE_FETCH
 qsr_add_shader(conv3x3_q2_storage SOURCE conv3x3_q2.comp DEFINES QSR_STORAGE_FETCH)
 qsr_add_shader(conv3x3_q_dot_storage SOURCE conv3x3_q_dot.comp DEFINES QSR_STORAGE_FETCH)
 qsr_add_shader(conv3x3_q_tiled_storage SOURCE conv3x3_q_tiled.comp DEFINES QSR_STORAGE_FETCH)
+qsr_add_shader(quantize_rlq_storage SOURCE quantize_rlq.comp DEFINES QSR_STORAGE_FETCH)
 # QuantSR-T (arch 2): the token ops (tests/test_gpu_t_ops.c).
 qsr_add_shader(linear_q SOURCE linear_q.comp)
 qsr_add_shader(layernorm_q SOURCE layernorm_q.comp)
 qsr_add_shader(window_attention SOURCE window_attention.comp)
 qsr_add_shader(linear_q_storage SOURCE linear_q.comp DEFINES QSR_STORAGE_FETCH)
 qsr_add_shader(layernorm_q_storage SOURCE layernorm_q.comp DEFINES QSR_STORAGE_FETCH)
+qsr_add_shader(window_attention_storage SOURCE window_attention.comp DEFINES QSR_STORAGE_FETCH)

@@ -17,18 +17,23 @@
 //   O[n][c] = (float)(int sum_m qP[n][m] qV[m][c]) * (ap av)
 // The window's codes live in shared memory, 8 per word (qpack.glsl). Each invocation takes
 // TPI query tokens at a time (token groups i = local id, local id + local size, ...), so every
-// K and V code read from shared memory serves TPI rows (on lavapipe a shared-memory load costs
-// far more than the multiplies it feeds: 2 tokens ran 1.75x faster than 1, 4 1.3x faster than
-// 2). The loops over
-// the window's tokens m and a head's channels c have constant trip counts (specialization
-// constants) and are unrolled, so the score rows, probabilities and sums stay in registers (no
-// dynamically indexed private arrays, lavapipe.md) and K and V codes are read at constant
-// shared-memory addresses, the same for every invocation; only the relative position bias is
-// gathered. Loop iterations per invocation, were nothing unrolled: about ceil(N / (TPI local
-// size)) TPI (2 N d + 4 N); the op's record function refuses shapes that would reach lavapipe's
-// limiter.
+// K and V code read from shared memory serves TPI rows (2 tokens ran 1.75x faster than 1, 4
+// 1.3x faster than 2). The loops over the window's tokens m and a head's channels c have
+// constant trip counts (specialization constants) and are unrolled, so the score rows,
+// probabilities and sums stay in registers (no dynamically indexed private arrays,
+// lavapipe.md) and K and V codes are read at constant shared-memory addresses, the same for
+// every invocation. Where the workgroup has one invocation per token group (the desc's size,
+// unless the device allows fewer), the token groups are not a loop either: lavapipe makes such
+// a read one scalar load only outside loops and branches, and a per-lane loop with a store to
+// the stack per lane inside one (half of the op's time was in those loops). qkv, the shifts
+// and the relative position bias (the only gathered read) come through texel buffers
+// (fetch.glsl: one vector gather each on lavapipe, where a storage-buffer read is again a
+// per-lane loop). Loop iterations per invocation, were nothing unrolled: about
+// ceil(N / (TPI local size)) TPI (2 N d + 4 N); the op's record function refuses shapes that
+// would reach lavapipe's limiter.
 #include "qpack.glsl"
 #include "float_math.glsl"
+#include "fetch.glsl"
 
 layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z = 1) in;
 
@@ -45,8 +50,9 @@ layout(push_constant) uniform Push {
     float qk_scale, pv_scale; // q_step * k_step and p_step * v_step, as float products
 } pc;
 
-layout(std430, binding = 0) readonly buffer Src { float qkv[]; };
-layout(std430, binding = 1) readonly buffer Params { float params[]; };
+FETCH_BUFFER(0, qkv);    // the qkv layer's output [3E][h][w], fp32 bits
+FETCH_BUFFER(1, params); // the quantizers' shifts and the bias, fp32 bits
+float param(int i) { return uintBitsToFloat(FETCH(params, i)); }
 layout(std430, binding = 2) writeonly buffer Dst { float dst[]; };
 
 layout(constant_id = 0) const int WIN = 8;
@@ -65,7 +71,6 @@ const float MASK_VALUE = -100.0;
 const int TPI = N > 64 ? 1 : 4;
 
 shared uint sq[N * DW], sk[N * DW], sv[N * DW];
-shared float sbias[SPAN * SPAN];
 
 // Grid pixel of token n of the window at (wy, wx) on the rolled grid.
 int window_pixel(int wy, int wx, int n) {
@@ -98,9 +103,9 @@ uint pack_part(int part, int head, int pixel, int cw) {
         int c = cw * QPACK_CPW + j;
         if (c < D) {
             int ch = head * D + c;
-            precise float v = qkv[(part * pc.channels + ch) * plane + pixel];
+            precise float v = uintBitsToFloat(FETCH(qkv, (part * pc.channels + ch) * plane + pixel));
             if (part == 0) v = v / pc.sqrt_d;
-            word |= qpack_put(code_of(v, params[off + ch], step, sgn), j, CONT);
+            word |= qpack_put(code_of(v, param(off + ch), step, sgn), j, CONT);
         }
     }
     return word;
@@ -108,6 +113,67 @@ uint pack_part(int part, int head, int pixel, int cw) {
 
 // Code c of token m in a shared array of codes.
 int code(uint word, int c, int is_signed) { return qpack_get(word, c % QPACK_CPW, CONT, is_signed != 0); }
+
+// Query tokens TPI i .. TPI i + TPI - 1 of the window at (wy, wx): their output rows.
+void attend(int i, int wy, int wx, int head) {
+    float qp = float((1 << BITS_A) - 1); // qP is unsigned
+    int plane = pc.grid_w * pc.grid_h;
+    int q[TPI][D], region_n[TPI], bias_n[TPI];
+    [[unroll]] for (int t = 0; t < TPI; t++) {
+        int n = TPI * i + t;
+        region_n[t] = pc.shift != 0 ? region(wy, wx, n) : 0;
+        [[unroll]] for (int c = 0; c < D; c++)
+            q[t][c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
+        // bias index of (n, m): bias_n - ((m / WIN) * SPAN + m % WIN) * heads
+        bias_n[t] = pc.bias_off + ((n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1) * pc.heads + head;
+    }
+    float s[TPI][N];
+    [[unroll]] for (int m = 0; m < N; m++) {
+        int k[D];
+        [[unroll]] for (int c = 0; c < D; c++) k[c] = code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
+        int region_m = pc.shift != 0 ? region(wy, wx, m) : 0;
+        [[unroll]] for (int t = 0; t < TPI; t++) {
+            int acc = 0;
+            [[unroll]] for (int c = 0; c < D; c++) acc += q[t][c] * k[c];
+            precise float v = float(acc) * pc.qk_scale;
+            v = v + param(bias_n[t] - ((m / WIN) * SPAN + m % WIN) * pc.heads);
+            // A select, not a branch (see above): unshifted windows have one region.
+            v = v + (region_m != region_n[t] ? MASK_VALUE : 0.0);
+            s[t][m] = v;
+        }
+    }
+    float sum[TPI];
+    [[unroll]] for (int t = 0; t < TPI; t++) {
+        float mx = s[t][0];
+        [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[t][m]);
+        precise float total = 0.0;
+        [[unroll]] for (int m = 0; m < N; m++) {
+            s[t][m] = qsr_exp(s[t][m] - mx);
+            total += s[t][m];
+        }
+        sum[t] = total;
+    }
+    int o[TPI][D];
+    [[unroll]] for (int t = 0; t < TPI; t++)
+        [[unroll]] for (int c = 0; c < D; c++) o[t][c] = 0;
+    [[unroll]] for (int m = 0; m < N; m++) {
+        int v[D];
+        [[unroll]] for (int c = 0; c < D; c++) v[c] = code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
+        [[unroll]] for (int t = 0; t < TPI; t++) {
+            precise float p = s[t][m] / sum[t];
+            precise float r = p / pc.p_step;
+            int pq = int(clamp(roundEven(r), 0.0, qp));
+            [[unroll]] for (int c = 0; c < D; c++) o[t][c] += pq * v[c];
+        }
+    }
+    [[unroll]] for (int t = 0; t < TPI; t++) {
+        int pixel = window_pixel(wy, wx, TPI * i + t);
+        [[unroll]] for (int c = 0; c < D; c++) {
+            precise float out_c = float(o[t][c]) * pc.pv_scale;
+            dst[(head * D + c) * plane + pixel] = out_c;
+        }
+    }
+}
 
 void main() {
     int lid = int(gl_LocalInvocationID.x), lsize = int(gl_WorkGroupSize.x);
@@ -120,66 +186,11 @@ void main() {
         sk[i] = pack_part(1, head, pixel, cw);
         sv[i] = pack_part(2, head, pixel, cw);
     }
-    for (int i = lid; i < SPAN * SPAN; i += lsize) sbias[i] = params[pc.bias_off + i * pc.heads + head];
     barrier();
-
-    float qp = float((1 << BITS_A) - 1); // qP is unsigned
-    int plane = pc.grid_w * pc.grid_h;
-    // Tokens n = TPI * i + t (t < TPI) for i = local id, local id + local size, ...
-    for (int i = lid; i < N / TPI; i += lsize) {
-        int q[TPI][D], region_n[TPI], bias_n[TPI];
-        [[unroll]] for (int t = 0; t < TPI; t++) {
-            int n = TPI * i + t;
-            region_n[t] = pc.shift != 0 ? region(wy, wx, n) : 0;
-            [[unroll]] for (int c = 0; c < D; c++)
-                q[t][c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
-            // sbias index of (n, m): bias_n - (m / WIN) * SPAN - m % WIN
-            bias_n[t] = (n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1;
-        }
-        float s[TPI][N];
-        [[unroll]] for (int m = 0; m < N; m++) {
-            int k[D];
-            [[unroll]] for (int c = 0; c < D; c++) k[c] = code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
-            int region_m = pc.shift != 0 ? region(wy, wx, m) : 0;
-            [[unroll]] for (int t = 0; t < TPI; t++) {
-                int acc = 0;
-                [[unroll]] for (int c = 0; c < D; c++) acc += q[t][c] * k[c];
-                precise float v = float(acc) * pc.qk_scale;
-                v = v + sbias[bias_n[t] - (m / WIN) * SPAN - m % WIN];
-                if (pc.shift != 0) v = v + (region_m != region_n[t] ? MASK_VALUE : 0.0);
-                s[t][m] = v;
-            }
-        }
-        float sum[TPI];
-        [[unroll]] for (int t = 0; t < TPI; t++) {
-            float mx = s[t][0];
-            [[unroll]] for (int m = 1; m < N; m++) mx = max(mx, s[t][m]);
-            precise float total = 0.0;
-            [[unroll]] for (int m = 0; m < N; m++) {
-                s[t][m] = qsr_exp(s[t][m] - mx);
-                total += s[t][m];
-            }
-            sum[t] = total;
-        }
-        int o[TPI][D];
-        [[unroll]] for (int t = 0; t < TPI; t++)
-            [[unroll]] for (int c = 0; c < D; c++) o[t][c] = 0;
-        [[unroll]] for (int m = 0; m < N; m++) {
-            int v[D];
-            [[unroll]] for (int c = 0; c < D; c++) v[c] = code(sv[m * DW + c / QPACK_CPW], c, V_SIGNED);
-            [[unroll]] for (int t = 0; t < TPI; t++) {
-                precise float p = s[t][m] / sum[t];
-                precise float r = p / pc.p_step;
-                int pq = int(clamp(roundEven(r), 0.0, qp));
-                [[unroll]] for (int c = 0; c < D; c++) o[t][c] += pq * v[c];
-            }
-        }
-        [[unroll]] for (int t = 0; t < TPI; t++) {
-            int pixel = window_pixel(wy, wx, TPI * i + t);
-            [[unroll]] for (int c = 0; c < D; c++) {
-                precise float out_c = float(o[t][c]) * pc.pv_scale;
-                dst[(head * D + c) * plane + pixel] = out_c;
-            }
-        }
+    // gl_WorkGroupSize is a specialization constant: one of these two goes at specialization.
+    if (gl_WorkGroupSize.x == uint(N / TPI)) {
+        attend(lid, wy, wx, head);
+    } else {
+        for (int i = lid; i < N / TPI; i += lsize) attend(i, wy, wx, head);
     }
 }

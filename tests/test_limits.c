@@ -197,7 +197,11 @@ static void check_fit(void) {
               qsr__shader_texel_base(d.shader) == QSR_SHADER_CONV3X3_Q_TILED,
           "tiled storage twin");
     d = qsr__quantize_rlq_desc(4, 1);
-    CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_QUANTIZE_RLQ,
+    CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_QUANTIZE_RLQ_STORAGE &&
+              !d.texel_mask,
+          "quantize_rlq storage twin");
+    d = qsr__rgb_to_planar_desc();
+    CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_RGB_TO_PLANAR,
           "a storage-only kernel needs no twin");
     free(ctx);
 }

@@ -9,7 +9,8 @@ qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
                                 .spec_count = 2,
                                 .spec = {(int32_t)bits, is_signed ? 1 : 0},
                                 .local_x = QSR__LOCAL_X,
-                                .local_y = QSR__LOCAL_Y};
+                                .local_y = QSR__LOCAL_Y,
+                                .texel_mask = 0x3u}; /* the source and the shifts */
 }
 
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

@@ -17,9 +17,9 @@ static uint32_t code_words(uint32_t channels) {
 
 qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim, uint32_t bits_a,
                                               int q_signed, int k_signed, int v_signed) {
-    uint32_t n = window * window, span = 2 * window - 1;
-    /* Shared memory: the window's Q, K, V codes of the head and the head's bias. */
-    uint32_t base = 4u * (3u * n * code_words(head_dim) + span * span);
+    uint32_t n = window * window;
+    /* Shared memory: the window's Q, K, V codes of the head. */
+    uint32_t base = 4u * 3u * n * code_words(head_dim);
     return (qsr__pipeline_desc){.shader = QSR_SHADER_WINDOW_ATTENTION,
                                 .binding_count = 3,
                                 .push_bytes = sizeof(qsr__attention_push),
@@ -28,17 +28,17 @@ qsr__pipeline_desc qsr__window_attention_desc(uint32_t window, uint32_t head_dim
                                          q_signed ? 1 : 0, k_signed ? 1 : 0, v_signed ? 1 : 0},
                                 .local_x = n / tokens_per_invocation(window),
                                 .local_y = 1,
+                                .texel_mask = 0x3u, /* qkv and params (fetch.glsl) */
                                 .shared_base = base};
 }
 
 /* Loop iterations of one invocation of window_attention.comp, were none of its loops unrolled
  * (they have constant trip counts and are, on lavapipe). */
 static uint64_t loop_iterations(uint32_t window, uint32_t head_dim, uint32_t local) {
-    uint64_t n = (uint64_t)window * window, d = head_dim, span = 2 * window - 1;
+    uint64_t n = (uint64_t)window * window, d = head_dim;
     uint32_t tpi = tokens_per_invocation(window);
     uint64_t per_token = 2 * d + n * (d + 1) + 3 * n + n * (d + 1);
     return qsr__div_up((uint32_t)(n * code_words(head_dim)), local) +
-           qsr__div_up((uint32_t)(span * span), local) +
            qsr__div_up((uint32_t)n / tpi, local) * tpi * per_token;
 }
 
