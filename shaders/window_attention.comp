@@ -26,7 +26,7 @@
 // unless the device allows fewer), the token groups are not a loop either: lavapipe makes such
 // a read one scalar load only outside loops and branches, and a per-lane loop with a store to
 // the stack per lane inside one (half of the op's time was in those loops). qkv, the shifts
-// and the relative position bias (the only gathered read) come through texel buffers
+// and the relative position bias (the only gathered reads) come through texel buffers
 // (fetch.glsl: one vector gather each on lavapipe, where a storage-buffer read is again a
 // per-lane loop). Loop iterations per invocation, were nothing unrolled: about
 // ceil(N / (TPI local size)) TPI (2 N d + 4 N); the op's record function refuses shapes that
@@ -118,28 +118,37 @@ int code(uint word, int c, int is_signed) { return qpack_get(word, c % QPACK_CPW
 void attend(int i, int wy, int wx, int head) {
     float qp = float((1 << BITS_A) - 1); // qP is unsigned
     int plane = pc.grid_w * pc.grid_h;
-    int q[TPI][D], region_n[TPI], bias_n[TPI];
+    int q[TPI][D], region_n[TPI];
     [[unroll]] for (int t = 0; t < TPI; t++) {
         int n = TPI * i + t;
         region_n[t] = pc.shift != 0 ? region(wy, wx, n) : 0;
         [[unroll]] for (int c = 0; c < D; c++)
             q[t][c] = code(sq[n * DW + c / QPACK_CPW], c, Q_SIGNED);
-        // bias index of (n, m): bias_n - ((m / WIN) * SPAN + m % WIN) * heads
-        bias_n[t] = pc.bias_off + ((n / WIN + WIN - 1) * SPAN + n % WIN + WIN - 1) * pc.heads + head;
     }
+    // The TPI tokens lie in one window row (TPI divides WIN: the record function checks), at
+    // row ny from column nx0. Against key row r their biases are the TPI + WIN - 1 entries
+    // (dy, dx) = (ny - r + WIN - 1, nx0 + k) of the bias table, k = t - j + WIN - 1 for key
+    // column j: gathered once per key row instead of once per token pair (each a gather).
+    int ny = (TPI * i) / WIN, nx0 = (TPI * i) % WIN;
     float s[TPI][N];
-    [[unroll]] for (int m = 0; m < N; m++) {
-        int k[D];
-        [[unroll]] for (int c = 0; c < D; c++) k[c] = code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
-        int region_m = pc.shift != 0 ? region(wy, wx, m) : 0;
-        [[unroll]] for (int t = 0; t < TPI; t++) {
-            int acc = 0;
-            [[unroll]] for (int c = 0; c < D; c++) acc += q[t][c] * k[c];
-            precise float v = float(acc) * pc.qk_scale;
-            v = v + param(bias_n[t] - ((m / WIN) * SPAN + m % WIN) * pc.heads);
-            // A select, not a branch (see above): unshifted windows have one region.
-            v = v + (region_m != region_n[t] ? MASK_VALUE : 0.0);
-            s[t][m] = v;
+    [[unroll]] for (int r = 0; r < WIN; r++) {
+        float row_bias[TPI + WIN - 1];
+        int row_base = pc.bias_off + ((ny - r + WIN - 1) * SPAN + nx0) * pc.heads + head;
+        [[unroll]] for (int k = 0; k < TPI + WIN - 1; k++) row_bias[k] = param(row_base + k * pc.heads);
+        [[unroll]] for (int j = 0; j < WIN; j++) {
+            int m = r * WIN + j;
+            int k[D];
+            [[unroll]] for (int c = 0; c < D; c++) k[c] = code(sk[m * DW + c / QPACK_CPW], c, K_SIGNED);
+            int region_m = pc.shift != 0 ? region(wy, wx, m) : 0;
+            [[unroll]] for (int t = 0; t < TPI; t++) {
+                int acc = 0;
+                [[unroll]] for (int c = 0; c < D; c++) acc += q[t][c] * k[c];
+                precise float v = float(acc) * pc.qk_scale;
+                v = v + row_bias[t - j + WIN - 1];
+                // A select, not a branch (see above): unshifted windows have one region.
+                v = v + (region_m != region_n[t] ? MASK_VALUE : 0.0);
+                s[t][m] = v;
+            }
         }
     }
     float sum[TPI];

@@ -46,6 +46,9 @@ qsr_status qsr__window_attention_record(qsr_context *ctx, VkCommandBuffer cmd,
                                         const qsr__pipeline *p, VkDescriptorSet set,
                                         const qsr__attention_push *push) {
     uint32_t window = (uint32_t)p->desc.spec[0], head_dim = (uint32_t)p->desc.spec[1];
+    /* The shader takes a token group's biases per window row: a group must not span two. */
+    if (window % tokens_per_invocation(window))
+        return qsr__fail(QSR_ERROR_UNSUPPORTED, "window_attention: window %u", window);
     uint64_t loops = loop_iterations(window, head_dim, p->desc.local_x);
     if (loops > LOOP_BUDGET)
         return qsr__fail(QSR_ERROR_UNSUPPORTED,
