@@ -10,7 +10,10 @@
 // with shift at params[pc.aux_off], step and in_scale (the shortcut product of skipped
 // blocks in between) from the push block. The includer declares bindings 0 and 1.
 #include "gelu.glsl"
-layout(std430, binding = 2) readonly buffer Params { float params[]; };
+// The per-channel parameters through a texel view (fetch.glsl): a storage-buffer read is a
+// per-lane loop on lavapipe, which took a quarter of linear_q's time (8 tokens x 8 channels
+// per invocation load 24 of them).
+FETCH_BUFFER(2, params);
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 // The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
 // per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants); each invocation
@@ -36,7 +39,7 @@ struct channel_consts {
 };
 
 float param_or_zero(int off, int oc) {
-    return oc < pc.cout ? params[off + oc] : 0.0;
+    return oc < pc.cout ? uintBitsToFloat(FETCH(params, off + oc)) : 0.0;
 }
 
 channel_consts load_consts(int oc0) {

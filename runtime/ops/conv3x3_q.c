@@ -66,7 +66,7 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
                  (int32_t)codes_out},
         .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
-        .texel_mask = 0x13u,
+        .texel_mask = 0x17u,
         /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
         .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u),
         .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,

@@ -17,7 +17,7 @@ qsr__pipeline_desc qsr__linear_q_desc(qsr__epilogue epilogue, uint32_t bits_a, i
         .spec = {(int32_t)epilogue, 0, 0, (int32_t)bits_a, is_signed ? 1 : 0, (int32_t)codes_out},
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
-        .texel_mask = 0x10u,  /* the residual's view of dst */
+        .texel_mask = 0x14u,  /* the parameters, the residual's view of dst */
         .texel4_mask = 0x3u}; /* codes and weights as 16-byte texels */
 }
 
