@@ -246,7 +246,7 @@ static void test_layernorm(qsr_rng *rng, uint32_t e, uint32_t w, uint32_t h, uin
     push.bias_off = (int32_t)(1 + e);
     push.aux_off = (int32_t)(1 + 2 * e);
     push.step = bits == 2 ? 0.9f : 0.3f;
-    qsr__pipeline_desc d = qsr__layernorm_q_desc(codes, bits);
+    qsr__pipeline_desc d = qsr__layernorm_q_desc(codes, bits, e);
     double s = run_op(&d, bufs, &push, qsr__record_layernorm_q, 1);
     printf("  %.3f ms, %.1f Mtokens/s\n", s * 1e3, (double)plane / s * 1e-6);
 

@@ -77,8 +77,8 @@ static void check_bindings(void) {
         d[n++] = qsr__linear_q_desc(linear[i], 4, 1,
                                     linear[i] == QSR__EPILOGUE_GELU ? QSR__CODES_UNSIGNED
                                                                     : QSR__CODES_NONE);
-    d[n++] = qsr__layernorm_q_desc(QSR__CODES_NONE, 4);
-    d[n++] = qsr__layernorm_q_desc(QSR__CODES_SIGNED, 2);
+    d[n++] = qsr__layernorm_q_desc(QSR__CODES_NONE, 4, 60);
+    d[n++] = qsr__layernorm_q_desc(QSR__CODES_SIGNED, 2, 180);
     d[n++] = qsr__window_attention_desc(8, 10, 4, 1, 1, 1);
     /* runtime/peak.c's microkernels (bench --peak). */
     d[n++] = (qsr__pipeline_desc){.shader = QSR_SHADER_PEAK, .binding_count = 3, .texel_mask = 1u};

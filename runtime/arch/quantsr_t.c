@@ -105,7 +105,7 @@ static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue
 }
 
 static qsr__pipeline_desc norm_desc(const qsr__plan *plan, qsr__codes_out codes) {
-    return qsr__layernorm_q_desc(codes, bits_a(plan));
+    return qsr__layernorm_q_desc(codes, bits_a(plan), plan->model->info.channels);
 }
 
 static qsr__pipeline_desc attention_desc(const qsr__plan *plan, const qsr__t_layer *l) {

@@ -196,10 +196,11 @@ void qsr__linear_q_pack_weights(const int8_t *codes, uint32_t cout, uint32_t cin
 /* Multiply-accumulates of one linear_q dispatch. */
 uint64_t qsr__linear_q_macs(const qsr__op_push *push);
 
-/* layernorm_q: bindings (src fp32, params, dst); push: in_w x in_h, cin (E), scale_off
- * (weight), bias_off, aux_off and step (the next quantizer's shifts and step). codes_out NONE:
- * fp32 output [E][h][w]; else the next quantizer's bits_a-bit codes. */
-qsr__pipeline_desc qsr__layernorm_q_desc(qsr__codes_out codes_out, uint32_t bits_a);
+/* layernorm_q: bindings (src fp32, params, dst); push: in_w x in_h, cin (E, the desc's
+ * `channels`), scale_off (weight), bias_off, aux_off and step (the next quantizer's shifts and
+ * step). codes_out NONE: fp32 output [E][h][w]; else the next quantizer's bits_a-bit codes. */
+qsr__pipeline_desc qsr__layernorm_q_desc(qsr__codes_out codes_out, uint32_t bits_a,
+                                         uint32_t channels);
 qsr_status qsr__layernorm_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push);
 

@@ -56,7 +56,7 @@ static int describe(const char *name, uint32_t w, uint32_t h, uint32_t e, uint32
                               .step = 0.3f,
                               .dst_scale = 1};
     if (strcmp(name, "norm") == 0) {
-        op->desc = qsr__layernorm_q_desc(QSR__CODES_SIGNED, bits);
+        op->desc = qsr__layernorm_q_desc(QSR__CODES_SIGNED, bits, e);
         op->buffers = 3;
         size_t s[] = {e * plane * 4, 4 * e * 4, e * plane * 4};
         int f[] = {1, 1, 0};
