@@ -92,10 +92,15 @@ int code_of(float v, float shift, float step, bool sgn) {
     return int(clamp(roundEven(t), qn, qp));
 }
 
-// Codes word cw of token m of one part (0: Q, 1: K, 2: V) of this head.
-uint pack_part(int part, int head, int pixel, int cw) {
-    int plane = pc.grid_w * pc.grid_h;
+// The quantizer shifts of this head's D channels of one part (0: Q, 1: K, 2: V).
+void load_shifts(int part, int head, out float shift[D]) {
     int off = part == 0 ? pc.q_shift_off : (part == 1 ? pc.k_shift_off : pc.v_shift_off);
+    [[unroll]] for (int c = 0; c < D; c++) shift[c] = param(off + head * D + c);
+}
+
+// Codes word cw of the token at `pixel` of one part of this head.
+uint pack_part(int part, int head, int pixel, int cw, float shift[D]) {
+    int plane = pc.grid_w * pc.grid_h;
     float step = part == 0 ? pc.q_step : (part == 1 ? pc.k_step : pc.v_step);
     bool sgn = (part == 0 ? Q_SIGNED : (part == 1 ? K_SIGNED : V_SIGNED)) != 0;
     uint word = 0u;
@@ -105,7 +110,7 @@ uint pack_part(int part, int head, int pixel, int cw) {
             int ch = head * D + c;
             precise float v = uintBitsToFloat(FETCH(qkv, (part * pc.channels + ch) * plane + pixel));
             if (part == 0) v = v / pc.sqrt_d;
-            word |= qpack_put(code_of(v, param(off + ch), step, sgn), j, CONT);
+            word |= qpack_put(code_of(v, shift[c], step, sgn), j, CONT);
         }
     }
     return word;
@@ -189,11 +194,19 @@ void main() {
     int windows_x = pc.grid_w / WIN, window = int(gl_WorkGroupID.x);
     int head = int(gl_WorkGroupID.y);
     int wy = (window / windows_x) * WIN, wx = (window % windows_x) * WIN;
-    for (int i = lid; i < N * DW; i += lsize) {
-        int m = i / DW, cw = i % DW, pixel = window_pixel(wy, wx, m);
-        sq[i] = pack_part(0, head, pixel, cw);
-        sk[i] = pack_part(1, head, pixel, cw);
-        sv[i] = pack_part(2, head, pixel, cw);
+    // The window's codes, a token's code words per iteration: the channel indices are
+    // constants, so each value is fetched once and the shifts once per invocation.
+    float shift_q[D], shift_k[D], shift_v[D];
+    load_shifts(0, head, shift_q);
+    load_shifts(1, head, shift_k);
+    load_shifts(2, head, shift_v);
+    for (int m = lid; m < N; m += lsize) {
+        int pixel = window_pixel(wy, wx, m);
+        [[unroll]] for (int cw = 0; cw < DW; cw++) {
+            sq[m * DW + cw] = pack_part(0, head, pixel, cw, shift_q);
+            sk[m * DW + cw] = pack_part(1, head, pixel, cw, shift_k);
+            sv[m * DW + cw] = pack_part(2, head, pixel, cw, shift_v);
+        }
     }
     barrier();
     // gl_WorkGroupSize is a specialization constant: one of these two goes at specialization.

@@ -38,7 +38,7 @@ static uint64_t loop_iterations(uint32_t window, uint32_t head_dim, uint32_t loc
     uint64_t n = (uint64_t)window * window, d = head_dim;
     uint32_t tpi = tokens_per_invocation(window);
     uint64_t per_token = 2 * d + n * (d + 1) + 3 * n + n * (d + 1);
-    return qsr__div_up((uint32_t)(n * code_words(head_dim)), local) +
+    return qsr__div_up((uint32_t)n, local) * (1 + code_words(head_dim)) +
            qsr__div_up((uint32_t)n / tpi, local) * tpi * per_token;
 }
 
