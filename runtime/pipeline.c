@@ -295,8 +295,9 @@ void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p) {
 }
 
 qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out) {
-    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
-                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * 4}};
+    VkDescriptorPoolSize sizes[2] = {
+        {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
+        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * QSR__MAX_BINDINGS}};
     VkDescriptorPoolCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = sets,

@@ -117,8 +117,9 @@ static qsr_status upload_weights(qsr__plan *plan) {
     }
     if (st == QSR_OK) {
         qsr_context *ctx = plan->ctx;
-        /* conv3x3_f32 reads 16-byte texels, conv3x3_q_dot too, the other kernels words;
-         * layernorm_q and window_attention read the parameters as words. */
+        /* conv3x3_f32 reads 16-byte texels, conv3x3_q_dot too, the other kernels words; the
+         * quantized kernels' epilogue, quantize_rlq and window_attention read the parameters
+         * as words. */
         plan->weights_storage =
             fill.wf_len * 4 > qsr__texel_buffer_max_bytes(ctx, 1) ||
             fill.wq_len * 4 > qsr__texel_buffer_max_bytes(ctx, plan->kernel == QSR__QKERNEL_DOT) ||

@@ -10,9 +10,9 @@ qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t 
     return (qsr__rect){x0, y0, (uint32_t)x1 - x0, (uint32_t)y1 - y0};
 }
 
-uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t lanes) {
+uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t margin, uint32_t lanes) {
     if (lanes <= 8) return max;
-    return (max + 2u * QSR__UPSAMPLE_MARGIN) * (lanes / 8u) - 2u * QSR__UPSAMPLE_MARGIN;
+    return (max + 2u * margin) * (lanes / 8u) - 2u * margin;
 }
 
 uint32_t qsr__tile_count_wh(uint32_t width, uint32_t height, uint32_t tw, uint32_t th) {

@@ -29,11 +29,12 @@ typedef struct qsr__rect {
  * one such row of conv3x3_f32 at 8 pixels per invocation (qsr__hr_tile_edge for wider rows). */
 #define QSR__HR_TILE_MAX 62u
 
-/* The HR tile edge for an architecture's `max` (QSR__HR_TILE_MAX for QuantSR-C, chosen for
- * workgroup rows of 8 invocations) on a device whose rows are `lanes` wide (qsr__row_lanes:
- * 16 on lavapipe at 512 bits): the tile grows with the rows, so that the upsampler's grids
- * still fill them (126 at 16 lanes: grids of 128, 254 and 504 pixels). */
-uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t lanes);
+/* The HR tile edge for an architecture's `max` and HR halo `margin` (QSR__HR_TILE_MAX and
+ * QSR__UPSAMPLE_MARGIN for QuantSR-C, chosen for workgroup rows of 8 invocations) on a device
+ * whose rows are `lanes` wide (qsr__row_lanes: 16 on lavapipe at 512 bits): the tile grows with
+ * the rows, so that the upsampler's grids (tile + 2 margin) still fill them (126 at 16 lanes:
+ * grids of 128, 254 and 504 pixels). */
+uint32_t qsr__hr_tile_edge(uint32_t max, uint32_t margin, uint32_t lanes);
 
 /* r grown by `margin` on each side, clamped to a width x height image. */
 qsr__rect qsr__rect_grow(qsr__rect r, uint32_t margin, uint32_t width, uint32_t height);

@@ -110,7 +110,8 @@ typedef struct run_area {
  * with scale^2 and their halo is small (QuantSR-C: 62, tile.h says why). */
 static uint32_t hr_edge(const qsr_upscaler *up, uint32_t body_edge) {
     if (up->arch->tile.whole_image) return body_edge;
-    uint32_t max = qsr__hr_tile_edge(up->arch->tile.hr_tile_max, qsr__row_lanes(up->ctx));
+    uint32_t max = qsr__hr_tile_edge(up->arch->tile.hr_tile_max, up->arch->tile.hr_margin,
+                                     qsr__row_lanes(up->ctx));
     return body_edge < max ? body_edge : max;
 }
 
@@ -129,8 +130,8 @@ static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *
 }
 
 /* The HR tiles of body tile g: squares of hr_edge, or, where g is at most as wide as two
- * squares' grids (2 (edge + 2) pixels), strips as wide as g of about a square's area. A strip
- * spans g, so at the image's sides its upsampler grids have no halo and fill whole workgroup
+ * squares' grids (2 (edge + 2 margin) pixels), strips as wide as g of about a square's area. A
+ * strip spans g, so at the image's sides its upsampler grids have no halo and fill whole workgroup
  * rows where the image's width does: 256 pixels at 16 lanes gives grids of 256, 512 and 1024,
  * where squares of 126 left a column 4 pixels wide that cost about two thirds of a full one
  * (a grid's last workgroup row costs as much as a full row). */
@@ -138,7 +139,8 @@ static void hr_shape(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32
                      uint32_t *tw, uint32_t *th) {
     uint32_t edge = hr_edge(up, body);
     *tw = *th = edge;
-    if (up->arch->tile.whole_image || g->body.w <= edge || g->body.w > 2 * (edge + 2)) return;
+    uint32_t grid = edge + 2 * up->arch->tile.hr_margin;
+    if (up->arch->tile.whole_image || g->body.w <= edge || g->body.w > 2 * grid) return;
     *tw = g->body.w;
     *th = edge * edge / g->body.w;
 }

@@ -326,9 +326,15 @@ static void conv_cases(qsr_rng *rng_) {
         test_conv_f32(&rng, 8, 32, 9, 6, 2, px);
         test_conv_f32(&rng, 6, 54, 5, 7, 3, px);
     }
-    /* A layer whose activations (64 x 48 x 40 floats) exceed the 65536 texels of a mobile
-     * GPU: conv3x3_f32's storage twin under QSR_FORCE_LIMITS=mobile. */
-    test_conv_f32(&rng, 64, 16, 48, 40, 0, 0);
+    /* A layer whose activations (64 x 72 x 64 floats: 73728 16-byte texels) exceed the 65536
+     * texels of a mobile GPU: under QSR_FORCE_LIMITS=mobile it must take conv3x3_f32's
+     * storage twin. */
+    uint32_t before = storage_by_limit;
+    test_conv_f32(&rng, 64, 16, 72, 64, 0, 0);
+    if (!force_storage && cases.only < 0 && ctx->props.limits.maxTexelBufferElements <= 65536u)
+        CHECK(storage_by_limit > before,
+              "the 72x64 layer kept texel fetches under a %u-texel limit",
+              ctx->props.limits.maxTexelBufferElements);
     *rng_ = rng;
 }
 
