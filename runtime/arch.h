@@ -63,6 +63,12 @@ void qsr__weights_add_conv(qsr__weight_builder *b, const qsr__conv *conv, int ru
 void qsr__weights_add_linear(qsr__weight_builder *b, const qsr__conv *layer, qsr__layer_slot *slot);
 /* Adds n floats to the parameter buffer; returns their offset. */
 int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, size_t n);
+/* Reserves n floats of the fp32 weight buffer (offset in vec4s) or of the parameter buffer;
+ * returns where to write them, NULL in the counting pass. */
+float *qsr__weights_reserve_f32(qsr__weight_builder *b, size_t n, int32_t *vec4_off);
+float *qsr__weights_reserve_params(qsr__weight_builder *b, size_t n, int32_t *off);
+/* Marks the build failed (out of host memory). */
+void qsr__weights_fail(qsr__weight_builder *b);
 
 /* An architecture's GPU program. */
 typedef struct qsr__program {
@@ -171,6 +177,9 @@ typedef qsr_status (*qsr__op_recorder)(qsr_context *ctx, VkCommandBuffer cmd,
 qsr_status qsr__arch_run_op(qsr__plan *plan, uint32_t op, const qsr__pipeline_desc *desc,
                             uint64_t macs, qsr__op_recorder record, const void *push);
 /* The recorders of runtime/ops/ with that signature. */
+qsr_status qsr__record_upsample_folded(qsr_context *ctx, VkCommandBuffer cmd,
+                                       const qsr__pipeline *p, VkDescriptorSet set,
+                                       const void *push);
 qsr_status qsr__record_conv3x3_f32(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const void *push);
 qsr_status qsr__record_conv3x3_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

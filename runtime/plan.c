@@ -93,6 +93,24 @@ int32_t qsr__weights_add_params(qsr__weight_builder *b, const float *values, siz
     return append_floats(&b->params, &b->params_len, values, n);
 }
 
+float *qsr__weights_reserve_f32(qsr__weight_builder *b, size_t n, int32_t *vec4_off) {
+    *vec4_off = (int32_t)(b->wf_len / 4);
+    float *at = b->wf ? b->wf + b->wf_len : NULL;
+    b->wf_len += (n + 3) / 4 * 4;
+    return at;
+}
+
+float *qsr__weights_reserve_params(qsr__weight_builder *b, size_t n, int32_t *off) {
+    *off = (int32_t)b->params_len;
+    float *at = b->params ? b->params + b->params_len : NULL;
+    b->params_len += n;
+    return at;
+}
+
+void qsr__weights_fail(qsr__weight_builder *b) {
+    b->failed = 1;
+}
+
 static void add_all(weight_builder *b, qsr__plan *plan) {
     plan->program->add_weights(plan, b);
 }
@@ -100,6 +118,13 @@ static void add_all(weight_builder *b, qsr__plan *plan) {
 static qsr_status upload_weights(qsr__plan *plan) {
     weight_builder b = {NULL, 0, NULL, 0, NULL, 0, plan->kernel, 0};
     add_all(&b, plan); /* count */
+    if (plan->fold_upsampler && b.wf_len * 4 > qsr__texel_buffer_max_bytes(plan->ctx, 1)) {
+        /* The folded kernels would take the fp32 weights past the texel limit (mobile GPUs) and
+         * every fp32 convolution onto storage-buffer fetches: keep the stages there. */
+        plan->fold_upsampler = 0;
+        b = (weight_builder){NULL, 0, NULL, 0, NULL, 0, plan->kernel, 0};
+        add_all(&b, plan);
+    }
     weight_builder fill = {calloc(b.wf_len + 1, sizeof(float)),
                            0,
                            calloc(b.wq_len + 1, sizeof(uint32_t)),
@@ -213,6 +238,8 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
     out->program = program;
     out->quantized = model->info.bits_w != 32 && desc->precision != QSR_PRECISION_FP32;
     out->fast_fp = desc->fp_math == QSR_FP_MATH_FAST;
+    /* QSR_FOLD=0 keeps the upsampler's stages in the fast math too (benchmarks compare). */
+    out->fold_upsampler = out->fast_fp && qsr__env_int("QSR_FOLD", 1) != 0;
     if (out->quantized) {
         qsr_status chosen =
             qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);

@@ -25,8 +25,9 @@ typedef struct qsr__layer_slot {
  * tile is as large as memory allows, so the depth-sized margin is paid rarely, and the HR
  * tiles, whose buffers are 16x larger per pixel at x4, stay small with a 1-pixel halo. */
 typedef struct qsr__tile_geometry {
-    qsr__rect body, region; /* LR stages */
-    qsr__rect tile, ups;    /* HR stages of one HR tile of the body tile */
+    qsr__rect body, region;    /* LR stages */
+    qsr__rect tile, ups;       /* HR stages of one HR tile of the body tile */
+    uint32_t image_w, image_h; /* the whole input image, LR pixels */
 } qsr__tile_geometry;
 
 /* Timestamps per submission for the profiler; a segment that fills them is cut. */
@@ -50,6 +51,9 @@ typedef struct qsr__plan {
     int quantized;       /* body runs conv3x3_q */
     qsr__qkernel kernel; /* ... with this kernel (qsr__conv3x3_q_choose) */
     int fast_fp;         /* conv3x3_f32_fast after the last quantizer (QSR_FP_MATH_FAST) */
+    /* The fast math's folded upsampler (runtime/upsample_fold.h) where the architecture has
+     * one; cleared where its kernels would take the fp32 weights past the texel limit. */
+    int fold_upsampler;
     /* The convolutions read activations and weights through storage buffers instead of texel
      * buffers (the *_storage shader twins): always when a weight buffer exceeds the device's
      * maxTexelBufferElements, else when the tile size chosen for a run needs an activation

@@ -126,6 +126,8 @@ static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *
     g.region = qsr__rect_grow(g.body, qsr__arch_halo(up->arch, &up->model->info, depth), a->width,
                               a->height);
     g.tile = g.ups = g.body;
+    g.image_w = a->width;
+    g.image_h = a->height;
     return g;
 }
 

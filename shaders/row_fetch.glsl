@@ -1,5 +1,5 @@
 // row_fetch.glsl - FETCH_ROW(src, start, last_texel, N, w): w[0 .. N-1] = the 32-bit words
-// start .. start + N - 1 (start >= -1) of a linear buffer, read as 16-byte texels (src declared
+// start .. start + N - 1 (start >= -4) of a linear buffer, read as 16-byte texels (src declared
 // with FETCH_BUFFER4 of fetch.glsl; last_texel = FETCH4_COUNT(src) - 1). On lavapipe a
 // fetch is a gather of the same cost at any width, so (N + 6) / 4 wide fetches replace N narrow
 // ones; the row's start inside the first texel (0..3) picks the words by selects, never by a
@@ -22,7 +22,7 @@
     }
 
 // LOAD_PLANE_ROW(src_, plane_, iy_, x_, last_, n_, out_): out_[i] = the word at (x_ + i, iy_)
-// of plane plane_ of the pc.in_w x pc.in_h planes in src_, 0 outside the image; x_ >= -1.
+// of plane plane_ of the pc.in_w x pc.in_h planes in src_, 0 outside the image; x_ >= -4.
 #define LOAD_PLANE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                                    \
     {                                                                                            \
         int st_ = (plane_) * pc.in_w * pc.in_h + clamp(iy_, 0, pc.in_h - 1) * pc.in_w + (x_);   \

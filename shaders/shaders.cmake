@@ -5,6 +5,7 @@
 qsr_add_shader(rgb_to_planar SOURCE rgb_to_planar.comp)
 qsr_add_shader(conv3x3_f32 SOURCE conv3x3_f32.comp)
 qsr_add_shader(conv3x3_f32_fast SOURCE conv3x3_f32.comp DEFINES QSR_FP_FAST)
+qsr_add_shader(upsample_folded SOURCE upsample_folded.comp)
 qsr_add_shader(quantize_rlq SOURCE quantize_rlq.comp)
 qsr_add_shader(conv3x3_q SOURCE conv3x3_q.comp)
 qsr_add_shader(conv3x3_q2 SOURCE conv3x3_q2.comp)
@@ -18,6 +19,7 @@ qsr_add_shader(conv3x3_q2_storage SOURCE conv3x3_q2.comp DEFINES QSR_STORAGE_FET
 qsr_add_shader(conv3x3_q_dot_storage SOURCE conv3x3_q_dot.comp DEFINES QSR_STORAGE_FETCH)
 qsr_add_shader(conv3x3_q_tiled_storage SOURCE conv3x3_q_tiled.comp DEFINES QSR_STORAGE_FETCH)
 qsr_add_shader(quantize_rlq_storage SOURCE quantize_rlq.comp DEFINES QSR_STORAGE_FETCH)
+qsr_add_shader(upsample_folded_storage SOURCE upsample_folded.comp DEFINES QSR_STORAGE_FETCH)
 # QuantSR-T (arch 2): the token ops (tests/test_gpu_t_ops.c).
 qsr_add_shader(linear_q SOURCE linear_q.comp)
 qsr_add_shader(layernorm_q SOURCE layernorm_q.comp)

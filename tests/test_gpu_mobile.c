@@ -70,7 +70,9 @@ static void check_reported_limits(qsr_context *ctx) {
     CHECK_STATUS(qsr_context_create(&unknown, &bad), QSR_ERROR_INVALID_ARGUMENT);
 }
 
-/* Runs `model` on `in` under ctx and under the device's own limits; the bytes must agree.
+/* Runs `model` on `in` under ctx and under the device's own limits; the bytes must agree (in the
+ * reference FP math: the fast math folds the upsampler only where its kernels fit the texel
+ * limit, and test_gpu_network_mobile checks it against the reference math there).
  * Returns the forced run's stats and whether it read through storage buffers. */
 static void run_both(qsr_context *ctx, const qsr_model *model, const qsr_image *in,
                      qsr_run_stats *stats, int *storage) {
@@ -79,8 +81,9 @@ static void run_both(qsr_context *ctx, const qsr_model *model, const qsr_image *
     qsr_run_stats own_stats = {0};
     *storage = 0;
     memset(stats, 0, sizeof *stats);
-    CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &forced));
-    CHECK_OK(qsr_upscaler_create(plain, model, NULL, &own));
+    qsr_upscaler_desc exact = {.fp_math = QSR_FP_MATH_REFERENCE};
+    CHECK_OK(qsr_upscaler_create(ctx, model, &exact, &forced));
+    CHECK_OK(qsr_upscaler_create(plain, model, &exact, &own));
     if (forced && own) {
         CHECK_OK(qsr_upscaler_run(forced, in, 0, &a, stats));
         CHECK_OK(qsr_upscaler_run(own, in, 0, &b, &own_stats));
@@ -128,14 +131,15 @@ int main(void) {
      * output either way. */
     qsr_upscaler *up = NULL;
     qsr_image big = qsr_test_random_image(&rng, 100, 90, 3), after = {0}, own = {0};
-    CHECK_OK(qsr_upscaler_create(mobile, model, NULL, &up));
+    qsr_upscaler_desc exact = {.fp_math = QSR_FP_MATH_REFERENCE};
+    CHECK_OK(qsr_upscaler_create(mobile, model, &exact, &up));
     if (up) {
         qsr_image grown = {0};
         CHECK_OK(qsr_upscaler_run(up, &big, 0, &grown, NULL));
         CHECK(qsr__upscaler_storage_fetch(up), "100x90 at 64 channels read as texels");
         CHECK_OK(qsr_upscaler_run(up, &thumb, 0, &after, NULL));
         qsr_upscaler *ref = NULL;
-        CHECK_OK(qsr_upscaler_create(plain, model, NULL, &ref));
+        CHECK_OK(qsr_upscaler_create(plain, model, &exact, &ref));
         if (ref) CHECK_OK(qsr_upscaler_run(ref, &thumb, 0, &own, NULL));
         CHECK(after.pixels && own.pixels && same_image(&after, &own),
               "a small image after a large one differs");

@@ -30,13 +30,15 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
 
     qsr_rng rng = {mp->seed * 7 + 1};
     qsr_image in = qsr_test_random_image(&rng, w, h, channels);
-    qsr_upscaler *whole = NULL, *tiled = NULL, *fast = NULL;
+    qsr_upscaler *whole = NULL, *tiled = NULL, *fast = NULL, *fast_tiled = NULL;
     qsr_upscaler_desc exact = {.fp_math = QSR_FP_MATH_REFERENCE};
     CHECK_OK(qsr_upscaler_create(ctx, model, &exact, &whole));
     qsr_upscaler_desc small = {.tile = 8, .fp_math = QSR_FP_MATH_REFERENCE};
     CHECK_OK(qsr_upscaler_create(ctx, model, &small, &tiled));
     CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &fast));
-    for (uint32_t l = 0; whole && tiled && fast && l < info.depth_level_count; l++) {
+    qsr_upscaler_desc small_fast = {.tile = 8};
+    CHECK_OK(qsr_upscaler_create(ctx, model, &small_fast, &fast_tiled));
+    for (uint32_t l = 0; whole && tiled && fast && fast_tiled && l < info.depth_level_count; l++) {
         uint32_t depth = info.depth_levels[l];
         qsr_image ref = {0}, gpu = {0}, gpu_tiled = {0}, gpu_fast = {0};
         qsr_run_stats stats;
@@ -65,9 +67,18 @@ static void check_model(const qsr_test_model_params *mp, uint32_t w, uint32_t h,
         CHECK(t.total > 0 && t.same == t.total,
               "depth %u: tiled result differs in %zu bytes (max %d)", depth, t.total - t.same,
               t.max_diff);
+        /* The fast math's folded upsampler picks each pixel's kernel by its place in the image,
+         * never in the tile: tiling changes no byte there either. */
+        qsr_image gpu_fast_tiled = {0};
+        CHECK_OK(qsr_upscaler_run(fast_tiled, &in, depth, &gpu_fast_tiled, NULL));
+        t = qsr_test_compare(&gpu_fast, &gpu_fast_tiled);
+        CHECK(t.total > 0 && t.same == t.total,
+              "depth %u: fast math tiled differs in %zu bytes (max %d)", depth, t.total - t.same,
+              t.max_diff);
         qsr_image_free(&ref), qsr_image_free(&gpu), qsr_image_free(&gpu_tiled);
-        qsr_image_free(&gpu_fast);
+        qsr_image_free(&gpu_fast), qsr_image_free(&gpu_fast_tiled);
     }
+    qsr_upscaler_destroy(fast_tiled);
     qsr_upscaler_destroy(whole);
     qsr_upscaler_destroy(tiled);
     qsr_upscaler_destroy(fast);
@@ -108,6 +119,41 @@ static void check_fp32_precision(void) {
     qsr_model_destroy(model);
 }
 
+/* Images 1 and 2 pixels wide or high: the folded upsampler's first and last columns (rows) are
+ * one and the same pixel or neighbours, and 1-pixel images run the stages unfolded; the fast
+ * math must stay within its tolerance of the reference math there too. */
+static void check_narrow(void) {
+    static const uint32_t sizes[][2] = {{1, 9}, {9, 1}, {2, 2}, {2, 7}, {6, 2}, {1, 1}};
+    const qsr_test_model_params models[] = {
+        {.scale = 4, .channels = 8, .blocks = 2, .bits_w = 4, .seed = 31},
+        {.scale = 3, .channels = 6, .blocks = 2, .bits_w = 2, .seed = 32},
+    };
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        qsr_model *model = NULL;
+        CHECK_OK(qsr_test_model_make(&models[i], &model));
+        qsr_upscaler *exact = NULL, *fast = NULL;
+        qsr_upscaler_desc reference = {.fp_math = QSR_FP_MATH_REFERENCE};
+        CHECK_OK(qsr_upscaler_create(ctx, model, &reference, &exact));
+        CHECK_OK(qsr_upscaler_create(ctx, model, NULL, &fast));
+        for (size_t k = 0; exact && fast && k < sizeof sizes / sizeof sizes[0]; k++) {
+            qsr_rng rng = {40 + k};
+            qsr_image in = qsr_test_random_image(&rng, sizes[k][0], sizes[k][1], 3), e = {0},
+                      f = {0};
+            CHECK_OK(qsr_upscaler_run(exact, &in, 0, &e, NULL));
+            CHECK_OK(qsr_upscaler_run(fast, &in, 0, &f, NULL));
+            qsr_test_diff d = qsr_test_compare(&e, &f);
+            printf("narrow x%u %ux%u: fast math %zu/%zu identical, max diff %d\n", models[i].scale,
+                   sizes[k][0], sizes[k][1], d.same, d.total, d.max_diff);
+            CHECK(d.total > 0 && d.total - d.same <= 1 + d.total / 100 && d.max_diff <= 1,
+                  "narrow %ux%u: fast math %zu of %zu identical, max diff %d", sizes[k][0],
+                  sizes[k][1], d.same, d.total, d.max_diff);
+            qsr_image_free(&in), qsr_image_free(&e), qsr_image_free(&f);
+        }
+        qsr_upscaler_destroy(exact), qsr_upscaler_destroy(fast);
+        qsr_model_destroy(model);
+    }
+}
+
 int main(void) {
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return qsr_test_no_device("test_gpu_network");
     if (qsr_test_kernel_unavailable(ctx)) {
@@ -145,6 +191,7 @@ int main(void) {
      * rows high, the last one partial. */
     check_model(&small, 100, 90, 3);
     check_fp32_precision();
+    check_narrow();
     /* Under a mobile texel limit (QSR_FORCE_LIMITS=mobile) the 64-channel models' activations
      * exceed it: their runs must have taken the storage-buffer kernels. */
     qsr_device_info info;

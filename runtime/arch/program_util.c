@@ -66,6 +66,12 @@ qsr_status qsr__record_conv3x3_f32(qsr_context *ctx, VkCommandBuffer cmd, const 
     return qsr__conv3x3_f32_record(ctx, cmd, p, set, (const qsr__op_push *)push);
 }
 
+qsr_status qsr__record_upsample_folded(qsr_context *ctx, VkCommandBuffer cmd,
+                                       const qsr__pipeline *p, VkDescriptorSet set,
+                                       const void *push) {
+    return qsr__upsample_folded_record(ctx, cmd, p, set, (const qsr__upsample_folded_push *)push);
+}
+
 qsr_status qsr__record_conv3x3_q(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const void *push) {
     return qsr__conv3x3_q_record(ctx, cmd, p, set, (const qsr__op_push *)push);

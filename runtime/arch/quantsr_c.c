@@ -2,6 +2,9 @@
  * recording of one tile's dispatches, its tile geometry and MACs. plan.c executes it. */
 #include "arch.h"
 #include "reference.h"
+#include "upsample_fold.h"
+
+#include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Tensors
@@ -107,6 +110,12 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
     for (size_t i = 0; i < sizeof f32 / sizeof f32[0]; i++)
         out[n++] = f32_desc(plan, f32[i]);
     out[n++] = f32_desc(plan, QSR__EPILOGUE_RGB);
+    if (plan->fold_upsampler) {
+        /* the inner columns at either PX, the image's first and last columns at 1 */
+        out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 16);
+        out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 8);
+        out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 1);
+    }
     if (plan->quantized) {
         out[n++] = quantize_desc(plan, 0);
         out[n++] = quantize_desc(plan, 1);
@@ -155,6 +164,7 @@ enum {
     OP_UPS0,
     OP_UPS1,
     OP_LAST,
+    OP_FOLDED,
     OP_COPY_OUT,
     OP_COUNT
 };
@@ -205,6 +215,10 @@ static const qsr__op_spec ops[OP_COUNT] = {
                  layout_f32,
                  {T_UPS_OUT, WF, PRM, DUM, DUM, T_IMG_OUT, STA},
                  QSR__OP_ALWAYS},
+    [OP_FOLDED] = {"upsampler + conv_last (folded)",
+                   layout_f32,
+                   {T_T, WF, PRM, DUM, DUM, T_IMG_OUT, STA},
+                   QSR__OP_ALWAYS},
     [OP_COPY_OUT] = {"copy (output)", NULL, {0}, QSR__OP_ALWAYS},
 };
 
@@ -223,8 +237,11 @@ static uint32_t slot_upsample(const qsr_model *m, uint32_t k) {
 static uint32_t slot_last(const qsr_model *m) {
     return slot_after_body(m) + 3;
 }
-static uint32_t slot_count(const qsr_model *m) {
+static uint32_t slot_folded(const qsr_model *m) {
     return slot_last(m) + 1;
+}
+static uint32_t slot_count(const qsr_model *m) {
+    return slot_folded(m) + 1;
 }
 
 static void add_weights(qsr__plan *plan, qsr__weight_builder *b) {
@@ -236,6 +253,11 @@ static void add_weights(qsr__plan *plan, qsr__weight_builder *b) {
     for (uint32_t k = 0; k < m->upsample_count; k++)
         qsr__weights_add_conv(b, &m->upsample[k], 0, &plan->slots[slot_upsample(m, k)]);
     qsr__weights_add_conv(b, &m->conv_last, 0, &plan->slots[slot_last(m)]);
+    if (!plan->fold_upsampler) return;
+    qsr__layer_slot *folded = &plan->slots[slot_folded(m)];
+    float *w = qsr__weights_reserve_f32(b, qsr__fold_weight_floats(m), &folded->w_off);
+    float *bias = qsr__weights_reserve_params(b, qsr__fold_bias_floats(m), &folded->bias_off);
+    if (w && bias && qsr__fold_upsampler(m, w, bias) != QSR_OK) qsr__weights_fail(b);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -373,9 +395,56 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     return st == QSR_OK ? qsr__plan_split_point(plan) : st;
 }
 
+/* The folded upsampler over one part of the tile: columns [from, to) of the image, all of
+ * the tile's rows, column class `cls` (upsample_fold.h). */
+static qsr_status record_folded_part(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t from,
+                                     uint32_t to, int32_t cls) {
+    const qsr_model *m = plan->model;
+    const qsr__layer_slot *slot = &plan->slots[slot_folded(m)];
+    uint32_t s = m->info.scale;
+    qsr__op_push base = qsr__arch_base_push(plan);
+    qsr__upsample_folded_push p;
+    memcpy(&p, &base, sizeof p);
+    p.in_w = (int32_t)g->region.w;
+    p.in_h = (int32_t)g->region.h;
+    p.out_w = (int32_t)(to - from);
+    p.out_h = (int32_t)g->tile.h;
+    p.org_x = (int32_t)(from - g->region.x);
+    p.org_y = (int32_t)(g->tile.y - g->region.y);
+    p.cin = (int32_t)m->info.channels;
+    p.class_x = cls;
+    p.w_off = slot->w_off;
+    p.bias_off = slot->bias_off;
+    p.image_y = (int32_t)g->tile.y;
+    p.image_h = (int32_t)g->image_h;
+    p.dst_w = (int32_t)(g->tile.w * s);
+    p.dst_h = (int32_t)(g->tile.h * s);
+    p.dst_x = (int32_t)(from - g->tile.x);
+    p.dst_y = 0;
+    /* A border column is one pixel wide: one pixel per invocation. */
+    uint32_t px = cls == 1 ? qsr__conv_px(to - from, qsr__row_lanes(plan->ctx)) : 1;
+    qsr__pipeline_desc d = qsr__upsample_folded_desc(s, px);
+    return qsr__arch_run_op(plan, OP_FOLDED, &d, qsr__upsample_folded_macs(&p, s),
+                            qsr__record_upsample_folded, &p);
+}
+
+/* The folded upsampler over the tile: the image's first column, the inner ones and its last
+ * column take their own kernels. */
+static qsr_status record_hr_folded(qsr__plan *plan, const qsr__tile_geometry *g) {
+    uint32_t x0 = g->tile.x, x1 = g->tile.x + g->tile.w, w = g->image_w;
+    uint32_t inner0 = x0 > 1 ? x0 : 1, inner1 = x1 < w - 1 ? x1 : w - 1;
+    qsr_status st = QSR_OK;
+    if (x0 == 0) st = record_folded_part(plan, g, 0, 1, 0);
+    if (st == QSR_OK && inner0 < inner1) st = record_folded_part(plan, g, inner0, inner1, 1);
+    if (st == QSR_OK && x1 == w) st = record_folded_part(plan, g, w - 1, w, 2);
+    return st;
+}
+
 /* The upsampler over g->ups and conv_last over the tile. */
 static qsr_status record_hr(qsr__plan *plan, const qsr__tile_geometry *g) {
     const qsr_model *m = plan->model;
+    if (plan->fold_upsampler && g->image_w >= 2 && g->image_h >= 2)
+        return record_hr_folded(plan, g);
     uint32_t r = m->upsample_factor, s = m->info.scale;
     qsr__op_push p =
         conv_push(plan, &m->upsample[0], slot_upsample(m, 0), g->region.w, g->region.h);

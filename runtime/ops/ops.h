@@ -73,6 +73,34 @@ QSR__PUSH_AT(qsr__quantize_rlq_push, shift_off, scale_off);
 QSR__PUSH_AT(qsr__quantize_rlq_push, in_scale, in_scale);
 QSR__PUSH_AT(qsr__quantize_rlq_push, step, step);
 
+/* upsample_folded's fields of the block (runtime/upsample_fold.h): a grid of LR pixels whose
+ * HR blocks land at LR pixel (dst_x, dst_y) of an output of dst_w HR pixels per row. */
+typedef struct qsr__upsample_folded_push {
+    int32_t in_w, in_h;   /* r, the source tensor */
+    int32_t out_w, out_h; /* the grid, LR pixels */
+    int32_t org_x, org_y; /* grid pixel (0, 0) in the source */
+    int32_t cin;
+    int32_t class_x; /* column class of the whole grid: 0 first, 1 inner, 2 last */
+    int32_t w_off;   /* the class tables, in vec4s */
+    int32_t bias_off;
+    int32_t image_y; /* image row of grid row 0 (row classes are per row) */
+    int32_t dst_w, dst_h;
+    int32_t dst_x, dst_y;
+    int32_t image_h;
+    float reserved0[3];
+    float img_range;
+    float mean[3];
+    float reserved1;
+} qsr__upsample_folded_push;
+_Static_assert(sizeof(qsr__upsample_folded_push) == sizeof(qsr__op_push), "upsample_folded push");
+QSR__PUSH_AT(qsr__upsample_folded_push, org_y, org_y);
+QSR__PUSH_AT(qsr__upsample_folded_push, class_x, cout);
+QSR__PUSH_AT(qsr__upsample_folded_push, image_y, scale_off);
+QSR__PUSH_AT(qsr__upsample_folded_push, dst_y, dst_y);
+QSR__PUSH_AT(qsr__upsample_folded_push, image_h, aux_off);
+QSR__PUSH_AT(qsr__upsample_folded_push, img_range, img_range);
+QSR__PUSH_AT(qsr__upsample_folded_push, mean, mean);
+
 /* Epilogues of the 3x3 convolutions (shaders/epilogue.glsl). */
 typedef enum qsr__epilogue {
     QSR__EPILOGUE_STORE = 0,
@@ -113,6 +141,14 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
                                    VkDescriptorSet set, const qsr__op_push *push);
 /* Multiply-accumulates of one 3x3 convolution dispatch (its output region). */
 uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
+
+/* upsample_folded: conv3x3_f32's bindings (dst and skip unused), `px` LR pixels per
+ * invocation (16 or 8 as qsr__conv_px, 1 for the border columns). */
+qsr__pipeline_desc qsr__upsample_folded_desc(uint32_t scale, uint32_t px);
+qsr_status qsr__upsample_folded_record(qsr_context *ctx, VkCommandBuffer cmd,
+                                       const qsr__pipeline *p, VkDescriptorSet set,
+                                       const qsr__upsample_folded_push *push);
+uint64_t qsr__upsample_folded_macs(const qsr__upsample_folded_push *push, uint32_t scale);
 
 /* quantize_rlq: bindings (src float, params, dst packed). */
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);

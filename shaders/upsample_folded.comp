@@ -1,0 +1,83 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// upsample_folded: QuantSR-C's upsampler and conv_last as one 5x5 convolution of r
+// (conv_after_body's output) with 3 s^2 outputs per LR pixel, written as 8-bit RGB (the fast FP
+// math only; runtime/upsample_fold.h builds the kernels and says why they exist).
+// Bindings are conv3x3_f32's (one set layout serves both); dst and skip are unused.
+#include "common.glsl"
+
+#include "fetch.glsl"
+FETCH_BUFFER4(0, src); // r [cin][in_h][in_w]
+// Kernels [class][a][cin][25 taps][NV] vec4: for HR row a of an LR pixel's block, output
+// o = 3 b + colour of HR pixel (a, b) is component o % 4 of vec4 o / 4.
+FETCH_BUFFER4(1, weights4);
+vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
+layout(std430, binding = 2) readonly buffer Params { float params[]; }; // biases [class][a][NV*4]
+layout(std430, binding = 3) buffer Dst { float dst[]; };
+layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
+layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
+// status[0] != 0 after a run: an output was not finite (the output is unusable).
+layout(std430, binding = 6) buffer Status { uint status[]; };
+#include "epilogue.glsl"
+
+// The push block's fields as this op uses them (qsr__upsample_folded_push in ops.h):
+#define FOLD_CLASS_X pc.cout      // column class of the whole grid: 0 first, 1 inner, 2 last
+#define FOLD_IMAGE_Y pc.scale_off // image row of grid row 0 (row classes are per row)
+#define FOLD_IMAGE_H pc.aux_off   // image height in LR pixels
+
+layout(constant_id = 1) const int PX = 16; // LR pixels per invocation (a row segment)
+layout(constant_id = 3) const int SCALE = 4;
+const int NO = 3 * SCALE;     // outputs of one HR row of a block
+const int NV = (NO + 3) / 4;  // as vec4s
+
+#include "row_fetch.glsl"
+
+// One LR pixel's HR row a: s RGBA words.
+void store_block_row(int x, int y, int a, vec4 acc[NV], vec4 bias[NV]) {
+    if (x >= pc.out_w || y >= pc.out_h) return;
+    int row = (pc.dst_y + y) * SCALE + a, col = (pc.dst_x + x) * SCALE;
+    [[unroll]] for (int b = 0; b < SCALE; b++) {
+        uint rgba = 0xFF000000u;
+        [[unroll]] for (int c = 0; c < 3; c++) {
+            int o = 3 * b + c;
+            float r = acc[o / 4][o % 4] + bias[o / 4][o % 4];
+            if (isnan(r) || isinf(r)) status[0] = 1u;
+            rgba |= rgb_to_u8(r, c) << (8 * c);
+        }
+        dst_rgba[row * pc.dst_w + col + b] = rgba;
+    }
+}
+
+void main() {
+    int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
+    int a = int(gl_GlobalInvocationID.z);
+    int sx = x0 + pc.org_x, sy = y + pc.org_y;
+    int last_texel = FETCH4_COUNT(src) - 1;
+    int iy = FOLD_IMAGE_Y + y;
+    int row_class = iy == 0 ? 0 : (iy == FOLD_IMAGE_H - 1 ? 2 : 1);
+    int table = (row_class * 3 + FOLD_CLASS_X) * SCALE + a;
+    vec4 acc[PX][NV];
+    [[unroll]] for (int i = 0; i < PX; i++)
+        [[unroll]] for (int n = 0; n < NV; n++) acc[i][n] = vec4(0.0);
+    for (int c = 0; c < pc.cin; c++) {
+        // As conv3x3_f32: the channel's inputs and weights first, then each pixel's products.
+        float v[5][PX + 4];
+        [[unroll]] for (int ky = 0; ky < 5; ky++) {
+            uint row[PX + 4];
+            LOAD_PLANE_ROW(src, c, sy + ky - 2, sx - 2, last_texel, PX + 4, row)
+            [[unroll]] for (int i = 0; i < PX + 4; i++) v[ky][i] = uintBitsToFloat(row[i]);
+        }
+        int wc = pc.w_off + (table * pc.cin + c) * 25 * NV;
+        vec4 w[25][NV];
+        [[unroll]] for (int k = 0; k < 25; k++)
+            [[unroll]] for (int n = 0; n < NV; n++) w[k][n] = weight(wc + k * NV + n);
+        [[unroll]] for (int i = 0; i < PX; i++)
+            [[unroll]] for (int k = 0; k < 25; k++)
+                [[unroll]] for (int n = 0; n < NV; n++)
+                    acc[i][n] = fma(w[k][n], vec4(v[k / 5][i + k % 5]), acc[i][n]);
+    }
+    vec4 bias[NV];
+    [[unroll]] for (int n = 0; n < NV; n++)
+        [[unroll]] for (int o = 0; o < 4; o++) bias[n][o] = params[pc.bias_off + table * NV * 4 + 4 * n + o];
+    [[unroll]] for (int i = 0; i < PX; i++) store_block_row(x0 + i, y, a, acc[i], bias);
+}
