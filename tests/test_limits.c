@@ -58,7 +58,7 @@ static void check_capabilities(void) {
 /* Every description the runtime makes, each also as its storage twin, covers every shader and
  * matches the bindings its SPIR-V declares. */
 static void check_bindings(void) {
-    qsr__pipeline_desc d[64];
+    qsr__pipeline_desc d[96];
     uint32_t n = 0;
     d[n++] = qsr__rgb_to_planar_desc();
     for (int e = QSR__EPILOGUE_STORE; e <= QSR__EPILOGUE_RGB; e++)
@@ -80,6 +80,8 @@ static void check_bindings(void) {
     d[n++] = qsr__layernorm_q_desc(QSR__CODES_NONE, 4, 60);
     d[n++] = qsr__layernorm_q_desc(QSR__CODES_SIGNED, 2, 180);
     d[n++] = qsr__window_attention_desc(8, 10, 4, 1, 1, 1);
+    d[n++] = qsr__upsample_folded_desc(4, 16);
+    d[n++] = qsr__upsample_folded_desc(3, 1);
     /* runtime/peak.c's microkernels (bench --peak). */
     d[n++] = (qsr__pipeline_desc){.shader = QSR_SHADER_PEAK, .binding_count = 3, .texel_mask = 1u};
     for (uint32_t i = 0, base = n; i < base; i++) {
