@@ -25,7 +25,9 @@ layout(std430, binding = 6) buffer Status { uint status[]; };
 #define FOLD_IMAGE_Y pc.scale_off // image row of grid row 0 (row classes are per row)
 #define FOLD_IMAGE_H pc.aux_off   // image height in LR pixels
 
-layout(constant_id = 1) const int PX = 16; // LR pixels per invocation (a row segment)
+// LR pixels per invocation (a row segment); 1 for a grid one pixel wide (the image's first or
+// last column), whose pixels then fill the workgroup's lanes down the column.
+layout(constant_id = 1) const int PX = 16;
 layout(constant_id = 3) const int SCALE = 4;
 const int NO = 3 * SCALE;     // outputs of one HR row of a block
 const int NV = (NO + 3) / 4;  // as vec4s
@@ -50,6 +52,11 @@ void store_block_row(int x, int y, int a, vec4 acc[NV], vec4 bias[NV]) {
 
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
+    if (PX == 1) {
+        x0 = 0;
+        y = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * gl_WorkGroupSize.y +
+                gl_LocalInvocationIndex);
+    }
     int a = int(gl_GlobalInvocationID.z);
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
     int last_texel = FETCH4_COUNT(src) - 1;

@@ -143,7 +143,8 @@ qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const 
 uint64_t qsr__conv3x3_macs(const qsr__op_push *push);
 
 /* upsample_folded: conv3x3_f32's bindings (dst and skip unused), `px` LR pixels per
- * invocation (16 or 8 as qsr__conv_px, 1 for the border columns). */
+ * invocation (16 or 8 as qsr__conv_px), or 1 for a grid one pixel wide (the image's border
+ * columns), whose pixels then run down the workgroups' lanes. */
 qsr__pipeline_desc qsr__upsample_folded_desc(uint32_t scale, uint32_t px);
 qsr_status qsr__upsample_folded_record(qsr_context *ctx, VkCommandBuffer cmd,
                                        const qsr__pipeline *p, VkDescriptorSet set,

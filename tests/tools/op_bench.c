@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
  * op_bench q|f|F W H CIN COUT BITS [storage] [residual] [pxN] REPS
+ * op_bench u W H CIN 0 SCALE [storage] [pxN] REPS   (the folded upsampler, inner class)
  *   storage: the kernel's storage-buffer twin; residual: conv3x3_q with a block's second
  *   epilogue (residual: fp32 h and the next codes) instead of the first's (ReLU, codes only);
  *   pxN: N pixels per invocation (default: the runtime's choice for W, qsr__conv_px).
@@ -20,7 +21,7 @@ static double now_s(void) {
 
 int main(int argc, char **argv) {
     if (argc < 8) return 2;
-    int quant = argv[1][0] == 'q';
+    int quant = argv[1][0] == 'q', folded = argv[1][0] == 'u';
     uint32_t w = atoi(argv[2]), h = atoi(argv[3]), cin = atoi(argv[4]), cout = atoi(argv[5]),
              bits = atoi(argv[6]), reps = 0, px = 0;
     int storage = 0, residual = 0;
@@ -40,11 +41,12 @@ int main(int argc, char **argv) {
     size_t plane = (size_t)w * h;
     qsr__buffer b[7]; /* conv_q: src, weights, params, dst, skip, codes */
     size_t sizes[7] = {cin * plane * 4,
-                       (size_t)cout * cin * 9 * 4 + 64,
-                       (2 * cout + 8) * 4,
-                       cout * plane * 4,
-                       cout * plane * 4,
-                       cout * plane * 4,
+                       folded ? (size_t)9 * bits * cin * 25 * 16 * 4
+                              : (size_t)cout * cin * 9 * 4 + 64,
+                       folded ? (size_t)9 * bits * 16 * 4 : (2 * cout + 8) * 4,
+                       cout * plane * 4 + 16,
+                       cout * plane * 4 + 16,
+                       (folded ? 16 : cout) * plane * 4 + 16,
                        16};
     for (int i = 0; i < 7; i++) {
         qsr__buffer_create(ctx, sizes[i], QSR__MEMORY_HOST, &b[i]);
@@ -61,6 +63,7 @@ int main(int argc, char **argv) {
                                     bits, residual,
                                     residual ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
+    if (folded) d = qsr__upsample_folded_desc(bits, qsr__conv_px(w, qsr__row_lanes(ctx)));
     qsr__conv3x3_fit_px(ctx, &d, w);
     if (storage) qsr__pipeline_desc_storage(&d);
     if (px && d.spec[1]) d.spec[1] = (int32_t)px;
@@ -82,6 +85,16 @@ int main(int argc, char **argv) {
                          .step = 1,
                          .img_range = 255,
                          .dst_scale = 1};
+    /* The folded upsampler: the inner class over the whole grid. */
+    qsr__upsample_folded_push fpush;
+    memcpy(&fpush, &push, sizeof fpush);
+    fpush.class_x = 1;
+    fpush.w_off = fpush.bias_off = fpush.image_y = 0;
+    fpush.image_h = (int32_t)h;
+    fpush.dst_w = (int32_t)(w * bits);
+    fpush.dst_h = (int32_t)(h * bits);
+    uint64_t macs = folded ? (uint64_t)plane * cin * 25 * 3 * bits * bits
+                           : (uint64_t)plane * cin * cout * 9;
     VkCommandBuffer cmd;
     VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
                                       ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
@@ -90,7 +103,11 @@ int main(int argc, char **argv) {
         VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
         ctx->vk.vkBeginCommandBuffer(cmd, &bi);
         for (uint32_t r = 0; r < (round ? reps : 1); r++)
-            (quant ? qsr__conv3x3_q_record : qsr__conv3x3_f32_record)(ctx, cmd, &p, set, &push);
+            if (folded)
+                qsr__upsample_folded_record(ctx, cmd, &p, set, &fpush);
+            else
+                (quant ? qsr__conv3x3_q_record : qsr__conv3x3_f32_record)(ctx, cmd, &p, set,
+                                                                          &push);
         ctx->vk.vkEndCommandBuffer(cmd);
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                            .commandBufferCount = 1,
@@ -101,7 +118,7 @@ int main(int argc, char **argv) {
         double t = now_s() - t0;
         if (round)
             printf("%s %ux%u %u->%u bits %u: %.2f ms/op, %.1f GMAC/s\n", argv[1], w, h, cin, cout,
-                   bits, t * 1e3 / reps, (double)plane * cin * cout * 9 * reps / t * 1e-9);
+                   bits, t * 1e3 / reps, (double)macs * reps / t * 1e-9);
     }
     return 0;
 }
