@@ -18,10 +18,10 @@ qsr_status qsr__upsample_folded_record(qsr_context *ctx, VkCommandBuffer cmd,
                                        const qsr__pipeline *p, VkDescriptorSet set,
                                        const qsr__upsample_folded_push *push) {
     if (p->desc.spec[1] == 1) /* a column: its pixels fill whole workgroups */
-        return qsr__record_dispatch(ctx, cmd, p, set, push, sizeof *push,
-                                    qsr__div_up((uint32_t)push->out_h,
-                                                p->desc.local_x * p->desc.local_y),
-                                    1, (uint32_t)p->desc.spec[3]);
+        return qsr__record_dispatch(
+            ctx, cmd, p, set, push, sizeof *push,
+            qsr__div_up((uint32_t)push->out_h, p->desc.local_x * p->desc.local_y), 1,
+            (uint32_t)p->desc.spec[3]);
     return qsr__record_dispatch(
         ctx, cmd, p, set, push, sizeof *push,
         qsr__div_up(qsr__div_up((uint32_t)push->out_w, (uint32_t)p->desc.spec[1]), p->desc.local_x),

@@ -93,8 +93,8 @@ int main(int argc, char **argv) {
     fpush.image_h = (int32_t)h;
     fpush.dst_w = (int32_t)(w * bits);
     fpush.dst_h = (int32_t)(h * bits);
-    uint64_t macs = folded ? (uint64_t)plane * cin * 25 * 3 * bits * bits
-                           : (uint64_t)plane * cin * cout * 9;
+    uint64_t macs =
+        folded ? (uint64_t)plane * cin * 25 * 3 * bits * bits : (uint64_t)plane * cin * cout * 9;
     VkCommandBuffer cmd;
     VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, NULL,
                                       ctx->command_pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
@@ -106,8 +106,7 @@ int main(int argc, char **argv) {
             if (folded)
                 qsr__upsample_folded_record(ctx, cmd, &p, set, &fpush);
             else
-                (quant ? qsr__conv3x3_q_record : qsr__conv3x3_f32_record)(ctx, cmd, &p, set,
-                                                                          &push);
+                (quant ? qsr__conv3x3_q_record : qsr__conv3x3_f32_record)(ctx, cmd, &p, set, &push);
         ctx->vk.vkEndCommandBuffer(cmd);
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                            .commandBufferCount = 1,
