@@ -77,6 +77,8 @@ typedef struct qsr__program {
     /* Its kernels run quantized layers only: float models and QSR_PRECISION_FP32 are
      * refused (QSR_ERROR_UNSUPPORTED) and have no QSR_MODEL_CAP_GPU. */
     int quantized_only;
+    /* The fast FP math runs its upsampler folded (upsample_fold.h; qsr__plan.fold_upsampler). */
+    int folds_upsampler;
     /* The alignment of QSR__GRID_PADDED tensors; NULL if the program has none. */
     uint32_t (*pad_align)(const qsr__plan *plan);
     uint32_t tensor_in, tensor_out, tensor_status; /* pixels in, pixels out, non-finite flag */

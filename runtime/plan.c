@@ -239,7 +239,8 @@ qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_
     out->quantized = model->info.bits_w != 32 && desc->precision != QSR_PRECISION_FP32;
     out->fast_fp = desc->fp_math == QSR_FP_MATH_FAST;
     /* QSR_FOLD=0 keeps the upsampler's stages in the fast math too (benchmarks compare). */
-    out->fold_upsampler = out->fast_fp && qsr__env_int("QSR_FOLD", 1) != 0;
+    out->fold_upsampler =
+        out->fast_fp && program->folds_upsampler && qsr__env_int("QSR_FOLD", 1) != 0;
     if (out->quantized) {
         qsr_status chosen =
             qsr__conv3x3_q_choose(ctx, model->info.bits_w, model->info.bits_a, &out->kernel);

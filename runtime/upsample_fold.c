@@ -24,6 +24,17 @@ size_t qsr__fold_bias_floats(const qsr_model *model) {
     return (size_t)QSR__FOLD_CLASSES * s * qsr__fold_row_floats(s);
 }
 
+uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model_info *info) {
+    const uint64_t c = info->channels, s = info->scale;
+    uint64_t stages = 9 * c * 3 * s * s; /* conv_last on s^2 HR pixels */
+    if (s == 4)
+        stages += 9 * c * 4 * c * (1 + 4); /* two x2 stages, the second on 4 pixels */
+    else
+        stages += 9 * c * s * s * c;
+    uint64_t folded = (uint64_t)QSR__FOLD_TAPS * c * 3 * s * s;
+    return stages > folded ? stages - folded : 0;
+}
+
 /* A rectangle of one stage's square n x n grid, inclusive bounds. */
 typedef struct box {
     int y0, y1, x0, x1;

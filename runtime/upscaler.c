@@ -2,6 +2,7 @@
 #include "arch.h"
 #include "platform.h"
 #include "reference.h"
+#include "upsample_fold.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +72,17 @@ static qsr_status calibrate(qsr_upscaler *up) {
     return QSR_OK;
 }
 
+/* The multiply-adds per LR pixel a run executes: the model's, less what the folded upsampler
+ * saves. Predictions scale the calibrated time per MAC by these, so that a plan's cheap folded
+ * stages do not make the deeper levels look cheaper than they run. */
+static uint64_t run_macs_per_pixel(const qsr_upscaler *up, uint32_t depth) {
+    uint64_t macs = qsr_model_macs_per_pixel(up->model, depth);
+    return up->plan.fold_upsampler ? macs - qsr__fold_saved_macs_per_pixel(&up->model->info) : macs;
+}
+
 static double predicted_ms(const qsr_upscaler *up, uint32_t depth, uint32_t width,
                            uint32_t height) {
-    return (double)qsr_model_macs_per_pixel(up->model, depth) * width * height * up->ns_per_mac *
-           1e-6;
+    return (double)run_macs_per_pixel(up, depth) * width * height * up->ns_per_mac * 1e-6;
 }
 
 qsr_status qsr_upscaler_depth_for_budget(qsr_upscaler *up, uint32_t width, uint32_t height,
@@ -350,7 +358,6 @@ static qsr_status check_input(const qsr_upscaler *up, const qsr_image *in, uint3
 static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
                             const run_area *a, uint32_t tile, const qsr__tile_sink *sink,
                             qsr_run_stats *s) {
-    const qsr_model *m = up->model;
     VkDeviceSize bytes[QSR__MAX_ACTIVATIONS];
     area_activation_bytes(up, a, tile, depth, bytes);
     qsr_status st = qsr__plan_reserve(&up->plan, bytes);
@@ -363,7 +370,7 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
         qsr__tile_geometry g = body_geometry(up, a, tile, depth, i);
         st = qsr__plan_run_body(&up->plan, &g, depth, in, &s->gpu_ms);
         s->tiles++;
-        s->macs += qsr_model_macs_per_pixel(m, depth) * g.region.w * g.region.h;
+        s->macs += run_macs_per_pixel(up, depth) * g.region.w * g.region.h;
         uint32_t hr = hr_count(up, &g, tile);
         for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
             hr_geometry(up, &g, a, tile, j);

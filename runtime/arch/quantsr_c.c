@@ -494,6 +494,7 @@ static const qsr__program program = {
     .tensor_in = T_IMG_IN,
     .tensor_out = T_IMG_OUT,
     .tensor_status = T_STATUS,
+    .folds_upsampler = 1,
     .resolve = resolve,
     .ops = ops,
     .op_count = OP_COUNT,
