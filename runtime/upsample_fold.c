@@ -9,19 +9,27 @@
  * border (nor pixel 4's the near one), as in any image of 2 or more pixels. */
 #define SAMPLE 5
 
-uint32_t qsr__fold_row_floats(uint32_t scale) {
-    return (3 * scale + 3) / 4 * 4;
+uint32_t qsr__fold_rows(uint32_t scale) {
+    return scale == 2 ? 2u : 1u;
+}
+
+uint32_t qsr__fold_table_floats(uint32_t scale) {
+    return (3 * scale * qsr__fold_rows(scale) + 3) / 4 * 4;
+}
+
+/* Tables of all classes: classes x groups. */
+static size_t table_count(uint32_t scale) {
+    return (size_t)QSR__FOLD_CLASSES * (scale / qsr__fold_rows(scale));
 }
 
 size_t qsr__fold_weight_floats(const qsr_model *model) {
     uint32_t s = model->info.scale;
-    return (size_t)QSR__FOLD_CLASSES * s * model->info.channels * QSR__FOLD_TAPS *
-           qsr__fold_row_floats(s);
+    return table_count(s) * model->info.channels * QSR__FOLD_TAPS * qsr__fold_table_floats(s);
 }
 
 size_t qsr__fold_bias_floats(const qsr_model *model) {
     uint32_t s = model->info.scale;
-    return (size_t)QSR__FOLD_CLASSES * s * qsr__fold_row_floats(s);
+    return table_count(s) * qsr__fold_table_floats(s);
 }
 
 uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model_info *info) {
@@ -122,7 +130,8 @@ static void transpose_stage(const walk *w, uint32_t k) {
 
 qsr_status qsr__fold_upsampler(const qsr_model *model, float *weights, float *biases) {
     const uint32_t c = model->info.channels, s = model->info.scale, r = model->upsample_factor;
-    const uint32_t stages = model->upsample_count, row = qsr__fold_row_floats(s);
+    const uint32_t stages = model->upsample_count, row = qsr__fold_table_floats(s);
+    const uint32_t rows = qsr__fold_rows(s);
     const int hr = SAMPLE * (int)s;
     size_t stage_weights = (size_t)c * r * r * c * 9;
     walk w = {model,
@@ -153,7 +162,8 @@ qsr_status qsr__fold_upsampler(const qsr_model *model, float *weights, float *bi
                         n /= (int)r;
                         bias += back_stage(&w, k, n, &bx);
                     }
-                    size_t o = 3 * b + (size_t)colour, base = (size_t)cls * s + a;
+                    size_t o = ((a % rows) * s + b) * 3 + (size_t)colour;
+                    size_t base = (size_t)cls * (s / rows) + a / rows;
                     biases[base * row + o] = bias;
                     for (uint32_t ci = 0; ci < c; ci++)
                         for (int y = bx.y0; y <= bx.y1; y++)

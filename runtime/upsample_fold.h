@@ -19,12 +19,16 @@
 #define QSR__FOLD_TAPS    25u /* 5 x 5 */
 #define QSR__FOLD_CLASSES 9u  /* class = 3 row class + column class; 0 first, 1 inner, 2 last */
 
-/* Outputs of one HR row of an LR pixel's block (s pixels x RGB) rounded up to whole vec4s: the
- * shader's accumulators for one invocation. */
-uint32_t qsr__fold_row_floats(uint32_t scale);
+/* HR rows of an LR pixel's s x s block that one table (and one invocation) covers: both at x2
+ * (12 outputs, three whole vec4s), one at x3 and x4 (9 and 12). */
+uint32_t qsr__fold_rows(uint32_t scale);
+/* Outputs of one table (rows x s pixels x RGB), rounded up to whole vec4s: the shader's
+ * accumulators per pixel. */
+uint32_t qsr__fold_table_floats(uint32_t scale);
 /* Floats of the kernels of every class, in upsample_folded.comp's layout
- * [class][a][cin][tap][row floats] (a = the HR row inside the block), and of the biases,
- * [class][a][row floats]; output o = 3 b + colour of HR pixel (a, b) of the block. */
+ * [class][group][cin][tap][table floats] (group g = HR rows g rows .. g rows + rows - 1 of the
+ * block), and of the biases, [class][group][table floats]; HR pixel (a, b) of the block, colour
+ * k, is output ((a % rows) s + b) 3 + k of group a / rows. */
 size_t qsr__fold_weight_floats(const qsr_model *model);
 size_t qsr__fold_bias_floats(const qsr_model *model);
 /* Multiply-adds per LR pixel the fold saves: the stages' (upsampler + conv_last) minus its own

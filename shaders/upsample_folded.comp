@@ -8,11 +8,12 @@
 
 #include "fetch.glsl"
 FETCH_BUFFER4(0, src); // r [cin][in_h][in_w]
-// Kernels [class][a][cin][25 taps][NV] vec4: for HR row a of an LR pixel's block, output
-// o = 3 b + colour of HR pixel (a, b) is component o % 4 of vec4 o / 4.
+// Kernels [class][group][cin][25 taps][NV] vec4: group g holds HR rows g ROWS .. g ROWS + ROWS - 1
+// of an LR pixel's block; output o = ((a % ROWS) SCALE + b) 3 + colour of HR pixel (a, b) is
+// component o % 4 of vec4 o / 4.
 FETCH_BUFFER4(1, weights4);
 vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
-layout(std430, binding = 2) readonly buffer Params { float params[]; }; // biases [class][a][NV*4]
+layout(std430, binding = 2) readonly buffer Params { float params[]; }; // biases [class][group][NV*4]
 layout(std430, binding = 3) buffer Dst { float dst[]; };
 layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
 layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
@@ -29,24 +30,28 @@ layout(std430, binding = 6) buffer Status { uint status[]; };
 // last column), whose pixels then fill the workgroup's lanes down the column.
 layout(constant_id = 1) const int PX = 16;
 layout(constant_id = 3) const int SCALE = 4;
-const int NO = 3 * SCALE;     // outputs of one HR row of a block
-const int NV = (NO + 3) / 4;  // as vec4s
+layout(constant_id = 4) const int ROWS = 1; // HR rows per invocation: 2 at x2, else 1
+const int NO = 3 * SCALE * ROWS;            // outputs of an invocation's rows of a block
+const int NV = (NO + 3) / 4;                // as vec4s
 
 #include "row_fetch.glsl"
 
-// One LR pixel's HR row a: s RGBA words.
-void store_block_row(int x, int y, int a, vec4 acc[NV], vec4 bias[NV]) {
+// One LR pixel's HR rows of group g: ROWS x SCALE RGBA words.
+void store_block_rows(int x, int y, int g, vec4 acc[NV], vec4 bias[NV]) {
     if (x >= pc.out_w || y >= pc.out_h) return;
-    int row = (pc.dst_y + y) * SCALE + a, col = (pc.dst_x + x) * SCALE;
-    [[unroll]] for (int b = 0; b < SCALE; b++) {
-        uint rgba = 0xFF000000u;
-        [[unroll]] for (int c = 0; c < 3; c++) {
-            int o = 3 * b + c;
-            float r = acc[o / 4][o % 4] + bias[o / 4][o % 4];
-            if (isnan(r) || isinf(r)) status[0] = 1u;
-            rgba |= rgb_to_u8(r, c) << (8 * c);
+    int col = (pc.dst_x + x) * SCALE;
+    [[unroll]] for (int ar = 0; ar < ROWS; ar++) {
+        int row = (pc.dst_y + y) * SCALE + g * ROWS + ar;
+        [[unroll]] for (int b = 0; b < SCALE; b++) {
+            uint rgba = 0xFF000000u;
+            [[unroll]] for (int c = 0; c < 3; c++) {
+                int o = (ar * SCALE + b) * 3 + c;
+                float r = acc[o / 4][o % 4] + bias[o / 4][o % 4];
+                if (isnan(r) || isinf(r)) status[0] = 1u;
+                rgba |= rgb_to_u8(r, c) << (8 * c);
+            }
+            dst_rgba[row * pc.dst_w + col + b] = rgba;
         }
-        dst_rgba[row * pc.dst_w + col + b] = rgba;
     }
 }
 
@@ -57,12 +62,12 @@ void main() {
         y = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * gl_WorkGroupSize.y +
                 gl_LocalInvocationIndex);
     }
-    int a = int(gl_GlobalInvocationID.z);
+    int g = int(gl_GlobalInvocationID.z);
     int sx = x0 + pc.org_x, sy = y + pc.org_y;
     int last_texel = FETCH4_COUNT(src) - 1;
     int iy = FOLD_IMAGE_Y + y;
     int row_class = iy == 0 ? 0 : (iy == FOLD_IMAGE_H - 1 ? 2 : 1);
-    int table = (row_class * 3 + FOLD_CLASS_X) * SCALE + a;
+    int table = (row_class * 3 + FOLD_CLASS_X) * (SCALE / ROWS) + g;
     vec4 acc[PX][NV];
     [[unroll]] for (int i = 0; i < PX; i++)
         [[unroll]] for (int n = 0; n < NV; n++) acc[i][n] = vec4(0.0);
@@ -86,5 +91,5 @@ void main() {
     vec4 bias[NV];
     [[unroll]] for (int n = 0; n < NV; n++)
         [[unroll]] for (int o = 0; o < 4; o++) bias[n][o] = params[pc.bias_off + table * NV * 4 + 4 * n + o];
-    [[unroll]] for (int i = 0; i < PX; i++) store_block_row(x0 + i, y, a, acc[i], bias);
+    [[unroll]] for (int i = 0; i < PX; i++) store_block_rows(x0 + i, y, g, acc[i], bias);
 }

@@ -38,9 +38,11 @@ static void run_stages(const qsr_model *m, const float *r, uint32_t h, uint32_t 
 static double folded(const qsr_model *m, const float *kw, const float *kb, const float *r,
                      uint32_t h, uint32_t w, uint32_t y, uint32_t x, uint32_t a, uint32_t b,
                      uint32_t k) {
-    uint32_t c = m->info.channels, s = m->info.scale, row = qsr__fold_row_floats(s);
+    uint32_t c = m->info.channels, s = m->info.scale, row = qsr__fold_table_floats(s);
+    uint32_t rows = qsr__fold_rows(s);
     uint32_t cy = y == 0 ? 0 : y == h - 1 ? 2 : 1, cx = x == 0 ? 0 : x == w - 1 ? 2 : 1;
-    size_t table = ((size_t)cy * 3 + cx) * s + a, o = 3 * b + k;
+    size_t table = ((size_t)cy * 3 + cx) * (s / rows) + a / rows;
+    size_t o = ((a % rows) * s + b) * 3 + k;
     double sum = kb[table * row + o];
     for (uint32_t ci = 0; ci < c; ci++)
         for (int dy = -2; dy <= 2; dy++)
