@@ -371,12 +371,20 @@ static VkDeviceSize grid_pixels(const qsr__plan *plan, qsr__grid grid,
     }
 }
 
+int qsr__plan_folds(const qsr__plan *plan, const qsr__tile_geometry *g) {
+    return plan->fold_upsampler && g->image_w >= 2 && g->image_h >= 2;
+}
+
 void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
                                 VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]) {
     const qsr__program *pr = plan->program;
     memset(bytes, 0, sizeof(VkDeviceSize) * QSR__MAX_ACTIVATIONS);
+    /* The folded upsampler reads r and writes the output itself: the stages' intermediates
+     * (the tensors on the upsampler's grid) take no memory where it runs. */
+    int folds = qsr__plan_folds(plan, g);
     for (uint32_t i = 0; i < pr->tensor_count; i++)
-        bytes[i] = grid_pixels(plan, pr->tensors[i].grid, g) * pr->tensors[i].words(plan) * 4;
+        if (!(folds && pr->tensors[i].grid == QSR__GRID_UPS))
+            bytes[i] = grid_pixels(plan, pr->tensors[i].grid, g) * pr->tensors[i].words(plan) * 4;
 }
 
 /* The buffer behind binding id `id` of an op (arch.h). */

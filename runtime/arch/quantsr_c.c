@@ -421,7 +421,7 @@ static qsr_status record_folded_part(qsr__plan *plan, const qsr__tile_geometry *
     p.dst_h = (int32_t)(g->tile.h * s);
     p.dst_x = (int32_t)(from - g->tile.x);
     p.dst_y = 0;
-    /* A border column is one pixel wide: one pixel per invocation. */
+    /* A border column is one pixel wide: PX 1, its pixels down the workgroups' lanes. */
     uint32_t px = cls == 1 ? qsr__conv_px(to - from, qsr__row_lanes(plan->ctx)) : 1;
     qsr__pipeline_desc d = qsr__upsample_folded_desc(s, px);
     return qsr__arch_run_op(plan, OP_FOLDED, &d, qsr__upsample_folded_macs(&p, s),
@@ -443,8 +443,7 @@ static qsr_status record_hr_folded(qsr__plan *plan, const qsr__tile_geometry *g)
 /* The upsampler over g->ups and conv_last over the tile. */
 static qsr_status record_hr(qsr__plan *plan, const qsr__tile_geometry *g) {
     const qsr_model *m = plan->model;
-    if (plan->fold_upsampler && g->image_w >= 2 && g->image_h >= 2)
-        return record_hr_folded(plan, g);
+    if (qsr__plan_folds(plan, g)) return record_hr_folded(plan, g);
     uint32_t r = m->upsample_factor, s = m->info.scale;
     qsr__op_push p =
         conv_push(plan, &m->upsample[0], slot_upsample(m, 0), g->region.w, g->region.h);
