@@ -215,7 +215,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
                  layout_f32,
                  {T_UPS_OUT, WF, PRM, DUM, DUM, T_IMG_OUT, STA},
                  QSR__OP_ALWAYS},
-    [OP_FOLDED] = {"upsampler + conv_last (folded)",
+    [OP_FOLDED] = {"folded upsample+last",
                    layout_f32,
                    {T_T, WF, PRM, DUM, DUM, T_IMG_OUT, STA},
                    QSR__OP_ALWAYS},
