@@ -10,9 +10,12 @@
  *     depth             int     blocks run
  *     macs_per_pixel    int     per input pixel
  *     quantized, fp32   { total_ms, gpu_ms (medians), gmac_per_s (MACs run / median device
- *                         time, wall time if the device reports none), tiles, tile }
+ *                         time, wall time if the device reports none; MACs run count the
+ *                         folded upsampler's own), tiles, tile }
  *     ratio_gpu_ms      number  quantized gpu_ms / fp32 gpu_ms (< 1: quantized is faster)
- *     ratio_total_ms    number  the same for the wall time ]
+ *     ratio_total_ms    number  the same for the wall time
+ *     time_share, mac_share  number  the quantized path's device time and MACs run at this
+ *                       depth over those at full depth (where full depth was measured) ]
  *                       (fp32 and the ratios are left out where the model has no fp32 GPU
  *                       path, QuantSR-T: then fp32_unavailable, string, says why)
  *   body_weight_bytes   { quantized, fp32 }  size of the quantized layers' weights (the
@@ -77,6 +80,7 @@ typedef struct bench_options {
 /* Medians over the timed runs of one (depth, precision). */
 typedef struct bench_measure {
     double total_ms, gpu_ms, gmac_per_s;
+    uint64_t macs; /* run (qsr_run_stats.macs) */
     uint32_t tiles, tile;
 } bench_measure;
 
@@ -158,6 +162,7 @@ static qsr_status measure(qsr_upscaler *up, const qsr_image *in, uint32_t depth,
         m->gpu_ms = median(gpu, runs);
         double ms = m->gpu_ms > 0.0 ? m->gpu_ms : m->total_ms;
         m->gmac_per_s = ms > 0.0 ? (double)stats.macs / (ms * 1.0e6) : 0.0;
+        m->macs = stats.macs;
         m->tiles = stats.tiles;
         m->tile = stats.tile;
     }
@@ -206,6 +211,23 @@ static uint64_t peak_rss_bytes(void) {
     return (uint64_t)usage.ru_maxrss * 1024u; /* Linux reports KiB */
 }
 
+/* The row of the full depth (every block), NULL if it was not measured. */
+static const bench_row *full_depth_row(const cli_session *s, const bench_row *rows,
+                                       uint32_t count) {
+    for (uint32_t i = 0; i < count; i++)
+        if (rows[i].depth == s->info.blocks) return &rows[i];
+    return NULL;
+}
+
+/* A level's share of the full depth's device time and of its MACs run (quantized path): the
+ * issue-10 proportionality check, a level's time against its share of the work. */
+static void depth_shares(const bench_row *full, const bench_row *row, double *time_share,
+                         double *mac_share) {
+    *time_share = ratio(row->quantized.gpu_ms, full->quantized.gpu_ms);
+    *mac_share =
+        full->quantized.macs ? (double)row->quantized.macs / (double)full->quantized.macs : 0.0;
+}
+
 static void json_measure(cli_json *j, const char *key, const bench_measure *m) {
     cli_json_object(j, key);
     cli_json_number(j, "total_ms", m->total_ms);
@@ -237,6 +259,13 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
         cli_json_uint(&j, "depth", rows[i].depth);
         cli_json_uint(&j, "macs_per_pixel", rows[i].macs_per_pixel);
         json_measure(&j, "quantized", &rows[i].quantized);
+        const bench_row *full = full_depth_row(s, rows, count);
+        if (full) {
+            double time_share, mac_share;
+            depth_shares(full, &rows[i], &time_share, &mac_share);
+            cli_json_number(&j, "time_share", time_share);
+            cli_json_number(&j, "mac_share", mac_share);
+        }
         if (fp32) {
             json_measure(&j, "fp32", &rows[i].fp32);
             cli_json_number(&j, "ratio_gpu_ms",
@@ -282,6 +311,17 @@ static void print_text(const cli_session *s, const bench_options *o, const char 
                ratio(rows[i].quantized.total_ms, rows[i].fp32.total_ms));
     }
     if (memory->fp32_unavailable[0]) printf("(no fp32 path: %s)\n", memory->fp32_unavailable);
+    const bench_row *full = full_depth_row(s, rows, count);
+    if (full && count > 1) {
+        printf("\nquantized path, each level against the full depth:\n");
+        for (uint32_t i = 0; i < count; i++) {
+            double time_share, mac_share;
+            depth_shares(full, &rows[i], &time_share, &mac_share);
+            printf("%5u  %5.1f %% of the device time for %5.1f %% of the MACs run (%.2fx)\n",
+                   rows[i].depth, 100.0 * time_share, 100.0 * mac_share,
+                   ratio(time_share, mac_share));
+        }
+    }
     printf("\nbody weights: %llu bytes at %u bits, %llu at fp32; host peak RSS %.1f MiB\n",
            (unsigned long long)body_weight_bytes(&s->info, s->info.bits_w), s->info.bits_w,
            (unsigned long long)body_weight_bytes(&s->info, 32),

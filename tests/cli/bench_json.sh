@@ -40,6 +40,15 @@ if not errors:
             errors.append("depth %d: ratio_total_ms %r" % (r["depth"], r["ratio_total_ms"]))
         if f["gpu_ms"] > 0 and not math.isclose(r["ratio_gpu_ms"], q["gpu_ms"] / f["gpu_ms"], rel_tol=1e-6):
             errors.append("depth %d: ratio_gpu_ms %r" % (r["depth"], r["ratio_gpu_ms"]))
+    # Shares against the full depth (the first level): 1 there, the quotient of the medians
+    # elsewhere, and fewer MACs run at fewer blocks.
+    full = bench["results"][0]["quantized"]
+    for r in bench["results"]:
+        q = r["quantized"]
+        if full["gpu_ms"] > 0 and not math.isclose(r["time_share"], q["gpu_ms"] / full["gpu_ms"], rel_tol=1e-6):
+            errors.append("depth %d: time_share %r" % (r["depth"], r["time_share"]))
+        if not (0 < r["mac_share"] <= 1) or (r is bench["results"][0]) != (r["mac_share"] == 1):
+            errors.append("depth %d: mac_share %r" % (r["depth"], r["mac_share"]))
     w = bench["body_weight_bytes"]
     if not (0 < w["quantized"] < w["fp32"]):
         errors.append("body_weight_bytes %r" % w)
