@@ -72,17 +72,23 @@ static qsr_status calibrate(qsr_upscaler *up) {
     return QSR_OK;
 }
 
-/* The multiply-adds per LR pixel a run executes: the model's, less what the folded upsampler
- * saves. Predictions scale the calibrated time per MAC by these, so that a plan's cheap folded
- * stages do not make the deeper levels look cheaper than they run. */
-static uint64_t run_macs_per_pixel(const qsr_upscaler *up, uint32_t depth) {
+/* The multiply-adds per LR pixel a run of a width x height image executes: the model's, less
+ * what the folded upsampler saves where it runs (qsr__plan_folds). Predictions scale the
+ * calibrated time per MAC by these, so that a plan's cheap folded stages do not make the deeper
+ * levels look cheaper than they run. */
+static uint64_t run_macs_per_pixel(const qsr_upscaler *up, uint32_t depth, uint32_t width,
+                                   uint32_t height) {
     uint64_t macs = qsr_model_macs_per_pixel(up->model, depth);
-    return up->plan.fold_upsampler ? macs - qsr__fold_saved_macs_per_pixel(&up->model->info) : macs;
+    qsr__tile_geometry image = {.image_w = width, .image_h = height};
+    return qsr__plan_folds(&up->plan, &image)
+               ? macs - qsr__fold_saved_macs_per_pixel(&up->model->info)
+               : macs;
 }
 
 static double predicted_ms(const qsr_upscaler *up, uint32_t depth, uint32_t width,
                            uint32_t height) {
-    return (double)run_macs_per_pixel(up, depth) * width * height * up->ns_per_mac * 1e-6;
+    return (double)run_macs_per_pixel(up, depth, width, height) * width * height * up->ns_per_mac *
+           1e-6;
 }
 
 qsr_status qsr_upscaler_depth_for_budget(qsr_upscaler *up, uint32_t width, uint32_t height,
@@ -370,7 +376,7 @@ static qsr_status run_tiles(qsr_upscaler *up, const qsr_image *in, uint32_t dept
         qsr__tile_geometry g = body_geometry(up, a, tile, depth, i);
         st = qsr__plan_run_body(&up->plan, &g, depth, in, &s->gpu_ms);
         s->tiles++;
-        s->macs += run_macs_per_pixel(up, depth) * g.region.w * g.region.h;
+        s->macs += run_macs_per_pixel(up, depth, a->width, a->height) * g.region.w * g.region.h;
         uint32_t hr = hr_count(up, &g, tile);
         for (uint32_t j = 0; j < hr && st == QSR_OK; j++) {
             hr_geometry(up, &g, a, tile, j);
