@@ -254,12 +254,12 @@ static void print_json(const cli_session *s, const bench_options *o, const char 
     cli_json_uint(&j, "runs", o->runs);
     cli_json_uint(&j, "warmup", BENCH_WARMUP);
     cli_json_array(&j, "results", 0);
+    const bench_row *full = full_depth_row(s, rows, count);
     for (uint32_t i = 0; i < count; i++) {
         cli_json_object(&j, NULL);
         cli_json_uint(&j, "depth", rows[i].depth);
         cli_json_uint(&j, "macs_per_pixel", rows[i].macs_per_pixel);
         json_measure(&j, "quantized", &rows[i].quantized);
-        const bench_row *full = full_depth_row(s, rows, count);
         if (full) {
             double time_share, mac_share;
             depth_shares(full, &rows[i], &time_share, &mac_share);

@@ -32,14 +32,16 @@ size_t qsr__fold_bias_floats(const qsr_model *model) {
     return table_count(s) * qsr__fold_table_floats(s);
 }
 
-uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model_info *info) {
-    const uint64_t c = info->channels, s = info->scale;
-    uint64_t stages = 9 * c * 3 * s * s; /* conv_last on s^2 HR pixels */
-    if (s == 4)
-        stages += 9 * c * 4 * c * (1 + 4); /* two x2 stages, the second on 4 pixels */
-    else
-        stages += 9 * c * s * s * c;
-    uint64_t folded = (uint64_t)QSR__FOLD_TAPS * c * 3 * s * s;
+uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model *model) {
+    /* The stages' MACs from their layers: stage k runs on r^(2k) pixels per LR pixel. */
+    uint64_t pixels = 1, stages = 0;
+    for (uint32_t k = 0; k < model->upsample_count; k++) {
+        stages += 9ull * model->upsample[k].cin * model->upsample[k].cout * pixels;
+        pixels *= (uint64_t)model->upsample_factor * model->upsample_factor;
+    }
+    stages += 9ull * model->conv_last.cin * model->conv_last.cout * pixels;
+    uint64_t s = model->info.scale;
+    uint64_t folded = (uint64_t)QSR__FOLD_TAPS * model->info.channels * 3 * s * s;
     return stages > folded ? stages - folded : 0;
 }
 

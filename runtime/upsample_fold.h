@@ -33,7 +33,7 @@ size_t qsr__fold_weight_floats(const qsr_model *model);
 size_t qsr__fold_bias_floats(const qsr_model *model);
 /* Multiply-adds per LR pixel the fold saves: the stages' (upsampler + conv_last) minus its own
  * 25 C 3 s^2, so that run statistics and the depth-budget prediction count what runs. */
-uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model_info *info);
+uint64_t qsr__fold_saved_macs_per_pixel(const qsr_model *model);
 /* Builds them (QuantSR-C models, fp32 upsampler). QSR_ERROR_OUT_OF_HOST_MEMORY on failure. */
 qsr_status qsr__fold_upsampler(const qsr_model *model, float *weights, float *biases);
 

@@ -80,9 +80,8 @@ static uint64_t run_macs_per_pixel(const qsr_upscaler *up, uint32_t depth, uint3
                                    uint32_t height) {
     uint64_t macs = qsr_model_macs_per_pixel(up->model, depth);
     qsr__tile_geometry image = {.image_w = width, .image_h = height};
-    return qsr__plan_folds(&up->plan, &image)
-               ? macs - qsr__fold_saved_macs_per_pixel(&up->model->info)
-               : macs;
+    return qsr__plan_folds(&up->plan, &image) ? macs - qsr__fold_saved_macs_per_pixel(up->model)
+                                              : macs;
 }
 
 static double predicted_ms(const qsr_upscaler *up, uint32_t depth, uint32_t width,

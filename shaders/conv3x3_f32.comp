@@ -9,16 +9,7 @@
 // Weights: [cout/8][cin][9][2] vec4 (cout padded to a multiple of 8): an invocation's 8 output
 // channels, 18 vec4 per input channel, lane o of half h holding output channel 8g+4h+o; fetched
 // through texel buffers (one fetch is a vector gather on lavapipe) or storage buffers (fetch.glsl).
-#include "fetch.glsl"
-FETCH_BUFFER4(0, src); // activations [cin][h][w], read a row segment at a time
-FETCH_BUFFER4(1, weights4);
-vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
-layout(std430, binding = 2) readonly buffer Params { float params[]; };
-layout(std430, binding = 3) buffer Dst { float dst[]; };
-layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
-layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
-// status[0] != 0 after a run: conv_last produced a non-finite value (the output is unusable).
-layout(std430, binding = 6) buffer Status { uint status[]; };
+#include "f32_bindings.glsl"
 
 const int OCB = 4; // output channels per vec4 group; an invocation makes two groups
 

@@ -3,22 +3,14 @@
 // upsample_folded: QuantSR-C's upsampler and conv_last as one 5x5 convolution of r
 // (conv_after_body's output) with 3 s^2 outputs per LR pixel, written as 8-bit RGB (the fast FP
 // math only; runtime/upsample_fold.h builds the kernels and says why they exist).
-// Bindings are conv3x3_f32's (one set layout serves both); dst and skip are unused.
+// Bindings are conv3x3_f32's (f32_bindings.glsl); dst and skip are unused.
 #include "common.glsl"
 
-#include "fetch.glsl"
-FETCH_BUFFER4(0, src); // r [cin][in_h][in_w]
-// Kernels [class][group][cin][25 taps][NV] vec4: group g holds HR rows g ROWS .. g ROWS + ROWS - 1
-// of an LR pixel's block; output o = ((a % ROWS) SCALE + b) 3 + colour of HR pixel (a, b) is
-// component o % 4 of vec4 o / 4.
-FETCH_BUFFER4(1, weights4);
-vec4 weight(int i) { return uintBitsToFloat(FETCH4(weights4, i)); }
-layout(std430, binding = 2) readonly buffer Params { float params[]; }; // biases [class][group][NV*4]
-layout(std430, binding = 3) buffer Dst { float dst[]; };
-layout(std430, binding = 4) readonly buffer Skip { float skip[]; };
-layout(std430, binding = 5) writeonly buffer DstRgba { uint dst_rgba[]; };
-// status[0] != 0 after a run: an output was not finite (the output is unusable).
-layout(std430, binding = 6) buffer Status { uint status[]; };
+// Reads r (binding 0, [cin][in_h][in_w]). Kernels (binding 1) [class][group][cin][25 taps][NV]
+// vec4: group g holds HR rows g ROWS .. g ROWS + ROWS - 1 of an LR pixel's block; output
+// o = ((a % ROWS) SCALE + b) 3 + colour of HR pixel (a, b) is component o % 4 of vec4 o / 4.
+// Biases (binding 2) [class][group][NV * 4].
+#include "f32_bindings.glsl"
 #include "epilogue.glsl"
 
 // The push block's fields as this op uses them (qsr__upsample_folded_push in ops.h):
