@@ -111,9 +111,9 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
         out[n++] = f32_desc(plan, f32[i]);
     out[n++] = f32_desc(plan, QSR__EPILOGUE_RGB);
     if (plan->fold_upsampler) {
-        /* the inner columns at either PX, the image's first and last columns at 1 */
+        /* the inner columns (the other PX is made on first use, or by warm, as for the
+         * convolutions), the image's first and last columns at PX 1 */
         out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 16);
-        out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 8);
         out[n++] = qsr__upsample_folded_desc(plan->model->info.scale, 1);
     }
     if (plan->quantized) {
@@ -422,8 +422,8 @@ static qsr_status record_folded_part(qsr__plan *plan, const qsr__tile_geometry *
     p.dst_x = (int32_t)(from - g->tile.x);
     p.dst_y = 0;
     /* A border column is one pixel wide: PX 1, its pixels down the workgroups' lanes. */
-    uint32_t px = cls == 1 ? qsr__conv_px(to - from, qsr__row_lanes(plan->ctx)) : 1;
-    qsr__pipeline_desc d = qsr__upsample_folded_desc(s, px);
+    qsr__pipeline_desc d = qsr__upsample_folded_desc(s, cls == 1 ? 16 : 1);
+    if (cls == 1) qsr__conv3x3_fit_px(plan->ctx, &d, to - from);
     return qsr__arch_run_op(plan, OP_FOLDED, &d, qsr__upsample_folded_macs(&p, s),
                             qsr__record_upsample_folded, &p);
 }

@@ -87,11 +87,12 @@ qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qs
                                 qsr__div_up(qsr__div_up(w, px), lx), qsr__div_up(h, ly), groups_z);
 }
 
-/* The convolutions whose PX is specialization constant 1. */
+/* The convolutions whose PX is specialization constant 1 (the folded upsampler's too). */
 static int has_px(const qsr__pipeline_desc *d) {
     uint32_t shader = qsr__shader_texel_base(d->shader);
     return shader == QSR_SHADER_CONV3X3_F32 || shader == QSR_SHADER_CONV3X3_F32_FAST ||
-           shader == QSR_SHADER_CONV3X3_Q || shader == QSR_SHADER_CONV3X3_Q2;
+           shader == QSR_SHADER_CONV3X3_Q || shader == QSR_SHADER_CONV3X3_Q2 ||
+           shader == QSR_SHADER_UPSAMPLE_FOLDED;
 }
 
 void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width) {

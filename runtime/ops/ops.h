@@ -132,8 +132,8 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
  * grid `width` wide in workgroup rows of `lanes` invocations: 16, or 8 where the last workgroup
  * row at 16 would be empty enough to cost more than the slower 8-pixel kernel. */
 uint32_t qsr__conv_px(uint32_t width, uint32_t lanes);
-/* Sets a conv3x3_f32 or conv3x3_q desc's PX for a dispatch over a grid `width` wide on ctx's
- * device (qsr__row_lanes; no-op for the kernels of fixed shape, DOT and TILED). */
+/* Sets a conv3x3_f32, conv3x3_q or upsample_folded desc's PX for a dispatch over a grid `width`
+ * wide on ctx's device (qsr__row_lanes; no-op for the kernels of fixed shape, DOT and TILED). */
 void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width);
 /* For such a desc, its twin at the other PX (1); 0 for descs without one. */
 int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin);
