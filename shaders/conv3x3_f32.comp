@@ -30,7 +30,10 @@ const int OCB = 4; // output channels per vec4 group; an invocation makes two gr
 // would leave much of a workgroup row empty (qsr__conv_px).
 layout(constant_id = 1) const int PX = 16;
 
-// Activations are read a row segment at a time through binding 0's 16-byte texel view.
+// Activations are read a row segment at a time through binding 0's 16-byte texel view: planar
+// [cin][h][w], or with SRC_C4 in the c4 layout [ceil(cin/4)][h][w][4] (ops.h), four channels
+// per fetch (QuantSR-C's conv_after_body reads the body's residual stream so).
+layout(constant_id = 3) const int SRC_C4 = 0;
 #include "row_fetch.glsl"
 
 // The biases of output channels oc0..oc0+3, loaded once per invocation (a storage-buffer load
@@ -64,6 +67,27 @@ void store_pixel(int x, int y, int oc0, vec4 acc, vec4 bias) {
     }
 }
 
+// Channel c's products with its inputs v[3][PX + 2] (rows y - 1 .. y + 1 from x0 - 1): all its
+// weights first, then each accumulator's 9 products in a row: an accumulator spilled to the
+// stack is loaded and stored once per channel instead of once per tap. The order of every sum,
+// (c, ky, kx), is that of the CPU reference.
+#define CHANNEL_MACS(c_, v_)                                                                     \
+    {                                                                                            \
+        int wc_ = pc.w_off + (group * pc.cin + (c_)) * 18;                                       \
+        vec4 wa_[9], wb_[9];                                                                     \
+        [[unroll]] for (int k = 0; k < 9; k++) {                                                 \
+            wa_[k] = weight(wc_ + k * 2);                                                        \
+            /* conv_last (3 output channels) has one vec4 group: the compiler drops this. */     \
+            wb_[k] = EPILOGUE != EPILOGUE_RGB ? weight(wc_ + k * 2 + 1) : vec4(0.0);             \
+        }                                                                                        \
+        [[unroll]] for (int i = 0; i < PX; i++) {                                                \
+            [[unroll]] for (int k = 0; k < 9; k++) MAC(acc_a[i], wa_[k], v_[k / 3][i + k % 3]);  \
+            if (EPILOGUE != EPILOGUE_RGB)                                                        \
+                [[unroll]] for (int k = 0; k < 9; k++)                                           \
+                    MAC(acc_b[i], wb_[k], v_[k / 3][i + k % 3]);                                 \
+        }                                                                                        \
+    }
+
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_GlobalInvocationID.z);
@@ -74,27 +98,31 @@ void main() {
         acc_a[i] = vec4(0.0);
         acc_b[i] = vec4(0.0);
     }
-    for (int c = 0; c < pc.cin; c++) {
-        int wc = pc.w_off + (group * pc.cin + c) * 18;
-        // All of channel c's inputs and weights first, then each accumulator's 9 products in a
-        // row: an accumulator spilled to the stack is loaded and stored once per channel
-        // instead of once per tap. The order of every sum, (c, ky, kx), is unchanged.
-        float v[3][PX + 2];
-        [[unroll]] for (int ky = 0; ky < 3; ky++) {
-            uint row[PX + 2];
-            LOAD_PLANE_ROW(src, c, sy + ky - 1, sx - 1, last_texel, PX + 2, row)
-            [[unroll]] for (int i = 0; i < PX + 2; i++) v[ky][i] = uintBitsToFloat(row[i]);
+    if (SRC_C4 == 0) {
+        for (int c = 0; c < pc.cin; c++) {
+            float v[3][PX + 2];
+            [[unroll]] for (int ky = 0; ky < 3; ky++) {
+                uint row[PX + 2];
+                LOAD_PLANE_ROW(src, c, sy + ky - 1, sx - 1, last_texel, PX + 2, row)
+                [[unroll]] for (int i = 0; i < PX + 2; i++) v[ky][i] = uintBitsToFloat(row[i]);
+            }
+            CHANNEL_MACS(c, v)
         }
-        vec4 wa[9], wb[9];
-        [[unroll]] for (int k = 0; k < 9; k++) {
-            wa[k] = weight(wc + k * 2);
-            // conv_last (3 output channels) has one vec4 group: the compiler drops this.
-            wb[k] = EPILOGUE != EPILOGUE_RGB ? weight(wc + k * 2 + 1) : vec4(0.0);
-        }
-        [[unroll]] for (int i = 0; i < PX; i++) {
-            [[unroll]] for (int k = 0; k < 9; k++) MAC(acc_a[i], wa[k], v[k / 3][i + k % 3]);
-            if (EPILOGUE != EPILOGUE_RGB)
-                [[unroll]] for (int k = 0; k < 9; k++) MAC(acc_b[i], wb[k], v[k / 3][i + k % 3]);
+    } else {
+        for (int cq = 0; cq < (pc.cin + 3) / 4; cq++) {
+            uvec4 rows[3][PX + 2];
+            [[unroll]] for (int ky = 0; ky < 3; ky++)
+                LOAD_C4_ROW(src, cq, sy + ky - 1, sx - 1, last_texel, PX + 2, rows[ky])
+            [[unroll]] for (int j = 0; j < 4; j++) {
+                int c = 4 * cq + j;
+                if (c < pc.cin) {
+                    float v[3][PX + 2];
+                    [[unroll]] for (int ky = 0; ky < 3; ky++)
+                        [[unroll]] for (int i = 0; i < PX + 2; i++)
+                            v[ky][i] = uintBitsToFloat(rows[ky][i][j]);
+                    CHANNEL_MACS(c, v)
+                }
+            }
         }
     }
     int oc0 = group * 8;

@@ -7,6 +7,9 @@
 //   FETCH_BUFFER(b, name)   declares binding b of 32-bit words, FETCH(name, i) reads word i;
 //   FETCH_BUFFER4(b, name)  declares binding b of 16-byte texels (uvec4), FETCH4(name, i);
 //                           FETCH4_COUNT(name) is the number of texels.
+//   FETCH_BUFFER_WORDS_OR_TEXELS(b, name)  binding b read as words, FETCH(name, i), or as 16-byte
+//                           texels, FETCH4_ALIASED(name, i), whichever view the runtime binds
+//                           (texel_mask / texel4_mask); as storage, two aliased blocks.
 // Indices must be in range (storage buffers give no zero for reads past the end).
 #ifdef QSR_STORAGE_FETCH
 #define FETCH_BUFFER(b, name) layout(std430, binding = b) readonly buffer name##_words { uint name[]; }
@@ -14,10 +17,16 @@
 #define FETCH(name, i) name[i]
 #define FETCH4(name, i) name[i]
 #define FETCH4_COUNT(name) name.length()
+#define FETCH_BUFFER_WORDS_OR_TEXELS(b, name) \
+    FETCH_BUFFER(b, name);                     \
+    layout(std430, binding = b) readonly buffer name##_texels4 { uvec4 name##_4[]; }
+#define FETCH4_ALIASED(name, i) name##_4[i]
 #else
 #define FETCH_BUFFER(b, name) layout(binding = b) uniform usamplerBuffer name
 #define FETCH_BUFFER4(b, name) layout(binding = b) uniform usamplerBuffer name
 #define FETCH(name, i) texelFetch(name, i).x
 #define FETCH4(name, i) texelFetch(name, i)
 #define FETCH4_COUNT(name) textureSize(name)
+#define FETCH_BUFFER_WORDS_OR_TEXELS(b, name) FETCH_BUFFER(b, name)
+#define FETCH4_ALIASED(name, i) texelFetch(name, i)
 #endif

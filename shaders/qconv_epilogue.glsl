@@ -4,6 +4,8 @@
 //   conv1 (RELU):     codes of max(y, 0) only; the fp32 activation is never written;
 //   conv2 (RESIDUAL): h = h * dst_scale * shortcut + y in fp32 (the next shortcut needs it)
 //                     and the codes of h for the next active block's conv1;
+//   conv2 (RESIDUAL_C4): the same with h in the c4 layout [ceil(C/4)][h][w][4] (ops.h), where a
+//                     pixel's 8 channels are two 16-byte loads and stores: QuantSR-C's body;
 //   fc1 (GELU, linear_q.comp): codes of gelu(y) only (gelu.glsl).
 // The codes are those quantize_rlq.comp makes from the stored value:
 //   q = clamp(round_half_even((v * in_scale + shift[oc]) / step), Qn, Qp),
@@ -15,10 +17,14 @@
 // per invocation load 24 of them).
 FETCH_BUFFER(2, params);
 layout(std430, binding = 3) buffer Dst { float dst[]; };
-// The residual epilogue reads h through this texel view of dst's buffer (a fetch, not a
-// per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants); each invocation
-// reads its own pixels before it writes them.
-FETCH_BUFFER(4, dst_in);
+// dst's buffer as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and scatter
+// per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel.
+layout(std430, binding = 3) buffer Dst4 { vec4 dst4[]; };
+// The residual epilogues read h through this texel view of dst's buffer (a fetch, not a
+// per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants): of 4-byte texels
+// for RESIDUAL, 16-byte ones for RESIDUAL_C4. Each invocation reads its own pixels before it
+// writes them.
+FETCH_BUFFER_WORDS_OR_TEXELS(4, dst_in);
 layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
 
 layout(constant_id = 3) const int BITS_A = 4;
@@ -28,7 +34,9 @@ const int CONT = QPACK_CONTAINER;
 const int OCB = 8; // output channels per invocation (4 pair words, one code word)
 
 const int EPILOGUE_STORE = 0, EPILOGUE_RELU = 1, EPILOGUE_RESIDUAL = 2, EPILOGUE_GELU = 6;
-layout(constant_id = 0) const int EPILOGUE = 0; // STORE, RELU, RESIDUAL or GELU (ops.h)
+const int EPILOGUE_RESIDUAL_C4 = 7;
+// STORE, RELU, RESIDUAL, GELU or RESIDUAL_C4 (ops.h)
+layout(constant_id = 0) const int EPILOGUE = 0;
 // The activations whose fp32 values no later op reads when their codes are made.
 const bool EPILOGUE_CODES_ONLY = EPILOGUE == EPILOGUE_RELU || EPILOGUE == EPILOGUE_GELU;
 
@@ -78,8 +86,39 @@ float epilogue_value(int idx, float v) {
     return v;
 }
 
+// RESIDUAL_C4: the same arithmetic as epilogue_value and store_pixel's planar path, in c4 h.
+void store_pixel_c4(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
+    int plane = pc.out_w * pc.out_h, at = (oc0 / 4) * plane + y * pc.out_w + x;
+    uint word = 0u;
+    [[unroll]] for (int q = 0; q < 2; q++) { // channels oc0 + 4q .. oc0 + 4q + 3
+        if (oc0 + 4 * q < pc.cout) {
+            vec4 h_in = uintBitsToFloat(FETCH4_ALIASED(dst_in, at + q * plane));
+            vec4 h;
+            [[unroll]] for (int c = 0; c < 4; c++) {
+                int p = 2 * q + c / 2; // pair word of channel oc0 + 4q + c
+                int sum = c % 2 == 0 ? lo[p] : hi[p];
+                float scale = c % 2 == 0 ? k.scale_even[p] : k.scale_odd[p];
+                float bias = c % 2 == 0 ? k.bias_even[p] : k.bias_odd[p];
+                precise float v = float(sum) * scale + bias;
+                precise float r = (h_in[c] * pc.dst_scale) * pc.shortcut + v;
+                h[c] = r;
+                if (CODES_OUT != 0 && oc0 + 4 * q + c < pc.cout) {
+                    float shift = c % 2 == 0 ? k.shift_even[p] : k.shift_odd[p];
+                    word |= qpack_put(next_code(r, shift), 4 * q + c, CONT);
+                }
+            }
+            dst4[at + q * plane] = h;
+        }
+    }
+    if (CODES_OUT != 0) codes[(oc0 / OCB) * plane + y * pc.out_w + x] = word;
+}
+
 void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
     if (x >= pc.out_w || y >= pc.out_h) return;
+    if (EPILOGUE == EPILOGUE_RESIDUAL_C4) {
+        store_pixel_c4(x, y, oc0, lo, hi, k);
+        return;
+    }
     uint word = 0u;
     [[unroll]] for (int p = 0; p < 4; p++) {
         [[unroll]] for (int half_ = 0; half_ < 2; half_++) {

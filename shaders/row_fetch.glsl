@@ -34,3 +34,17 @@
             out_[i_] = in_ && ix_ >= 0 && ix_ < pc.in_w ? r_[i_] : 0u;                           \
         }                                                                                        \
     }
+
+// LOAD_C4_ROW(src_, quad_, iy_, x_, last_, n_, out_): out_[i] = the 16-byte texel of channels
+// 4 quad_ .. 4 quad_ + 3 at (x_ + i, iy_) of c4 data ([quads][pc.in_h][pc.in_w][4], ops.h),
+// 0 outside the image: one fetch per pixel brings four channels.
+#define LOAD_C4_ROW(src_, quad_, iy_, x_, last_, n_, out_)                                       \
+    {                                                                                            \
+        int st_ = (quad_) * pc.in_w * pc.in_h + clamp(iy_, 0, pc.in_h - 1) * pc.in_w + (x_);     \
+        bool in_ = (iy_) >= 0 && (iy_) < pc.in_h;                                                \
+        [[unroll]] for (int i_ = 0; i_ < (n_); i_++) {                                           \
+            int ix_ = (x_) + i_;                                                                 \
+            uvec4 t_ = FETCH4(src_, clamp(st_ + i_, 0, last_));                                  \
+            out_[i_] = in_ && ix_ >= 0 && ix_ < pc.in_w ? t_ : uvec4(0);                         \
+        }                                                                                        \
+    }

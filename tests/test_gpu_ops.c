@@ -44,11 +44,35 @@ static void run_op(const qsr__pipeline_desc *desc, qsr__buffer **bufs, const voi
     qsr_test_dispatch(ctx, &chosen, bufs, push, record, 1);
 }
 
-/* ---- quantize_rlq: codes equal the reference's exactly ---- */
+/* The c4 layout of ops.h, [ceil(C/4)][plane][4], from planar [C][plane] (lanes past C 0). */
+static float *to_c4(const float *planar, uint32_t c, size_t plane) {
+    float *out = calloc(QSR__C4_WORDS(c) * plane, sizeof(float));
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (size_t i = 0; i < plane; i++)
+            out[((ch / 4) * plane + i) * 4 + ch % 4] = planar[ch * plane + i];
+    return out;
+}
+
+/* planar from c4; *pad_nonzero counts the lanes past C that are not 0. */
+static float *from_c4(const float *c4, uint32_t c, size_t plane, size_t *pad_nonzero) {
+    float *out = malloc(c * plane * sizeof(float));
+    *pad_nonzero = 0;
+    for (uint32_t ch = 0; ch < QSR__C4_WORDS(c); ch++)
+        for (size_t i = 0; i < plane; i++) {
+            float v = c4[((ch / 4) * plane + i) * 4 + ch % 4];
+            if (ch < c)
+                out[ch * plane + i] = v;
+            else
+                *pad_nonzero += v != 0.0f;
+        }
+    return out;
+}
+
+/* ---- quantize_rlq: codes equal the reference's exactly; with h_c4, its source in c4 ---- */
 static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
-                          uint32_t h) {
-    if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u", bits,
-                             (uint32_t)is_signed, w, h))
+                          uint32_t h, int h_c4) {
+    if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u c %u c4 %d", bits,
+                             (uint32_t)is_signed, w, h, c, h_c4))
         return;
     size_t plane = (size_t)w * h, words = (c + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     float step = 0.37f, in_scale = 0.8125f;
@@ -57,16 +81,24 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
     float *params = calloc(c + 8, sizeof(float));
     memcpy(params + 5, shift, c * sizeof(float));
     qsr__buffer bx = make_buffer(c * plane * 4, x), bp = make_buffer((c + 8) * 4, params),
-                bq = make_buffer(words * plane * 4, NULL);
-    qsr__buffer *bufs[] = {&bx, &bp, &bq};
+                bq = make_buffer(words * plane * 4, NULL),
+                bh = make_buffer(h_c4 ? QSR__C4_WORDS(c) * plane * 4 : 16, NULL);
+    qsr__buffer *bufs[] = {&bx, &bp, &bq, &bh};
     qsr__quantize_rlq_push push = {.in_w = (int32_t)w,
                                    .in_h = (int32_t)h,
                                    .cin = (int32_t)c,
                                    .shift_off = 5,
                                    .in_scale = in_scale,
                                    .step = step};
-    qsr__pipeline_desc d = qsr__quantize_rlq_desc(bits, is_signed);
+    qsr__pipeline_desc d = qsr__quantize_rlq_desc(bits, is_signed, h_c4);
     run_op(&d, bufs, &push, qsr__record_quantize_rlq);
+    if (h_c4) { /* the source itself, unscaled, bit for bit */
+        size_t pad_nonzero;
+        float *got_h = from_c4(bh.mapped, c, plane, &pad_nonzero);
+        CHECK(memcmp(got_h, x, c * plane * sizeof(float)) == 0, "h in c4 differs from the source");
+        CHECK(pad_nonzero == 0, "%zu lanes past the channels are not 0", pad_nonzero);
+        free(got_h);
+    }
 
     int32_t qn, qp;
     qsr__act_range(bits, is_signed, &qn, &qp);
@@ -90,6 +122,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         CHECK(!dirty, "unused code fields are not zero");
     }
     qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bp), qsr__buffer_destroy(ctx, &bq);
+    qsr__buffer_destroy(ctx, &bh);
     free(x), free(shift), free(params), free(want), free(got);
 }
 
@@ -98,14 +131,15 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
 typedef struct conv_q_case {
     uint32_t bits_w, bits_a, cin, cout, w, h;
     int is_signed;
-    qsr__epilogue epilogue; /* STORE, RELU or RESIDUAL */
+    qsr__epilogue epilogue; /* STORE, RELU, RESIDUAL or RESIDUAL_C4 (h in c4) */
     qsr__codes_out codes;   /* NONE, or the next quantizer's codes */
     uint32_t px;            /* pixels per invocation; 0: the runtime's choice for w */
 } conv_q_case;
 
 static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
-    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u %ux%u px %u", k->bits_w,
-                             k->bits_a, k->cin, k->cout, k->w, k->h, k->px))
+    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u %ux%u px %u epilogue %d",
+                             k->bits_w, k->bits_a, k->cin, k->cout, k->w, k->h, k->px,
+                             (int)k->epilogue))
         return;
     /* The plan's choice (conv3x3_q2 for 2-bit weights and activations here, unless QSR_KERNEL
      * forces another). */
@@ -143,11 +177,14 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
         params[cout + o] = 1.0f;
     memcpy(params + 2 * cout, shift, cout * sizeof(float));
     float *h0 = qsr_test_random_floats(rng, cout * plane, -40, 40);
+    int c4 = k->epilogue == QSR__EPILOGUE_RESIDUAL_C4;
+    int residual = c4 || k->epilogue == QSR__EPILOGUE_RESIDUAL;
+    float *h0_c4 = to_c4(h0, cout, plane);
     qsr__buffer bq = make_buffer(words * plane * 4, packed),
                 bw = make_buffer(weight_words * 4, pairs),
                 bp = make_buffer((3 * cout + 4) * 4, params),
-                bo = make_buffer(cout * plane * 4,
-                                 k->epilogue == QSR__EPILOGUE_RESIDUAL ? h0 : NULL),
+                bo = make_buffer((c4 ? QSR__C4_WORDS(cout) : cout) * plane * 4,
+                                 residual ? (c4 ? h0_c4 : h0) : NULL),
                 bc = make_buffer(out_words * plane * 4, NULL);
     /* Binding 4 is the residual's view of the destination. */
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
@@ -173,12 +210,15 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     /* What the epilogue leaves, as the plan's CPU reference computes it. */
     for (size_t i = 0; i < cout * plane; i++) {
         if (k->epilogue == QSR__EPILOGUE_RELU) want[i] = want[i] > 0.0f ? want[i] : 0.0f;
-        if (k->epilogue == QSR__EPILOGUE_RESIDUAL) {
+        if (residual) {
             float scaled = h0[i] * push.dst_scale;
             want[i] = scaled * push.shortcut + want[i];
         }
     }
-    const float *got = bo.mapped;
+    size_t pad_nonzero = 0;
+    float *got_c4 = c4 ? from_c4(bo.mapped, cout, plane, &pad_nonzero) : NULL;
+    const float *got = c4 ? got_c4 : bo.mapped;
+    CHECK(pad_nonzero == 0, "%zu lanes past the channels are not 0", pad_nonzero);
     size_t bad = 0;
     int fp32_written = !(k->codes && k->epilogue == QSR__EPILOGUE_RELU);
     if (fp32_written)
@@ -204,16 +244,17 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
     qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bc);
     free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros),
-        free(want), free(shift), free(h0);
+        free(want), free(shift), free(h0), free(h0_c4), free(got_c4);
 }
 
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
 static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w, uint32_t h,
-                          uint32_t shuffle_r, uint32_t px) {
-    if (!qsr_test_begin_case(&cases, "conv3x3_f32 cin %u cout %u %ux%u px %u", cin, cout, w, h, px))
+                          uint32_t shuffle_r, uint32_t px, int src_c4) {
+    if (!qsr_test_begin_case(&cases, "conv3x3_f32 cin %u cout %u %ux%u px %u src c4 %d", cin, cout,
+                             w, h, px, src_c4))
         return;
     size_t plane = (size_t)w * h;
-    float *x = qsr_test_random_floats(rng, cin * plane, -2, 2);
+    float *x = qsr_test_random_floats(rng, cin * plane, -2, 2), *x_c4 = to_c4(x, cin, plane);
     float *wt = qsr_test_random_floats(rng, (size_t)cout * cin * 9, -0.3f, 0.3f);
     float *bias = qsr_test_random_floats(rng, cout, -1, 1);
     float *params = calloc(cout + 3, sizeof(float));
@@ -222,16 +263,18 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     size_t nw = qsr__conv3x3_f32_weight_floats(cout, cin);
     float *wbuf = calloc(nw + 12, sizeof(float));
     qsr__conv3x3_f32_pack_weights(wt, cout, cin, wbuf + 12);
-    qsr__buffer bx = make_buffer(cin * plane * 4, x), bw = make_buffer((nw + 12) * 4, wbuf),
-                bp = make_buffer((cout + 3) * 4, params), bo = make_buffer(cout * plane * 4, NULL),
-                bd = make_buffer(16, NULL), bd2 = make_buffer(16, NULL),
-                bd3 = make_buffer(16, NULL);
+    qsr__buffer bx = src_c4 ? make_buffer(QSR__C4_WORDS(cin) * plane * 4, x_c4)
+                            : make_buffer(cin * plane * 4, x),
+                bw = make_buffer((nw + 12) * 4, wbuf), bp = make_buffer((cout + 3) * 4, params),
+                bo = make_buffer(cout * plane * 4, NULL), bd = make_buffer(16, NULL),
+                bd2 = make_buffer(16, NULL), bd3 = make_buffer(16, NULL);
     qsr__buffer *bufs[] = {&bx, &bw, &bp, &bo, &bd, &bd2, &bd3};
     qsr__op_push push = qsr_test_push(w, h, cin, cout);
     push.w_off = 3;
     push.bias_off = 3;
     qsr__pipeline_desc d = qsr__conv3x3_f32_desc(
         shuffle_r ? QSR__EPILOGUE_SHUFFLE : QSR__EPILOGUE_STORE, shuffle_r, 0, px);
+    if (src_c4) qsr__conv3x3_f32_src_c4(&d);
     run_op(&d, bufs, &push, qsr__record_conv3x3_f32);
 
     float *want = malloc(cout * plane * sizeof(float)),
@@ -251,7 +294,7 @@ static void test_conv_f32(qsr_rng *rng, uint32_t cin, uint32_t cout, uint32_t w,
     qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
     qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bd), qsr__buffer_destroy(ctx, &bd2);
     qsr__buffer_destroy(ctx, &bd3);
-    free(x), free(wt), free(bias), free(params), free(wbuf), free(want), free(shuffled);
+    free(x), free(x_c4), free(wt), free(bias), free(params), free(wbuf), free(want), free(shuffled);
 }
 
 /* Workgroup sizes are specialization constants fitted to the device (qsr__pipeline_fit):
@@ -270,10 +313,13 @@ static void workgroup_shapes(qsr_rng *rng) {
                                             QSR__CODES_SIGNED, 0});
             test_conv_q(rng, &(conv_q_case){2, 2, 21, 16, 23, 9, 0, QSR__EPILOGUE_RELU,
                                             QSR__CODES_UNSIGNED, 0});
+            test_conv_q(rng, &(conv_q_case){4, 4, 32, 20, 29, 11, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                            QSR__CODES_SIGNED, 0});
         }
         force_kernel = -1;
-        test_conv_f32(rng, 17, 12, 41, 9, 0, 0);
-        test_quantize(rng, 4, 1, 13, 11, 7);
+        test_conv_f32(rng, 17, 12, 41, 9, 0, 0, 0);
+        test_conv_f32(rng, 17, 12, 41, 9, 0, 0, 1);
+        test_quantize(rng, 4, 1, 13, 11, 7, 1);
     }
     force_local_x = force_local_y = 0;
 }
@@ -301,7 +347,17 @@ static void conv_cases(qsr_rng *rng_) {
                                          ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
         test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL,
                                          ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0});
+        /* h in c4 (QuantSR-C's body): a last group of one quad (20), a partial quad (18). */
+        test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0});
+        test_conv_q(&rng, &(conv_q_case){ba, ba, 13, 18, 9, 5, 0, QSR__EPILOGUE_RESIDUAL_C4,
+                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
     }
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 40, 33, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_UNSIGNED, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL_C4, 0, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL,
                                      QSR__CODES_SIGNED, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0, 0});
@@ -311,6 +367,10 @@ static void conv_cases(qsr_rng *rng_) {
     test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 48, 40, 0, QSR__EPILOGUE_STORE, 0, 16});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL,
                                      QSR__CODES_SIGNED, 16});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 16});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 16});
     test_conv_q(
         &rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 16});
     test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 137, 5, 1, QSR__EPILOGUE_STORE, 0, 16});
@@ -319,18 +379,23 @@ static void conv_cases(qsr_rng *rng_) {
     /* 16 pixels per invocation (the default) and 8 (narrow grids); 70 columns leave a partial
      * workgroup row at both. */
     for (uint32_t px = 8; px <= 16; px += 8) {
-        test_conv_f32(&rng, 3, 16, 13, 9, 0, px);
-        test_conv_f32(&rng, 17, 5, 7, 12, 0, px);
-        test_conv_f32(&rng, 64, 64, 24, 20, 0, px);
-        test_conv_f32(&rng, 16, 16, 70, 3, 0, px);
-        test_conv_f32(&rng, 8, 32, 9, 6, 2, px);
-        test_conv_f32(&rng, 6, 54, 5, 7, 3, px);
+        test_conv_f32(&rng, 3, 16, 13, 9, 0, px, 0);
+        test_conv_f32(&rng, 17, 5, 7, 12, 0, px, 0);
+        test_conv_f32(&rng, 64, 64, 24, 20, 0, px, 0);
+        test_conv_f32(&rng, 16, 16, 70, 3, 0, px, 0);
+        test_conv_f32(&rng, 8, 32, 9, 6, 2, px, 0);
+        test_conv_f32(&rng, 6, 54, 5, 7, 3, px, 0);
+        /* the source in c4 (conv_after_body of quantized QuantSR-C): partial quads (3, 17) */
+        test_conv_f32(&rng, 3, 16, 13, 9, 0, px, 1);
+        test_conv_f32(&rng, 17, 5, 7, 12, 0, px, 1);
+        test_conv_f32(&rng, 64, 64, 70, 20, 0, px, 1);
     }
     /* A layer whose activations (64 x 72 x 64 floats: 73728 16-byte texels) exceed the 65536
      * texels of a mobile GPU: under QSR_FORCE_LIMITS=mobile it must take conv3x3_f32's
      * storage twin. */
     uint32_t before = storage_by_limit;
-    test_conv_f32(&rng, 64, 16, 72, 64, 0, 0);
+    test_conv_f32(&rng, 64, 16, 72, 64, 0, 0, 0);
+    test_conv_f32(&rng, 64, 16, 72, 64, 0, 0, 1);
     if (!force_storage && cases.only < 0 && ctx->props.limits.maxTexelBufferElements <= 65536u)
         CHECK(storage_by_limit > before,
               "the 72x64 layer kept texel fetches under a %u-texel limit",
@@ -350,8 +415,10 @@ int main(int argc, char **argv) {
     qsr_rng rng = {42};
     for (uint32_t bits = 2; bits <= 4; bits++)
         for (int s = 0; s <= 1; s++) {
-            test_quantize(&rng, bits, s, 13, 11, 7);
-            test_quantize(&rng, bits, s, 64, 5, 3);
+            test_quantize(&rng, bits, s, 13, 11, 7, 0);
+            test_quantize(&rng, bits, s, 64, 5, 3, 0);
+            test_quantize(&rng, bits, s, 13, 11, 7, 1);
+            test_quantize(&rng, bits, s, 64, 5, 3, 1);
         }
     for (force_storage = 0; force_storage <= 1; force_storage++) {
         printf("--- %s fetches\n", force_storage ? "storage-buffer" : "texel-buffer");

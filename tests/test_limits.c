@@ -65,11 +65,17 @@ static void check_bindings(void) {
         for (int fast = 0; fast <= 1; fast++)
             d[n++] = qsr__conv3x3_f32_desc((qsr__epilogue)e, 2, fast, 0);
     for (int is_signed = 0; is_signed <= 1; is_signed++)
-        d[n++] = qsr__quantize_rlq_desc(4, is_signed);
+        for (int h_c4 = 0; h_c4 <= 1; h_c4++)
+            d[n++] = qsr__quantize_rlq_desc(4, is_signed, h_c4);
     for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_TILED; k++)
         for (int e = QSR__EPILOGUE_RELU; e <= QSR__EPILOGUE_RESIDUAL; e++)
             d[n++] =
                 qsr__conv3x3_q_desc((qsr__qkernel)k, (qsr__epilogue)e, 4, 1, QSR__CODES_SIGNED);
+    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_TILED; k++)
+        d[n++] = qsr__conv3x3_q_desc((qsr__qkernel)k, QSR__EPILOGUE_RESIDUAL_C4, 4, 1,
+                                     QSR__CODES_SIGNED);
+    d[n] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 2, 1, 0);
+    qsr__conv3x3_f32_src_c4(&d[n++]);
     /* QuantSR-T's token ops. */
     static const qsr__epilogue linear[] = {QSR__EPILOGUE_STORE, QSR__EPILOGUE_RESIDUAL,
                                            QSR__EPILOGUE_GELU};
@@ -96,10 +102,10 @@ static void check_bindings(void) {
     for (uint32_t s = 0; s < QSR_SHADER_COUNT; s++)
         CHECK(covered & (1u << s), "%s: no C description checked", qsr_shader_table[s].name);
     /* One binding too many or too few is refused with a clear internal error. */
-    qsr__pipeline_desc wrong = qsr__quantize_rlq_desc(4, 1);
+    qsr__pipeline_desc wrong = qsr__quantize_rlq_desc(4, 1, 0);
     wrong.binding_count++;
     CHECK_STATUS(qsr__pipeline_check_bindings(&wrong), QSR_ERROR_INVALID_ARGUMENT);
-    CHECK(strstr(qsr_last_error(), "internal error: shader quantize_rlq declares bindings 0x7") !=
+    CHECK(strstr(qsr_last_error(), "internal error: shader quantize_rlq declares bindings 0xf") !=
               NULL,
           "message: %s", qsr_last_error());
     wrong.binding_count -= 2;
@@ -198,7 +204,7 @@ static void check_fit(void) {
               !d.texel_mask && !d.texel4_mask &&
               qsr__shader_texel_base(d.shader) == QSR_SHADER_CONV3X3_Q_TILED,
           "tiled storage twin");
-    d = qsr__quantize_rlq_desc(4, 1);
+    d = qsr__quantize_rlq_desc(4, 1, 0);
     CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_QUANTIZE_RLQ_STORAGE &&
               !d.texel_mask,
           "quantize_rlq storage twin");

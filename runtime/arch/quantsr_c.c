@@ -13,7 +13,7 @@ enum {
     T_IMG_IN, /* RGBA8 words of the body tile's region */
     T_X0,     /* planar network input */
     T_F,      /* conv_first's output, kept for the global skip */
-    T_H,      /* the body's running features */
+    T_H,      /* the body's running features (c4 layout in quantized plans, ops.h) */
     T_T,      /* scratch: fp32 conv1 output, then r = conv_after_body(h) + f */
     T_Q,      /* packed codes of the next conv1's input */
     T_Q2,     /* packed codes of conv2's input */
@@ -29,6 +29,10 @@ enum {
 
 static uint32_t channels(const qsr__plan *p) {
     return p->model->info.channels;
+}
+/* h is c4 where the body is quantized (conv2's RESIDUAL_C4), planar in fp32 executions. */
+static uint32_t h_words(const qsr__plan *p) {
+    return p->quantized ? QSR__C4_WORDS(p->model->info.channels) : p->model->info.channels;
 }
 static uint32_t code_words(const qsr__plan *p) {
     return p->quantized ? qsr__div_up(p->model->info.channels, QSR__CODES_PER_WORD) : 0;
@@ -49,7 +53,7 @@ static const qsr__tensor_spec tensors[T_COUNT] = {
     [T_IMG_IN] = {"img_in", QSR__GRID_REGION, qsr__words_one, QSR__TENSOR_IO},
     [T_X0] = {"x0", QSR__GRID_REGION, qsr__words_three, 0},
     [T_F] = {"f", QSR__GRID_REGION, channels, 0},
-    [T_H] = {"h", QSR__GRID_REGION, channels, 0},
+    [T_H] = {"h", QSR__GRID_REGION, h_words, 0},
     [T_T] = {"t", QSR__GRID_REGION, channels, 0},
     [T_Q] = {"q", QSR__GRID_REGION, code_words, 0},
     [T_Q2] = {"q2", QSR__GRID_REGION, code_words, 0},
@@ -77,8 +81,9 @@ static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue
     return qsr__conv3x3_f32_desc(epilogue, r, fast, 0);
 }
 
+/* The quantizer pass of the first active block, which lays out h in c4 on the way. */
 static qsr__pipeline_desc quantize_desc(const qsr__plan *plan, int is_signed) {
-    return qsr__quantize_rlq_desc(plan->model->info.bits_a, is_signed);
+    return qsr__quantize_rlq_desc(plan->model->info.bits_a, is_signed, 1);
 }
 
 static qsr__pipeline_desc convq_desc(const qsr__plan *plan, qsr__epilogue epilogue, int signed_in,
@@ -91,6 +96,22 @@ static qsr__pipeline_desc first_convq_desc(const qsr__plan *plan) {
     const qsr_model *m = plan->model;
     return convq_desc(plan, QSR__EPILOGUE_RELU, m->body[0].act_signed,
                       qsr__codes_for(m->body[1].act_signed));
+}
+
+/* conv2 at full depth's first block; also the representative of conv2's set, whose binding 4
+ * is a view of 16-byte texels (RESIDUAL_C4). */
+static qsr__pipeline_desc first_conv2_desc(const qsr__plan *plan) {
+    const qsr_model *m = plan->model;
+    qsr__codes_out codes =
+        m->info.blocks > 1 ? qsr__codes_for(m->body[2].act_signed) : QSR__CODES_NONE;
+    return convq_desc(plan, QSR__EPILOGUE_RESIDUAL_C4, m->body[1].act_signed, codes);
+}
+
+/* conv_after_body reads h, c4 in quantized plans. */
+static qsr__pipeline_desc after_body_desc(const qsr__plan *plan) {
+    qsr__pipeline_desc d = f32_desc(plan, QSR__EPILOGUE_ADD_SKIP);
+    if (plan->quantized) qsr__conv3x3_f32_src_c4(&d);
+    return d;
 }
 
 /* Set layouts: one representative pipeline per shader. */
@@ -110,6 +131,7 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
     for (size_t i = 0; i < sizeof f32 / sizeof f32[0]; i++)
         out[n++] = f32_desc(plan, f32[i]);
     out[n++] = f32_desc(plan, QSR__EPILOGUE_RGB);
+    if (plan->quantized) out[n++] = after_body_desc(plan);
     if (plan->fold_upsampler) {
         /* the inner columns (the other PX is made on first use, or by warm, as for the
          * convolutions), the image's first and last columns at PX 1 */
@@ -120,6 +142,7 @@ static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX
         out[n++] = quantize_desc(plan, 0);
         out[n++] = quantize_desc(plan, 1);
         out[n++] = first_convq_desc(plan);
+        out[n++] = first_conv2_desc(plan);
     }
     return n;
 }
@@ -136,10 +159,10 @@ static qsr_status warm(qsr__plan *plan) {
         qsr_status st = qsr__plan_pipeline(plan, &d, &p);
         /* conv2 writes no codes after the last active block, else those of whichever later
          * block is the next active one at the depth run. */
-        d = convq_desc(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, QSR__CODES_NONE);
+        d = convq_desc(plan, QSR__EPILOGUE_RESIDUAL_C4, c2->act_signed, QSR__CODES_NONE);
         if (st == QSR_OK) st = qsr__plan_pipeline(plan, &d, &p);
         for (uint32_t n = b + 1; n < m->info.blocks && st == QSR_OK; n++) {
-            d = convq_desc(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed,
+            d = convq_desc(plan, QSR__EPILOGUE_RESIDUAL_C4, c2->act_signed,
                            qsr__codes_for(m->body[2 * n].act_signed));
             st = qsr__plan_pipeline(plan, &d, &p);
         }
@@ -176,19 +199,21 @@ enum {
 #define STA T_STATUS
 
 /* Bindings: rgb_to_planar (rgba in, float out); conv3x3_f32 (src, weights, params, dst, skip,
- * dst_rgba, status); quantize_rlq (src, params, codes); conv3x3_q (src codes, weight words,
- * params, dst, dst again (the residual reads it as a texel buffer), codes out). */
+ * dst_rgba, status); quantize_rlq (src, params, codes, h in c4); conv3x3_q (src codes, weight
+ * words, params, dst, dst again (the residual reads it as a texel buffer), codes out). The
+ * first active block's quantizer reads f (h is f then) and writes h for the body; fp32
+ * executions copy f to h instead. */
 static const qsr__op_spec ops[OP_COUNT] = {
     [OP_RGB] = {"rgb_to_planar", qsr__arch_layout_rgb, {T_IMG_IN, T_X0}, QSR__OP_ALWAYS},
     [OP_FIRST] = {"conv_first", layout_f32, {T_X0, WF, PRM, T_F, DUM, DUM, STA}, QSR__OP_ALWAYS},
     [OP_COPY_SKIP] = {"copy (global skip)", NULL, {0}, QSR__OP_ALWAYS},
-    [OP_QUANTIZE] = {"quantize_rlq", layout_quantize, {T_H, PRM, T_Q}, QSR__OP_QUANTIZED},
+    [OP_QUANTIZE] = {"quantize_rlq", layout_quantize, {T_F, PRM, T_Q, T_H}, QSR__OP_QUANTIZED},
     [OP_CONV1_Q] = {"body conv1 (q)",
                     first_convq_desc,
                     {T_Q, WQ, PRM, DUM, DUM, T_Q2},
                     QSR__OP_QUANTIZED},
     [OP_CONV2_Q] = {"body conv2 (q)",
-                    first_convq_desc,
+                    first_conv2_desc,
                     {T_Q2, WQ, PRM, T_H, T_H, T_Q},
                     QSR__OP_QUANTIZED},
     [OP_CONV1_F32] = {"body conv1 (fp32)",
@@ -200,7 +225,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
                       {T_T, WF, PRM, T_H, DUM, DUM, STA},
                       QSR__OP_ALWAYS},
     [OP_AFTER_BODY] = {"conv_after_body",
-                       layout_f32,
+                       after_body_desc,
                        {T_H, WF, PRM, T_T, T_F, DUM, STA},
                        QSR__OP_ALWAYS},
     [OP_UPS0] = {"upsample conv 1",
@@ -343,8 +368,8 @@ static qsr_status record_block_q(qsr__plan *plan, const block_step *k, uint32_t 
         p.step = n1->act_step;
         p.in_scale = k->skipped;
     }
-    return conv_q(plan, OP_CONV2_Q, convq_desc(plan, QSR__EPILOGUE_RESIDUAL, c2->act_signed, codes),
-                  &p);
+    return conv_q(plan, OP_CONV2_Q,
+                  convq_desc(plan, QSR__EPILOGUE_RESIDUAL_C4, c2->act_signed, codes), &p);
 }
 
 /* The same block in fp32 (FP models, or QSR_PRECISION_FP32). */
@@ -361,7 +386,8 @@ static qsr_status record_block_f32(qsr__plan *plan, const block_step *k, uint32_
     return conv_f32(plan, OP_CONV2_F32, f32_desc(plan, QSR__EPILOGUE_RESIDUAL), &p);
 }
 
-/* h starts as a copy of f, which the global skip needs unchanged. */
+/* h starts as a copy of f, which the global skip needs unchanged (fp32 executions; quantized
+ * ones lay out h in the first quantizer pass). */
 static void record_copy_skip(qsr__plan *plan, uint32_t w, uint32_t h) {
     qsr__arch_copy_tensor(plan, OP_COPY_SKIP, T_F, T_H,
                           (VkDeviceSize)plan->model->info.channels * w * h * 4);
@@ -377,7 +403,7 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     qsr__op_push p = conv_push(plan, &m->conv_first, SLOT_FIRST, w, h);
     st = conv_f32(plan, OP_FIRST, f32_desc(plan, QSR__EPILOGUE_STORE), &p);
     if (st != QSR_OK) return st;
-    record_copy_skip(plan, w, h);
+    if (!plan->quantized) record_copy_skip(plan, w, h);
 
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
      * to the next op that reads h (no dispatch, no memory traffic). */
@@ -391,7 +417,7 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     }
     p = conv_push(plan, &m->conv_after_body, slot_after_body(m), w, h);
     p.in_scale = k.pending; /* the shortcuts after the last active block */
-    st = conv_f32(plan, OP_AFTER_BODY, f32_desc(plan, QSR__EPILOGUE_ADD_SKIP), &p);
+    st = conv_f32(plan, OP_AFTER_BODY, after_body_desc(plan), &p);
     return st == QSR_OK ? qsr__plan_split_point(plan) : st;
 }
 

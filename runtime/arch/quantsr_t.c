@@ -128,7 +128,7 @@ static qsr__pipeline_desc layout_attention(const qsr__plan *plan) {
     return attention_desc(plan, &plan->model->t.layers[0]);
 }
 static qsr__pipeline_desc layout_quantize(const qsr__plan *plan) {
-    return qsr__quantize_rlq_desc(bits_a(plan), 1);
+    return qsr__quantize_rlq_desc(bits_a(plan), 1, 0);
 }
 static qsr__pipeline_desc layout_convq(const qsr__plan *plan) {
     return qsr__conv3x3_q_desc(plan->kernel, QSR__EPILOGUE_RESIDUAL, bits_a(plan), 1,
@@ -153,7 +153,7 @@ static qsr_status warm_layer(qsr__plan *plan, const qsr__t_layer *l) {
         norm_desc(plan, qsr__codes_for(l->qkv.act_signed)),
         qsr__linear_q_desc(QSR__EPILOGUE_STORE, b, l->qkv.act_signed, QSR__CODES_NONE),
         attention_desc(plan, l),
-        qsr__quantize_rlq_desc(b, l->proj.act_signed),
+        qsr__quantize_rlq_desc(b, l->proj.act_signed, 0),
         qsr__linear_q_desc(QSR__EPILOGUE_RESIDUAL, b, l->proj.act_signed, QSR__CODES_NONE),
         norm_desc(plan, qsr__codes_for(l->fc1.act_signed)),
         qsr__linear_q_desc(QSR__EPILOGUE_GELU, b, l->fc1.act_signed,
@@ -176,7 +176,7 @@ static qsr_status warm(qsr__plan *plan) {
     }
     for (uint32_t g = 0; g < m->info.group_count; g++) {
         const qsr__conv *c = &m->t.group_conv[g];
-        qsr__pipeline_desc d[] = {qsr__quantize_rlq_desc(bits_a(plan), c->act_signed),
+        qsr__pipeline_desc d[] = {qsr__quantize_rlq_desc(bits_a(plan), c->act_signed, 0),
                                   qsr__conv3x3_q_desc(plan->kernel, QSR__EPILOGUE_RESIDUAL,
                                                       bits_a(plan), c->act_signed,
                                                       QSR__CODES_NONE)};
@@ -225,7 +225,7 @@ enum {
 /* Bindings: rgb_to_planar (rgba in, float out); conv3x3_f32 (src, weights, params, dst, skip,
  * dst_rgba, status); layernorm_q (src, params, dst); linear_q and conv3x3_q (src codes, weight
  * words, params, dst, dst again (the residual reads it as a texel buffer), codes out);
- * window_attention (qkv, params, heads); quantize_rlq (src, params, codes). */
+ * window_attention (qkv, params, heads); quantize_rlq (src, params, codes, unused). */
 static const qsr__op_spec ops[OP_COUNT] = {
     [OP_RGB] = {"rgb_to_planar (reflect pad)",
                 qsr__arch_layout_rgb,
@@ -245,7 +245,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
                       QSR__OP_ALWAYS},
     [OP_QUANTIZE_PROJ] = {"quantize (proj)",
                           layout_quantize,
-                          {T_HEADS, PRM, T_CODES},
+                          {T_HEADS, PRM, T_CODES, DUM},
                           QSR__OP_ALWAYS},
     [OP_PROJ] = {"linear proj (q)",
                  layout_linear,
@@ -262,7 +262,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
                 QSR__OP_ALWAYS},
     [OP_QUANTIZE_GROUP] = {"quantize (group conv)",
                            layout_quantize,
-                           {T_TOK, PRM, T_CODES},
+                           {T_TOK, PRM, T_CODES, DUM},
                            QSR__OP_ALWAYS},
     [OP_GROUP_CONV] = {"group conv (q)",
                        layout_convq,
@@ -439,7 +439,7 @@ static qsr_status quantize(qsr__plan *plan, uint32_t op, t_grid grid, const qsr_
                                 .shift_off = plan->slots[slot].shift_off,
                                 .in_scale = in_scale,
                                 .step = c->act_step};
-    return run_op(plan, op, qsr__quantize_rlq_desc(bits_a(plan), c->act_signed), 0,
+    return run_op(plan, op, qsr__quantize_rlq_desc(bits_a(plan), c->act_signed, 0), 0,
                   qsr__record_quantize_rlq, &p);
 }
 

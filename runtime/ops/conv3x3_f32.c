@@ -26,14 +26,19 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
     return (qsr__pipeline_desc){.shader = shader,
                                 .binding_count = QSR__CONV_F32_BINDINGS,
                                 .push_bytes = sizeof(qsr__op_push),
-                                .spec_count = 3,
+                                .spec_count = 4,
                                 .spec = {(int32_t)epilogue, (int32_t)(px ? px : CONV_F32_PX),
-                                         (int32_t)(shuffle_r ? shuffle_r : 2)},
+                                         (int32_t)(shuffle_r ? shuffle_r : 2), 0},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y,
                                 /* activations and weights as 16-byte texels */
                                 .texel_mask = 1u,
                                 .texel4_mask = 3u};
+}
+
+void qsr__conv3x3_f32_src_c4(qsr__pipeline_desc *d) {
+    d->spec_count = 4;
+    d->spec[3] = 1;
 }
 
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

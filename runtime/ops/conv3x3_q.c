@@ -68,7 +68,8 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = 0x17u,
         /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
-        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u),
+        .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u) |
+                       (epilogue == QSR__EPILOGUE_RESIDUAL_C4 ? 0x10u : 0u),
         .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,
         .shared_halo = tiled ? CONV_Q_TILE_SHARED_HALO : 0u};
 }

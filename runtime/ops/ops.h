@@ -109,8 +109,18 @@ typedef enum qsr__epilogue {
     QSR__EPILOGUE_ADD_SKIP = 3,
     QSR__EPILOGUE_SHUFFLE = 4,
     QSR__EPILOGUE_RGB = 5,
-    QSR__EPILOGUE_GELU = 6 /* linear_q: GELU, then (with codes out) only the next codes */
+    QSR__EPILOGUE_GELU = 6, /* linear_q: GELU, then (with codes out) only the next codes */
+    /* conv3x3_q: RESIDUAL with h in the c4 layout below (QuantSR-C's body) */
+    QSR__EPILOGUE_RESIDUAL_C4 = 7
 } qsr__epilogue;
+
+/* fp32 activations are planar, [C][h][w], except QuantSR-C's residual stream h in quantized
+ * plans, which is c4: [ceil(C/4)][h][w][4], a pixel's channels 4q .. 4q + 3 in 16 bytes (lanes
+ * past C zero). There conv2's residual epilogue loads and stores a pixel's 8 channels as two
+ * 16-byte elements; planar, they were 8 per-lane gathers and scatters on lavapipe, which made
+ * conv2 1.25x as slow as conv1 (docs/benchmarks.md). quantize_rlq writes h so (H_C4),
+ * conv3x3_q updates it (RESIDUAL_C4) and conv3x3_f32 reads it (SRC_C4). */
+#define QSR__C4_WORDS(channels) (((channels) + 3u) / 4u * 4u)
 
 /* Preferred workgroup shape of the per-pixel ops: 64 invocations, within every device's
  * limits; pipelines fit it to the device (qsr__pipeline_fit) and record functions size their
@@ -128,6 +138,8 @@ qsr_status qsr__rgb_to_planar_record(qsr_context *ctx, VkCommandBuffer cmd, cons
 /* px: pixels per invocation, 0 = the default (16); qsr__conv3x3_fit_px sets it per grid. */
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,
                                          uint32_t px);
+/* The desc reading its source in the c4 layout (SRC_C4) instead of planar. */
+void qsr__conv3x3_f32_src_c4(qsr__pipeline_desc *d);
 /* Pixels per invocation (PX) of conv3x3_f32 and of conv3x3_q's PAIRS and QUADS kernels for a
  * grid `width` wide in workgroup rows of `lanes` invocations: 16, or 8 where the last workgroup
  * row at 16 would be empty enough to cost more than the slower 8-pixel kernel. */
@@ -151,8 +163,9 @@ qsr_status qsr__upsample_folded_record(qsr_context *ctx, VkCommandBuffer cmd,
                                        const qsr__upsample_folded_push *push);
 uint64_t qsr__upsample_folded_macs(const qsr__upsample_folded_push *push, uint32_t scale);
 
-/* quantize_rlq: bindings (src float, params, dst packed). */
-qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed);
+/* quantize_rlq: bindings (src float, params, dst packed, h in c4 or unused). h_c4: the pass also
+ * writes its (unscaled) source in the c4 layout to binding 3. */
+qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed, int h_c4);
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__quantize_rlq_push *push);
 /* Codes per packed activation word: 4-bit containers at every bit width (QPACK_CPW in
@@ -160,7 +173,7 @@ qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const
 #define QSR__CODES_PER_WORD 8u
 
 /* conv3x3_q: bindings (src codes, weight words, params, dst, dst again (the residual reads it
- * as a texel buffer), codes out). */
+ * as a texel buffer: of 16-byte texels for RESIDUAL_C4), codes out). */
 #define QSR__CONV_Q_BINDINGS 6u
 /* What conv3x3_q makes of its result besides the epilogue: nothing, or the next quantizer's
  * unsigned or signed codes (with RELU: the codes only). */

@@ -2,12 +2,12 @@
 #include "ops/ops.h"
 #include "shader_table.h"
 
-qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed) {
+qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed, int h_c4) {
     return (qsr__pipeline_desc){.shader = QSR_SHADER_QUANTIZE_RLQ,
-                                .binding_count = 3,
+                                .binding_count = 4,
                                 .push_bytes = sizeof(qsr__quantize_rlq_push),
-                                .spec_count = 2,
-                                .spec = {(int32_t)bits, is_signed ? 1 : 0},
+                                .spec_count = 3,
+                                .spec = {(int32_t)bits, is_signed ? 1 : 0, h_c4 ? 1 : 0},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y,
                                 .texel_mask = 0x3u}; /* the source and the shifts */

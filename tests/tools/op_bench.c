@@ -1,9 +1,10 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
- * op_bench q|f|F W H CIN COUT BITS [storage] [residual] [pxN] REPS
+ * op_bench q|f|F W H CIN COUT BITS [storage] [residual | residual-planar] [pxN] REPS
  * op_bench u W H CIN 0 SCALE [storage] [pxN] REPS   (the folded upsampler, inner class)
- *   storage: the kernel's storage-buffer twin; residual: conv3x3_q with a block's second
- *   epilogue (residual: fp32 h and the next codes) instead of the first's (ReLU, codes only);
+ *   storage: the kernel's storage-buffer twin; residual: conv3x3_q with QuantSR-C's second
+ *   epilogue (RESIDUAL_C4: fp32 h in c4 and the next codes) instead of the first's (ReLU, codes
+ *   only); residual-planar: with h planar (RESIDUAL, as QuantSR-T's convolution);
  *   pxN: N pixels per invocation (default: the runtime's choice for W, qsr__conv_px).
  *   Options may come anywhere after BITS (so that tests/tools/op_cpu_time.sh can append
  *   REPS). */
@@ -29,7 +30,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "storage") == 0)
             storage = 1;
         else if (strcmp(argv[i], "residual") == 0)
-            residual = 1;
+            residual = QSR__EPILOGUE_RESIDUAL_C4;
+        else if (strcmp(argv[i], "residual-planar") == 0)
+            residual = QSR__EPILOGUE_RESIDUAL;
         else if (strncmp(argv[i], "px", 2) == 0)
             px = (uint32_t)atoi(argv[i] + 2);
         else
@@ -44,8 +47,8 @@ int main(int argc, char **argv) {
                        folded ? (size_t)9 * bits * cin * 25 * 16 * 4
                               : (size_t)cout * cin * 9 * 4 + 64,
                        folded ? (size_t)9 * bits * 16 * 4 : (2 * cout + 8) * 4,
-                       cout * plane * 4 + 16,
-                       cout * plane * 4 + 16,
+                       QSR__C4_WORDS(cout) * plane * 4 + 16,
+                       QSR__C4_WORDS(cout) * plane * 4 + 16,
                        (folded ? 16 : cout) * plane * 4 + 16,
                        16};
     for (int i = 0; i < 7; i++) {
@@ -59,8 +62,8 @@ int main(int argc, char **argv) {
     qsr__qkernel kernel = QSR__QKERNEL_PAIRS;
     if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
-        quant ? qsr__conv3x3_q_desc(kernel, residual ? QSR__EPILOGUE_RESIDUAL : QSR__EPILOGUE_RELU,
-                                    bits, residual,
+        quant ? qsr__conv3x3_q_desc(kernel, residual ? (qsr__epilogue)residual : QSR__EPILOGUE_RELU,
+                                    bits, residual != 0,
                                     residual ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
     if (folded) d = qsr__upsample_folded_desc(bits, qsr__conv_px(w, qsr__row_lanes(ctx)));
