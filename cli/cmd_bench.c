@@ -26,12 +26,15 @@
  * With --ops (one warm-up and one profiled run per depth, the model's own path only):
  *   model, device, width, height
  *   kernel              string  the body convolutions' shader (qsr_upscaler_kernel_name)
- *   peak                { int_pair_gmac_per_s, fp32_gmac_per_s, texel_gfetch_per_s,
- *                         buffer_gload_per_s }  the device's microkernel limits (--peak)
+ *   peak                { int_pair_gmac_per_s, int_quad_gmac_per_s, fp32_gmac_per_s,
+ *                         texel_gfetch_per_s, buffer_gload_per_s }  the device's microkernel
+ *                         limits (--peak)
  *   profiles            [ per depth: depth, gpu_ms (the whole run), ops: [ per kind of op in
  *                         execution order: name, dispatches, gpu_ms, macs, gmac_per_s,
  *                         fraction_of_limit (gmac_per_s over the limit of the op's form:
- *                         int_pair for quantized convolutions, fp32 for the others) ] ]
+ *                         int_quad for quantized convolutions where the kernel is
+ *                         conv3x3_q2, int_pair for the other quantized ones, fp32 for the
+ *                         rest) ] ]
  * With --peak: device, peak.
  *
  * With --batch DIR (the `upscale` pipeline of cli/pipeline.h over the images of DIR: decode,
@@ -360,25 +363,30 @@ static qsr_status measure_memory(const cli_session *s, const bench_options *o, c
 
 /* --ops: one warm-up, then one profiled run of the model's own path per depth. Each
  * convolution's GMAC/s is set beside the device's microkernel limit for its form: the
- * integer pair-word loop for quantized convolutions, the fp32 loop for the others. */
+ * integer quad-word loop for quantized convolutions of conv3x3_q2 (2-bit), the pair-word loop
+ * for the other quantized ones, the fp32 loop for the rest. */
 static double op_gmacs(const qsr_op_profile *op) {
     return op->gpu_ms > 0 ? (double)op->macs / (op->gpu_ms * 1e6) : 0.0;
 }
 
-static double op_limit(const qsr_op_profile *op, const qsr_device_peak *peak) {
+static double op_limit(const qsr_op_profile *op, const qsr_device_peak *peak, const char *kernel) {
     if (!op->macs) return 0.0;
-    return strstr(op->name, "(q)") ? peak->int_pair_gmacs : peak->fp32_gmacs;
+    if (!strstr(op->name, "(q)")) return peak->fp32_gmacs;
+    return strcmp(kernel, "conv3x3_q2") == 0 ? peak->int_quad_gmacs : peak->int_pair_gmacs;
 }
 
 static void print_peak_text(const qsr_device_peak *p) {
-    printf("device limits (shaders/peak.comp): integer pair-word MACs %.1f GMAC/s, fp32 MACs "
-           "%.1f GMAC/s,\n  texel fetches %.2f G/s, storage-buffer loads %.2f G/s\n",
-           p->int_pair_gmacs, p->fp32_gmacs, p->texel_gfetches, p->buffer_gloads);
+    printf("device limits (shaders/peak.comp): integer pair-word MACs %.1f GMAC/s, quad-word "
+           "MACs %.1f GMAC/s,\n  fp32 MACs %.1f GMAC/s, texel fetches %.2f G/s, storage-buffer "
+           "loads %.2f G/s\n",
+           p->int_pair_gmacs, p->int_quad_gmacs, p->fp32_gmacs, p->texel_gfetches,
+           p->buffer_gloads);
 }
 
 static void json_peak(cli_json *j, const qsr_device_peak *p) {
     cli_json_object(j, "peak");
     cli_json_number(j, "int_pair_gmac_per_s", p->int_pair_gmacs);
+    cli_json_number(j, "int_quad_gmac_per_s", p->int_quad_gmacs);
     cli_json_number(j, "fp32_gmac_per_s", p->fp32_gmacs);
     cli_json_number(j, "texel_gfetch_per_s", p->texel_gfetches);
     cli_json_number(j, "buffer_gload_per_s", p->buffer_gloads);
@@ -386,11 +394,11 @@ static void json_peak(cli_json *j, const qsr_device_peak *p) {
 }
 
 static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n, double gpu_ms,
-                           const qsr_device_peak *peak) {
+                           const qsr_device_peak *peak, const char *kernel) {
     printf("depth %u: device time %.2f ms\n", depth, gpu_ms);
     printf("  %-22s %6s %10s %7s %9s %9s\n", "op", "count", "ms", "share", "GMAC/s", "of limit");
     for (uint32_t i = 0; i < n; i++) {
-        double limit = op_limit(&ops[i], peak);
+        double limit = op_limit(&ops[i], peak, kernel);
         printf("  %-22s %6u %10.2f %6.1f%% %9.2f", ops[i].name, ops[i].dispatches, ops[i].gpu_ms,
                gpu_ms > 0 ? 100.0 * ops[i].gpu_ms / gpu_ms : 0.0, op_gmacs(&ops[i]));
         if (limit > 0)
@@ -401,7 +409,7 @@ static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n
 }
 
 static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uint32_t n,
-                     double gpu_ms, const qsr_device_peak *peak) {
+                     double gpu_ms, const qsr_device_peak *peak, const char *kernel) {
     cli_json_object(j, NULL);
     cli_json_uint(j, "depth", depth);
     cli_json_number(j, "gpu_ms", gpu_ms);
@@ -413,7 +421,7 @@ static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uin
         cli_json_number(j, "gpu_ms", ops[i].gpu_ms);
         cli_json_uint(j, "macs", ops[i].macs);
         cli_json_number(j, "gmac_per_s", op_gmacs(&ops[i]));
-        double limit = op_limit(&ops[i], peak);
+        double limit = op_limit(&ops[i], peak, kernel);
         cli_json_number(j, "fraction_of_limit", limit > 0 ? op_gmacs(&ops[i]) / limit : 0.0);
         cli_json_close(j);
     }
@@ -471,9 +479,9 @@ static int run_ops(cli_session *s, const bench_options *o) {
         n = n < 32 ? n : 32;
         qsr_upscaler_set_profiling(s->up, 0);
         if (o->json)
-            json_ops(&j, depths[i], ops, n, stats.gpu_ms, &peak);
+            json_ops(&j, depths[i], ops, n, stats.gpu_ms, &peak, qsr_upscaler_kernel_name(s->up));
         else
-            print_ops_text(depths[i], ops, n, stats.gpu_ms, &peak);
+            print_ops_text(depths[i], ops, n, stats.gpu_ms, &peak, qsr_upscaler_kernel_name(s->up));
     }
     if (o->json) {
         cli_json_close(&j);

@@ -354,6 +354,8 @@ typedef struct qsr_device_peak {
     double fp32_gmacs;     /* fp32 multiply-adds (conv3x3_f32's form) */
     double texel_gfetches; /* texel-buffer fetches at random indices, billions per second */
     double buffer_gloads;  /* storage-buffer loads at random indices */
+    double int_quad_gmacs; /* integer multiply-adds, four products per 32-bit multiply
+                              (conv3x3_q2's form, 2-bit layers) */
 } qsr_device_peak;
 
 QSR_API qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out);

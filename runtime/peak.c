@@ -11,9 +11,9 @@
 #define PEAK_ITERATIONS  1024
 #define PEAK_TABLE_WORDS 4096u
 
-enum { PEAK_INT_PAIRS, PEAK_FP32, PEAK_TEXEL, PEAK_BUFFER, PEAK_MODES };
+enum { PEAK_INT_PAIRS, PEAK_FP32, PEAK_TEXEL, PEAK_BUFFER, PEAK_INT_QUADS, PEAK_MODES };
 /* Work per loop iteration of each mode (shaders/peak.comp). */
-static const double peak_work_per_step[PEAK_MODES] = {64.0, 32.0, 8.0, 8.0};
+static const double peak_work_per_step[PEAK_MODES] = {64.0, 32.0, 8.0, 8.0, 128.0};
 
 typedef struct peak_run {
     qsr_context *ctx;
@@ -120,7 +120,7 @@ qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out) {
     memset(&r, 0, sizeof r);
     r.ctx = ctx;
     qsr_status st = peak_begin(&r);
-    double rate[PEAK_MODES] = {0, 0, 0, 0};
+    double rate[PEAK_MODES] = {0};
     double steps = (double)PEAK_GRID_X * PEAK_GRID_Y * PEAK_ITERATIONS;
     for (int mode = 0; mode < PEAK_MODES && st == QSR_OK; mode++) {
         double ms = 0.0;
@@ -130,6 +130,6 @@ qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out) {
     peak_end(&r);
     if (st != QSR_OK) return st;
     *out = (qsr_device_peak){rate[PEAK_INT_PAIRS], rate[PEAK_FP32], rate[PEAK_TEXEL],
-                             rate[PEAK_BUFFER]};
+                             rate[PEAK_BUFFER], rate[PEAK_INT_QUADS]};
     return QSR_OK;
 }

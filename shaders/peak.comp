@@ -8,7 +8,9 @@
 //      2 products per 32-bit multiply);
 //   1  fp32 multiply-adds, 8 pixels x a vec4 of weights (conv3x3_f32's inner step);
 //   2  texel fetches (the convolutions' loads), 8 per step;
-//   3  storage-buffer loads, 8 per step.
+//   3  storage-buffer loads, 8 per step;
+//   4  integer quad-word multiply-adds: mode 0's step with four products per 32-bit multiply
+//      in 8-bit fields (conv3x3_q2's inner step; like mode 0, without the field flushes).
 #include "common.glsl"
 
 layout(constant_id = 0) const int MODE = 0;
@@ -22,8 +24,10 @@ void main() {
     uint id = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * 4096u;
     uint seed = id * 2654435761u + uint(pc.cin);
     uint acc = 0u;
-    if (MODE == 0) {
-        ivec4 w = ivec4(int(seed), int(seed >> 3), int(seed >> 7), int(seed >> 11)) & 0x000F000F;
+    if (MODE == 0 || MODE == 4) {
+        // pair words: two 4-bit weights in 16-bit fields; quad words: four 2-bit ones in bytes
+        int fields = MODE == 0 ? 0x000F000F : 0x03030303;
+        ivec4 w = ivec4(int(seed), int(seed >> 3), int(seed >> 7), int(seed >> 11)) & fields;
         ivec4 s0 = ivec4(0), s1 = ivec4(0), s2 = ivec4(0), s3 = ivec4(0);
         ivec4 s4 = ivec4(0), s5 = ivec4(0), s6 = ivec4(0), s7 = ivec4(0);
         int c = int(seed & 15u);
@@ -32,7 +36,7 @@ void main() {
             s0 += c0 * w; s1 += c1 * w; s2 += c2 * w; s3 += c3 * w;
             s4 += c4 * w; s5 += c5 * w; s6 += c6 * w; s7 += c7 * w;
             w = w.yzwx;
-            c = (c + i) & 15;
+            c = (c + i) & (MODE == 0 ? 15 : 3);
         }
         ivec4 s = s0 ^ s1 ^ s2 ^ s3 ^ s4 ^ s5 ^ s6 ^ s7;
         acc = uint(s.x ^ s.y ^ s.z ^ s.w);

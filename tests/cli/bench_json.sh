@@ -81,7 +81,8 @@ import json, sys
 ops = json.load(open(sys.argv[1]))
 info = json.load(open(sys.argv[2]))
 errors = []
-for k in ("int_pair_gmac_per_s", "fp32_gmac_per_s", "texel_gfetch_per_s", "buffer_gload_per_s"):
+for k in ("int_pair_gmac_per_s", "int_quad_gmac_per_s", "fp32_gmac_per_s", "texel_gfetch_per_s",
+          "buffer_gload_per_s"):
     if not ops["peak"][k] > 0:
         errors.append("peak %s = %r" % (k, ops["peak"][k]))
 levels = [p["depth"] for p in ops["profiles"]]
@@ -116,6 +117,9 @@ ok = depths == [2, 1] and "random" in doc["model"]
 for p in doc["profiles"]:
     conv1 = [o for o in p["ops"] if o["name"] == "body conv1 (q)"]
     ok = ok and len(conv1) == 1 and conv1[0]["macs"] == p["depth"] * 8 * 8 * 9 * 16 * 16
+    # 2-bit layers run conv3x3_q2 here and are set beside its quad-word limit
+    limit = doc["peak"]["int_quad_gmac_per_s" if doc["kernel"] == "conv3x3_q2" else "int_pair_gmac_per_s"]
+    ok = ok and abs(conv1[0]["fraction_of_limit"] * limit - conv1[0]["gmac_per_s"]) <= 1e-6 * conv1[0]["gmac_per_s"]
 print("" if ok else "unexpected --arch profile: %r" % doc)
 sys.exit(0 if ok else 1)
 PY
