@@ -108,9 +108,9 @@ int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin) 
 }
 
 /* Every kernel but TILED (which stages weights in shared memory) reads its weights as uvec4
- * texels (binding 1): PAIRS one kernel row's three taps per fetch, QUADS a row in two, so an
- * input channel takes 3 or 6 fetches instead of 9 or 18 (on lavapipe every fetch is a gather,
- * whatever its width). */
+ * texels (binding 1): PAIRS one kernel row's three taps per fetch, QUADS and DOT a tap's 8
+ * output channels of a code word in four, so an input channel takes 3 or 4.5 fetches instead
+ * of 9 or 18 (on lavapipe every fetch is a gather, whatever its width). */
 int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel) {
     return kernel != QSR__QKERNEL_TILED;
 }
@@ -120,7 +120,6 @@ size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t 
     size_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     switch (kernel) {
     case QSR__QKERNEL_QUADS:
-        return groups * cin * 24 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_DOT:
         return groups * words * 9 * 16 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_PAIRS:
@@ -143,11 +142,12 @@ static void pack_corrections(const int8_t *codes, uint32_t cout, uint32_t cin, i
     }
 }
 
-/* conv3x3_q_dot: for (group, word, tap) four uvec4, q holding output channels 8g+2q and
- * 8g+2q+1, each as two words of int8 bytes (the word's channels 0,2,4,6 and 1,3,5,7); then per
- * output channel K = -8 sum w for signed activations (stored as a + 8), 0 for unsigned. */
-static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
-                     uint32_t *out) {
+/* The byte words of conv3x3_q_dot and conv3x3_q2: for (group, code word, tap) four uvec4, q
+ * holding output channels 8g+2q and 8g+2q+1, each as two words of bytes (the code word's
+ * channels 0,2,4,6 and 1,3,5,7): w + w_offset in byte b, or in byte 3 - b where `reversed`;
+ * 0 for channels past cin or cout. */
+static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, int w_offset,
+                              int reversed, uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     uint32_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     size_t n = 0;
@@ -159,38 +159,30 @@ static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_s
                         uint32_t oc = g * CONV_Q_OCB + o, word = 0;
                         for (uint32_t b = 0; b < 4; b++) {
                             uint32_t c = cw * QSR__CODES_PER_WORD + 2 * b + parity;
-                            if (oc < cout && c < cin)
-                                word |= (uint32_t)(uint8_t)codes[((size_t)oc * cin + c) * 9 + k]
-                                        << (8 * b);
+                            if (oc < cout && c < cin) {
+                                int v = codes[((size_t)oc * cin + c) * 9 + k] + w_offset;
+                                word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
+                            }
                         }
                         out[n++] = word;
                     }
+    return n;
+}
+
+/* conv3x3_q_dot: the byte words of int8 weights, then per output channel K = -8 sum w for
+ * signed activations (stored as a + 8), 0 for unsigned. */
+static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
+                     uint32_t *out) {
+    size_t n = pack_byte_words(codes, cout, cin, 0, 0, out);
     pack_corrections(codes, cout, cin, 0, 0, act_signed ? 8 : 0, out + n);
 }
 
-/* conv3x3_q2: quad words (w + 2 in byte k for channel 8g + 4h + k), per [g][c][kernel row] two
- * uvec4 (kx 0 and 1, then kx 2 and two zero words), then per output channel
+/* conv3x3_q2: the byte words of w + 2 in reverse byte order, then per output channel
  * K = -2 sum(w + 2) + 36 cin for signed activations, 0 for unsigned. */
 static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
                        uint32_t *out) {
-    uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
-    for (uint32_t g = 0; g < groups; g++)
-        for (uint32_t c = 0; c < cin; c++)
-            for (uint32_t k = 0; k < 9; k++)
-                for (uint32_t h = 0; h < 2; h++) {
-                    uint32_t word = 0;
-                    for (uint32_t b = 0; b < 4; b++) {
-                        uint32_t oc = g * CONV_Q_OCB + 4 * h + b;
-                        if (oc < cout)
-                            word |= (uint32_t)(codes[((size_t)oc * cin + c) * 9 + k] + 2)
-                                    << (8 * b);
-                    }
-                    uint32_t *row = out + ((size_t)g * cin + c) * 24 + (k / 3) * 8;
-                    row[(k % 3) * 2 + h] = word;
-                    if (k % 3 == 2) row[6 + h] = 0;
-                }
-    pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0,
-                     out + (size_t)groups * cin * 24);
+    size_t n = pack_byte_words(codes, cout, cin, 2, 1, out);
+    pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0, out + n);
 }
 
 /* Word (g, c, k) holds in nibble o the code w[8g + o][c][k] (two's complement, 4 bits; codes

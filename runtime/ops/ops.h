@@ -184,7 +184,8 @@ typedef enum qsr__codes_out {
 } qsr__codes_out;
 /* The quantized convolution kernels; each has its own weight layout (pack_weights below):
  *   PAIRS: conv3x3_q, two output channels per 32-bit multiply, any width (the portable one);
- *   QUADS: conv3x3_q2, four per multiply in 8-bit fields, 2-bit weights and activations;
+ *   QUADS: conv3x3_q2, 2-bit weights and activations, a four-term dot product of bytes per
+ *          32-bit multiply;
  *   DOT:   conv3x3_q_dot, packed 4x8-bit dot products (VK_KHR_shader_integer_dot_product);
  *   TILED: conv3x3_q_tiled, PAIRS' arithmetic and layout over shared-memory tiles (GPUs). */
 typedef enum qsr__qkernel {
