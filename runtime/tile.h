@@ -29,6 +29,10 @@ typedef struct qsr__rect {
  * one such row of conv3x3_f32 at 8 pixels per invocation (qsr__hr_tile_edge for wider rows). */
 #define QSR__HR_TILE_MAX 62u
 
+/* Where QuantSR-C's upsampler runs folded (plan.h qsr__plan_folds), HR tiles are strips of the
+ * body tile's width and at most this many LR pixels (the output staging: 4 MiB at x4). */
+#define QSR__FOLD_STRIP_PIXELS 65536u
+
 /* The HR tile edge for an architecture's `max` and HR halo `margin` (QSR__HR_TILE_MAX and
  * QSR__UPSAMPLE_MARGIN for QuantSR-C, chosen for workgroup rows of 8 invocations) on a device
  * whose rows are `lanes` wide (qsr__row_lanes: 16 on lavapipe at 512 bits): the tile grows with

@@ -152,6 +152,15 @@ static qsr__tile_geometry body_geometry(const qsr_upscaler *up, const run_area *
  * (a grid's last workgroup row costs as much as a full row). */
 static void hr_shape(const qsr_upscaler *up, const qsr__tile_geometry *g, uint32_t body,
                      uint32_t *tw, uint32_t *th) {
+    if (qsr__plan_folds(&up->plan, g)) {
+        /* The folded upsampler keeps no intermediates and has no halo of its own: strips as
+         * wide as g, of at most QSR__FOLD_STRIP_PIXELS, so its grids fill whole workgroup rows
+         * (squares of 62 ran it at 8 pixels per invocation and left a column 8 wide at 256). */
+        *tw = g->body.w;
+        *th = QSR__FOLD_STRIP_PIXELS / g->body.w;
+        *th = *th < 1 ? 1 : *th > g->body.h ? g->body.h : *th;
+        return;
+    }
     uint32_t edge = hr_edge(up, body);
     *tw = *th = edge;
     uint32_t grid = edge + 2 * up->arch->tile.hr_margin;
