@@ -124,14 +124,13 @@ static qsr__pipeline_desc layout_quantize(const qsr__plan *plan) {
 
 static uint32_t pipelines(const qsr__plan *plan, qsr__pipeline_desc out[QSR__MAX_PIPES]) {
     static const qsr__epilogue f32[] = {QSR__EPILOGUE_STORE, QSR__EPILOGUE_RELU,
-                                        QSR__EPILOGUE_RESIDUAL, QSR__EPILOGUE_ADD_SKIP,
-                                        QSR__EPILOGUE_SHUFFLE};
+                                        QSR__EPILOGUE_RESIDUAL, QSR__EPILOGUE_SHUFFLE};
     uint32_t n = 0;
     out[n++] = qsr__rgb_to_planar_desc();
     for (size_t i = 0; i < sizeof f32 / sizeof f32[0]; i++)
         out[n++] = f32_desc(plan, f32[i]);
     out[n++] = f32_desc(plan, QSR__EPILOGUE_RGB);
-    if (plan->quantized) out[n++] = after_body_desc(plan);
+    out[n++] = after_body_desc(plan);
     if (plan->fold_upsampler) {
         /* the inner columns (the other PX is made on first use, or by warm, as for the
          * convolutions), the image's first and last columns at PX 1 */
