@@ -105,10 +105,10 @@ const char *qsr__plan_op_name(const qsr__plan *plan, uint32_t op);
 qsr_status qsr__plan_create(qsr_context *ctx, const qsr_model *model, const qsr_upscaler_desc *desc,
                             qsr__plan *out);
 void qsr__plan_destroy(qsr__plan *plan);
-/* Bytes of every activation buffer for one tile geometry. */
 /* Does g's HR tile run the folded upsampler (plan->fold_upsampler, an image of 2 x 2 LR pixels
  * or more)? */
 int qsr__plan_folds(const qsr__plan *plan, const qsr__tile_geometry *g);
+/* Bytes of every activation buffer for one tile geometry. */
 void qsr__plan_activation_bytes(const qsr__plan *plan, const qsr__tile_geometry *g,
                                 VkDeviceSize bytes[QSR__MAX_ACTIVATIONS]);
 /* Switches the convolutions to storage-buffer (storage = 1) or texel fetches (0; storage

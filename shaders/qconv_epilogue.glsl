@@ -74,72 +74,60 @@ int next_code(float v, float shift) {
     return int(clamp(roundEven(t), qn, qp));
 }
 
-// The value the epilogue leaves for channel oc (what a later op would read back).
-float epilogue_value(int idx, float v) {
+// The value the epilogue leaves for a channel whose result is v (what a later op would read
+// back); h_in: the channel's h before the block (the residual epilogues).
+float epilogue_value(float h_in, float v) {
     if (EPILOGUE == EPILOGUE_RELU) return max(v, 0.0);
     if (EPILOGUE == EPILOGUE_GELU) return qsr_gelu(v);
-    if (EPILOGUE == EPILOGUE_RESIDUAL) {
-        precise float h = (uintBitsToFloat(FETCH(dst_in, idx)) * pc.dst_scale) *
-                              pc.shortcut + v;
+    if (EPILOGUE == EPILOGUE_RESIDUAL || EPILOGUE == EPILOGUE_RESIDUAL_C4) {
+        precise float h = (h_in * pc.dst_scale) * pc.shortcut + v;
         return h;
     }
     return v;
 }
 
-// RESIDUAL_C4: the same arithmetic as epilogue_value and store_pixel's planar path, in c4 h.
-void store_pixel_c4(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
-    int plane = pc.out_w * pc.out_h, at = (oc0 / 4) * plane + y * pc.out_w + x;
-    uint word = 0u;
-    [[unroll]] for (int q = 0; q < 2; q++) { // channels oc0 + 4q .. oc0 + 4q + 3
-        if (oc0 + 4 * q < pc.cout) {
-            vec4 h_in = uintBitsToFloat(FETCH4_ALIASED(dst_in, at + q * plane));
-            vec4 h;
-            [[unroll]] for (int c = 0; c < 4; c++) {
-                int p = 2 * q + c / 2; // pair word of channel oc0 + 4q + c
-                int sum = c % 2 == 0 ? lo[p] : hi[p];
-                float scale = c % 2 == 0 ? k.scale_even[p] : k.scale_odd[p];
-                float bias = c % 2 == 0 ? k.bias_even[p] : k.bias_odd[p];
-                precise float v = float(sum) * scale + bias;
-                precise float r = (h_in[c] * pc.dst_scale) * pc.shortcut + v;
-                h[c] = r;
-                if (CODES_OUT != 0 && oc0 + 4 * q + c < pc.cout) {
-                    float shift = c % 2 == 0 ? k.shift_even[p] : k.shift_odd[p];
-                    word |= qpack_put(next_code(r, shift), 4 * q + c, CONT);
-                }
-            }
-            dst4[at + q * plane] = h;
-        }
-    }
-    if (CODES_OUT != 0) codes[(oc0 / OCB) * plane + y * pc.out_w + x] = word;
-}
-
 void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
     if (x >= pc.out_w || y >= pc.out_h) return;
-    if (EPILOGUE == EPILOGUE_RESIDUAL_C4) {
-        store_pixel_c4(x, y, oc0, lo, hi, k);
-        return;
+    const bool c4 = EPILOGUE == EPILOGUE_RESIDUAL_C4;
+    int plane = pc.out_w * pc.out_h, pixel = y * pc.out_w + x;
+    // c4 h: the 8 channels in two 16-byte loads and stores; a quad wholly past cout is neither
+    // read nor written, the lanes past cout of a partial one keep their zeros.
+    vec4 h4[2] = vec4[2](vec4(0.0), vec4(0.0));
+    if (c4) {
+        [[unroll]] for (int q = 0; q < 2; q++)
+            if (oc0 + 4 * q < pc.cout)
+                h4[q] = uintBitsToFloat(FETCH4_ALIASED(dst_in, (oc0 / 4 + q) * plane + pixel));
     }
     uint word = 0u;
     [[unroll]] for (int p = 0; p < 4; p++) {
         [[unroll]] for (int half_ = 0; half_ < 2; half_++) {
-            int oc = oc0 + 2 * p + half_;
-            if (oc < pc.cout) {
+            int ch = 2 * p + half_, oc = oc0 + ch;
+            if (c4 || oc < pc.cout) {
                 int sum = half_ == 0 ? lo[p] : hi[p];
                 float scale = half_ == 0 ? k.scale_even[p] : k.scale_odd[p];
                 float bias = half_ == 0 ? k.bias_even[p] : k.bias_odd[p];
                 precise float v = float(sum) * scale + bias;
-                int idx = oc * pc.out_w * pc.out_h + y * pc.out_w + x;
-                float r = epilogue_value(idx, v);
+                int idx = oc * plane + pixel;
+                float h_in = c4 ? h4[ch / 4][ch % 4]
+                           : EPILOGUE == EPILOGUE_RESIDUAL ? uintBitsToFloat(FETCH(dst_in, idx))
+                                                            : 0.0;
+                float r = epilogue_value(h_in, v);
                 // conv1's ReLU and fc1's GELU output are needed only as codes; the residual
                 // in fp32 too.
-                if (CODES_OUT == 0 || !EPILOGUE_CODES_ONLY) dst[idx] = r;
-                if (CODES_OUT != 0) {
+                if (c4)
+                    h4[ch / 4][ch % 4] = r;
+                else if (CODES_OUT == 0 || !EPILOGUE_CODES_ONLY)
+                    dst[idx] = r;
+                if (CODES_OUT != 0 && oc < pc.cout) {
                     float shift = half_ == 0 ? k.shift_even[p] : k.shift_odd[p];
-                    word |= qpack_put(next_code(r, shift), 2 * p + half_, CONT);
+                    word |= qpack_put(next_code(r, shift), ch, CONT);
                 }
             }
         }
     }
-    if (CODES_OUT != 0) codes[(oc0 / OCB) * pc.out_w * pc.out_h + y * pc.out_w + x] = word;
+    if (c4) {
+        [[unroll]] for (int q = 0; q < 2; q++)
+            if (oc0 + 4 * q < pc.cout) dst4[(oc0 / 4 + q) * plane + pixel] = h4[q];
+    }
+    if (CODES_OUT != 0) codes[(oc0 / OCB) * plane + pixel] = word;
 }
-
