@@ -14,9 +14,9 @@
 //   unsigned: sum a w = T - 2 A
 //   signed:   sum a w = T - 2 A - 2 sum w' + 36 cin        (a w = (a' - 2)(w' - 2))
 // The per-channel constant K = -2 sum w' + 36 cin (0 for unsigned codes) follows the layer's
-// weights in the weight buffer. A multiply and an add per four MACs, where the quad words of
-// the previous version (four output channels per multiply, each code extracted per tap) took
-// about 1.4x the instructions (docs/benchmarks.md).
+// weights in the weight buffer. A multiply and an add per four MACs and no code extraction per
+// tap, where the previous version (four output channels per multiply) extracted each code for
+// each tap: about 1.1x faster (docs/benchmarks.md, `bench --ops` on the paper-size 2-bit model).
 #include "common.glsl"
 #include "qpack.glsl"
 
