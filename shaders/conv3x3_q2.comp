@@ -36,24 +36,22 @@ const uint BIAS_A = SIGNED_A != 0 ? 2u : 0u;
 #include "row_fetch.glsl"
 
 // a' of the even (half 0) or odd (half 1) channels of a packed word as bytes: the low 2 bits
-// of each nibble plus the bias (a 4-bit two's complement code a in [-2, 1] plus 2 has its value
-// in the low 2 bits).
+// of each nibble, for signed codes with bit 1 flipped (a 4-bit two's complement code
+// a in [-2, 1] has a & 3 in {2, 3, 0, 1}; xor 2 gives a + 2).
 uint half_bytes(uint word, int half_) {
-    return (((word >> (4 * half_)) & 0x0F0F0F0Fu) + BIAS_A * 0x01010101u) & 0x03030303u;
+    return ((word >> (4 * half_)) & 0x03030303u) ^ (BIAS_A * 0x01010101u);
 }
 
-// sum of a' over the first `valid` channels of a word, from its two halves.
-uint code_sum(uint even, uint odd, int valid) {
-    if (valid < 8) { // channel 2k is byte k of even, 2k + 1 byte k of odd
-        even &= valid >= 7 ? 0x03030303u : valid >= 5 ? 0x030303u : valid >= 3 ? 0x0303u : valid >= 1 ? 0x03u : 0u;
-        odd &= valid >= 8 ? 0x03030303u : valid >= 6 ? 0x030303u : valid >= 4 ? 0x0303u : valid >= 2 ? 0x03u : 0u;
-    }
+// sum of a' over a word's 8 channels, from its two halves (bytes <= 6, their sum <= 24).
+uint code_sum(uint even, uint odd) {
     return ((even + odd) * 0x01010101u) >> 24;
 }
 
 // Per code word its bytes and all its weights first, then each pixel's products with its
 // sums in registers (the loop order of conv3x3_q.comp). Channels past cin in a partial last
-// word have zero weights and are left out of A.
+// word have w' = 2 (w = 0): whatever their codes, they add 2 a' to T and a' to A, which the
+// -2 A cancels, so A needs no mask per word (a per-lane select chain on lavapipe, ~10 % of
+// this kernel's instructions).
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
     int group = int(gl_WorkGroupID.z);
@@ -67,7 +65,6 @@ void main() {
         a[i] = 0u;
     }
     for (int cw = 0; cw < words; cw++) {
-        int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);
         uint e[3][PX + 2], o[3][PX + 2];
         [[unroll]] for (int r = 0; r < 3; r++) {
             uint nb[PX + 2];
@@ -76,7 +73,7 @@ void main() {
             [[unroll]] for (int i = 0; i < PX + 2; i++) {
                 e[r][i] = half_bytes(nb[i], 0);
                 o[r][i] = half_bytes(nb[i], 1);
-                sum[i] = code_sum(e[r][i], o[r][i], cend);
+                sum[i] = code_sum(e[r][i], o[r][i]);
             }
             [[unroll]] for (int i = 0; i < PX; i++) a[i] += sum[i] + sum[i + 1] + sum[i + 2];
         }

@@ -144,8 +144,9 @@ static void pack_corrections(const int8_t *codes, uint32_t cout, uint32_t cin, i
 
 /* The byte words of conv3x3_q_dot and conv3x3_q2: for (group, code word, tap) four uvec4, q
  * holding output channels 8g+2q and 8g+2q+1, each as two words of bytes (the code word's
- * channels 0,2,4,6 and 1,3,5,7): w + w_offset in byte b, or in byte 3 - b where `reversed`;
- * 0 for channels past cin or cout. */
+ * channels 0,2,4,6 and 1,3,5,7): w + w_offset in byte b, or in byte 3 - b where `reversed`.
+ * Channels past cin in a partial last code word hold w = 0 (byte w_offset): conv3x3_q2 then
+ * needs no mask on its code sums (its header); words past cout are 0. */
 static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, int w_offset,
                               int reversed, uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
@@ -159,10 +160,10 @@ static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, 
                         uint32_t oc = g * CONV_Q_OCB + o, word = 0;
                         for (uint32_t b = 0; b < 4; b++) {
                             uint32_t c = cw * QSR__CODES_PER_WORD + 2 * b + parity;
-                            if (oc < cout && c < cin) {
-                                int v = codes[((size_t)oc * cin + c) * 9 + k] + w_offset;
-                                word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
-                            }
+                            if (oc >= cout) continue;
+                            int v =
+                                (c < cin ? codes[((size_t)oc * cin + c) * 9 + k] : 0) + w_offset;
+                            word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
                         }
                         out[n++] = word;
                     }
