@@ -24,7 +24,7 @@ FETCH_BUFFER4(1, weights);
 
 // Each invocation computes PX neighbouring pixels of one row for OCB output channels: a weight
 // word fetched and unpacked once serves PX pixels. PX is 16, or 8 for grids where 16 would
-// leave much of a workgroup row empty (qsr__conv_px).
+// leave much of a workgroup row empty, 32 for grids of whole rows at 32 (qsr__conv_px).
 layout(constant_id = 1) const int PX = 16;
 
 #include "row_fetch.glsl"

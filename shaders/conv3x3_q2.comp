@@ -28,8 +28,8 @@ FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 
-// Each invocation computes PX neighbouring pixels of one row for 8 output channels: 16, or 8
-// for narrow grids (qsr__conv_px).
+// Each invocation computes PX neighbouring pixels of one row for 8 output channels: 16, 8 for
+// narrow grids or 32 for wide ones (qsr__conv_px).
 layout(constant_id = 1) const int PX = 16;
 const uint BIAS_A = SIGNED_A != 0 ? 2u : 0u;
 

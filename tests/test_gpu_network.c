@@ -218,6 +218,14 @@ int main(void) {
     /* At most two HR tiles wide (62 LR pixels at 8 lanes): HR strips as wide as the image, 38
      * rows high, the last one partial. */
     check_model(&small, 100, 90, 3);
+    /* A body grid of whole 512-pixel rows: the body convolutions at 32 pixels per invocation
+     * (qsr__conv_px, at 8 or 16 lanes), both kernels. */
+    qsr_test_model_params long4 = {
+        .scale = 2, .channels = 16, .blocks = 2, .bits_w = 4, .seed = 14};
+    check_model(&long4, 512, 5, 3);
+    qsr_test_model_params long2 = {
+        .scale = 2, .channels = 16, .blocks = 2, .bits_w = 2, .bits_a = 2, .seed = 15};
+    check_model(&long2, 512, 5, 3);
     check_fp32_precision();
     check_narrow();
     check_strips();

@@ -376,6 +376,20 @@ static void conv_cases(qsr_rng *rng_) {
     test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 137, 5, 1, QSR__EPILOGUE_STORE, 0, 16});
     test_conv_q(&rng,
                 &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 16});
+    /* 32 pixels per invocation (grids of whole 256-pixel rows at 8 lanes): a realistic layer
+     * (its 8 code words stay far under the loop limiter), a whole row and a partial one (300
+     * columns), both kernels, conv1's and conv2's epilogues, partial code words. */
+    test_conv_q(
+        &rng, &(conv_q_case){4, 4, 64, 64, 256, 5, 1, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 32});
+    test_conv_q(
+        &rng, &(conv_q_case){2, 2, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 32});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 300, 4, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 32});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 300, 4, 0, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 32});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32});
+    test_conv_q(&rng,
+                &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 32});
     /* 16 pixels per invocation (the default) and 8 (narrow grids); 70 columns leave a partial
      * workgroup row at both. */
     for (uint32_t px = 8; px <= 16; px += 8) {

@@ -214,10 +214,47 @@ static void check_fit(void) {
     free(ctx);
 }
 
+/* Pixels per invocation: the PX whose workgroup rows cost least (a partial last row counts
+ * whole; per pixel 8 costs 1.25x and 32 0.9x what 16 does), 32 only for the quantized kernels
+ * and grids of at least one whole row. */
+static void check_px(void) {
+    static const struct {
+        uint32_t width, lanes, max_px, want;
+    } cases[] = {
+        {256, 8, 32, 32},  /* one whole row at 32 */
+        {256, 8, 16, 16},  /* conv3x3_f32, upsample_folded: never 32 */
+        {300, 8, 32, 16},  /* 32: 512 columns of rows; 16: 384 */
+        {160, 8, 32, 8},   /* 8: 192 columns; 16: 256; 32 not under one whole row */
+        {64, 8, 32, 8},    /* one row at 8 */
+        {512, 16, 32, 32}, /* 512-bit lavapipe: rows of 16 lanes */
+        {256, 16, 32, 16}, /* 32 would be half empty */
+        {1, 8, 32, 8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t px = qsr__conv_px(cases[i].width, cases[i].lanes, cases[i].max_px);
+        CHECK(px == cases[i].want, "width %u, %u lanes, max %u: PX %u, want %u", cases[i].width,
+              cases[i].lanes, cases[i].max_px, px, cases[i].want);
+    }
+    /* fit_px gives the quantized kernels up to 32, conv3x3_f32 up to 16; the twin a plan warms
+     * is the other of 8 and 16. */
+    qsr_context *ctx = calloc(1, sizeof *ctx); /* 8 lanes: not a CPU device */
+    qsr__pipeline_desc q =
+        qsr__conv3x3_q_desc(QSR__QKERNEL_QUADS, QSR__EPILOGUE_RELU, 2, 0, QSR__CODES_UNSIGNED);
+    qsr__pipeline_desc f = qsr__conv3x3_f32_desc(QSR__EPILOGUE_STORE, 0, 0, 0), twin;
+    qsr__conv3x3_fit_px(ctx, &q, 256);
+    qsr__conv3x3_fit_px(ctx, &f, 256);
+    CHECK(q.spec[1] == 32 && f.spec[1] == 16, "fit at 256: quantized PX %d, fp32 PX %d", q.spec[1],
+          f.spec[1]);
+    CHECK(qsr__conv3x3_px_twin(&q, &twin) && twin.spec[1] == 16, "twin of PX 32: %d", twin.spec[1]);
+    CHECK(qsr__conv3x3_px_twin(&twin, &q) && q.spec[1] == 8, "twin of PX 16: %d", q.spec[1]);
+    free(ctx);
+}
+
 int main(void) {
     check_capabilities();
     check_bindings();
     check_parsing();
     check_fit();
+    check_px();
     return qsr_test_finish("test_limits");
 }

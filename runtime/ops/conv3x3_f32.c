@@ -8,16 +8,28 @@
  * last workgroup row would be mostly empty at 16 (qsr__conv_px). */
 #define CONV_F32_PX 16
 
-/* A workgroup row covers lanes * PX pixels, whatever part of it lies in the grid, and on
- * lavapipe an invocation at 8 pixels costs about 1.25x its share of one at 16 (the kernels
- * reuse each fetched weight over fewer pixels; docs/benchmarks.md). PX 8 wins where 16 would
- * waste more than that: at 8 lanes a 160-pixel grid takes 192 pixels of rows at 8 and 256 at
- * 16. */
-uint32_t qsr__conv_px(uint32_t width, uint32_t lanes) {
-    uint64_t row16 = 16u * lanes, row8 = 8u * lanes;
-    uint64_t cost16 = (width + row16 - 1) / row16 * row16 * 4;
-    uint64_t cost8 = (width + row8 - 1) / row8 * row8 * 5;
-    return cost8 < cost16 ? 8u : 16u;
+/* A workgroup row covers lanes * PX pixels, whatever part of it lies in the grid. On lavapipe
+ * an invocation's cost per pixel falls with PX (each fetched weight serves more pixels): at 8
+ * about 1.25x, at 32 about 0.9x (conv3x3_q's PAIRS and QUADS) what it is at 16
+ * (docs/benchmarks.md). The PX whose rows cost least wins: at 8 lanes a 160-pixel grid takes
+ * 192 pixels of rows at 8 and 256 at 16; a 256-pixel one is one row at 32, a 300-pixel one
+ * 384 pixels at 16 and 512 at 32. */
+uint32_t qsr__conv_px(uint32_t width, uint32_t lanes, uint32_t max_px) {
+    /* per-pixel cost in hundredths of that at 16; on a tie the earlier (fewer pipelines) */
+    static const uint32_t px[] = {16, 8, 32}, cost[] = {100, 125, 90};
+    uint32_t best = 16;
+    uint64_t best_cost = UINT64_MAX;
+    for (size_t i = 0; i < sizeof px / sizeof px[0]; i++) {
+        uint64_t row = (uint64_t)px[i] * lanes, c = (width + row - 1) / row * row * cost[i];
+        /* 32 only for grids of at least a whole row: a narrower one (the bundled sample's) would
+         * compile a third pipeline for little */
+        if (px[i] > max_px || (px[i] > 16 && width < row)) continue;
+        if (c < best_cost) {
+            best = px[i];
+            best_cost = c;
+        }
+    }
+    return best;
 }
 
 qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffle_r, int fast,

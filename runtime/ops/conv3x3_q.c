@@ -10,8 +10,7 @@
 /* Output channels per invocation: 4 weight pair words, one ivec4 (shaders/conv3x3_q.comp). */
 #define CONV_Q_OCB 8
 /* Pixels per invocation (a row segment) of PAIRS and QUADS, PX in the shaders: 16 by default,
- * 8 for grids whose last workgroup row would be mostly empty at 16 (qsr__conv_px). DOT's is
- * fixed at 8. */
+ * 8 or 32 where a grid's width makes them cheaper (qsr__conv_px). DOT's is fixed at 8. */
 #define CONV_Q_PX     16
 #define CONV_Q_DOT_PX 8
 /* conv3x3_q_tiled's preferred workgroup, one pixel per invocation (TX, TY in the shader:
@@ -97,13 +96,17 @@ static int has_px(const qsr__pipeline_desc *d) {
 }
 
 void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width) {
-    if (has_px(d)) d->spec[1] = (int32_t)qsr__conv_px(width, qsr__row_lanes(ctx));
+    if (!has_px(d)) return;
+    int quantized = qsr__shader_texel_base(d->shader) == QSR_SHADER_CONV3X3_Q ||
+                    qsr__shader_texel_base(d->shader) == QSR_SHADER_CONV3X3_Q2;
+    d->spec[1] =
+        (int32_t)qsr__conv_px(width, qsr__row_lanes(ctx), quantized ? QSR__CONV_Q_MAX_PX : 16u);
 }
 
 int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin) {
     if (!has_px(d)) return 0;
     *twin = *d;
-    twin->spec[1] = d->spec[1] == 8 ? 16 : 8;
+    twin->spec[1] = d->spec[1] == 16 ? 8 : 16;
     return 1;
 }
 

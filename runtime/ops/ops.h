@@ -140,14 +140,18 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
                                          uint32_t px);
 /* The desc reading its source in the c4 layout (SRC_C4) instead of planar. */
 void qsr__conv3x3_f32_src_c4(qsr__pipeline_desc *d);
-/* Pixels per invocation (PX) of conv3x3_f32 and of conv3x3_q's PAIRS and QUADS kernels for a
- * grid `width` wide in workgroup rows of `lanes` invocations: 16, or 8 where the last workgroup
- * row at 16 would be empty enough to cost more than the slower 8-pixel kernel. */
-uint32_t qsr__conv_px(uint32_t width, uint32_t lanes);
+/* Pixels per invocation (PX) of conv3x3_f32, upsample_folded (max_px 16) and conv3x3_q's PAIRS
+ * and QUADS kernels (max_px QSR__CONV_Q_MAX_PX) for a grid `width` wide in workgroup rows of
+ * `lanes` invocations: 8, 16 or 32, whichever costs least counting the empty part of the last
+ * workgroup row and each PX's cost per pixel (lower at larger PX); 32 only where the grid
+ * spans a whole row of it. */
+uint32_t qsr__conv_px(uint32_t width, uint32_t lanes, uint32_t max_px);
+#define QSR__CONV_Q_MAX_PX 32u
 /* Sets a conv3x3_f32, conv3x3_q or upsample_folded desc's PX for a dispatch over a grid `width`
  * wide on ctx's device (qsr__row_lanes; no-op for the kernels of fixed shape, DOT and TILED). */
 void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width);
-/* For such a desc, its twin at the other PX (1); 0 for descs without one. */
+/* For such a desc, its twin at the other of 8 and 16 (1; both are made when a plan warms its
+ * pipelines, 32 only when a grid first picks it); 0 for descs without one. */
 int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin);
 qsr_status qsr__conv3x3_f32_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                    VkDescriptorSet set, const qsr__op_push *push);

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
                                     bits, residual != 0,
                                     residual ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
-    if (folded) d = qsr__upsample_folded_desc(bits, qsr__conv_px(w, qsr__row_lanes(ctx)));
+    if (folded) d = qsr__upsample_folded_desc(bits, qsr__conv_px(w, qsr__row_lanes(ctx), 16u));
     qsr__conv3x3_fit_px(ctx, &d, w);
     if (storage) qsr__pipeline_desc_storage(&d);
     if (px && d.spec[1]) d.spec[1] = (int32_t)px;
