@@ -50,7 +50,7 @@ uint code_sum(uint even, uint odd) {
 // Per code word its bytes and all its weights first, then each pixel's products with its
 // sums in registers (the loop order of conv3x3_q.comp). Channels past cin in a partial last
 // word have w' = 2 (w = 0): whatever their codes, they add 2 a' to T and a' to A, which the
-// -2 A cancels, so A needs no mask per word (a per-lane select chain on lavapipe, ~10 % of
+// -2 A cancels, so A needs no mask per word (a per-lane select chain on lavapipe, ~9 % of
 // this kernel's instructions).
 void main() {
     int x0 = int(gl_GlobalInvocationID.x) * PX, y = int(gl_GlobalInvocationID.y);
