@@ -227,7 +227,7 @@ static void check_px(void) {
         {160, 8, 32, 8},   /* 8: 192 columns; 16: 256; 32 not under one whole row */
         {64, 8, 32, 8},    /* one row at 8 */
         {512, 16, 32, 32}, /* 512-bit lavapipe: rows of 16 lanes */
-        {256, 16, 32, 16}, /* 32 would be half empty */
+        {256, 16, 32, 16}, /* 32 needs a 512-pixel row */
         {1, 8, 32, 8},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
