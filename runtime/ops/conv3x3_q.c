@@ -97,8 +97,8 @@ static int has_px(const qsr__pipeline_desc *d) {
 
 void qsr__conv3x3_fit_px(const qsr_context *ctx, qsr__pipeline_desc *d, uint32_t width) {
     if (!has_px(d)) return;
-    int quantized = qsr__shader_texel_base(d->shader) == QSR_SHADER_CONV3X3_Q ||
-                    qsr__shader_texel_base(d->shader) == QSR_SHADER_CONV3X3_Q2;
+    uint32_t shader = qsr__shader_texel_base(d->shader);
+    int quantized = shader == QSR_SHADER_CONV3X3_Q || shader == QSR_SHADER_CONV3X3_Q2;
     d->spec[1] =
         (int32_t)qsr__conv_px(width, qsr__row_lanes(ctx), quantized ? QSR__CONV_Q_MAX_PX : 16u);
 }
@@ -161,9 +161,8 @@ static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, 
                 for (uint32_t o = 0; o < CONV_Q_OCB; o++)
                     for (uint32_t parity = 0; parity < 2; parity++) {
                         uint32_t oc = g * CONV_Q_OCB + o, word = 0;
-                        for (uint32_t b = 0; b < 4; b++) {
+                        for (uint32_t b = 0; oc < cout && b < 4; b++) {
                             uint32_t c = cw * QSR__CODES_PER_WORD + 2 * b + parity;
-                            if (oc >= cout) continue;
                             int v =
                                 (c < cin ? codes[((size_t)oc * cin + c) * 9 + k] : 0) + w_offset;
                             word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
