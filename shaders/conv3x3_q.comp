@@ -15,9 +15,11 @@
 // both read as 16-byte texels.
 #include "fetch.glsl"
 FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
-// Weights: [cout/8][cin][3] uvec4, one per kernel row: taps kx = 0..2 as words of 8 nibbles
-// (output channels 8g..8g+7) and a zero word. One fetch brings a row's three words: on
-// lavapipe a fetch is a gather of the same cost at any width.
+// Weights: [cout/8][cin/8] blocks of 18 uvec4: the 72 words (channel j of the code word, tap k)
+// at word 9 j + k, each of 8 nibbles (output channels 8g..8g+7); 0 for channels past cin, so
+// a partial last code word needs no mask (its padding codes meet zero weights). On lavapipe a
+// fetch is a call to a gather function, of the same cost at any width, and its caller spills
+// its vector registers around every call: 18 fetches per code word, not 72 (or 24 as rows).
 FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
@@ -50,19 +52,15 @@ void main() {
         uint nb[3][PX + 2]; // 3 rows x (PX + 2) words around the PX pixels
         [[unroll]] for (int r = 0; r < 3; r++)
             LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb[r])
-        // Channels past cin in a partial last word get zero weights (their codes are padding).
-        int cend = min(QPACK_CPW, pc.cin - cw * QPACK_CPW);
+        uvec4 block[18];
+        int wb = pc.w_off + (group * words + cw) * 18;
+        [[unroll]] for (int t = 0; t < 18; t++) block[t] = FETCH4(weights, wb + t);
         ivec4 w[QPACK_CPW][9];
-        [[unroll]] for (int j = 0; j < QPACK_CPW; j++) {
-            int wb = pc.w_off + (group * pc.cin + cw * QPACK_CPW + min(j, cend - 1)) * 3;
-            [[unroll]] for (int ky = 0; ky < 3; ky++) {
-                uvec4 row = FETCH4(weights, wb + ky);
-                bool on = j < cend;
-                w[j][ky * 3 + 0] = on ? unpack_pairs(row.x) : ivec4(0);
-                w[j][ky * 3 + 1] = on ? unpack_pairs(row.y) : ivec4(0);
-                w[j][ky * 3 + 2] = on ? unpack_pairs(row.z) : ivec4(0);
+        [[unroll]] for (int j = 0; j < QPACK_CPW; j++)
+            [[unroll]] for (int k = 0; k < 9; k++) {
+                int n = 9 * j + k;
+                w[j][k] = unpack_pairs(block[n / 4][n % 4]);
             }
-        }
         [[unroll]] for (int i = 0; i < PX; i++) {
             ivec4 s = ivec4(0);
             [[unroll]] for (int j = 0; j < QPACK_CPW; j++)

@@ -22,9 +22,10 @@
 
 #include "fetch.glsl"
 FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
-// Weights: per [cout/8][cin/8][tap] four uvec4, uvec4 q holding output channels 8g + 2q and
-// 8g + 2q + 1, each as its E-half and O-half words (w' in reverse byte order, 0 for channels
-// past cin); then K[cout] (uvec4 units throughout).
+// Weights: per [cout/8][cin/8][tap] one uvec4 that holds in bits 2q and 2q + 1 of each byte
+// the words of output channels 8g + 2q (.x E-half, .y O-half) and 8g + 2q + 1 (.z, .w), q = 0..3:
+// w' in reverse byte order, 2 for channels past cin (pack_byte_words in runtime/ops/
+// conv3x3_q.c, folded); then K[cout] (uvec4 units throughout).
 FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 
@@ -79,9 +80,11 @@ void main() {
         }
         // w[k][q]: output channels 2q (.xy: E-half, O-half) and 2q + 1 (.zw) at tap k
         uvec4 w[9][4];
-        int wb = pc.w_off + (group * words + cw) * 36;
-        [[unroll]] for (int k = 0; k < 9; k++)
-            [[unroll]] for (int q = 0; q < 4; q++) w[k][q] = FETCH4(weights, wb + k * 4 + q);
+        int wb = pc.w_off + (group * words + cw) * 9;
+        [[unroll]] for (int k = 0; k < 9; k++) {
+            uvec4 folded = FETCH4(weights, wb + k);
+            [[unroll]] for (int q = 0; q < 4; q++) w[k][q] = (folded >> (2 * q)) & 0x03030303u;
+        }
         [[unroll]] for (int i = 0; i < PX; i++) {
             [[unroll]] for (int q = 0; q < 4; q++) {
                 uint s_even = 0u, s_odd = 0u;
@@ -102,7 +105,7 @@ void main() {
         }
     }
     int oc0 = group * OCB;
-    int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * words * 36 + oc0 / 4;
+    int kb = pc.w_off + ((pc.cout + OCB - 1) / OCB) * words * 9 + oc0 / 4;
     ivec4 k03 = ivec4(FETCH4(weights, kb)), k47 = ivec4(FETCH4(weights, kb + 1));
     ivec4 k_even = ivec4(k03.x, k03.z, k47.x, k47.z);
     ivec4 k_odd = ivec4(k03.y, k03.w, k47.y, k47.w);

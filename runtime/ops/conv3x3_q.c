@@ -111,9 +111,10 @@ int qsr__conv3x3_px_twin(const qsr__pipeline_desc *d, qsr__pipeline_desc *twin) 
 }
 
 /* Every kernel but TILED (which stages weights in shared memory) reads its weights as uvec4
- * texels (binding 1): PAIRS one kernel row's three taps per fetch, QUADS and DOT a tap's 8
- * output channels of a code word in four, so an input channel takes 3 or 4.5 fetches instead
- * of 9 or 18 (on lavapipe every fetch is a gather, whatever its width). */
+ * texels (binding 1): PAIRS a code word's 72 words in 18 fetches, DOT a tap's 8 output
+ * channels of a code word in four, QUADS in one, so an input channel takes 2.25, 4.5 or 1.125
+ * fetches instead of 9 or 18 (on lavapipe every fetch is a call to a gather function, whatever
+ * its width). */
 int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel) {
     return kernel != QSR__QKERNEL_TILED;
 }
@@ -123,10 +124,11 @@ size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t 
     size_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     switch (kernel) {
     case QSR__QKERNEL_QUADS:
+        return groups * words * 9 * 4 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_DOT:
         return groups * words * 9 * 16 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_PAIRS:
-        return groups * cin * 3 * 4;
+        return groups * words * QSR__CODES_PER_WORD * 9;
     default:
         return groups * cin * 9;
     }
@@ -149,15 +151,20 @@ static void pack_corrections(const int8_t *codes, uint32_t cout, uint32_t cin, i
  * holding output channels 8g+2q and 8g+2q+1, each as two words of bytes (the code word's
  * channels 0,2,4,6 and 1,3,5,7): w + w_offset in byte b, or in byte 3 - b where `reversed`.
  * Channels past cin in a partial last code word hold w = 0 (byte w_offset): conv3x3_q2 then
- * needs no mask on its code sums (its header); words past cout are 0. */
+ * needs no mask on its code sums (its header); words past cout are 0.
+ * `folded` (conv3x3_q2, whose bytes w + 2 take two bits) puts a tap's four uvec4 into one,
+ * q's bytes in bits 2q and 2q + 1 of each byte: a fetch is a call to a gather function on
+ * lavapipe, and the caller spills its vector registers around every call, so 9 fetches per
+ * code word instead of 36 (docs/benchmarks.md). Returns the words written. */
 static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, int w_offset,
-                              int reversed, uint32_t *out) {
+                              int reversed, int folded, uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     uint32_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     size_t n = 0;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t cw = 0; cw < words; cw++)
-            for (uint32_t k = 0; k < 9; k++)
+            for (uint32_t k = 0; k < 9; k++) {
+                if (folded) memset(out + n, 0, 4 * sizeof *out);
                 for (uint32_t o = 0; o < CONV_Q_OCB; o++)
                     for (uint32_t parity = 0; parity < 2; parity++) {
                         uint32_t oc = g * CONV_Q_OCB + o, word = 0;
@@ -167,8 +174,14 @@ static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, 
                                 (c < cin ? codes[((size_t)oc * cin + c) * 9 + k] : 0) + w_offset;
                             word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
                         }
-                        out[n++] = word;
+                        uint32_t slot = o * 2 + parity; /* uvec4 slot / 4, component slot % 4 */
+                        if (folded)
+                            out[n + slot % 4] |= word << (2 * (slot / 4));
+                        else
+                            out[n + slot] = word;
                     }
+                n += folded ? 4 : 2 * CONV_Q_OCB;
+            }
     return n;
 }
 
@@ -176,15 +189,15 @@ static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, 
  * signed activations (stored as a + 8), 0 for unsigned. */
 static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
                      uint32_t *out) {
-    size_t n = pack_byte_words(codes, cout, cin, 0, 0, out);
+    size_t n = pack_byte_words(codes, cout, cin, 0, 0, 0, out);
     pack_corrections(codes, cout, cin, 0, 0, act_signed ? 8 : 0, out + n);
 }
 
-/* conv3x3_q2: the byte words of w + 2 in reverse byte order, then per output channel
+/* conv3x3_q2: the folded byte words of w + 2 in reverse byte order, then per output channel
  * K = -2 sum(w + 2) + 36 cin for signed activations, 0 for unsigned. */
 static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
                        uint32_t *out) {
-    size_t n = pack_byte_words(codes, cout, cin, 2, 1, out);
+    size_t n = pack_byte_words(codes, cout, cin, 2, 1, 1, out);
     pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0, out + n);
 }
 
@@ -202,24 +215,21 @@ void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint3
         pack_dot(codes, cout, cin, act_signed, out);
         return;
     }
-    /* PAIRS: rows of uvec4 (taps ky*3 .. ky*3+2 and a zero word); TILED: 9 words. */
-    int rows = kernel == QSR__QKERNEL_PAIRS;
+    /* PAIRS: per (group, code word) its 8 channels' 9 words, 0 past cin; TILED: 9 words per
+     * (group, channel). */
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
+    uint32_t cpad = kernel == QSR__QKERNEL_PAIRS ? (cin + QSR__CODES_PER_WORD - 1) /
+                                                       QSR__CODES_PER_WORD * QSR__CODES_PER_WORD
+                                                 : cin;
     for (uint32_t g = 0; g < groups; g++)
-        for (uint32_t c = 0; c < cin; c++)
+        for (uint32_t c = 0; c < cpad; c++)
             for (uint32_t k = 0; k < 9; k++) {
                 uint32_t word = 0;
-                for (uint32_t o = 0; o < CONV_Q_OCB; o++) {
+                for (uint32_t o = 0; c < cin && o < CONV_Q_OCB; o++) {
                     uint32_t oc = g * CONV_Q_OCB + o;
                     int32_t code = oc < cout ? codes[((size_t)oc * cin + c) * 9 + k] : 0;
                     word |= ((uint32_t)code & 0xFu) << (4 * o);
                 }
-                size_t base = (size_t)g * cin + c;
-                if (rows) {
-                    out[base * 12 + (k / 3) * 4 + k % 3] = word;
-                    if (k % 3 == 2) out[base * 12 + (k / 3) * 4 + 3] = 0;
-                } else {
-                    out[base * 9 + k] = word;
-                }
+                out[((size_t)g * cpad + c) * 9 + k] = word;
             }
 }
