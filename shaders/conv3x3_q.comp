@@ -19,7 +19,7 @@ FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
 // at word 9 j + k, each of 8 nibbles (output channels 8g..8g+7); 0 for channels past cin, so
 // a partial last code word needs no mask (its padding codes meet zero weights). On lavapipe a
 // fetch is a call to a gather function, of the same cost at any width, and its caller spills
-// its vector registers around every call: 18 fetches per code word, not 72 (or 24 as rows).
+// its vector registers around every call: 18 fetches per code word, one per 4 words.
 FETCH_BUFFER4(1, weights);
 #include "qconv_epilogue.glsl"
 #include "qpairs.glsl"
