@@ -218,9 +218,9 @@ void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint3
     /* PAIRS: per (group, code word) its 8 channels' 9 words, 0 past cin; TILED: 9 words per
      * (group, channel). */
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
-    uint32_t cpad = kernel == QSR__QKERNEL_PAIRS ? (cin + QSR__CODES_PER_WORD - 1) /
-                                                       QSR__CODES_PER_WORD * QSR__CODES_PER_WORD
-                                                 : cin;
+    uint32_t cpad = kernel == QSR__QKERNEL_PAIRS
+                        ? qsr__div_up(cin, QSR__CODES_PER_WORD) * QSR__CODES_PER_WORD
+                        : cin;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t c = 0; c < cpad; c++)
             for (uint32_t k = 0; k < 9; k++) {
