@@ -18,8 +18,9 @@ typedef enum qsr__grid {
     QSR__GRID_REGION, /* the body tile's region (LR stages) */
     QSR__GRID_UPS,    /* an HR tile grown by the upsampler's margin, in LR pixels */
     QSR__GRID_TILE,   /* an HR tile, in LR pixels */
-    QSR__GRID_PADDED  /* the region padded on the right and bottom to multiples of the
+    QSR__GRID_PADDED, /* the region padded on the right and bottom to multiples of the
                          architecture's tile alignment (QuantSR-T: its window) */
+    QSR__GRID_CODES   /* the region as a padded code plane (ops.h, QSR__CODE_STRIDE) */
 } qsr__grid;
 
 /* Host access of a tensor. */
@@ -203,5 +204,7 @@ qsr_status qsr__arch_rgb_to_planar(qsr__plan *plan, uint32_t op, uint32_t w, uin
                                    uint32_t out_w, uint32_t out_h);
 /* Copies `bytes` from tensor `from` to `to` between compute work, as op `op`'s profile line. */
 void qsr__arch_copy_tensor(qsr__plan *plan, uint32_t op, int from, int to, VkDeviceSize bytes);
+/* Sets the first `bytes` of tensor `t` to 0 between compute work, as op `op`'s profile line. */
+void qsr__arch_clear_tensor(qsr__plan *plan, uint32_t op, int t, VkDeviceSize bytes);
 
 #endif

@@ -362,6 +362,8 @@ static VkDeviceSize grid_pixels(const qsr__plan *plan, qsr__grid grid,
         qsr__plan_padded_region(plan, g, &w, &h);
         return (VkDeviceSize)w * h;
     }
+    case QSR__GRID_CODES:
+        return qsr__code_plane_words(g->region.w, g->region.h, 1);
     case QSR__GRID_UPS:
         return (VkDeviceSize)g->ups.w * g->ups.h;
     case QSR__GRID_TILE:

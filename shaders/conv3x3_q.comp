@@ -14,7 +14,7 @@
 // Texel buffers (or storage buffers where they would exceed the device's limit: fetch.glsl),
 // both read as 16-byte texels.
 #include "fetch.glsl"
-FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
+FETCH_BUFFER4(0, src); // codes [cin/8][h][w], planar or padded (qpack.glsl)
 // Weights: [cout/8][cin/8] blocks of 18 uvec4: the 72 words (channel j of the code word, tap k)
 // at word 9 j + k, each of 8 nibbles (output channels 8g..8g+7); 0 for channels past cin, so
 // a partial last code word needs no mask (its padding codes meet zero weights). On lavapipe a
@@ -51,7 +51,7 @@ void main() {
     for (int cw = 0; cw < words; cw++) {
         uint nb[3][PX + 2]; // 3 rows x (PX + 2) words around the PX pixels
         [[unroll]] for (int r = 0; r < 3; r++)
-            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb[r])
+            LOAD_CODE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb[r])
         uvec4 block[18];
         int wb = pc.w_off + (group * words + cw) * 18;
         [[unroll]] for (int t = 0; t < 18; t++) block[t] = FETCH4(weights, wb + t);

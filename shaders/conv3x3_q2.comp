@@ -21,7 +21,7 @@
 #include "qpack.glsl"
 
 #include "fetch.glsl"
-FETCH_BUFFER4(0, src); // codes [cin/8][h][w]
+FETCH_BUFFER4(0, src); // codes [cin/8][h][w], planar or padded (qpack.glsl)
 // Weights: per [cout/8][cin/8][tap] one uvec4 that holds in bits 2q and 2q + 1 of each byte
 // the words of output channels 8g + 2q (.x E-half, .y O-half) and 8g + 2q + 1 (.z, .w), q = 0..3:
 // w' in reverse byte order, 2 for channels past cin (pack_byte_words in runtime/ops/
@@ -71,7 +71,7 @@ void main() {
         uint e[3][PX + 2], o[3][PX + 2];
         [[unroll]] for (int r = 0; r < 3; r++) {
             uint nb[PX + 2];
-            LOAD_PLANE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb)
+            LOAD_CODE_ROW(src, cw, y + r - 1, x0 - 1, last_texel, PX + 2, nb)
             uint sum[PX + 2];
             [[unroll]] for (int i = 0; i < PX + 2; i++) {
                 e[r][i] = half_bytes(nb[i], 0);

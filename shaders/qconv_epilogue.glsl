@@ -25,11 +25,14 @@ layout(std430, binding = 3) buffer Dst4 { vec4 dst4[]; };
 // for RESIDUAL, 16-byte ones for RESIDUAL_C4. Each invocation reads its own pixels before it
 // writes them.
 FETCH_BUFFER_WORDS_OR_TEXELS(4, dst_in);
-layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w]
+layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w] (code_index)
 
 layout(constant_id = 3) const int BITS_A = 4;
 layout(constant_id = 4) const int SIGNED_A = 1;
 layout(constant_id = 5) const int CODES_OUT = 0; // 0: none, 1: unsigned, 2: signed
+// The code planes read and written: planar (0) or padded (1, conv3x3_q and conv3x3_q2 in
+// QuantSR-C's body; qpack.glsl's code_index).
+layout(constant_id = 6) const int CODES_PADDED = 0;
 const int CONT = QPACK_CONTAINER;
 const int OCB = 8; // output channels per invocation (4 pair words, one code word)
 
@@ -129,5 +132,6 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
         [[unroll]] for (int q = 0; q < 2; q++)
             if (oc0 + 4 * q < pc.cout) dst4[(oc0 / 4 + q) * plane + pixel] = h4[q];
     }
-    if (CODES_OUT != 0) codes[(oc0 / OCB) * plane + pixel] = word;
+    if (CODES_OUT != 0)
+        codes[code_index(CODES_PADDED != 0, pc.out_w, pc.out_h, oc0 / OCB, x, y)] = word;
 }

@@ -2,7 +2,8 @@
 #extension GL_GOOGLE_include_directive : require
 // quantize_rlq: the RLQ activation quantizer of one quantized convolution,
 //   q = clamp(round_half_even((x * in_scale + shift_c) / step), Qn, Qp),
-// packed CPW channels per word: dst[word][y][x]. Channels past cin pack as 0.
+// packed CPW channels per word: dst[word][y][x], planar or padded (CODES_PADDED, qpack.glsl's
+// code_index; the border words are left as they are). Channels past cin pack as 0.
 // With H_C4, also x itself, unscaled, in the c4 layout [ceil(cin/4)][h][w][4] (ops.h) for the
 // residual epilogue of QuantSR-C's body (RESIDUAL_C4, qconv_epilogue.glsl): the pass that
 // makes the first block's codes lays out the residual stream on the way, instead of a copy.
@@ -21,6 +22,7 @@ layout(std430, binding = 3) writeonly buffer DstC4 { vec4 dst_c4[]; };
 layout(constant_id = 0) const int BITS = 4;
 layout(constant_id = 1) const int SIGNED = 1;
 layout(constant_id = 2) const int H_C4 = 0;
+layout(constant_id = 3) const int CODES_PADDED = 0;
 const int CONT = QPACK_CONTAINER;
 const int CPW = QPACK_CPW;
 
@@ -43,7 +45,7 @@ void main() {
             x_c4[k / 4][k % 4] = v;
         }
     }
-    dst[word * plane + y * pc.in_w + x] = packed;
+    dst[code_index(CODES_PADDED != 0, pc.in_w, pc.in_h, word, x, y)] = packed;
     if (H_C4 != 0) {
         [[unroll]] for (int q = 0; q < 2; q++)
             if (word * CPW + 4 * q < pc.cin)

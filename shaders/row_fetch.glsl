@@ -35,6 +35,30 @@
         }                                                                                        \
     }
 
+// LOAD_PADDED_CODE_ROW(src_, plane_, iy_, x_, last_, n_, out_): LOAD_PLANE_ROW for padded code
+// planes (qpack.glsl's code_index), x_ + 1 a multiple of 4: the segment starts on a texel, so
+// (n_ + 3) / 4 fetches bring it with no selects, and the border words are the zeros outside
+// the image (a segment that runs past the border feeds only pixels past the image; the last
+// texel is clamped for those, as are the rows below the image's of invocations past it).
+#define LOAD_PADDED_CODE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                             \
+    {                                                                                            \
+        int t0_ = code_index(true, pc.in_w, pc.in_h, plane_, x_, iy_) / 4;                       \
+        [[unroll]] for (int k_ = 0; k_ < ((n_) + 3) / 4; k_++) {                                  \
+            uvec4 t_ = FETCH4(src_, min(t0_ + k_, last_));                                       \
+            [[unroll]] for (int c_ = 0; c_ < 4; c_++)                                            \
+                if (4 * k_ + c_ < (n_)) out_[4 * k_ + c_] = t_[c_];                              \
+        }                                                                                        \
+    }
+
+// LOAD_CODE_ROW: LOAD_PADDED_CODE_ROW or LOAD_PLANE_ROW, as the includer's CODES_PADDED says.
+#define LOAD_CODE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                                    \
+    {                                                                                            \
+        if (CODES_PADDED != 0)                                                                   \
+            LOAD_PADDED_CODE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                         \
+        else                                                                                     \
+            LOAD_PLANE_ROW(src_, plane_, iy_, x_, last_, n_, out_)                               \
+    }
+
 // LOAD_C4_ROW(src_, quad_, iy_, x_, last_, n_, out_): out_[i] = the 16-byte texel of channels
 // 4 quad_ .. 4 quad_ + 3 at (x_ + i, iy_) of c4 data ([quads][pc.in_h][pc.in_w][4], ops.h),
 // 0 outside the image: one fetch per pixel brings four channels.

@@ -68,20 +68,29 @@ static float *from_c4(const float *c4, uint32_t c, size_t plane, size_t *pad_non
     return out;
 }
 
-/* ---- quantize_rlq: codes equal the reference's exactly; with h_c4, its source in c4 ---- */
+/* What a padded code plane's words outside the grid hold before a producer runs: the producer
+ * must leave them as they are. */
+#define OUTSIDE_FILL 0xa5a5a5a5u
+
+/* ---- quantize_rlq: codes equal the reference's exactly; with h_c4, its source in c4; padded
+ * code planes (QuantSR-C's body) with the words around the grid untouched ---- */
 static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
-                          uint32_t h, int h_c4) {
-    if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u c %u c4 %d", bits,
-                             (uint32_t)is_signed, w, h, c, h_c4))
+                          uint32_t h, int h_c4, int padded) {
+    if (!qsr_test_begin_case(&cases, "quantize_rlq bits %u signed %u %ux%u c %u c4 %d padded %d",
+                             bits, (uint32_t)is_signed, w, h, c, h_c4, padded))
         return;
     size_t plane = (size_t)w * h, words = (c + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
+    size_t plane_words = qsr__code_plane_words(w, h, padded);
     float step = 0.37f, in_scale = 0.8125f;
     float *x = qsr_test_random_floats(rng, c * plane, -6, 6),
           *shift = qsr_test_random_floats(rng, c, -0.5f, 0.5f);
     float *params = calloc(c + 8, sizeof(float));
     memcpy(params + 5, shift, c * sizeof(float));
+    uint32_t *before = malloc(words * plane_words * 4);
+    for (size_t i = 0; i < words * plane_words; i++)
+        before[i] = OUTSIDE_FILL;
     qsr__buffer bx = make_buffer(c * plane * 4, x), bp = make_buffer((c + 8) * 4, params),
-                bq = make_buffer(words * plane * 4, NULL),
+                bq = make_buffer(words * plane_words * 4, before),
                 bh = make_buffer(h_c4 ? QSR__C4_WORDS(c) * plane * 4 : 16, NULL);
     qsr__buffer *bufs[] = {&bx, &bp, &bq, &bh};
     qsr__quantize_rlq_push push = {.in_w = (int32_t)w,
@@ -91,7 +100,12 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
                                    .in_scale = in_scale,
                                    .step = step};
     qsr__pipeline_desc d = qsr__quantize_rlq_desc(bits, is_signed, h_c4);
+    if (padded) qsr__quantize_rlq_pad_codes(&d);
     run_op(&d, bufs, &push, qsr__record_quantize_rlq);
+    if (padded) {
+        size_t changed = qsr_test_code_planes_outside_changed(bq.mapped, c, w, h, OUTSIDE_FILL);
+        CHECK(changed == 0, "%zu words around the grid were written", changed);
+    }
     if (h_c4) { /* the source itself, unscaled, bit for bit */
         size_t pad_nonzero;
         float *got_h = from_c4(bh.mapped, c, plane, &pad_nonzero);
@@ -106,7 +120,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         x[i] *= in_scale; /* the quantizer's input scaling */
     int8_t *want = malloc(c * plane), *got = malloc(c * plane);
     qsr__ref_quantize(x, c, plane, shift, step, qn, qp, want);
-    qsr_test_unpack_codes(bq.mapped, c, plane, is_signed, got);
+    qsr_test_unpack_code_planes(bq.mapped, c, w, h, padded, is_signed, got);
     size_t bad = 0;
     for (size_t i = 0; i < c * plane; i++)
         bad += want[i] != got[i];
@@ -117,13 +131,14 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
         const uint32_t *q = bq.mapped;
         uint32_t used = (c % cpw) * (32 / cpw);
         int dirty = 0;
-        for (size_t i = 0; i < plane; i++)
-            dirty |= (q[(words - 1) * plane + i] >> used) != 0;
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x0 = 0; x0 < w; x0++)
+                dirty |= (q[qsr__code_word(w, h, padded, (uint32_t)words - 1, x0, y)] >> used) != 0;
         CHECK(!dirty, "unused code fields are not zero");
     }
     qsr__buffer_destroy(ctx, &bx), qsr__buffer_destroy(ctx, &bp), qsr__buffer_destroy(ctx, &bq);
     qsr__buffer_destroy(ctx, &bh);
-    free(x), free(shift), free(params), free(want), free(got);
+    free(x), free(shift), free(params), free(want), free(got), free(before);
 }
 
 /* ---- conv3x3_q: integer sums equal the reference's exactly; with fused codes, the codes
@@ -134,12 +149,15 @@ typedef struct conv_q_case {
     qsr__epilogue epilogue; /* STORE, RELU, RESIDUAL or RESIDUAL_C4 (h in c4) */
     qsr__codes_out codes;   /* NONE, or the next quantizer's codes */
     uint32_t px;            /* pixels per invocation; 0: the runtime's choice for w */
+    /* 0: code planes padded where the kernel reads them so (QuantSR-C's body), 1: planar
+     * (QuantSR-T's group convolution) */
+    int planar;
 } conv_q_case;
 
 static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
-    if (!qsr_test_begin_case(&cases, "conv3x3_q w%u a%u cin %u cout %u %ux%u px %u epilogue %d",
-                             k->bits_w, k->bits_a, k->cin, k->cout, k->w, k->h, k->px,
-                             (int)k->epilogue))
+    if (!qsr_test_begin_case(
+            &cases, "conv3x3_q w%u a%u cin %u cout %u %ux%u px %u epilogue %d planar %d", k->bits_w,
+            k->bits_a, k->cin, k->cout, k->w, k->h, k->px, (int)k->epilogue, k->planar))
         return;
     /* The plan's choice (conv3x3_q2 for 2-bit weights and activations here, unless QSR_KERNEL
      * forces another). */
@@ -151,19 +169,21 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     if (force_kernel >= 0) kernel = (qsr__qkernel)force_kernel;
     uint32_t cin = k->cin, cout = k->cout, w = k->w, h = k->h;
     size_t plane = (size_t)w * h;
-    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
+    uint32_t cpw = QSR__CODES_PER_WORD;
     size_t words = (cin + cpw - 1) / cpw, out_words = (cout + cpw - 1) / cpw;
     int32_t qn, qp, wn = -(1 << (k->bits_w - 1)), wp = (1 << (k->bits_w - 1)) - 1;
     qsr__act_range(k->bits_a, k->is_signed, &qn, &qp);
+    int padded = !k->planar && qsr__conv3x3_q_pads_codes(kernel);
+    size_t in_plane_words = qsr__code_plane_words(w, h, padded);
     int8_t *codes = malloc(cin * plane), *wcode = malloc((size_t)cout * cin * 9);
-    uint32_t *packed = calloc(words * plane, 4);
-    for (uint32_t c = 0; c < cin; c++)
-        for (size_t i = 0; i < plane; i++) {
-            int32_t q = qsr_rng_int(rng, qn, qp);
-            codes[c * plane + i] = (int8_t)q;
-            packed[(c / cpw) * plane + i] |= ((uint32_t)q & ((1u << cont) - 1))
-                                             << ((c % cpw) * cont);
-        }
+    uint32_t *packed = malloc(words * in_plane_words * 4);
+    for (size_t i = 0; i < cin * plane; i++)
+        codes[i] = (int8_t)qsr_rng_int(rng, qn, qp);
+    /* Words past a padded row's border feed only pixels outside the grid: all ones there. */
+    qsr_test_pack_code_planes(codes, cin, w, h, padded, 0xffffffffu, packed);
+    uint32_t *codes_before = malloc(out_words * in_plane_words * 4);
+    for (size_t i = 0; i < out_words * in_plane_words; i++)
+        codes_before[i] = OUTSIDE_FILL;
     for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
     size_t weight_words = qsr__conv3x3_q_weight_words(kernel, cout, cin);
@@ -180,12 +200,12 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     int c4 = k->epilogue == QSR__EPILOGUE_RESIDUAL_C4;
     int residual = c4 || k->epilogue == QSR__EPILOGUE_RESIDUAL;
     float *h0_c4 = to_c4(h0, cout, plane);
-    qsr__buffer bq = make_buffer(words * plane * 4, packed),
+    qsr__buffer bq = make_buffer(words * in_plane_words * 4, packed),
                 bw = make_buffer(weight_words * 4, pairs),
                 bp = make_buffer((3 * cout + 4) * 4, params),
                 bo = make_buffer((c4 ? QSR__C4_WORDS(cout) : cout) * plane * 4,
                                  residual ? (c4 ? h0_c4 : h0) : NULL),
-                bc = make_buffer(out_words * plane * 4, NULL);
+                bc = make_buffer(out_words * in_plane_words * 4, codes_before);
     /* Binding 4 is the residual's view of the destination. */
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = qsr_test_push(w, h, cin, cout);
@@ -198,6 +218,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     push.dst_scale = 1.25f;
     qsr__pipeline_desc d =
         qsr__conv3x3_q_desc(kernel, k->epilogue, k->bits_a, k->is_signed, k->codes);
+    if (padded) qsr__conv3x3_q_pad_codes(&d);
     qsr__conv3x3_fit_px(ctx, &d, w);
     if (k->px && d.spec[1]) d.spec[1] = (int32_t)k->px; /* PAIRS and QUADS */
     run_op(&d, bufs, &push, qsr__record_conv3x3_q);
@@ -234,7 +255,10 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
             want[i] *= push.in_scale;
         int8_t *want_codes = malloc(cout * plane), *got_codes = malloc(cout * plane);
         qsr__ref_quantize(want, cout, plane, shift, push.step, nqn, nqp, want_codes);
-        qsr_test_unpack_codes(bc.mapped, cout, plane, next_signed, got_codes);
+        qsr_test_unpack_code_planes(bc.mapped, cout, w, h, padded, next_signed, got_codes);
+        size_t changed =
+            padded ? qsr_test_code_planes_outside_changed(bc.mapped, cout, w, h, OUTSIDE_FILL) : 0;
+        CHECK(changed == 0, "%zu words around the grid were written", changed);
         size_t bad_codes = 0;
         for (size_t i = 0; i < cout * plane; i++)
             bad_codes += want_codes[i] != got_codes[i];
@@ -244,7 +268,7 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     qsr__buffer_destroy(ctx, &bq), qsr__buffer_destroy(ctx, &bw), qsr__buffer_destroy(ctx, &bp);
     qsr__buffer_destroy(ctx, &bo), qsr__buffer_destroy(ctx, &bc);
     free(codes), free(wcode), free(packed), free(pairs), free(params), free(ones), free(zeros),
-        free(want), free(shift), free(h0), free(h0_c4), free(got_c4);
+        free(want), free(shift), free(h0), free(h0_c4), free(got_c4), free(codes_before);
 }
 
 /* ---- conv3x3_f32 (store and pixel-shuffle epilogues) within fp32 rounding ---- */
@@ -310,16 +334,16 @@ static void workgroup_shapes(qsr_rng *rng) {
         for (int tiled = 0; tiled <= 1; tiled++) {
             force_kernel = tiled ? (int)QSR__QKERNEL_TILED : -1;
             test_conv_q(rng, &(conv_q_case){4, 4, 64, 24, 37, 19, 1, QSR__EPILOGUE_RESIDUAL,
-                                            QSR__CODES_SIGNED, 0});
+                                            QSR__CODES_SIGNED, 0, 0});
             test_conv_q(rng, &(conv_q_case){2, 2, 21, 16, 23, 9, 0, QSR__EPILOGUE_RELU,
-                                            QSR__CODES_UNSIGNED, 0});
+                                            QSR__CODES_UNSIGNED, 0, 0});
             test_conv_q(rng, &(conv_q_case){4, 4, 32, 20, 29, 11, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                            QSR__CODES_SIGNED, 0});
+                                            QSR__CODES_SIGNED, 0, 0});
         }
         force_kernel = -1;
         test_conv_f32(rng, 17, 12, 41, 9, 0, 0, 0);
         test_conv_f32(rng, 17, 12, 41, 9, 0, 0, 1);
-        test_quantize(rng, 4, 1, 13, 11, 7, 1);
+        test_quantize(rng, 4, 1, 13, 11, 7, 1, 1);
     }
     force_local_x = force_local_y = 0;
 }
@@ -330,66 +354,73 @@ static void conv_cases(qsr_rng *rng_) {
     for (uint32_t bw = 2; bw <= 4; bw++)
         for (uint32_t ba = 2; ba <= 4; ba++)
             test_conv_q(&rng, &(conv_q_case){bw, ba, 13, 7, 11, 9, (int)(bw + ba) % 2,
-                                             QSR__EPILOGUE_STORE, QSR__CODES_NONE, 0});
+                                             QSR__EPILOGUE_STORE, QSR__CODES_NONE, 0, 0});
     /* A realistic layer (64 channels, a 48x40 tile) catches lavapipe's loop limiter. */
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 33, 17, 0, QSR__EPILOGUE_STORE, 0, 0, 0});
     /* conv3x3_q2's corrections: signed codes (padding is a = 0), a partial code word. */
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 29, 21, 1, QSR__EPILOGUE_STORE, 0, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 7, 5, 1, QSR__EPILOGUE_STORE, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 29, 21, 1, QSR__EPILOGUE_STORE, 0, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 7, 5, 1, QSR__EPILOGUE_STORE, 0, 0, 0});
     test_conv_q(&rng,
-                &(conv_q_case){2, 2, 21, 16, 9, 4, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 0});
-    test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0, 0});
+                &(conv_q_case){2, 2, 21, 16, 9, 4, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){3, 4, 1, 1, 1, 1, 0, QSR__EPILOGUE_STORE, 0, 0, 0});
     /* The fused epilogues: conv1's codes only, conv2's residual and codes, at each width,
      * both code signs, channel counts that leave a partial code word. */
     for (uint32_t ba = 2; ba <= 4; ba++) {
         test_conv_q(&rng, &(conv_q_case){4, ba, 16, 13, 19, 7, 0, QSR__EPILOGUE_RELU,
-                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
+                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0, 0});
         test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL,
-                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0});
+                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0, 0});
         /* h in c4 (QuantSR-C's body): a last group of one quad (20), a partial quad (18). */
         test_conv_q(&rng, &(conv_q_case){ba, ba, 24, 20, 10, 6, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0});
+                                         ba % 2 ? QSR__CODES_UNSIGNED : QSR__CODES_SIGNED, 0, 0});
         test_conv_q(&rng, &(conv_q_case){ba, ba, 13, 18, 9, 5, 0, QSR__EPILOGUE_RESIDUAL_C4,
-                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0});
+                                         ba % 2 ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED, 0, 0});
     }
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 40, 33, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 0});
+                                     QSR__CODES_SIGNED, 0, 0});
     test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_UNSIGNED, 0});
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL_C4, 0, 0});
+                                     QSR__CODES_UNSIGNED, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL_C4, 0, 0, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 40, 33, 0, QSR__EPILOGUE_RESIDUAL,
-                                     QSR__CODES_SIGNED, 0});
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0, 0});
+                                     QSR__CODES_SIGNED, 0, 0});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 5, 3, 1, QSR__EPILOGUE_RESIDUAL, 0, 0, 0});
     /* 16 pixels per invocation (wide grids; the cases above are narrow and take 8): a realistic
      * layer, partial workgroup rows (70 and 137 columns), partial code words. */
-    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 16});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 48, 40, 0, QSR__EPILOGUE_STORE, 0, 16});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 16, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 48, 40, 0, QSR__EPILOGUE_STORE, 0, 16, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL,
-                                     QSR__CODES_SIGNED, 16});
+                                     QSR__CODES_SIGNED, 16, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 16});
+                                     QSR__CODES_SIGNED, 16, 0});
     test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 16});
-    test_conv_q(
-        &rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 16});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 137, 5, 1, QSR__EPILOGUE_STORE, 0, 16});
-    test_conv_q(&rng,
-                &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 16});
+                                     QSR__CODES_SIGNED, 16, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 70, 9, 0, QSR__EPILOGUE_RELU,
+                                     QSR__CODES_UNSIGNED, 16, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 137, 5, 1, QSR__EPILOGUE_STORE, 0, 16, 0});
+    test_conv_q(&rng, &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED,
+                                     16, 0});
     /* 32 pixels per invocation (grids of whole 256-pixel rows at 8 lanes): a realistic layer
      * (its 8 code words stay far under the loop limiter), a whole row and a partial one (300
      * columns), both kernels, conv1's and conv2's epilogues, partial code words. */
-    test_conv_q(
-        &rng, &(conv_q_case){4, 4, 64, 64, 256, 5, 1, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 32});
-    test_conv_q(
-        &rng, &(conv_q_case){2, 2, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU, QSR__CODES_UNSIGNED, 32});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 256, 5, 1, QSR__EPILOGUE_RELU,
+                                     QSR__CODES_UNSIGNED, 32, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU,
+                                     QSR__CODES_UNSIGNED, 32, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 300, 4, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 32});
+                                     QSR__CODES_SIGNED, 32, 0});
     test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 300, 4, 0, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 32});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32});
-    test_conv_q(&rng,
-                &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED, 32});
+                                     QSR__CODES_SIGNED, 32, 0});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32, 0});
+    test_conv_q(&rng, &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED,
+                                     32, 0});
+    /* Planar code planes (QuantSR-T's group convolution reads them so) at each PX. */
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 70, 9, 1, QSR__EPILOGUE_RESIDUAL, 0, 16, 1});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 37, 5, 1, QSR__EPILOGUE_STORE, 0, 8, 1});
+    test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 300, 4, 1, QSR__EPILOGUE_RESIDUAL_C4,
+                                     QSR__CODES_SIGNED, 32, 1});
+    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU,
+                                     QSR__CODES_UNSIGNED, 32, 1});
     /* 16 pixels per invocation (the default) and 8 (narrow grids); 70 columns leave a partial
      * workgroup row at both. */
     for (uint32_t px = 8; px <= 16; px += 8) {
@@ -429,10 +460,12 @@ int main(int argc, char **argv) {
     qsr_rng rng = {42};
     for (uint32_t bits = 2; bits <= 4; bits++)
         for (int s = 0; s <= 1; s++) {
-            test_quantize(&rng, bits, s, 13, 11, 7, 0);
-            test_quantize(&rng, bits, s, 64, 5, 3, 0);
-            test_quantize(&rng, bits, s, 13, 11, 7, 1);
-            test_quantize(&rng, bits, s, 64, 5, 3, 1);
+            test_quantize(&rng, bits, s, 13, 11, 7, 0, 0);
+            test_quantize(&rng, bits, s, 64, 5, 3, 0, 0);
+            test_quantize(&rng, bits, s, 13, 11, 7, 1, 0);
+            /* QuantSR-C's first quantizer under conv3x3_q and conv3x3_q2 */
+            test_quantize(&rng, bits, s, 13, 11, 7, 1, 1);
+            test_quantize(&rng, bits, s, 64, 5, 3, 1, 1);
         }
     for (force_storage = 0; force_storage <= 1; force_storage++) {
         printf("--- %s fetches\n", force_storage ? "storage-buffer" : "texel-buffer");

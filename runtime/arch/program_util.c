@@ -128,3 +128,13 @@ void qsr__arch_copy_tensor(qsr__plan *plan, uint32_t op, int from, int to, VkDev
                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                       VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 }
+
+void qsr__arch_clear_tensor(qsr__plan *plan, uint32_t op, int t, VkDeviceSize bytes) {
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
+    plan->ctx->vk.vkCmdFillBuffer(plan->cmd, plan->act[t].buffer, 0, bytes, 0);
+    qsr__plan_op_end(plan, op, 0);
+    qsr__plan_barrier(plan, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+}

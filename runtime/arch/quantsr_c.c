@@ -15,8 +15,8 @@ enum {
     T_F,      /* conv_first's output, kept for the global skip */
     T_H,      /* the body's running features (c4 layout in quantized plans, ops.h) */
     T_T,      /* scratch: fp32 conv1 output, then r = conv_after_body(h) + f */
-    T_Q,      /* packed codes of the next conv1's input */
-    T_Q2,     /* packed codes of conv2's input */
+    T_Q,      /* packed codes of the next conv1's input (padded code planes, ops.h) */
+    T_Q2,     /* packed codes of conv2's input (padded) */
     T_U1,     /* first upsampler stage (PixelShuffled) */
     T_U2,     /* second upsampler stage (x4) */
     T_IMG_OUT,
@@ -55,8 +55,8 @@ static const qsr__tensor_spec tensors[T_COUNT] = {
     [T_F] = {"f", QSR__GRID_REGION, channels, 0},
     [T_H] = {"h", QSR__GRID_REGION, h_words, 0},
     [T_T] = {"t", QSR__GRID_REGION, channels, 0},
-    [T_Q] = {"q", QSR__GRID_REGION, code_words, 0},
-    [T_Q2] = {"q2", QSR__GRID_REGION, code_words, 0},
+    [T_Q] = {"q", QSR__GRID_CODES, code_words, 0},
+    [T_Q2] = {"q2", QSR__GRID_CODES, code_words, 0},
     [T_U1] = {"u1", QSR__GRID_UPS, u1_words, 0},
     [T_U2] = {"u2", QSR__GRID_UPS, u2_words, 0},
     [T_IMG_OUT] = {"img_out", QSR__GRID_TILE, hr_pixel_words, QSR__TENSOR_IO},
@@ -81,14 +81,24 @@ static qsr__pipeline_desc f32_desc(const qsr__plan *plan, qsr__epilogue epilogue
     return qsr__conv3x3_f32_desc(epilogue, r, fast, 0);
 }
 
+/* The body's code planes are padded where its kernel reads them so (ops.h). */
+static int pads_codes(const qsr__plan *plan) {
+    return qsr__conv3x3_q_pads_codes(plan->kernel);
+}
+
 /* The quantizer pass of the first active block, which lays out h in c4 on the way. */
 static qsr__pipeline_desc quantize_desc(const qsr__plan *plan, int is_signed) {
-    return qsr__quantize_rlq_desc(plan->model->info.bits_a, is_signed, 1);
+    qsr__pipeline_desc d = qsr__quantize_rlq_desc(plan->model->info.bits_a, is_signed, 1);
+    if (pads_codes(plan)) qsr__quantize_rlq_pad_codes(&d);
+    return d;
 }
 
 static qsr__pipeline_desc convq_desc(const qsr__plan *plan, qsr__epilogue epilogue, int signed_in,
                                      qsr__codes_out codes) {
-    return qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
+    qsr__pipeline_desc d =
+        qsr__conv3x3_q_desc(plan->kernel, epilogue, plan->model->info.bits_a, signed_in, codes);
+    if (pads_codes(plan)) qsr__conv3x3_q_pad_codes(&d);
+    return d;
 }
 
 /* The variant every quantized model runs first. */
@@ -177,6 +187,7 @@ enum {
     OP_RGB,
     OP_FIRST,
     OP_COPY_SKIP,
+    OP_CLEAR_CODES,
     OP_QUANTIZE,
     OP_CONV1_Q,
     OP_CONV2_Q,
@@ -206,6 +217,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
     [OP_RGB] = {"rgb_to_planar", qsr__arch_layout_rgb, {T_IMG_IN, T_X0}, QSR__OP_ALWAYS},
     [OP_FIRST] = {"conv_first", layout_f32, {T_X0, WF, PRM, T_F, DUM, DUM, STA}, QSR__OP_ALWAYS},
     [OP_COPY_SKIP] = {"copy (global skip)", NULL, {0}, QSR__OP_ALWAYS},
+    [OP_CLEAR_CODES] = {"clear (code planes)", NULL, {0}, QSR__OP_QUANTIZED},
     [OP_QUANTIZE] = {"quantize_rlq", layout_quantize, {T_F, PRM, T_Q, T_H}, QSR__OP_QUANTIZED},
     [OP_CONV1_Q] = {"body conv1 (q)",
                     first_convq_desc,
@@ -392,6 +404,15 @@ static void record_copy_skip(qsr__plan *plan, uint32_t w, uint32_t h) {
                           (VkDeviceSize)plan->model->info.channels * w * h * 4);
 }
 
+/* The border words of padded code planes are the convolutions' zero padding, and the
+ * producers write only the grid: the planes start each tile (whose grid may differ from the
+ * last one's) as zeros. */
+static void record_clear_codes(qsr__plan *plan, uint32_t w, uint32_t h) {
+    VkDeviceSize bytes = code_words(plan) * qsr__code_plane_words(w, h, 1) * 4;
+    qsr__arch_clear_tensor(plan, OP_CLEAR_CODES, T_Q, bytes);
+    qsr__arch_clear_tensor(plan, OP_CLEAR_CODES, T_Q2, bytes);
+}
+
 /* rgb_to_planar, conv_first, the body and conv_after_body over the LR region; returns in t:
  * r = conv(h) + f. */
 static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32_t depth) {
@@ -403,6 +424,7 @@ static qsr_status record_lr(qsr__plan *plan, const qsr__tile_geometry *g, uint32
     st = conv_f32(plan, OP_FIRST, f32_desc(plan, QSR__EPILOGUE_STORE), &p);
     if (st != QSR_OK) return st;
     if (!plan->quantized) record_copy_skip(plan, w, h);
+    if (plan->quantized && pads_codes(plan)) record_clear_codes(plan, w, h);
 
     /* A skipped block is h = h * shortcut: instead of a pass over h, its factor is carried
      * to the next op that reads h (no dispatch, no memory traffic). */

@@ -60,9 +60,9 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
-        .spec_count = 6,
+        .spec_count = 7,
         .spec = {(int32_t)epilogue, rows ? CONV_Q_PX : 0, 2, (int32_t)bits_a, is_signed ? 1 : 0,
-                 (int32_t)codes_out},
+                 (int32_t)codes_out, 0},
         .local_x = tiled ? CONV_Q_TILE_X : QSR__LOCAL_X,
         .local_y = tiled ? CONV_Q_TILE_Y : QSR__LOCAL_Y,
         .texel_mask = 0x17u,
@@ -71,6 +71,14 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
                        (epilogue == QSR__EPILOGUE_RESIDUAL_C4 ? 0x10u : 0u),
         .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,
         .shared_halo = tiled ? CONV_Q_TILE_SHARED_HALO : 0u};
+}
+
+int qsr__conv3x3_q_pads_codes(qsr__qkernel kernel) {
+    return kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS;
+}
+
+void qsr__conv3x3_q_pad_codes(qsr__pipeline_desc *d) {
+    d->spec[6] = 1; /* CODES_PADDED (shaders/qconv_epilogue.glsl) */
 }
 
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

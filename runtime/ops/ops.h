@@ -172,9 +172,28 @@ uint64_t qsr__upsample_folded_macs(const qsr__upsample_folded_push *push, uint32
 qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed, int h_c4);
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                     VkDescriptorSet set, const qsr__quantize_rlq_push *push);
+/* The same desc writing padded code planes (below). */
+void qsr__quantize_rlq_pad_codes(qsr__pipeline_desc *d);
 /* Codes per packed activation word: 4-bit containers at every bit width (QPACK_CPW in
  * shaders/qpack.glsl). */
 #define QSR__CODES_PER_WORD 8u
+
+/* Code planes ([words][h][w] of packed codes) are planar, or padded where QuantSR-C's body
+ * runs conv3x3_q or conv3x3_q2: a plane is h + 2 rows of QSR__CODE_STRIDE(w) words, pixel
+ * (x, y) at word (y + 1) * stride + x + 1, and the words around the grid are 0, the
+ * convolution's zero padding (the producers write only the grid; the plan clears the planes
+ * once per tile). A row segment from x0 - 1 (x0 a multiple of 4) then starts on a 16-byte texel
+ * and needs no alignment selects and no masks: about 4 % fewer instructions for conv3x3_q and
+ * conv3x3_q2 (docs/benchmarks.md). shaders/qpack.glsl's code_index is the shaders' twin. */
+#define QSR__CODE_STRIDE(w) (((w) + 5u) & ~3u)
+static inline size_t qsr__code_plane_words(uint32_t w, uint32_t h, int padded) {
+    return padded ? (size_t)QSR__CODE_STRIDE(w) * (h + 2u) : (size_t)w * h;
+}
+static inline size_t qsr__code_word(uint32_t w, uint32_t h, int padded, uint32_t plane, uint32_t x,
+                                    uint32_t y) {
+    if (!padded) return ((size_t)plane * h + y) * w + x;
+    return ((size_t)plane * (h + 2u) + y + 1u) * QSR__CODE_STRIDE(w) + x + 1u;
+}
 
 /* conv3x3_q: bindings (src codes, weight words, params, dst, dst again (the residual reads it
  * as a texel buffer: of 16-byte texels for RESIDUAL_C4), codes out). */
@@ -207,6 +226,10 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
                                  qsr__qkernel *out);
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out);
+/* Whether the kernel can read and write padded code planes (PAIRS and QUADS). */
+int qsr__conv3x3_q_pads_codes(qsr__qkernel kernel);
+/* The same desc (of a kernel that can) reading and writing padded code planes. */
+void qsr__conv3x3_q_pad_codes(qsr__pipeline_desc *d);
 qsr_status qsr__conv3x3_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
                                  VkDescriptorSet set, const qsr__op_push *push);
 /* Whether the kernel reads its weights as uvec4 texels (offsets then count uvec4s). */

@@ -6,11 +6,15 @@ qsr__pipeline_desc qsr__quantize_rlq_desc(uint32_t bits, int is_signed, int h_c4
     return (qsr__pipeline_desc){.shader = QSR_SHADER_QUANTIZE_RLQ,
                                 .binding_count = 4,
                                 .push_bytes = sizeof(qsr__quantize_rlq_push),
-                                .spec_count = 3,
-                                .spec = {(int32_t)bits, is_signed ? 1 : 0, h_c4 ? 1 : 0},
+                                .spec_count = 4,
+                                .spec = {(int32_t)bits, is_signed ? 1 : 0, h_c4 ? 1 : 0, 0},
                                 .local_x = QSR__LOCAL_X,
                                 .local_y = QSR__LOCAL_Y,
                                 .texel_mask = 0x3u}; /* the source and the shifts */
+}
+
+void qsr__quantize_rlq_pad_codes(qsr__pipeline_desc *d) {
+    d->spec[3] = 1; /* CODES_PADDED */
 }
 
 qsr_status qsr__quantize_rlq_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,

@@ -97,12 +97,53 @@ int qsr_test_begin_case(qsr_test_cases *cases, const char *fmt, ...) {
 
 void qsr_test_unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, int is_signed,
                            int8_t *codes) {
+    qsr_test_unpack_code_planes(words, channels, (uint32_t)plane, 1, 0, is_signed, codes);
+}
+
+void qsr_test_unpack_code_planes(const uint32_t *words, uint32_t channels, uint32_t w, uint32_t h,
+                                 int padded, int is_signed, int8_t *codes) {
     uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw;
     for (uint32_t c = 0; c < channels; c++)
-        for (size_t i = 0; i < plane; i++) {
-            uint32_t v = (words[(c / cpw) * plane + i] >> ((c % cpw) * cont)) & ((1u << cont) - 1);
-            int32_t code = (int32_t)v;
-            if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
-            codes[(size_t)c * plane + i] = (int8_t)code;
-        }
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                uint32_t word = words[qsr__code_word(w, h, padded, c / cpw, x, y)];
+                uint32_t v = (word >> ((c % cpw) * cont)) & ((1u << cont) - 1);
+                int32_t code = (int32_t)v;
+                if (is_signed && (v >> (cont - 1))) code -= 1 << cont;
+                codes[((size_t)c * h + y) * w + x] = (int8_t)code;
+            }
+}
+
+/* Whether word i of a padded code plane of a w x h grid lies on its border (0) or past it. */
+static int padded_outside(uint32_t w, uint32_t h, size_t i, int *border) {
+    size_t stride = QSR__CODE_STRIDE(w), row = i / stride, col = i % stride;
+    *border = row == 0 || row == h + 1u || col == 0 || col == w + 1u;
+    return *border || col > w + 1u;
+}
+
+void qsr_test_pack_code_planes(const int8_t *codes, uint32_t channels, uint32_t w, uint32_t h,
+                               int padded, uint32_t slack, uint32_t *words) {
+    uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw, planes = (channels + cpw - 1) / cpw;
+    size_t plane_words = qsr__code_plane_words(w, h, padded);
+    for (size_t i = 0; i < planes * plane_words; i++) {
+        int border = 0;
+        words[i] = padded && padded_outside(w, h, i % plane_words, &border) && !border ? slack : 0;
+    }
+    for (uint32_t c = 0; c < channels; c++)
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                uint32_t v = (uint32_t)codes[((size_t)c * h + y) * w + x] & ((1u << cont) - 1);
+                words[qsr__code_word(w, h, padded, c / cpw, x, y)] |= v << ((c % cpw) * cont);
+            }
+}
+
+size_t qsr_test_code_planes_outside_changed(const uint32_t *words, uint32_t channels, uint32_t w,
+                                            uint32_t h, uint32_t fill) {
+    uint32_t planes = (channels + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
+    size_t plane_words = qsr__code_plane_words(w, h, 1), changed = 0;
+    for (size_t i = 0; i < planes * plane_words; i++) {
+        int border;
+        changed += padded_outside(w, h, i % plane_words, &border) && words[i] != fill;
+    }
+    return changed;
 }

@@ -21,6 +21,18 @@ double qsr_test_dispatch(qsr_context *ctx, const qsr__pipeline_desc *desc, qsr__
  * signed) into codes [channels][plane]. */
 void qsr_test_unpack_codes(const uint32_t *words, uint32_t channels, size_t plane, int is_signed,
                            int8_t *codes);
+/* The same for the code planes of a w x h grid, planar or padded (qsr__code_word, ops.h). */
+void qsr_test_unpack_code_planes(const uint32_t *words, uint32_t channels, uint32_t w, uint32_t h,
+                                 int padded, int is_signed, int8_t *codes);
+/* Packs codes [channels][h][w] into code planes, planar or padded; `words` (ceil(channels/8)
+ * planes of qsr__code_plane_words) is filled first: padded planes' borders 0, the words past
+ * each row's border (which only pixels outside the grid may read) `slack`. */
+void qsr_test_pack_code_planes(const int8_t *codes, uint32_t channels, uint32_t w, uint32_t h,
+                               int padded, uint32_t slack, uint32_t *words);
+/* The words of padded code planes outside the w x h grids (borders and slack) that differ
+ * from `fill` (what they held before a producer ran). */
+size_t qsr_test_code_planes_outside_changed(const uint32_t *words, uint32_t channels, uint32_t w,
+                                            uint32_t h, uint32_t fill);
 
 /* The push block of a same-size w x h op of cin -> cout channels with neutral factors (1) and
  * the EDSR input normalization. */

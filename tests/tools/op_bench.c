@@ -1,10 +1,12 @@
 #define _POSIX_C_SOURCE 200809L
 /* op_bench.c - developer tool: times one shader on random data.
- * op_bench q|f|F W H CIN COUT BITS [storage] [residual | residual-planar] [pxN] REPS
+ * op_bench q|f|F W H CIN COUT BITS [storage] [residual | residual-planar] [planar-codes] [pxN] REPS
  * op_bench u W H CIN 0 SCALE [storage] [pxN] REPS   (the folded upsampler, inner class)
  *   storage: the kernel's storage-buffer twin; residual: conv3x3_q with QuantSR-C's second
  *   epilogue (RESIDUAL_C4: fp32 h in c4 and the next codes) instead of the first's (ReLU, codes
  *   only); residual-planar: with h planar (RESIDUAL, as QuantSR-T's convolution);
+ *   planar-codes: conv3x3_q / conv3x3_q2 over planar code planes (as QuantSR-T's convolution,
+ *   implied by residual-planar) instead of padded ones (QuantSR-C's body, ops.h);
  *   pxN: N pixels per invocation (default: the runtime's choice for W, qsr__conv_px).
  *   Options may come anywhere after BITS (so that tests/tools/op_cpu_time.sh can append
  *   REPS). */
@@ -25,14 +27,16 @@ int main(int argc, char **argv) {
     int quant = argv[1][0] == 'q', folded = argv[1][0] == 'u';
     uint32_t w = atoi(argv[2]), h = atoi(argv[3]), cin = atoi(argv[4]), cout = atoi(argv[5]),
              bits = atoi(argv[6]), reps = 0, px = 0;
-    int storage = 0, residual = 0;
+    int storage = 0, residual = 0, planar_codes = 0;
     for (int i = 7; i < argc; i++) {
         if (strcmp(argv[i], "storage") == 0)
             storage = 1;
         else if (strcmp(argv[i], "residual") == 0)
             residual = QSR__EPILOGUE_RESIDUAL_C4;
         else if (strcmp(argv[i], "residual-planar") == 0)
-            residual = QSR__EPILOGUE_RESIDUAL;
+            residual = QSR__EPILOGUE_RESIDUAL, planar_codes = 1;
+        else if (strcmp(argv[i], "planar-codes") == 0)
+            planar_codes = 1;
         else if (strncmp(argv[i], "px", 2) == 0)
             px = (uint32_t)atoi(argv[i] + 2);
         else
@@ -43,13 +47,16 @@ int main(int argc, char **argv) {
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
     size_t plane = (size_t)w * h;
     qsr__buffer b[7]; /* conv_q: src, weights, params, dst, skip, codes */
-    size_t sizes[7] = {cin * plane * 4,
+    /* the source: fp32, or codes in at most cin padded code planes */
+    size_t src_words =
+        cin * (plane > qsr__code_plane_words(w, h, 1) ? plane : qsr__code_plane_words(w, h, 1));
+    size_t sizes[7] = {src_words * 4,
                        folded ? (size_t)9 * bits * cin * 25 * 16 * 4
                               : (size_t)cout * cin * 9 * 4 + 64,
                        folded ? (size_t)9 * bits * 16 * 4 : (2 * cout + 8) * 4,
                        QSR__C4_WORDS(cout) * plane * 4 + 16,
                        QSR__C4_WORDS(cout) * plane * 4 + 16,
-                       (folded ? 16 : cout) * plane * 4 + 16,
+                       (folded ? 16 : cout) * qsr__code_plane_words(w, h, 1) * 4 + 16,
                        16};
     for (int i = 0; i < 7; i++) {
         qsr__buffer_create(ctx, sizes[i], QSR__MEMORY_HOST, &b[i]);
@@ -66,6 +73,7 @@ int main(int argc, char **argv) {
                                     bits, residual != 0,
                                     residual ? QSR__CODES_SIGNED : QSR__CODES_UNSIGNED)
               : qsr__conv3x3_f32_desc(QSR__EPILOGUE_RELU, 0, argv[1][0] == 'F', 0);
+    if (quant && !planar_codes && qsr__conv3x3_q_pads_codes(kernel)) qsr__conv3x3_q_pad_codes(&d);
     if (folded) d = qsr__upsample_folded_desc(bits, qsr__conv_px(w, qsr__row_lanes(ctx), 16u));
     qsr__conv3x3_fit_px(ctx, &d, w);
     if (storage) qsr__pipeline_desc_storage(&d);
