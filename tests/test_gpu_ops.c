@@ -72,6 +72,14 @@ static float *from_c4(const float *c4, uint32_t c, size_t plane, size_t *pad_non
  * must leave them as they are. */
 #define OUTSIDE_FILL 0xa5a5a5a5u
 
+/* n code words of OUTSIDE_FILL: an output buffer before its producer runs. */
+static uint32_t *outside_filled(size_t n) {
+    uint32_t *w = malloc(n * 4);
+    for (size_t i = 0; i < n; i++)
+        w[i] = OUTSIDE_FILL;
+    return w;
+}
+
 /* ---- quantize_rlq: codes equal the reference's exactly; with h_c4, its source in c4; padded
  * code planes (QuantSR-C's body) with the words around the grid untouched ---- */
 static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c, uint32_t w,
@@ -86,9 +94,7 @@ static void test_quantize(qsr_rng *rng, uint32_t bits, int is_signed, uint32_t c
           *shift = qsr_test_random_floats(rng, c, -0.5f, 0.5f);
     float *params = calloc(c + 8, sizeof(float));
     memcpy(params + 5, shift, c * sizeof(float));
-    uint32_t *before = malloc(words * plane_words * 4);
-    for (size_t i = 0; i < words * plane_words; i++)
-        before[i] = OUTSIDE_FILL;
+    uint32_t *before = outside_filled(words * plane_words);
     qsr__buffer bx = make_buffer(c * plane * 4, x), bp = make_buffer((c + 8) * 4, params),
                 bq = make_buffer(words * plane_words * 4, before),
                 bh = make_buffer(h_c4 ? QSR__C4_WORDS(c) * plane * 4 : 16, NULL);
@@ -174,16 +180,14 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     int32_t qn, qp, wn = -(1 << (k->bits_w - 1)), wp = (1 << (k->bits_w - 1)) - 1;
     qsr__act_range(k->bits_a, k->is_signed, &qn, &qp);
     int padded = !k->planar && qsr__conv3x3_q_pads_codes(kernel);
-    size_t in_plane_words = qsr__code_plane_words(w, h, padded);
+    size_t plane_words = qsr__code_plane_words(w, h, padded);
     int8_t *codes = malloc(cin * plane), *wcode = malloc((size_t)cout * cin * 9);
-    uint32_t *packed = malloc(words * in_plane_words * 4);
+    uint32_t *packed = malloc(words * plane_words * 4);
     for (size_t i = 0; i < cin * plane; i++)
         codes[i] = (int8_t)qsr_rng_int(rng, qn, qp);
     /* Words past a padded row's border feed only pixels outside the grid: all ones there. */
     qsr_test_pack_code_planes(codes, cin, w, h, padded, 0xffffffffu, packed);
-    uint32_t *codes_before = malloc(out_words * in_plane_words * 4);
-    for (size_t i = 0; i < out_words * in_plane_words; i++)
-        codes_before[i] = OUTSIDE_FILL;
+    uint32_t *codes_before = outside_filled(out_words * plane_words);
     for (size_t i = 0; i < (size_t)cout * cin * 9; i++)
         wcode[i] = (int8_t)qsr_rng_int(rng, wn, wp);
     size_t weight_words = qsr__conv3x3_q_weight_words(kernel, cout, cin);
@@ -200,12 +204,12 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
     int c4 = k->epilogue == QSR__EPILOGUE_RESIDUAL_C4;
     int residual = c4 || k->epilogue == QSR__EPILOGUE_RESIDUAL;
     float *h0_c4 = to_c4(h0, cout, plane);
-    qsr__buffer bq = make_buffer(words * in_plane_words * 4, packed),
+    qsr__buffer bq = make_buffer(words * plane_words * 4, packed),
                 bw = make_buffer(weight_words * 4, pairs),
                 bp = make_buffer((3 * cout + 4) * 4, params),
                 bo = make_buffer((c4 ? QSR__C4_WORDS(cout) : cout) * plane * 4,
                                  residual ? (c4 ? h0_c4 : h0) : NULL),
-                bc = make_buffer(out_words * in_plane_words * 4, codes_before);
+                bc = make_buffer(out_words * plane_words * 4, codes_before);
     /* Binding 4 is the residual's view of the destination. */
     qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = qsr_test_push(w, h, cin, cout);

@@ -114,21 +114,21 @@ void qsr_test_unpack_code_planes(const uint32_t *words, uint32_t channels, uint3
             }
 }
 
-/* Whether word i of a padded code plane of a w x h grid lies on its border (0) or past it. */
-static int padded_outside(uint32_t w, uint32_t h, size_t i, int *border) {
+/* Where word i of a padded code plane of a w x h grid lies: on the grid, on its border (0) or
+ * in a row's slack past the border. */
+typedef enum padded_word { WORD_GRID, WORD_BORDER, WORD_SLACK } padded_word;
+static padded_word padded_word_at(uint32_t w, uint32_t h, size_t i) {
     size_t stride = QSR__CODE_STRIDE(w), row = i / stride, col = i % stride;
-    *border = row == 0 || row == h + 1u || col == 0 || col == w + 1u;
-    return *border || col > w + 1u;
+    if (col > w + 1u) return WORD_SLACK;
+    return row == 0 || row == h + 1u || col == 0 || col == w + 1u ? WORD_BORDER : WORD_GRID;
 }
 
 void qsr_test_pack_code_planes(const int8_t *codes, uint32_t channels, uint32_t w, uint32_t h,
                                int padded, uint32_t slack, uint32_t *words) {
     uint32_t cpw = QSR__CODES_PER_WORD, cont = 32 / cpw, planes = (channels + cpw - 1) / cpw;
     size_t plane_words = qsr__code_plane_words(w, h, padded);
-    for (size_t i = 0; i < planes * plane_words; i++) {
-        int border = 0;
-        words[i] = padded && padded_outside(w, h, i % plane_words, &border) && !border ? slack : 0;
-    }
+    for (size_t i = 0; i < planes * plane_words; i++)
+        words[i] = padded && padded_word_at(w, h, i % plane_words) == WORD_SLACK ? slack : 0;
     for (uint32_t c = 0; c < channels; c++)
         for (uint32_t y = 0; y < h; y++)
             for (uint32_t x = 0; x < w; x++) {
@@ -141,9 +141,7 @@ size_t qsr_test_code_planes_outside_changed(const uint32_t *words, uint32_t chan
                                             uint32_t h, uint32_t fill) {
     uint32_t planes = (channels + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     size_t plane_words = qsr__code_plane_words(w, h, 1), changed = 0;
-    for (size_t i = 0; i < planes * plane_words; i++) {
-        int border;
-        changed += padded_outside(w, h, i % plane_words, &border) && words[i] != fill;
-    }
+    for (size_t i = 0; i < planes * plane_words; i++)
+        changed += padded_word_at(w, h, i % plane_words) != WORD_GRID && words[i] != fill;
     return changed;
 }
