@@ -23,18 +23,24 @@
  *                       and at 32 bits, from the model header
  *   host_peak_rss_bytes int     the process's peak resident memory at the end
  *
- * With --ops (one warm-up and one profiled run per depth, the model's own path only):
- *   model, device, width, height
+ * With --ops (one warm-up and --runs profiled runs per depth, default 1, each just after a
+ * measurement of the device's limits; the model's own path only):
+ *   model, device, width, height, runs
  *   kernel              string  the body convolutions' shader (qsr_upscaler_kernel_name)
+ *   profiles            [ per depth: depth, runs, gpu_ms (the whole run, median), ops: [ per
+ *                         kind of op in execution order: name, dispatches, gpu_ms (median),
+ *                         macs, gmac_per_s (macs / median gpu_ms), fraction_of_limit (the
+ *                         median over the runs of the run's GMAC/s over the limit of the op's
+ *                         form measured just before it: int_quad for quantized ops where the
+ *                         kernel is conv3x3_q2, int_pair for the other quantized ones, fp32
+ *                         for the rest; 0 for ops without MACs) ],
+ *                         quantized (where there are quantized ops, "(q)" in their names:
+ *                         QuantSR-C's body convolutions) { the same keys but name, for those
+ *                         ops together }, peak (as below: the medians of this depth's
+ *                         measurements) ]
  *   peak                { int_pair_gmac_per_s, int_quad_gmac_per_s, fp32_gmac_per_s,
  *                         texel_gfetch_per_s, buffer_gload_per_s }  the device's microkernel
- *                         limits (--peak)
- *   profiles            [ per depth: depth, gpu_ms (the whole run), ops: [ per kind of op in
- *                         execution order: name, dispatches, gpu_ms, macs, gmac_per_s,
- *                         fraction_of_limit (gmac_per_s over the limit of the op's form:
- *                         int_quad for quantized convolutions where the kernel is
- *                         conv3x3_q2, int_pair for the other quantized ones, fp32 for the
- *                         rest) ] ]
+ *                         limits (--peak), medians of every measurement
  * With --peak: device, peak.
  *
  * With --batch DIR (the `upscale` pipeline of cli/pipeline.h over the images of DIR: decode,
@@ -361,26 +367,101 @@ static qsr_status measure_memory(const cli_session *s, const bench_options *o, c
     return upscaler_device_bytes(s, o, QSR_PRECISION_FP32, in, &m->fp32);
 }
 
-/* --ops: one warm-up, then one profiled run of the model's own path per depth. Each
- * convolution's GMAC/s is set beside the device's microkernel limit for its form: the
- * integer quad-word loop for quantized convolutions of conv3x3_q2 (2-bit), the pair-word loop
- * for the other quantized ones, the fp32 loop for the rest. */
-static double op_gmacs(const qsr_op_profile *op) {
-    return op->gpu_ms > 0 ? (double)op->macs / (op->gpu_ms * 1e6) : 0.0;
+/* --ops: one warm-up, then --runs profiled runs of the model's own path per depth (default
+ * 1), each just after a measurement of the device's limits. Each op's GMAC/s is set beside
+ * the limit of its form: the integer quad-word loop for quantized convolutions of conv3x3_q2
+ * (2-bit), the pair-word loop for the other quantized ops, the fp32 loop for the rest. On a
+ * shared machine both move with its load, so a run's fraction of the limit takes the limit
+ * measured next to it, and the reported fraction is the median of the runs'. */
+#define BENCH_MAX_OPS 32u
+
+/* The profiled runs of one depth. */
+typedef struct ops_runs {
+    uint32_t runs, kinds;   /* profiled runs; kinds of op (the same in every run) */
+    qsr_op_profile *ops;    /* [runs][BENCH_MAX_OPS] */
+    qsr_device_peak *peaks; /* [runs]: measured just before each run */
+    double *gpu_ms;         /* [runs]: the whole run's device time */
+} ops_runs;
+
+/* One kind of op (or the quantized ops together) over the runs. */
+typedef struct ops_summary {
+    const char *name;
+    uint32_t dispatches;
+    uint64_t macs;
+    double gpu_ms, gmac_per_s, fraction_of_limit; /* median time; MACs / median time; median of
+                                                     the runs' fractions (0: no MACs) */
+} ops_summary;
+
+static double gmacs(uint64_t macs, double ms) {
+    return ms > 0 ? (double)macs / (ms * 1e6) : 0.0;
+}
+
+static int is_quantized_op(const qsr_op_profile *op) {
+    return strstr(op->name, "(q)") != NULL;
 }
 
 static double op_limit(const qsr_op_profile *op, const qsr_device_peak *peak, const char *kernel) {
     if (!op->macs) return 0.0;
-    if (!strstr(op->name, "(q)")) return peak->fp32_gmacs;
+    if (!is_quantized_op(op)) return peak->fp32_gmacs;
     return strcmp(kernel, "conv3x3_q2") == 0 ? peak->int_quad_gmacs : peak->int_pair_gmacs;
 }
 
-static void print_peak_text(const qsr_device_peak *p) {
+/* Op `kind` of every run (kind == kinds: the quantized ops summed) into a summary; scratch
+ * holds r->runs doubles. */
+static ops_summary summarize(const ops_runs *r, uint32_t kind, const char *kernel,
+                             double *scratch) {
+    ops_summary out = {.name = kind < r->kinds ? r->ops[kind].name : "all quantized ops"};
+    double *fractions = scratch;
+    double *times = scratch + r->runs;
+    for (uint32_t run = 0; run < r->runs; run++) {
+        const qsr_op_profile *ops = r->ops + (size_t)run * BENCH_MAX_OPS;
+        qsr_op_profile sum = {.name = out.name};
+        double limit = 0.0;
+        for (uint32_t i = 0; i < r->kinds; i++) {
+            if (kind < r->kinds ? i != kind : !is_quantized_op(&ops[i])) continue;
+            sum.dispatches += ops[i].dispatches;
+            sum.gpu_ms += ops[i].gpu_ms;
+            sum.macs += ops[i].macs;
+            limit = op_limit(&ops[i], &r->peaks[run], kernel);
+        }
+        out.dispatches = sum.dispatches;
+        out.macs = sum.macs;
+        times[run] = sum.gpu_ms;
+        fractions[run] = limit > 0 ? gmacs(sum.macs, sum.gpu_ms) / limit : 0.0;
+    }
+    out.gpu_ms = median(times, r->runs);
+    out.gmac_per_s = gmacs(out.macs, out.gpu_ms);
+    out.fraction_of_limit = median(fractions, r->runs);
+    return out;
+}
+
+/* Field-wise medians of n measurements of the limits; scratch holds n doubles. */
+static qsr_device_peak median_peak(const qsr_device_peak *peaks, uint32_t n, double *scratch) {
+    static const size_t fields[] = {
+        offsetof(qsr_device_peak, int_pair_gmacs), offsetof(qsr_device_peak, fp32_gmacs),
+        offsetof(qsr_device_peak, texel_gfetches), offsetof(qsr_device_peak, buffer_gloads),
+        offsetof(qsr_device_peak, int_quad_gmacs)};
+    qsr_device_peak out;
+    memset(&out, 0, sizeof out);
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(&scratch[i], (const char *)&peaks[i] + fields[f], sizeof(double));
+        double m = median(scratch, n);
+        memcpy((char *)&out + fields[f], &m, sizeof m);
+    }
+    return out;
+}
+
+/* The limits; `measurements` > 1: they are medians of that many. */
+static void print_peak_text(const qsr_device_peak *p, size_t measurements) {
+    char medians[64] = "";
+    if (measurements > 1)
+        snprintf(medians, sizeof medians, "; medians of %zu measurements", measurements);
     printf("device limits (shaders/peak.comp): integer pair-word MACs %.1f GMAC/s, quad-word "
            "MACs %.1f GMAC/s,\n  fp32 MACs %.1f GMAC/s, texel fetches %.2f G/s, storage-buffer "
-           "loads %.2f G/s\n",
-           p->int_pair_gmacs, p->int_quad_gmacs, p->fp32_gmacs, p->texel_gfetches,
-           p->buffer_gloads);
+           "loads %.2f G/s%s\n",
+           p->int_pair_gmacs, p->int_quad_gmacs, p->fp32_gmacs, p->texel_gfetches, p->buffer_gloads,
+           medians);
 }
 
 static void json_peak(cli_json *j, const qsr_device_peak *p) {
@@ -393,40 +474,83 @@ static void json_peak(cli_json *j, const qsr_device_peak *p) {
     cli_json_close(j);
 }
 
-static void print_ops_text(uint32_t depth, const qsr_op_profile *ops, uint32_t n, double gpu_ms,
-                           const qsr_device_peak *peak, const char *kernel) {
-    printf("depth %u: device time %.2f ms\n", depth, gpu_ms);
-    printf("  %-22s %6s %10s %7s %9s %9s\n", "op", "count", "ms", "share", "GMAC/s", "of limit");
-    for (uint32_t i = 0; i < n; i++) {
-        double limit = op_limit(&ops[i], peak, kernel);
-        printf("  %-22s %6u %10.2f %6.1f%% %9.2f", ops[i].name, ops[i].dispatches, ops[i].gpu_ms,
-               gpu_ms > 0 ? 100.0 * ops[i].gpu_ms / gpu_ms : 0.0, op_gmacs(&ops[i]));
-        if (limit > 0)
-            printf(" %8.1f%%\n", 100.0 * op_gmacs(&ops[i]) / limit);
-        else
-            printf("\n");
-    }
+static void print_summary_text(const ops_summary *op, double gpu_ms) {
+    printf("  %-22s %6u %10.2f %6.1f%% %9.2f", op->name, op->dispatches, op->gpu_ms,
+           gpu_ms > 0 ? 100.0 * op->gpu_ms / gpu_ms : 0.0, op->gmac_per_s);
+    if (op->fraction_of_limit > 0)
+        printf(" %8.1f%%\n", 100.0 * op->fraction_of_limit);
+    else
+        printf("\n");
 }
 
-static void json_ops(cli_json *j, uint32_t depth, const qsr_op_profile *ops, uint32_t n,
-                     double gpu_ms, const qsr_device_peak *peak, const char *kernel) {
-    cli_json_object(j, NULL);
-    cli_json_uint(j, "depth", depth);
-    cli_json_number(j, "gpu_ms", gpu_ms);
-    cli_json_array(j, "ops", 0);
-    for (uint32_t i = 0; i < n; i++) {
+static void json_summary(cli_json *j, const char *key, const ops_summary *op) {
+    cli_json_object(j, key);
+    if (!key) cli_json_string(j, "name", op->name);
+    cli_json_uint(j, "dispatches", op->dispatches);
+    cli_json_number(j, "gpu_ms", op->gpu_ms);
+    cli_json_uint(j, "macs", op->macs);
+    cli_json_number(j, "gmac_per_s", op->gmac_per_s);
+    cli_json_number(j, "fraction_of_limit", op->fraction_of_limit);
+    cli_json_close(j);
+}
+
+/* One depth's profile: the median run's device time, each kind of op, then the quantized ops
+ * together (where there are any). */
+static void report_ops(cli_json *j, uint32_t depth, const ops_runs *r, const char *kernel,
+                       double *scratch) {
+    for (uint32_t run = 0; run < r->runs; run++)
+        scratch[run] = r->gpu_ms[run];
+    double gpu_ms = median(scratch, r->runs);
+    int any_quantized = 0;
+    for (uint32_t i = 0; i < r->kinds; i++)
+        any_quantized |= is_quantized_op(&r->ops[i]);
+    ops_summary quantized = summarize(r, r->kinds, kernel, scratch);
+    if (j) {
         cli_json_object(j, NULL);
-        cli_json_string(j, "name", ops[i].name);
-        cli_json_uint(j, "dispatches", ops[i].dispatches);
-        cli_json_number(j, "gpu_ms", ops[i].gpu_ms);
-        cli_json_uint(j, "macs", ops[i].macs);
-        cli_json_number(j, "gmac_per_s", op_gmacs(&ops[i]));
-        double limit = op_limit(&ops[i], peak, kernel);
-        cli_json_number(j, "fraction_of_limit", limit > 0 ? op_gmacs(&ops[i]) / limit : 0.0);
+        cli_json_uint(j, "depth", depth);
+        cli_json_uint(j, "runs", r->runs);
+        cli_json_number(j, "gpu_ms", gpu_ms);
+        cli_json_array(j, "ops", 0);
+        for (uint32_t i = 0; i < r->kinds; i++) {
+            ops_summary op = summarize(r, i, kernel, scratch);
+            json_summary(j, NULL, &op);
+        }
         cli_json_close(j);
+        if (any_quantized) json_summary(j, "quantized", &quantized);
+        qsr_device_peak peak = median_peak(r->peaks, r->runs, scratch);
+        json_peak(j, &peak);
+        cli_json_close(j);
+        return;
     }
-    cli_json_close(j);
-    cli_json_close(j);
+    printf("depth %u: device time %.2f ms%s\n", depth, gpu_ms, r->runs > 1 ? " (median)" : "");
+    printf("  %-22s %6s %10s %7s %9s %9s\n", "op", "count", "ms", "share", "GMAC/s", "of limit");
+    for (uint32_t i = 0; i < r->kinds; i++) {
+        ops_summary op = summarize(r, i, kernel, scratch);
+        print_summary_text(&op, gpu_ms);
+    }
+    if (any_quantized) print_summary_text(&quantized, gpu_ms);
+}
+
+/* A warm-up, then r->runs times: the limits, then a profiled run at `depth`. */
+static qsr_status profile_depth(cli_session *s, const qsr_image *in, uint32_t depth, ops_runs *r) {
+    qsr_image out;
+    qsr_status st = qsr_upscaler_run(s->up, in, depth, &out, NULL);
+    if (st != QSR_OK) return st;
+    qsr_image_free(&out);
+    for (uint32_t run = 0; run < r->runs && st == QSR_OK; run++) {
+        qsr_run_stats stats;
+        st = qsr_context_measure_peak(s->ctx, &r->peaks[run]);
+        if (st == QSR_OK) st = qsr_upscaler_set_profiling(s->up, 1);
+        if (st == QSR_OK) st = qsr_upscaler_run(s->up, in, depth, &out, &stats);
+        if (st != QSR_OK) break;
+        qsr_image_free(&out);
+        qsr_op_profile *ops = r->ops + (size_t)run * BENCH_MAX_OPS;
+        uint32_t kinds = qsr_upscaler_get_profile(s->up, ops, BENCH_MAX_OPS);
+        r->kinds = kinds < BENCH_MAX_OPS ? kinds : BENCH_MAX_OPS;
+        r->gpu_ms[run] = stats.gpu_ms;
+        qsr_upscaler_set_profiling(s->up, 0);
+    }
+    return st;
 }
 
 static int run_ops(cli_session *s, const bench_options *o) {
@@ -438,55 +562,63 @@ static int run_ops(cli_session *s, const bench_options *o) {
     qsr_device_info info;
     const char *device =
         qsr_context_get_device_info(s->ctx, &info) == QSR_OK ? info.name : "unknown";
-    qsr_device_peak peak;
-    if (qsr_context_measure_peak(s->ctx, &peak) != QSR_OK) {
+    const char *kernel = qsr_upscaler_kernel_name(s->up);
+    size_t measurements = (size_t)count * o->runs;
+    ops_runs r = {.runs = o->runs,
+                  .ops = calloc((size_t)o->runs * BENCH_MAX_OPS, sizeof *r.ops),
+                  .peaks = calloc(measurements, sizeof *r.peaks),
+                  .gpu_ms = calloc(o->runs, sizeof *r.gpu_ms)};
+    double *scratch = calloc(measurements + o->runs, 2 * sizeof *scratch);
+    if (!r.ops || !r.peaks || !r.gpu_ms || !scratch) {
+        free(r.ops);
+        free(r.peaks);
+        free(r.gpu_ms);
+        free(scratch);
         qsr_image_free(&in);
-        return cli_fail("cannot measure the device's limits");
+        return cli_fail("out of memory");
     }
+    qsr_device_peak *all_peaks = r.peaks;
     cli_json j;
     if (o->json) {
         cli_json_begin(&j, stdout);
         cli_json_string(&j, "model", s->model_path);
         cli_json_string(&j, "device", device);
-        cli_json_string(&j, "kernel", qsr_upscaler_kernel_name(s->up));
+        cli_json_string(&j, "kernel", kernel);
         cli_json_uint(&j, "width", o->width);
         cli_json_uint(&j, "height", o->height);
-        json_peak(&j, &peak);
+        cli_json_uint(&j, "runs", o->runs);
         cli_json_array(&j, "profiles", 0);
     } else {
         printf("model  %s (x%u, C%u B%u, W%u A%u) on %s, input %ux%u, body kernel %s\n",
                s->model_path, s->info.scale, s->info.channels, s->info.blocks, s->info.bits_w,
-               s->info.bits_a, device, o->width, o->height, qsr_upscaler_kernel_name(s->up));
-        print_peak_text(&peak);
+               s->info.bits_a, device, o->width, o->height, kernel);
+        if (o->runs > 1)
+            printf("%u profiled runs per depth: medians; of limit: the median of each run's "
+                   "GMAC/s over the limits measured just before it\n",
+                   o->runs);
     }
     int code = CLI_EXIT_OK;
-    for (uint32_t i = 0; i < count && code == CLI_EXIT_OK; i++) {
-        qsr_image out;
-        qsr_run_stats stats;
-        qsr_status st = qsr_upscaler_run(s->up, &in, depths[i], &out, NULL); /* warm-up */
-        if (st == QSR_OK) {
-            qsr_image_free(&out);
-            qsr_upscaler_set_profiling(s->up, 1);
-            st = qsr_upscaler_run(s->up, &in, depths[i], &out, &stats);
-        }
-        if (st != QSR_OK) {
+    for (uint32_t i = 0; i < count; i++) {
+        r.peaks = all_peaks + (size_t)i * o->runs;
+        if (profile_depth(s, &in, depths[i], &r) != QSR_OK) {
             code = cli_fail("profiled run at depth %u", depths[i]);
             break;
         }
-        qsr_image_free(&out);
-        qsr_op_profile ops[32];
-        uint32_t n = qsr_upscaler_get_profile(s->up, ops, 32);
-        n = n < 32 ? n : 32;
-        qsr_upscaler_set_profiling(s->up, 0);
-        if (o->json)
-            json_ops(&j, depths[i], ops, n, stats.gpu_ms, &peak, qsr_upscaler_kernel_name(s->up));
-        else
-            print_ops_text(depths[i], ops, n, stats.gpu_ms, &peak, qsr_upscaler_kernel_name(s->up));
+        report_ops(o->json ? &j : NULL, depths[i], &r, kernel, scratch);
     }
+    qsr_device_peak peak;
+    if (code == CLI_EXIT_OK) peak = median_peak(all_peaks, (uint32_t)measurements, scratch);
     if (o->json) {
         cli_json_close(&j);
+        if (code == CLI_EXIT_OK) json_peak(&j, &peak);
         cli_json_end(&j);
+    } else if (code == CLI_EXIT_OK) {
+        print_peak_text(&peak, measurements);
     }
+    free(r.ops);
+    free(all_peaks);
+    free(r.gpu_ms);
+    free(scratch);
     qsr_image_free(&in);
     return code;
 }
@@ -507,7 +639,7 @@ static int run_peak(cli_session *s, const bench_options *o) {
         cli_json_end(&j);
     } else {
         printf("on     %s\n", device);
-        print_peak_text(&peak);
+        print_peak_text(&peak, 1);
     }
     return CLI_EXIT_OK;
 }
@@ -874,7 +1006,8 @@ int cmd_bench(int argc, char **argv) {
         {'n', "model-name", CLI_ARG_STRING, &o.model.name, "NAME",
          "model file name under models/ (.qsr optional)"},
         {0, "size", CLI_ARG_STRING, &o.size, "WxH", "input size (default 256x256)"},
-        {0, "runs", CLI_ARG_U32, &o.runs, "N", "timed runs per measurement (default 5)"},
+        {0, "runs", CLI_ARG_U32, &o.runs, "N",
+         "timed runs per measurement (default 5; --ops, --batch: 1)"},
         {0, "depth", CLI_ARG_U32, &o.model.depth, "D", "only this depth (default: every level)"},
         {0, "depth-any", CLI_ARG_FLAG, &o.model.depth_any, NULL,
          "accept any --depth from 1 to the block count"},
@@ -890,7 +1023,8 @@ int cmd_bench(int argc, char **argv) {
         {'t', "tile", CLI_ARG_U32, &o.tile, "N", "tile edge in input pixels (0 = automatic)"},
         {'g', "device", CLI_ARG_U32, &o.device, "N", "Vulkan device (0 = automatic)"},
         {0, "ops", CLI_ARG_FLAG, &o.ops, NULL,
-         "per-op device time and GMAC/s of the model's own path (one profiled run)"},
+         "per-op device time, GMAC/s and fraction of the device's limits of the model's own "
+         "path (medians of --runs profiled runs)"},
         {0, "peak", CLI_ARG_FLAG, &o.peak, NULL,
          "the device's microkernel limits (integer and fp32 MACs, fetches) only"},
         {0, "batch", CLI_ARG_STRING, &o.batch, "DIR",
@@ -921,7 +1055,7 @@ int cmd_bench(int argc, char **argv) {
     o.width = o.height = 256;
     if (o.size && !parse_size(o.size, &o.width, &o.height))
         return cli_usage_error(&spec, "--size takes WxH (e.g. 256x256), not '%s'", o.size);
-    if (o.batch && !runs_given(argc, argv)) o.runs = 1;
+    if ((o.batch || o.ops) && !runs_given(argc, argv)) o.runs = 1;
     if (o.runs == 0 || o.runs > 10000)
         return cli_usage_error(&spec, "--runs takes 1 to 10000, not %u", o.runs);
     if (o.device > INT32_MAX) return cli_usage_error(&spec, "-g %u is too large", o.device);

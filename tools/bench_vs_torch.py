@@ -9,8 +9,11 @@ code * a_w and no activation quantizer: what an fp32 framework would run), once 
 once in channels_last memory format, with `--threads` threads, on the same synthetic input
 size. quantsr runs the model's own (quantized) path through `quantsr bench --ops --json`
 (one warm-up, one profiled run: device time). The device time of quantsr is compared with
-PyTorch's wall time, medians of `--runs` runs after one warm-up. Ratios are from one run of
-this script; absolute times on a shared CPU are noise.
+PyTorch's wall time. The script runs `--runs` rounds after one PyTorch warm-up per format,
+each round one quantsr run, one NCHW and one channels_last run back to back: a shared CPU
+changes speed over seconds to minutes, and a round's three runs see about the same machine.
+It prints the median of each time and the median of the rounds' ratios (the ratio a single
+round gives, with the machine's phase drawn out); absolute times on a shared CPU are noise.
 """
 
 import argparse
@@ -69,15 +72,21 @@ class TorchNetwork(torch.nn.Module):
         return self.conv('conv_last', r)
 
 
-def time_torch(net, x, runs):
-    times = []
+def time_torch(net, x):
+    """One run's wall time, ms."""
     with torch.no_grad():
-        for i in range(runs + 1):
-            t0 = time.perf_counter()
-            net(x)
-            if i:  # the first run is the warm-up
-                times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+        t0 = time.perf_counter()
+        net(x)
+        return (time.perf_counter() - t0) * 1e3
+
+
+def summarize(rounds):
+    """Medians of the rounds' times and of their ratios (PyTorch / quantsr)."""
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    for fmt in ('nchw', 'channels_last'):
+        med['speedup_vs_' + fmt] = statistics.median(
+            r['torch_' + fmt + '_ms'] / r['quantsr_gpu_ms'] for r in rounds)
+    return med
 
 
 def to_channels_last(net):
@@ -99,7 +108,7 @@ def main(argv=None):
     p.add_argument('model')
     p.add_argument('--size', default='256x256')
     p.add_argument('--depth', type=int, default=0, help='blocks to run (default: all)')
-    p.add_argument('--runs', type=int, default=3)
+    p.add_argument('--runs', type=int, default=3, help='rounds (default 3)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--quantsr', default=os.path.join(here, '..', 'build', 'quantsr'))
     p.add_argument('--json', action='store_true', help='print one JSON object')
@@ -110,31 +119,42 @@ def main(argv=None):
     except (OSError, ValueError, qf.QsrFormatError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
+    if args.runs < 1:
+        print('error: --runs takes 1 or more', file=sys.stderr)
+        return 1
     depth = args.depth or model.blocks
     torch.set_num_threads(args.threads)
-    device, quantsr_ms = run_quantsr(args.quantsr, args.model, args.size, depth)
     x = torch.rand(1, 3, h, w) * 255.0
-    net = TorchNetwork(model, depth)
-    nchw_ms = time_torch(net, x, args.runs)
-    cl_ms = time_torch(to_channels_last(net), x.contiguous(memory_format=torch.channels_last),
-                       args.runs)
+    nchw = TorchNetwork(model, depth)
+    cl = to_channels_last(TorchNetwork(model, depth))
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    time_torch(nchw, x)  # warm-ups
+    time_torch(cl, x_cl)
+    rounds = []
+    for _ in range(args.runs):
+        device, quantsr_ms = run_quantsr(args.quantsr, args.model, args.size, depth)
+        rounds.append({'quantsr_gpu_ms': quantsr_ms, 'torch_nchw_ms': time_torch(nchw, x),
+                       'torch_channels_last_ms': time_torch(cl, x_cl)})
+    med = summarize(rounds)
     result = {
         'model': args.model, 'width': w, 'height': h, 'depth': depth, 'threads': args.threads,
-        'quantsr_device': device, 'quantsr_gpu_ms': quantsr_ms,
-        'torch_nchw_ms': nchw_ms, 'torch_channels_last_ms': cl_ms,
-        'speedup_vs_nchw': nchw_ms / quantsr_ms, 'speedup_vs_channels_last': cl_ms / quantsr_ms,
+        'quantsr_device': device, 'rounds': rounds, **med,
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f'model {args.model} (x{model.scale}, C{model.channels} B{model.blocks}, '
           f'W{model.bits_w} A{model.bits_a}), input {w}x{h}, depth {depth}')
-    print(f'quantsr ({device}), device time      {quantsr_ms:10.1f} ms')
-    print(f'PyTorch fp32 NCHW, {args.threads} threads         {nchw_ms:10.1f} ms   '
-          f'PyTorch / quantsr = {nchw_ms / quantsr_ms:.2f}')
-    print(f'PyTorch fp32 channels_last, {args.threads} threads {cl_ms:10.1f} ms   '
-          f'PyTorch / quantsr = {cl_ms / quantsr_ms:.2f}')
-    print('(a ratio above 1: quantsr is faster)')
+    for i, r in enumerate(rounds):
+        print(f'round {i + 1}: quantsr {r["quantsr_gpu_ms"]:.1f} ms, NCHW '
+              f'{r["torch_nchw_ms"]:.1f} ms, channels_last {r["torch_channels_last_ms"]:.1f} ms')
+    print(f'medians of {len(rounds)} round(s):')
+    print(f'quantsr ({device}), device time      {med["quantsr_gpu_ms"]:10.1f} ms')
+    print(f'PyTorch fp32 NCHW, {args.threads} threads         {med["torch_nchw_ms"]:10.1f} ms   '
+          f'PyTorch / quantsr = {med["speedup_vs_nchw"]:.2f}')
+    print(f'PyTorch fp32 channels_last, {args.threads} threads {med["torch_channels_last_ms"]:10.1f}'
+          f' ms   PyTorch / quantsr = {med["speedup_vs_channels_last"]:.2f}')
+    print('(ratios: medians of the rounds\' own; above 1: quantsr is faster)')
     return 0
 
 

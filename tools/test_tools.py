@@ -6,8 +6,10 @@ plot).
     /usr/bin/python3 tools/test_tools.py
 """
 
+import contextlib
 import copy
 import csv
+import io
 import os
 import struct
 import sys
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import eval_models  # noqa: E402
 import bench_vs_torch  # noqa: E402
+import bench_compare  # noqa: E402
 import export  # noqa: E402
 import plot_tradeoff  # noqa: E402
 import qsr_format as qf  # noqa: E402
@@ -252,6 +255,53 @@ class BenchVsTorchNetwork(unittest.TestCase):
             sr = torch.floor(y.clamp(0, 1) * 255 + 0.5).byte()[0].permute(1, 2, 0).numpy()
             diff = np.abs(sr.astype(int) - ref.run(lr, d).astype(int))
             self.assertLessEqual(diff.max(), 1, f'depth {d}')
+
+    def test_rounds_give_medians_of_their_own_ratios(self):
+        # Each round's ratio pairs runs made at about the same machine speed: a slow round
+        # (all three times doubled) keeps its ratio, where the ratio of the medians would not.
+        rounds = [{'quantsr_gpu_ms': 100.0, 'torch_nchw_ms': 200.0, 'torch_channels_last_ms': 150.0},
+                  {'quantsr_gpu_ms': 300.0, 'torch_nchw_ms': 600.0, 'torch_channels_last_ms': 450.0},
+                  {'quantsr_gpu_ms': 110.0, 'torch_nchw_ms': 330.0, 'torch_channels_last_ms': 110.0}]
+        med = bench_vs_torch.summarize(rounds)
+        self.assertEqual(med['quantsr_gpu_ms'], 110.0)
+        self.assertEqual(med['torch_nchw_ms'], 330.0)
+        self.assertEqual(med['torch_channels_last_ms'], 150.0)
+        self.assertEqual(med['speedup_vs_nchw'], 2.0)  # 2, 2, 3 (medians' ratio: 3)
+        self.assertEqual(med['speedup_vs_channels_last'], 1.5)  # 1.5, 1.5, 1
+
+
+class BenchCompare(unittest.TestCase):
+    def test_rounds_give_medians_of_their_own_ratios(self):
+        def side(gpu, q, f):
+            return {'depth': 4, 'kernel': 'k', 'gpu_ms': gpu, 'quantized_ms': q,
+                    'quantized_fraction_of_limit': f}
+        # the second round ran on a machine twice as slow: its ratios stand, its times do not
+        rounds = [{'a': side(100.0, 80.0, 0.5), 'b': side(60.0, 40.0, 0.4)},
+                  {'a': side(200.0, 160.0, 0.6), 'b': side(120.0, 80.0, 0.5)},
+                  {'a': side(90.0, 70.0, 0.7), 'b': side(75.0, 50.0, 0.3)}]
+        med = bench_compare.summarize(rounds)
+        self.assertEqual(med['a'], {'gpu_ms': 100.0, 'quantized_ms': 80.0,
+                                    'quantized_fraction_of_limit': 0.6})
+        self.assertEqual(med['b']['gpu_ms'], 75.0)
+        self.assertAlmostEqual(med['ratio_gpu_ms'], 100.0 / 60.0)  # 1.67, 1.67, 1.2
+        self.assertAlmostEqual(med['ratio_quantized_ms'], 2.0)  # 2, 2, 1.4
+
+    def test_bad_inputs_are_errors(self):
+        with tempfile.TemporaryDirectory() as d:
+            good = os.path.join(d, 'm.qsr')
+            with open(good, 'wb') as f:
+                f.write(qf.to_bytes(export.model_to_qsr(small_model(2, 2, 8, 2), [1, 0])))
+            bad = os.path.join(d, 'bad.qsr')
+            with open(bad, 'wb') as f:
+                f.write(b'not a model')
+            for argv, message in (([good, bad], 'error:'),
+                                  ([good, good, '--quantsr', '/nonexistent'],
+                                   'quantsr bench failed')):
+                err = io.StringIO()
+                with contextlib.redirect_stderr(err):
+                    rc = bench_compare.main(argv + ['--runs', '1'])
+                self.assertEqual(rc, 1, argv)
+                self.assertIn(message, err.getvalue())
 
 
 class Resize(unittest.TestCase):

@@ -107,6 +107,40 @@ for e in errors:
     print(e)
 sys.exit(1 if errors else 0)
 PY
+# --ops --runs N: medians of N profiled runs per depth; the quantized ops together (QuantSR-C's
+# body) carry the dispatches and MACs of conv1 and conv2, their fraction of the limit lies
+# within the range of the ops' own, and with one run the parts add up.
+for runs in 1 3; do
+    "$CLI" bench -m "$TMP/model.qsr" --size 24x16 --depth 2 --ops --runs $runs --json \
+        >"$TMP/runs.json" 2>"$TMP/err" || fail "bench --ops --runs $runs: $(cat "$TMP/err")"
+    python3 - "$TMP/runs.json" $runs <<'PY' || fail "bench --ops --runs $runs --json: see above"
+import json, sys
+doc, runs = json.load(open(sys.argv[1])), int(sys.argv[2])
+errors = []
+if doc["runs"] != runs or [p["runs"] for p in doc["profiles"]] != [runs]:
+    errors.append("runs %r / %r, expected %d" % (doc["runs"], [p["runs"] for p in doc["profiles"]], runs))
+for p in doc["profiles"]:
+    q = [o for o in p["ops"] if "(q)" in o["name"]]
+    total = p["quantized"]
+    if [o["name"] for o in q] != ["body conv1 (q)", "body conv2 (q)"]:
+        errors.append("quantized ops %r" % q)
+    if total["dispatches"] != sum(o["dispatches"] for o in q) or total["macs"] != sum(o["macs"] for o in q):
+        errors.append("quantized %r, ops %r" % (total, q))
+    if not 0 < total["gpu_ms"] <= p["gpu_ms"]:
+        errors.append("quantized %g ms of a %g ms run" % (total["gpu_ms"], p["gpu_ms"]))
+    fractions = [o["fraction_of_limit"] for o in q]
+    if runs == 1:
+        if abs(total["gpu_ms"] - sum(o["gpu_ms"] for o in q)) > 1e-6 * total["gpu_ms"]:
+            errors.append("one run: quantized %g ms, ops %r" % (total["gpu_ms"], q))
+        if not min(fractions) * 0.999999 <= total["fraction_of_limit"] <= max(fractions) * 1.000001:
+            errors.append("one run: quantized fraction %g outside %r" % (total["fraction_of_limit"], fractions))
+    if abs(total["gmac_per_s"] - total["macs"] / (total["gpu_ms"] * 1e6)) > 1e-6 * total["gmac_per_s"]:
+        errors.append("quantized GMAC/s %r" % total)
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+PY
+done
 "$CLI" bench --arch c --channels 8 --blocks 2 --scale 2 --bits 2 --size 16x16 --ops --json \
     >"$TMP/arch.json" 2>"$TMP/err" || fail "bench --arch c: $(cat "$TMP/err")"
 python3 - "$TMP/arch.json" <<'PY' || fail "bench --arch c --ops --json: see above"
@@ -118,7 +152,8 @@ for p in doc["profiles"]:
     conv1 = [o for o in p["ops"] if o["name"] == "body conv1 (q)"]
     ok = ok and len(conv1) == 1 and conv1[0]["macs"] == p["depth"] * 8 * 8 * 9 * 16 * 16
     # 2-bit layers run conv3x3_q2 here and are set beside its quad-word limit
-    limit = doc["peak"]["int_quad_gmac_per_s" if doc["kernel"] == "conv3x3_q2" else "int_pair_gmac_per_s"]
+    # (one run per depth: the limits of the profile are those measured just before it)
+    limit = p["peak"]["int_quad_gmac_per_s" if doc["kernel"] == "conv3x3_q2" else "int_pair_gmac_per_s"]
     ok = ok and abs(conv1[0]["fraction_of_limit"] * limit - conv1[0]["gmac_per_s"]) <= 1e-6 * conv1[0]["gmac_per_s"]
 print("" if ok else "unexpected --arch profile: %r" % doc)
 sys.exit(0 if ok else 1)
