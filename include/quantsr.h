@@ -355,7 +355,7 @@ typedef struct qsr_device_peak {
     double texel_gfetches; /* texel-buffer fetches at random indices, billions per second */
     double buffer_gloads;  /* storage-buffer loads at random indices */
     double int_quad_gmacs; /* integer multiply-adds, four products per 32-bit multiply
-                              (conv3x3_q2's form, 2-bit layers) */
+                              (conv3x3_q2's form, 2- and 3-bit layers) */
 } qsr_device_peak;
 
 QSR_API qsr_status qsr_context_measure_peak(qsr_context *ctx, qsr_device_peak *out);
@@ -627,7 +627,7 @@ typedef struct qsr_op_profile {
 } qsr_op_profile;
 
 /* The shader the upscaler's body convolutions run: "conv3x3_q" (two output channels per
- * multiply), "conv3x3_q2" (2-bit: four), "conv3x3_q_dot" (packed int8 dot products),
+ * multiply), "conv3x3_q2" (2- and 3-bit: four), "conv3x3_q_dot" (packed int8 dot products),
  * "conv3x3_q_tiled" (shared-memory tiles) for a quantized execution, chosen per device
  * (QSR_KERNEL forces one), or "conv3x3_f32" for an fp32 one. A static string. */
 QSR_API const char *qsr_upscaler_kernel_name(const qsr_upscaler *up);

@@ -226,6 +226,14 @@ int main(void) {
     qsr_test_model_params long2 = {
         .scale = 2, .channels = 16, .blocks = 2, .bits_w = 2, .bits_a = 2, .seed = 15};
     check_model(&long2, 512, 5, 3);
+    /* 3 bits at both widths: conv3x3_q2's 3-bit form on CPU devices (64 channels; whole
+     * 512-pixel rows at 32 pixels per invocation). */
+    qsr_test_model_params wide3 = {
+        .scale = 2, .channels = 64, .blocks = 2, .bits_w = 3, .bits_a = 3, .seed = 16};
+    check_model(&wide3, 37, 30, 3);
+    qsr_test_model_params long3 = {
+        .scale = 2, .channels = 16, .blocks = 2, .bits_w = 3, .bits_a = 3, .seed = 17};
+    check_model(&long3, 512, 5, 3);
     check_fp32_precision();
     check_narrow();
     check_strips();

@@ -217,8 +217,19 @@ int main(void) {
          .heads = 4,
          .window = 8,
          .seed = 4},
+        /* 3-bit weights and activations: the group convolutions run conv3x3_q2's 3-bit form
+         * on CPU devices, over planar code planes. */
+        {.arch = QSR_ARCH_QUANTSR_T,
+         .scale = 2,
+         .channels = 16,
+         .blocks = 2,
+         .bits_w = 3,
+         .bits_a = 3,
+         .heads = 2,
+         .window = 4,
+         .seed = 6},
     };
-    const uint32_t sizes[][2] = {{21, 29}, {37, 45}, {16, 16}, {24, 17}};
+    const uint32_t sizes[][2] = {{21, 29}, {37, 45}, {16, 16}, {24, 17}, {19, 13}};
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
         check_random(&models[i], sizes[i][0], sizes[i][1]);
     /* SwinIR-light's width: E 60 in 6 heads of 10, 180 qkv outputs, 120 hidden; windows of 8

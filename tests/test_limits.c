@@ -12,6 +12,7 @@
 #include "shader_table.h"
 #include "test_util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SPV_OP_CAPABILITY  17u
@@ -58,7 +59,7 @@ static void check_capabilities(void) {
 /* Every description the runtime makes, each also as its storage twin, covers every shader and
  * matches the bindings its SPIR-V declares. */
 static void check_bindings(void) {
-    qsr__pipeline_desc d[96];
+    qsr__pipeline_desc d[128];
     uint32_t n = 0;
     d[n++] = qsr__rgb_to_planar_desc();
     for (int e = QSR__EPILOGUE_STORE; e <= QSR__EPILOGUE_RGB; e++)
@@ -67,11 +68,11 @@ static void check_bindings(void) {
     for (int is_signed = 0; is_signed <= 1; is_signed++)
         for (int h_c4 = 0; h_c4 <= 1; h_c4++)
             d[n++] = qsr__quantize_rlq_desc(4, is_signed, h_c4);
-    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_TILED; k++)
+    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_QUADS3; k++)
         for (int e = QSR__EPILOGUE_RELU; e <= QSR__EPILOGUE_RESIDUAL; e++)
             d[n++] =
                 qsr__conv3x3_q_desc((qsr__qkernel)k, (qsr__epilogue)e, 4, 1, QSR__CODES_SIGNED);
-    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_TILED; k++)
+    for (int k = QSR__QKERNEL_PAIRS; k <= QSR__QKERNEL_QUADS3; k++)
         d[n++] = qsr__conv3x3_q_desc((qsr__qkernel)k, QSR__EPILOGUE_RESIDUAL_C4, 4, 1,
                                      QSR__CODES_SIGNED);
     d[n] = qsr__conv3x3_f32_desc(QSR__EPILOGUE_ADD_SKIP, 2, 1, 0);
@@ -250,8 +251,36 @@ static void check_px(void) {
     free(ctx);
 }
 
+/* On a CPU device without the accelerated dot product the byte kernel takes equal 2- and
+ * 3-bit widths (conv3x3_q2), the pair kernel the rest. */
+static void check_kernel_choice(void) {
+    if (getenv("QSR_KERNEL")) return; /* a forced kernel overrides the choice */
+    static const struct {
+        uint32_t bits_w, bits_a;
+        qsr__qkernel want;
+    } cases[] = {
+        {2, 2, QSR__QKERNEL_QUADS}, {3, 3, QSR__QKERNEL_QUADS3}, {4, 4, QSR__QKERNEL_PAIRS},
+        {2, 4, QSR__QKERNEL_PAIRS}, {3, 2, QSR__QKERNEL_PAIRS},
+    };
+    qsr_context *ctx = calloc(1, sizeof *ctx);
+    ctx->info.type = QSR_DEVICE_TYPE_CPU;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qsr__qkernel k = QSR__QKERNEL_TILED;
+        CHECK_OK(qsr__conv3x3_q_choose(ctx, cases[i].bits_w, cases[i].bits_a, &k));
+        CHECK(k == cases[i].want, "W%u A%u: kernel %d, want %d", cases[i].bits_w, cases[i].bits_a,
+              (int)k, (int)cases[i].want);
+    }
+    /* QUADS3 reads rows of padded codes like QUADS, with two weight texels per tap. */
+    CHECK(qsr__conv3x3_q_pads_codes(QSR__QKERNEL_QUADS3), "QUADS3 reads planar codes");
+    CHECK(qsr__conv3x3_q_weight_words(QSR__QKERNEL_QUADS3, 16, 24) ==
+              2 * qsr__conv3x3_q_weight_words(QSR__QKERNEL_QUADS, 16, 24) - 16,
+          "QUADS3 weights: %zu words", qsr__conv3x3_q_weight_words(QSR__QKERNEL_QUADS3, 16, 24));
+    free(ctx);
+}
+
 int main(void) {
     check_capabilities();
+    check_kernel_choice();
     check_bindings();
     check_parsing();
     check_fit();

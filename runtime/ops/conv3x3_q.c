@@ -45,17 +45,21 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
     else if (ctx->info.type != QSR_DEVICE_TYPE_CPU)
         *out = QSR__QKERNEL_TILED;
     else
-        *out = bits_w == 2 && bits_a == 2 ? QSR__QKERNEL_QUADS : QSR__QKERNEL_PAIRS;
+        *out = bits_w != bits_a ? QSR__QKERNEL_PAIRS
+               : bits_w == 2    ? QSR__QKERNEL_QUADS
+               : bits_w == 3    ? QSR__QKERNEL_QUADS3
+                                : QSR__QKERNEL_PAIRS;
     return QSR_OK;
 }
 
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out) {
     static const qsr_shader_id shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
-                                           QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED};
+                                           QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED,
+                                           QSR_SHADER_CONV3X3_Q2};
     int tiled = kernel == QSR__QKERNEL_TILED;
     int wide = qsr__conv3x3_q_wide_weights(kernel);
-    int rows = kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS;
+    int rows = qsr__conv3x3_q_pads_codes(kernel); /* the kernels that fetch rows of codes */
     return (qsr__pipeline_desc){
         .shader = shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
@@ -74,7 +78,8 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
 }
 
 int qsr__conv3x3_q_pads_codes(qsr__qkernel kernel) {
-    return kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS;
+    return kernel == QSR__QKERNEL_PAIRS || kernel == QSR__QKERNEL_QUADS ||
+           kernel == QSR__QKERNEL_QUADS3;
 }
 
 void qsr__conv3x3_q_pad_codes(qsr__pipeline_desc *d) {
@@ -133,6 +138,8 @@ size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t 
     switch (kernel) {
     case QSR__QKERNEL_QUADS:
         return groups * words * 9 * 4 + groups * CONV_Q_OCB;
+    case QSR__QKERNEL_QUADS3:
+        return groups * words * 9 * 8 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_DOT:
         return groups * words * 9 * 16 + groups * CONV_Q_OCB;
     case QSR__QKERNEL_PAIRS:
@@ -160,19 +167,22 @@ static void pack_corrections(const int8_t *codes, uint32_t cout, uint32_t cin, i
  * channels 0,2,4,6 and 1,3,5,7): w + w_offset in byte b, or in byte 3 - b where `reversed`.
  * Channels past cin in a partial last code word hold w = 0 (byte w_offset): conv3x3_q2 then
  * needs no mask on its code sums (its header); words past cout are 0.
- * `folded` (conv3x3_q2, whose bytes w + 2 take two bits) puts a tap's four uvec4 into one,
- * q's bytes in bits 2q and 2q + 1 of each byte: a fetch is a call to a gather function on
- * lavapipe, and the caller spills its vector registers around every call, so 9 fetches per
- * code word instead of 36 (docs/benchmarks.md). Returns the words written. */
+ * `fold_bits` 2 (conv3x3_q2 at 2 bits, whose bytes w + 2 take two bits) puts a tap's four
+ * uvec4 into one, q's bytes in bits 2q and 2q + 1 of each byte: a fetch is a call to a gather
+ * function on lavapipe, and the caller spills its vector registers around every call, so 9
+ * fetches per code word instead of 36 (docs/benchmarks.md); 3 (at 3 bits, bytes w + 4) puts
+ * them into two, q's bytes in uvec4 q / 2 at bits 4 (q % 2) .. 4 (q % 2) + 2; 0 folds nothing.
+ * Returns the words written. */
 static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, int w_offset,
-                              int reversed, int folded, uint32_t *out) {
+                              int reversed, int fold_bits, uint32_t *out) {
     uint32_t groups = (cout + CONV_Q_OCB - 1) / CONV_Q_OCB;
     uint32_t words = (cin + QSR__CODES_PER_WORD - 1) / QSR__CODES_PER_WORD;
     size_t n = 0;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t cw = 0; cw < words; cw++)
             for (uint32_t k = 0; k < 9; k++) {
-                if (folded) memset(out + n, 0, 4 * sizeof *out);
+                size_t texels = fold_bits == 3 ? 2 : fold_bits ? 1 : 2 * CONV_Q_OCB / 4;
+                if (fold_bits) memset(out + n, 0, 4 * texels * sizeof *out);
                 for (uint32_t o = 0; o < CONV_Q_OCB; o++)
                     for (uint32_t parity = 0; parity < 2; parity++) {
                         uint32_t oc = g * CONV_Q_OCB + o, word = 0;
@@ -182,13 +192,16 @@ static size_t pack_byte_words(const int8_t *codes, uint32_t cout, uint32_t cin, 
                                 (c < cin ? codes[((size_t)oc * cin + c) * 9 + k] : 0) + w_offset;
                             word |= (uint32_t)(uint8_t)v << (8 * (reversed ? 3 - b : b));
                         }
-                        uint32_t slot = o * 2 + parity; /* uvec4 slot / 4, component slot % 4 */
-                        if (folded)
-                            out[n + slot % 4] |= word << (2 * (slot / 4));
+                        /* pair q = slot / 4, component slot % 4 */
+                        uint32_t slot = o * 2 + parity, q = slot / 4;
+                        if (fold_bits == 2)
+                            out[n + slot % 4] |= word << (2 * q);
+                        else if (fold_bits == 3)
+                            out[n + 4 * (q / 2) + slot % 4] |= word << (4 * (q % 2));
                         else
                             out[n + slot] = word;
                     }
-                n += folded ? 4 : 2 * CONV_Q_OCB;
+                n += 4 * texels;
             }
     return n;
 }
@@ -201,12 +214,14 @@ static void pack_dot(const int8_t *codes, uint32_t cout, uint32_t cin, int act_s
     pack_corrections(codes, cout, cin, 0, 0, act_signed ? 8 : 0, out + n);
 }
 
-/* conv3x3_q2: the folded byte words of w + 2 in reverse byte order, then per output channel
- * K = -2 sum(w + 2) + 36 cin for signed activations, 0 for unsigned. */
-static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act_signed,
+/* conv3x3_q2: the folded byte words of w + B in reverse byte order (B = 2 at 2 bits, 4 at 3),
+ * then per output channel K = -B sum(w + B) + 9 B^2 cin for signed activations, 0 for
+ * unsigned. */
+static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int bits, int act_signed,
                        uint32_t *out) {
-    size_t n = pack_byte_words(codes, cout, cin, 2, 1, 1, out);
-    pack_corrections(codes, cout, cin, 2, act_signed ? 4 : 0, act_signed ? 2 : 0, out + n);
+    int b = 1 << (bits - 1);
+    size_t n = pack_byte_words(codes, cout, cin, b, 1, bits, out);
+    pack_corrections(codes, cout, cin, b, act_signed ? b * b : 0, act_signed ? b : 0, out + n);
 }
 
 /* Word (g, c, k) holds in nibble o the code w[8g + o][c][k] (two's complement, 4 bits; codes
@@ -215,8 +230,8 @@ static void pack_quads(const int8_t *codes, uint32_t cout, uint32_t cin, int act
  * channels' products in 16-bit fields. */
 void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint32_t cout,
                                  uint32_t cin, int act_signed, uint32_t *out) {
-    if (kernel == QSR__QKERNEL_QUADS) {
-        pack_quads(codes, cout, cin, act_signed, out);
+    if (kernel == QSR__QKERNEL_QUADS || kernel == QSR__QKERNEL_QUADS3) {
+        pack_quads(codes, cout, cin, kernel == QSR__QKERNEL_QUADS ? 2 : 3, act_signed, out);
         return;
     }
     if (kernel == QSR__QKERNEL_DOT) {

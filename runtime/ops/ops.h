@@ -140,8 +140,8 @@ qsr__pipeline_desc qsr__conv3x3_f32_desc(qsr__epilogue epilogue, uint32_t shuffl
                                          uint32_t px);
 /* The desc reading its source in the c4 layout (SRC_C4) instead of planar. */
 void qsr__conv3x3_f32_src_c4(qsr__pipeline_desc *d);
-/* Pixels per invocation (PX) of conv3x3_f32, upsample_folded (max_px 16) and conv3x3_q's PAIRS
- * and QUADS kernels (max_px QSR__CONV_Q_MAX_PX) for a grid `width` wide in workgroup rows of
+/* Pixels per invocation (PX) of conv3x3_f32, upsample_folded (max_px 16) and conv3x3_q's PAIRS,
+ * QUADS and QUADS3 kernels (max_px QSR__CONV_Q_MAX_PX) for a grid `width` wide in workgroup rows of
  * `lanes` invocations: 8, 16 or 32, whichever costs least counting the empty part of the last
  * workgroup row and each PX's cost per pixel (lower at larger PX); 32 only where the grid
  * spans a whole row of it. */
@@ -210,23 +210,27 @@ typedef enum qsr__codes_out {
  *   QUADS: conv3x3_q2, 2-bit weights and activations, a four-term dot product of bytes per
  *          32-bit multiply;
  *   DOT:   conv3x3_q_dot, packed 4x8-bit dot products (VK_KHR_shader_integer_dot_product);
- *   TILED: conv3x3_q_tiled, PAIRS' arithmetic and layout over shared-memory tiles (GPUs). */
+ *   TILED: conv3x3_q_tiled, PAIRS' arithmetic and layout over shared-memory tiles (GPUs);
+ *   QUADS3: conv3x3_q2 for 3-bit weights and activations, each four-term product flushed by
+ *          itself (two weight texels per tap where QUADS folds four pairs into one). */
 typedef enum qsr__qkernel {
     QSR__QKERNEL_PAIRS,
     QSR__QKERNEL_QUADS,
     QSR__QKERNEL_DOT,
-    QSR__QKERNEL_TILED
+    QSR__QKERNEL_TILED,
+    QSR__QKERNEL_QUADS3
 } qsr__qkernel;
 /* The kernel for a model's widths on this device: DOT where the device reports the packed
  * 4x8-bit signed dot accelerated, else TILED on GPUs, else (CPU drivers such as lavapipe, where
- * shared memory is no faster than a fetch) QUADS for 2-bit weights and activations, else PAIRS.
+ * shared memory is no faster than a fetch) QUADS for 2-bit weights and activations, QUADS3 for
+ * 3-bit ones, else PAIRS.
  * QSR_KERNEL=portable|dot|tiled forces PAIRS, DOT (an error where the device lacks the dot
  * product) or TILED; anything else but auto is an error. */
 qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32_t bits_a,
                                  qsr__qkernel *out);
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out);
-/* Whether the kernel can read and write padded code planes (PAIRS and QUADS). */
+/* Whether the kernel can read and write padded code planes (PAIRS, QUADS and QUADS3). */
 int qsr__conv3x3_q_pads_codes(qsr__qkernel kernel);
 /* The same desc (of a kernel that can) reading and writing padded code planes. */
 void qsr__conv3x3_q_pad_codes(qsr__pipeline_desc *d);
@@ -238,8 +242,8 @@ int qsr__conv3x3_q_wide_weights(qsr__qkernel kernel);
  * kernels with uvec4 weights). */
 size_t qsr__conv3x3_q_weight_words(qsr__qkernel kernel, uint32_t cout, uint32_t cin);
 /* Repacks a layer's weight codes ([cout][cin][9]) into the kernel's layout: PAIRS
- * [cout/8][cin][9] words of 8 nibbles; QUADS and DOT also depend on whether the layer's input
- * codes are signed. */
+ * [cout/8][cin][9] words of 8 nibbles; QUADS, QUADS3 and DOT also depend on whether the
+ * layer's input codes are signed. */
 void qsr__conv3x3_q_pack_weights(qsr__qkernel kernel, const int8_t *codes, uint32_t cout,
                                  uint32_t cin, int act_signed, uint32_t *out);
 /* Floats conv3x3_f32 reads for a cout x cin layer (a multiple of 4: offsets are in vec4s). */
