@@ -494,8 +494,8 @@ static void json_summary(cli_json *j, const char *key, const ops_summary *op) {
     cli_json_close(j);
 }
 
-/* One depth's profile: the median run's device time, each kind of op, then the quantized ops
- * together (where there are any). */
+/* One depth's profile: the median of the runs' device times, each kind of op, then the quantized
+ * ops together (where there are any). */
 static void report_ops(cli_json *j, uint32_t depth, const ops_runs *r, const char *kernel,
                        double *scratch) {
     for (uint32_t run = 0; run < r->runs; run++)

@@ -132,7 +132,12 @@ def main(argv=None):
     time_torch(cl, x_cl)
     rounds = []
     for _ in range(args.runs):
-        device, quantsr_ms = run_quantsr(args.quantsr, args.model, args.size, depth)
+        try:
+            device, quantsr_ms = run_quantsr(args.quantsr, args.model, args.size, depth)
+        except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+            detail = getattr(e, 'stderr', '') or ''
+            print(f'error: quantsr bench failed: {e} {detail}'.rstrip(), file=sys.stderr)
+            return 1
         rounds.append({'quantsr_gpu_ms': quantsr_ms, 'torch_nchw_ms': time_torch(nchw, x),
                        'torch_channels_last_ms': time_torch(cl, x_cl)})
     med = summarize(rounds)

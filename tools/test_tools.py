@@ -256,6 +256,18 @@ class BenchVsTorchNetwork(unittest.TestCase):
             diff = np.abs(sr.astype(int) - ref.run(lr, d).astype(int))
             self.assertLessEqual(diff.max(), 1, f'depth {d}')
 
+    def test_failed_quantsr_is_an_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'm.qsr')
+            with open(path, 'wb') as f:
+                f.write(qf.to_bytes(export.model_to_qsr(small_model(2, 2, 8, 2), [1, 0])))
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                rc = bench_vs_torch.main([path, '--size', '8x8', '--runs', '1',
+                                          '--quantsr', '/nonexistent'])
+        self.assertEqual(rc, 1)
+        self.assertIn('quantsr bench failed', err.getvalue())
+
     def test_rounds_give_medians_of_their_own_ratios(self):
         # Each round's ratio pairs runs made at about the same machine speed: a slow round
         # (all three times doubled) keeps its ratio, where the ratio of the medians would not.
