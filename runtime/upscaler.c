@@ -24,13 +24,9 @@ struct qsr_upscaler {
 };
 
 const char *qsr_upscaler_kernel_name(const qsr_upscaler *up) {
-    /* by qsr__qkernel: QUADS3 runs conv3x3_q2 at 3 bits */
-    static const char *const names[] = {"conv3x3_q", "conv3x3_q2", "conv3x3_q_dot",
-                                        "conv3x3_q_tiled", "conv3x3_q2"};
     if (!up) return "none";
     if (!up->plan.quantized) return "conv3x3_f32";
-    return (unsigned)up->plan.kernel < sizeof names / sizeof names[0] ? names[up->plan.kernel]
-                                                                      : "unknown";
+    return qsr__conv3x3_q_shader_name(up->plan.kernel);
 }
 
 qsr_status qsr_upscaler_set_profiling(qsr_upscaler *up, int enable) {

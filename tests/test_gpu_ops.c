@@ -409,24 +409,21 @@ static void conv_cases(qsr_rng *rng_) {
      * columns), both kernels, conv1's and conv2's epilogues, partial code words. */
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 256, 5, 1, QSR__EPILOGUE_RELU,
                                      QSR__CODES_UNSIGNED, 32, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU,
-                                     QSR__CODES_UNSIGNED, 32, 0});
     test_conv_q(&rng, &(conv_q_case){4, 4, 64, 64, 300, 4, 1, QSR__EPILOGUE_RESIDUAL_C4,
                                      QSR__CODES_SIGNED, 32, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 64, 64, 300, 4, 0, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 32, 0});
-    test_conv_q(&rng, &(conv_q_case){2, 2, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32, 0});
     test_conv_q(&rng, &(conv_q_case){3, 4, 21, 16, 137, 3, 0, QSR__EPILOGUE_RELU, QSR__CODES_SIGNED,
                                      32, 0});
-    /* 3-bit weights and activations (conv3x3_q2 at 3 bits on CPU devices): realistic layers
-     * at PX 16 and 32, both code signs, conv1's and conv2's epilogues, partial code words,
-     * planar planes. */
+    /* conv3x3_q2 at 2 and 3 bits (CPU devices): the same at PX 32, input codes unsigned at 2
+     * bits and signed at 3 for conv2's epilogue. */
+    for (uint32_t b = 2; b <= 3; b++) {
+        test_conv_q(&rng, &(conv_q_case){b, b, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU,
+                                         QSR__CODES_UNSIGNED, 32, 0});
+        test_conv_q(&rng, &(conv_q_case){b, b, 64, 64, 300, 4, (int)b % 2,
+                                         QSR__EPILOGUE_RESIDUAL_C4, QSR__CODES_SIGNED, 32, 0});
+        test_conv_q(&rng, &(conv_q_case){b, b, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32, 0});
+    }
+    /* 3 bits beyond those: a realistic layer at PX 16 (signed codes), planar planes. */
     test_conv_q(&rng, &(conv_q_case){3, 3, 64, 64, 48, 40, 1, QSR__EPILOGUE_STORE, 0, 16, 0});
-    test_conv_q(&rng, &(conv_q_case){3, 3, 64, 64, 256, 5, 0, QSR__EPILOGUE_RELU,
-                                     QSR__CODES_UNSIGNED, 32, 0});
-    test_conv_q(&rng, &(conv_q_case){3, 3, 64, 64, 300, 4, 1, QSR__EPILOGUE_RESIDUAL_C4,
-                                     QSR__CODES_SIGNED, 32, 0});
-    test_conv_q(&rng, &(conv_q_case){3, 3, 13, 9, 70, 5, 1, QSR__EPILOGUE_STORE, 0, 32, 0});
     test_conv_q(&rng, &(conv_q_case){3, 3, 21, 16, 37, 5, 0, QSR__EPILOGUE_RESIDUAL,
                                      QSR__CODES_UNSIGNED, 8, 1});
     /* Planar code planes (QuantSR-T's group convolution reads them so) at each PX. */

@@ -25,14 +25,16 @@ import qsr_format as qf  # noqa: E402
 
 
 def run_bench(binary, model, size, depth):
-    """One `bench --ops --json` run at `depth` blocks: whole device time, quantized ops."""
+    """One `bench --ops --json` run at `depth` blocks: device, whole device time, quantized ops
+    (tools/bench_vs_torch.py times quantsr through it too)."""
     cmd = [binary, 'bench', '--ops', '--json', '-m', model, '--size', size, '--depth', str(depth),
            '--depth-any']
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     doc = json.loads(out)
     profile = doc['profiles'][0]
     quantized = profile.get('quantized', {'gpu_ms': 0.0, 'fraction_of_limit': 0.0})
-    return {'depth': profile['depth'], 'kernel': doc['kernel'], 'gpu_ms': profile['gpu_ms'],
+    return {'device': doc['device'], 'depth': profile['depth'], 'kernel': doc['kernel'],
+            'gpu_ms': profile['gpu_ms'],
             'quantized_ms': quantized['gpu_ms'],
             'quantized_fraction_of_limit': quantized['fraction_of_limit']}
 

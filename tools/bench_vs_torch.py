@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qsr_format as qf  # noqa: E402
+from bench_compare import run_bench  # noqa: E402
 
 
 class TorchNetwork(torch.nn.Module):
@@ -94,14 +95,6 @@ def to_channels_last(net):
     return net
 
 
-def run_quantsr(binary, model, size, depth):
-    cmd = [binary, 'bench', '--ops', '--json', '-m', model, '--size', size, '--depth', str(depth),
-           '--depth-any']
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    doc = json.loads(out)
-    return doc['device'], doc['profiles'][0]['gpu_ms']
-
-
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description='quantsr against PyTorch CPU fp32, same network')
@@ -133,12 +126,13 @@ def main(argv=None):
     rounds = []
     for _ in range(args.runs):
         try:
-            device, quantsr_ms = run_quantsr(args.quantsr, args.model, args.size, depth)
+            quantsr = run_bench(args.quantsr, args.model, args.size, depth)
         except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
             detail = getattr(e, 'stderr', '') or ''
             print(f'error: quantsr bench failed: {e} {detail}'.rstrip(), file=sys.stderr)
             return 1
-        rounds.append({'quantsr_gpu_ms': quantsr_ms, 'torch_nchw_ms': time_torch(nchw, x),
+        device = quantsr['device']
+        rounds.append({'quantsr_gpu_ms': quantsr['gpu_ms'], 'torch_nchw_ms': time_torch(nchw, x),
                        'torch_channels_last_ms': time_torch(cl, x_cl)})
     med = summarize(rounds)
     result = {

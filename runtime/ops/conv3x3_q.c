@@ -52,16 +52,24 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
     return QSR_OK;
 }
 
+/* The shader of each kernel (QUADS3: conv3x3_q2 at 3 bits). */
+static const qsr_shader_id kernel_shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
+                                              QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED,
+                                              QSR_SHADER_CONV3X3_Q2};
+
+const char *qsr__conv3x3_q_shader_name(qsr__qkernel kernel) {
+    return (unsigned)kernel < sizeof kernel_shader / sizeof kernel_shader[0]
+               ? qsr_shader_table[kernel_shader[kernel]].name
+               : "unknown";
+}
+
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out) {
-    static const qsr_shader_id shader[] = {QSR_SHADER_CONV3X3_Q, QSR_SHADER_CONV3X3_Q2,
-                                           QSR_SHADER_CONV3X3_Q_DOT, QSR_SHADER_CONV3X3_Q_TILED,
-                                           QSR_SHADER_CONV3X3_Q2};
     int tiled = kernel == QSR__QKERNEL_TILED;
     int wide = qsr__conv3x3_q_wide_weights(kernel);
     int rows = qsr__conv3x3_q_pads_codes(kernel); /* the kernels that fetch rows of codes */
     return (qsr__pipeline_desc){
-        .shader = shader[kernel],
+        .shader = kernel_shader[kernel],
         .binding_count = QSR__CONV_Q_BINDINGS,
         .push_bytes = sizeof(qsr__op_push),
         .spec_count = 7,

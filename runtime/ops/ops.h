@@ -230,6 +230,8 @@ qsr_status qsr__conv3x3_q_choose(const qsr_context *ctx, uint32_t bits_w, uint32
                                  qsr__qkernel *out);
 qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilogue, uint32_t bits_a,
                                        int is_signed, qsr__codes_out codes_out);
+/* The name of the kernel's shader ("conv3x3_q2" for QUADS and QUADS3). */
+const char *qsr__conv3x3_q_shader_name(qsr__qkernel kernel);
 /* Whether the kernel can read and write padded code planes (PAIRS, QUADS and QUADS3). */
 int qsr__conv3x3_q_pads_codes(qsr__qkernel kernel);
 /* The same desc (of a kernel that can) reading and writing padded code planes. */
