@@ -390,9 +390,10 @@ QSR_API qsr_status qsr_context_get_vulkan(const qsr_context *ctx, qsr_vulkan_han
  * - The instance was created with VkApplicationInfo.apiVersion >= VK_API_VERSION_1_1 (given in
  *   api_version), and the physical device reports Vulkan 1.1 or later.
  * - The device needs no optional feature and no extension: the shaders use only core compute
- *   (storage buffers, uniform texel buffers of R32_UINT and R32G32B32A32_UINT, 128 bytes of
- *   push constants). Optional: where the application enabled shaderIntegerDotProduct (Vulkan
- *   1.3 core, or VK_KHR_shader_integer_dot_product) it sets QSR_VULKAN_FEATURE_INTEGER_DOT_PRODUCT
+ *   (storage buffers, uniform texel buffers of R32_UINT and R32G32B32A32_UINT, storage texel
+ *   buffers of R32_UINT written with a declared format, 128 bytes of push constants).
+ *   Optional: where the application enabled shaderIntegerDotProduct (Vulkan 1.3 core, or
+ *   VK_KHR_shader_integer_dot_product) it sets QSR_VULKAN_FEATURE_INTEGER_DOT_PRODUCT
  *   and the runtime uses packed int8 dot products where the device accelerates them. Vulkan
  *   cannot report the features a VkDevice was created with, so the runtime trusts this bit
  *   (and ignores it on a device that does not support the feature at all).

@@ -7,9 +7,18 @@
 #include <string.h>
 
 static VkDescriptorType binding_type(const qsr__pipeline_desc *desc, uint32_t i) {
+    if ((desc->image_mask >> i) & 1u) return VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
     return ((desc->texel_mask | desc->texel4_mask) >> i) & 1u
                ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
                : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
+
+/* Bindings read or written through a buffer view, and those of them with 16-byte texels. */
+static uint32_t view_mask(const qsr__pipeline_desc *desc) {
+    return desc->texel_mask | desc->texel4_mask | desc->image_mask;
+}
+static int view_is_wide(const qsr__pipeline_desc *desc, uint32_t i) {
+    return (int)((desc->texel4_mask >> i) & 1u);
 }
 
 /* Each texel-fetch kernel and its storage-buffer twin (the same source with
@@ -30,11 +39,11 @@ static const uint32_t storage_twins[][2] = {
 #define TWIN_COUNT (sizeof storage_twins / sizeof storage_twins[0])
 
 int qsr__pipeline_desc_storage(qsr__pipeline_desc *desc) {
-    if (!(desc->texel_mask | desc->texel4_mask)) return 1;
+    if (!view_mask(desc)) return 1;
     for (size_t i = 0; i < TWIN_COUNT; i++)
         if (desc->shader == storage_twins[i][0]) {
             desc->shader = storage_twins[i][1];
-            desc->texel_mask = desc->texel4_mask = 0;
+            desc->texel_mask = desc->texel4_mask = desc->image_mask = 0;
             return 1;
         }
     return 0;
@@ -43,9 +52,8 @@ int qsr__pipeline_desc_storage(qsr__pipeline_desc *desc) {
 int qsr__pipeline_desc_for_buffers(const qsr_context *ctx, qsr__pipeline_desc *desc,
                                    qsr__buffer *const *buffers) {
     for (uint32_t i = 0; i < desc->binding_count; i++) {
-        int wide = (desc->texel4_mask >> i) & 1u;
-        if ((((desc->texel_mask | desc->texel4_mask) >> i) & 1u) &&
-            buffers[i]->size > qsr__texel_buffer_max_bytes(ctx, wide))
+        if (((view_mask(desc) >> i) & 1u) &&
+            buffers[i]->size > qsr__texel_buffer_max_bytes(ctx, view_is_wide(desc, i)))
             return qsr__pipeline_desc_storage(desc);
     }
     return 0;
@@ -102,9 +110,12 @@ qsr_status qsr__pipeline_fit(const qsr_context *ctx, qsr__pipeline_desc *desc) {
  * here rather than left to the driver. */
 static qsr_status check_interface(const qsr_context *ctx, const qsr__pipeline_desc *desc) {
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
-    uint32_t texel = 0, storage = 0;
+    uint32_t texel = 0, image = 0, storage = 0;
     for (uint32_t i = 0; i < desc->binding_count; i++) {
-        if (((desc->texel_mask | desc->texel4_mask) >> i) & 1u)
+        VkDescriptorType type = binding_type(desc, i);
+        if (type == VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER)
+            image++;
+        else if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER)
             texel++;
         else
             storage++;
@@ -115,12 +126,15 @@ static qsr_status check_interface(const qsr_context *ctx, const qsr__pipeline_de
                          "%s needs %u push-constant bytes, the device allows %u", name,
                          desc->push_bytes, l->maxPushConstantsSize);
     if (storage > l->maxPerStageDescriptorStorageBuffers ||
-        texel > l->maxPerStageDescriptorSampledImages || storage + texel > l->maxPerStageResources)
+        texel > l->maxPerStageDescriptorSampledImages ||
+        image > l->maxPerStageDescriptorStorageImages ||
+        storage + texel + image > l->maxPerStageResources)
         return qsr__fail(QSR_ERROR_UNSUPPORTED,
-                         "%s binds %u storage and %u texel buffers; the device allows %u, %u "
-                         "and %u resources per stage",
-                         name, storage, texel, l->maxPerStageDescriptorStorageBuffers,
-                         l->maxPerStageDescriptorSampledImages, l->maxPerStageResources);
+                         "%s binds %u storage buffers, %u uniform and %u storage texel buffers; "
+                         "the device allows %u, %u, %u and %u resources per stage",
+                         name, storage, texel, image, l->maxPerStageDescriptorStorageBuffers,
+                         l->maxPerStageDescriptorSampledImages,
+                         l->maxPerStageDescriptorStorageImages, l->maxPerStageResources);
     return QSR_OK;
 }
 
@@ -296,13 +310,14 @@ void qsr__pipeline_destroy(qsr_context *ctx, qsr__pipeline *p) {
 }
 
 qsr_status qsr__descriptor_pool_create(qsr_context *ctx, uint32_t sets, VkDescriptorPool *out) {
-    VkDescriptorPoolSize sizes[2] = {
+    VkDescriptorPoolSize sizes[3] = {
         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * QSR__MAX_BINDINGS},
-        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * QSR__MAX_BINDINGS}};
+        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * QSR__MAX_BINDINGS},
+        {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, sets * QSR__MAX_BINDINGS}};
     VkDescriptorPoolCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = sets,
-        .poolSizeCount = 2,
+        .poolSizeCount = 3,
         .pPoolSizes = sizes,
     };
     QSR__VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &info, ctx->alloc, out));
@@ -332,9 +347,9 @@ qsr_status qsr__descriptor_set_create(qsr_context *ctx, VkDescriptorPool pool,
             .descriptorType = type,
             .pBufferInfo = &infos[i],
         };
-        if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+        if (type != VK_DESCRIPTOR_TYPE_STORAGE_BUFFER) {
             VkBufferView *view;
-            qsr_status st = texel_view(ctx, buffers[i], (p->desc.texel4_mask >> i) & 1u, &view);
+            qsr_status st = texel_view(ctx, buffers[i], view_is_wide(&p->desc, i), &view);
             if (st != QSR_OK) return st;
             writes[i].pBufferInfo = NULL;
             writes[i].pTexelBufferView = view;

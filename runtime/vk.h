@@ -33,6 +33,10 @@ typedef struct qsr__pipeline_desc {
      * over the lanes with a bounds check each: several times cheaper. */
     uint32_t texel_mask;
     uint32_t texel4_mask; /* the same with 16-byte texels (R32G32B32A32_UINT) */
+    /* Bit i: binding i is written as a storage texel buffer (R32_UINT view): on lavapipe an
+     * imageStore is a masked store per lane where a storage-buffer store also checks bounds
+     * per lane (shaders/store.glsl). */
+    uint32_t image_mask;
     /* Shared memory of a workgroup of local_x x local_y: shared_base + shared_halo * (local_x
      * + 2) * (local_y + 2) bytes (conv3x3_q_tiled's tiles); both 0 for kernels without any. */
     uint32_t shared_base, shared_halo;

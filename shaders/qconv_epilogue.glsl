@@ -12,20 +12,23 @@
 // with shift at params[pc.aux_off], step and in_scale (the shortcut product of skipped
 // blocks in between) from the push block. The includer declares bindings 0 and 1.
 #include "gelu.glsl"
+#include "store.glsl"
 // The per-channel parameters through a texel view (fetch.glsl): a storage-buffer read is a
 // per-lane loop on lavapipe, which took a quarter of linear_q's time (8 tokens x 8 channels
 // per invocation load 24 of them).
 FETCH_BUFFER(2, params);
 layout(std430, binding = 3) buffer Dst { float dst[]; };
-// dst's buffer as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and scatter
-// per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel.
-layout(std430, binding = 3) buffer Dst4 { vec4 dst4[]; };
 // The residual epilogues read h through this texel view of dst's buffer (a fetch, not a
 // per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants): of 4-byte texels
 // for RESIDUAL, 16-byte ones for RESIDUAL_C4. Each invocation reads its own pixels before it
 // writes them.
 FETCH_BUFFER_WORDS_OR_TEXELS(4, dst_in);
-layout(std430, binding = 5) writeonly buffer Codes { uint codes[]; }; // [cout/8][h][w] (code_index)
+STORE_BUFFER(5, codes); // [cout/8][h][w] (code_index)
+// dst's buffer again as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and
+// scatter per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel.
+// A binding of its own, write-only: 4 % fewer instructions for conv2 than the same stores
+// through a second block at binding 3 (docs/benchmarks.md).
+layout(std430, binding = 6) writeonly buffer Dst4 { uvec4 dst4[]; };
 
 layout(constant_id = 3) const int BITS_A = 4;
 layout(constant_id = 4) const int SIGNED_A = 1;
@@ -130,8 +133,9 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
     }
     if (c4) {
         [[unroll]] for (int q = 0; q < 2; q++)
-            if (oc0 + 4 * q < pc.cout) dst4[(oc0 / 4 + q) * plane + pixel] = h4[q];
+            if (oc0 + 4 * q < pc.cout)
+                dst4[(oc0 / 4 + q) * plane + pixel] = floatBitsToUint(h4[q]);
     }
     if (CODES_OUT != 0)
-        codes[code_index(CODES_PADDED != 0, pc.out_w, pc.out_h, oc0 / OCB, x, y)] = word;
+        STORE(codes, code_index(CODES_PADDED != 0, pc.out_w, pc.out_h, oc0 / OCB, x, y), word);
 }

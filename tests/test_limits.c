@@ -18,6 +18,9 @@
 #define SPV_OP_CAPABILITY  17u
 #define CAP_SHADER         1u
 #define CAP_SAMPLED_BUFFER 46u
+/* Storage texel buffers (store.glsl's imageStore with a declared format): required of every
+ * implementation too; no shader needs StorageImageWriteWithoutFormat. */
+#define CAP_IMAGE_BUFFER 47u
 /* textureSize of a texel buffer (row_fetch.glsl clamps its fetches with it); Vulkan requires
  * every implementation to support it, like Shader and SampledBuffer. */
 #define CAP_IMAGE_QUERY    50u
@@ -41,10 +44,11 @@ static void check_capabilities(void) {
             }
             if (op == SPV_OP_CAPABILITY && count == 2) {
                 uint32_t cap = w[i + 1];
-                int allowed =
-                    cap == CAP_SHADER ||
-                    ((cap == CAP_SAMPLED_BUFFER || cap == CAP_IMAGE_QUERY) && !storage_twin) ||
-                    (dot && (cap == CAP_DOT_PRODUCT || cap == CAP_DOT_4X8_PACKED));
+                int allowed = cap == CAP_SHADER ||
+                              ((cap == CAP_SAMPLED_BUFFER || cap == CAP_IMAGE_QUERY ||
+                                cap == CAP_IMAGE_BUFFER) &&
+                               !storage_twin) ||
+                              (dot && (cap == CAP_DOT_PRODUCT || cap == CAP_DOT_4X8_PACKED));
                 CHECK(allowed, "%s declares SPIR-V capability %u", b->name, cap);
                 caps++;
             }
@@ -52,7 +56,8 @@ static void check_capabilities(void) {
         }
         CHECK(caps > 0, "%s: no capability found", b->name);
     }
-    printf("%u shaders: capabilities within Shader, SampledBuffer and the dot product\n",
+    printf("%u shaders: capabilities within Shader, SampledBuffer, ImageBuffer and the dot "
+           "product\n",
            (unsigned)QSR_SHADER_COUNT);
 }
 
@@ -199,10 +204,11 @@ static void check_fit(void) {
     l->maxComputeSharedMemorySize = 256; /* not even the weights fit */
     d = tiled;
     CHECK_STATUS(qsr__pipeline_fit(ctx, &d), QSR_ERROR_UNSUPPORTED);
-    /* The storage twins are the same kernels with no texel bindings. */
+    /* The storage twins are the same kernels with no texel bindings, read or written. */
     d = tiled;
+    CHECK(d.image_mask, "the quantized kernels write their codes through texel buffers");
     CHECK(qsr__pipeline_desc_storage(&d) && d.shader == QSR_SHADER_CONV3X3_Q_TILED_STORAGE &&
-              !d.texel_mask && !d.texel4_mask &&
+              !d.texel_mask && !d.texel4_mask && !d.image_mask &&
               qsr__shader_texel_base(d.shader) == QSR_SHADER_CONV3X3_Q_TILED,
           "tiled storage twin");
     d = qsr__quantize_rlq_desc(4, 1, 0);

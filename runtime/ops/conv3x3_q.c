@@ -81,6 +81,7 @@ qsr__pipeline_desc qsr__conv3x3_q_desc(qsr__qkernel kernel, qsr__epilogue epilog
         /* PAIRS and QUADS read activation codes as 16-byte texels too (row_fetch.glsl). */
         .texel4_mask = (wide ? 0x2u : 0u) | (rows ? 0x1u : 0u) |
                        (epilogue == QSR__EPILOGUE_RESIDUAL_C4 ? 0x10u : 0u),
+        .image_mask = 0x20u, /* the codes out (shaders/store.glsl) */
         .shared_base = tiled ? CONV_Q_TILE_SHARED_BASE : 0u,
         .shared_halo = tiled ? CONV_Q_TILE_SHARED_HALO : 0u};
 }

@@ -18,7 +18,8 @@ qsr__pipeline_desc qsr__linear_q_desc(qsr__epilogue epilogue, uint32_t bits_a, i
         .local_x = QSR__LOCAL_X,
         .local_y = QSR__LOCAL_Y,
         .texel_mask = 0x14u,  /* the parameters, the residual's view of dst */
-        .texel4_mask = 0x3u}; /* codes and weights as 16-byte texels */
+        .texel4_mask = 0x3u,  /* codes and weights as 16-byte texels */
+        .image_mask = 0x20u}; /* the codes out (shaders/store.glsl) */
 }
 
 qsr_status qsr__linear_q_record(qsr_context *ctx, VkCommandBuffer cmd, const qsr__pipeline *p,
