@@ -40,6 +40,54 @@ static char tmp[64];
 static char viewer[4096], make_model[4096];
 static const char *cli;
 
+static int exit_code(int status) {
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Copies the stderr a run left in `path` to ours; returns whether LeakSanitizer itself crashed
+ * there. In a -DQSR_SANITIZE=ON build the tool's tracer crashed once as a viewer exited (CI,
+ * 2026-12-07: "Tracer caught signal 11", exit 86; not reproduced in 45 runs): a crash of the
+ * tool, not a finding. A leak report reads "detected memory leaks" and does not match. */
+static int replay_stderr(const char *path) {
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    int crashed = 0;
+    if (!f) return 0;
+    while (fgets(buf, sizeof buf, f)) {
+        fputs(buf, stderr);
+        if (strstr(buf, "LeakSanitizer has encountered a fatal error")) crashed = 1;
+    }
+    fclose(f);
+    remove(path);
+    return crashed;
+}
+
+/* Runs cmd with its stderr kept in a file, through system() or, when line is given, popen()
+ * keeping the first line of its stdout that starts with `prefix`; a run whose sanitizer
+ * crashed (above) is run once more. Returns the exit code (-1 if it did not exit). */
+static int run_capture(const char *cmd, const char *prefix, char *line, size_t cap) {
+    char wrapped[20000], err_path[128];
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", tmp);
+    snprintf(wrapped, sizeof wrapped, "( %s ) 2>\"%s\"", cmd, err_path);
+    for (int attempt = 0;; attempt++) {
+        int rc;
+        if (line) {
+            FILE *p = popen(wrapped, "r");
+            char buf[1024];
+            line[0] = '\0';
+            if (!p) return -1;
+            while (fgets(buf, sizeof buf, p))
+                if (!line[0] && strncmp(buf, prefix, strlen(prefix)) == 0)
+                    snprintf(line, cap, "%s", buf);
+            rc = exit_code(pclose(p));
+        } else {
+            rc = exit_code(system(wrapped));
+        }
+        if (!replay_stderr(err_path) || attempt == 1) return rc;
+        fprintf(stderr, "test_viewer: LeakSanitizer crashed (not a leak report); once more\n");
+    }
+}
+
 /* Runs a shell command built from fmt; returns its exit code (-1 if it did not exit). */
 static int run(const char *fmt, ...) {
     char cmd[16384];
@@ -47,9 +95,7 @@ static int run(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    int status = system(cmd);
-    if (status == -1 || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
+    return run_capture(cmd, NULL, NULL, 0);
 }
 
 static int file_exists(const char *path) {
@@ -307,28 +353,15 @@ static void check_failures(const char *input) {
         char formatted[512];
         snprintf(formatted, sizeof formatted, cases[i].args, tmp, tmp);
         snprintf(args, sizeof args, "%s --screenshot \"%s\"", formatted, out);
-        int rc = run("\"%s\" %s 2>/dev/null", viewer, args);
+        int rc = run("\"%s\" %s", viewer, args);
         CHECK(rc != 0 && rc != -1, "%s: exit code %d", cases[i].what, rc);
         CHECK(!file_exists(out), "%s: left a file", cases[i].what);
         remove(out);
     }
     /* An output folder that does not exist: the frame renders but cannot be saved. */
-    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --screenshot \"%s/no/such/dir/x.png\" "
-                 "2>/dev/null",
-                 viewer, input, tmp, tmp);
+    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --screenshot \"%s/no/such/dir/x.png\"", viewer,
+                 input, tmp, tmp);
     CHECK(rc == 1, "unwritable output: exit code %d", rc);
-}
-
-/* Runs a command and keeps the first line of its stdout that starts with `prefix`. */
-static int run_capture(const char *cmd, const char *prefix, char *line, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    char buf[1024];
-    line[0] = '\0';
-    if (!p) return -1;
-    while (fgets(buf, sizeof buf, p))
-        if (!line[0] && strncmp(buf, prefix, strlen(prefix)) == 0) snprintf(line, cap, "%s", buf);
-    int status = pclose(p);
-    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* The figures of a `quantsr-view: stats:` line. */
@@ -477,7 +510,7 @@ static void check_vulkan_present(const char *input) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
              "SDL_VIDEODRIVER=offscreen \"%s\" \"%s\" -m \"%s/m.qsr\" --present vulkan "
-             "--screenshot \"%s\" %s 2>/dev/null",
+             "--screenshot \"%s\" %s",
              viewer, input, tmp, fallback, args);
     int rc = run_capture(cmd, "quantsr-view: wrote", line, sizeof line);
     CHECK(rc == 0, "fallback: exited %d", rc);
@@ -593,15 +626,13 @@ static void check_budget(const char *input) {
     char out[256];
     path_in_tmp(out, sizeof out, "never.png");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms \"%s\" --screenshot \"%s\" "
-                     "2>/dev/null",
-                     viewer, input, tmp, bad[i], out);
+        int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms \"%s\" --screenshot \"%s\"", viewer,
+                     input, tmp, bad[i], out);
         CHECK(rc == 2, "--budget-ms '%s': exit code %d, want 2", bad[i], rc);
         CHECK(!file_exists(out), "--budget-ms '%s' left a file", bad[i]);
         remove(out);
     }
-    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms 5 --depth 2 --screenshot \"%s\" "
-                 "2>/dev/null",
+    int rc = run("\"%s\" \"%s\" -m \"%s/m.qsr\" --budget-ms 5 --depth 2 --screenshot \"%s\"",
                  viewer, input, tmp, out);
     CHECK(rc == 2 && !file_exists(out), "--budget-ms with --depth: exit code %d", rc);
     remove(out);
@@ -611,7 +642,7 @@ static void check_budget(const char *input) {
 static int enter_xvfb(char **argv) {
     (void)argv;
     if (getenv("QSR_VIEWER_TEST_XVFB")) return 0;
-    if (run("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    if (exit_code(system("command -v xvfb-run >/dev/null 2>&1")) != 0) {
         printf("skip: xvfb-run is missing (Debian package xvfb)\n");
         return 77;
     }
