@@ -26,9 +26,9 @@ FETCH_BUFFER_WORDS_OR_TEXELS(4, dst_in);
 STORE_BUFFER(5, codes); // [cout/8][h][w] (code_index)
 // dst's buffer again as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and
 // scatter per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel.
-// A binding of its own, write-only (single instruction counts favoured it over a second block
-// at binding 3, within their noise: docs/benchmarks.md).
-layout(std430, binding = 6) writeonly buffer Dst4 { uvec4 dst4[]; };
+// A second block at binding 3 (a binding of its own counted no fewer instructions:
+// docs/benchmarks.md).
+layout(std430, binding = 3) writeonly buffer Dst4 { uvec4 dst4[]; };
 
 layout(constant_id = 3) const int BITS_A = 4;
 layout(constant_id = 4) const int SIGNED_A = 1;

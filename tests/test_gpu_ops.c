@@ -210,8 +210,8 @@ static void test_conv_q(qsr_rng *rng, const conv_q_case *k) {
                 bo = make_buffer((c4 ? QSR__C4_WORDS(cout) : cout) * plane * 4,
                                  residual ? (c4 ? h0_c4 : h0) : NULL),
                 bc = make_buffer(out_words * plane_words * 4, codes_before);
-    /* Bindings 4 and 6 are the residual's and the c4 store's views of the destination. */
-    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc, &bo};
+    /* Binding 4 is the residual's view of the destination. */
+    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = qsr_test_push(w, h, cin, cout);
     push.bias_off = 0;
     push.scale_off = (int32_t)cout;

@@ -160,7 +160,7 @@ static void test_linear(qsr_rng *rng, const linear_case *k) {
                 bp = make_buffer((3 * cout + 3) * 4, params),
                 bo = make_buffer(cout * plane * 4, residual ? h0 : NULL),
                 bc = make_buffer(out_words * plane * 4, NULL);
-    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc, &bo};
+    qsr__buffer *bufs[] = {&bq, &bw, &bp, &bo, &bo, &bc};
     qsr__op_push push = qsr_test_push(k->w, k->h, cin, cout);
     push.w_off = 2;
     push.bias_off = 3;

@@ -224,8 +224,7 @@ enum {
 
 /* Bindings: rgb_to_planar (rgba in, float out); conv3x3_f32 (src, weights, params, dst, skip,
  * dst_rgba, status); layernorm_q (src, params, dst); linear_q and conv3x3_q (src codes, weight
- * words, params, dst, dst again (the residual reads it as a texel buffer), codes out, dst a
- * third time (written by the c4 epilogue only, which these ops do not use));
+ * words, params, dst, dst again (the residual reads it as a texel buffer), codes out);
  * window_attention (qkv, params, heads); quantize_rlq (src, params, codes, unused). */
 static const qsr__op_spec ops[OP_COUNT] = {
     [OP_RGB] = {"rgb_to_planar (reflect pad)",
@@ -238,7 +237,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
     [OP_NORM1] = {"norm1 + quantize", layout_norm, {T_TOK, PRM, T_CODES}, QSR__OP_ALWAYS},
     [OP_QKV] = {"linear qkv (q)",
                 layout_linear,
-                {T_CODES, WQ, PRM, T_QKV, T_QKV, DUM, T_QKV},
+                {T_CODES, WQ, PRM, T_QKV, T_QKV, DUM},
                 QSR__OP_ALWAYS},
     [OP_ATTENTION] = {"window attention (q)",
                       layout_attention,
@@ -250,16 +249,16 @@ static const qsr__op_spec ops[OP_COUNT] = {
                           QSR__OP_ALWAYS},
     [OP_PROJ] = {"linear proj (q)",
                  layout_linear,
-                 {T_CODES, WQ, PRM, T_TOK, T_TOK, DUM, T_TOK},
+                 {T_CODES, WQ, PRM, T_TOK, T_TOK, DUM},
                  QSR__OP_ALWAYS},
     [OP_NORM2] = {"norm2 + quantize", layout_norm, {T_TOK, PRM, T_CODES}, QSR__OP_ALWAYS},
     [OP_FC1] = {"linear fc1 + GELU (q)",
                 layout_linear,
-                {T_CODES, WQ, PRM, DUM, DUM, T_HCODES, DUM},
+                {T_CODES, WQ, PRM, DUM, DUM, T_HCODES},
                 QSR__OP_ALWAYS},
     [OP_FC2] = {"linear fc2 (q)",
                 layout_linear,
-                {T_HCODES, WQ, PRM, T_TOK, T_TOK, DUM, T_TOK},
+                {T_HCODES, WQ, PRM, T_TOK, T_TOK, DUM},
                 QSR__OP_ALWAYS},
     [OP_QUANTIZE_GROUP] = {"quantize (group conv)",
                            layout_quantize,
@@ -267,7 +266,7 @@ static const qsr__op_spec ops[OP_COUNT] = {
                            QSR__OP_ALWAYS},
     [OP_GROUP_CONV] = {"group conv (q)",
                        layout_convq,
-                       {T_CODES, WQ, PRM, T_U, T_U, DUM, T_U},
+                       {T_CODES, WQ, PRM, T_U, T_U, DUM},
                        QSR__OP_ALWAYS},
     [OP_COPY_GROUP_OUT] = {"copy (group output)", NULL, {0}, QSR__OP_ALWAYS},
     [OP_NORM] = {"norm", layout_norm, {T_TOK, PRM, T_U}, QSR__OP_ALWAYS},

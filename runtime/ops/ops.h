@@ -196,9 +196,8 @@ static inline size_t qsr__code_word(uint32_t w, uint32_t h, int padded, uint32_t
 }
 
 /* conv3x3_q: bindings (src codes, weight words, params, dst, dst again (the residual reads it
- * as a texel buffer: of 16-byte texels for RESIDUAL_C4), codes out, dst a third time (RESIDUAL_C4
- * writes h through it; any buffer otherwise)). */
-#define QSR__CONV_Q_BINDINGS 7u
+ * as a texel buffer: of 16-byte texels for RESIDUAL_C4), codes out). */
+#define QSR__CONV_Q_BINDINGS 6u
 /* What conv3x3_q makes of its result besides the epilogue: nothing, or the next quantizer's
  * unsigned or signed codes (with RELU: the codes only). */
 typedef enum qsr__codes_out {

@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     qsr_context *ctx;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
     size_t plane = (size_t)w * h;
-    qsr__buffer b[7]; /* conv_q: src, weights, params, dst, skip, codes (binding 6: dst again) */
+    qsr__buffer b[7]; /* conv_q: src, weights, params, dst, skip, codes */
     /* the source: fp32, or codes in at most cin padded code planes */
     size_t src_words =
         cin * (plane > qsr__code_plane_words(w, h, 1) ? plane : qsr__code_plane_words(w, h, 1));
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < sizes[i] / 4; k++)
             p[k] = quant && i < 2 ? (uint32_t)qsr_rng_int(&rng, 0, 0x7fffffff) : 0x3c000000u;
     }
-    qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], quant ? &b[3] : &b[6]};
+    qsr__buffer *bufs[7] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
     qsr__qkernel kernel = QSR__QKERNEL_PAIRS;
     if (quant && qsr__conv3x3_q_choose(ctx, bits, bits, &kernel) != QSR_OK) return 1;
     qsr__pipeline_desc d =
