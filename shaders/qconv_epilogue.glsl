@@ -18,17 +18,16 @@
 // per invocation load 24 of them).
 FETCH_BUFFER(2, params);
 layout(std430, binding = 3) buffer Dst { float dst[]; };
+// dst's buffer as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and scatter
+// per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel. (A
+// write-only block at a binding of its own counted no fewer instructions: docs/benchmarks.md.)
+layout(std430, binding = 3) buffer Dst4 { vec4 dst4[]; };
 // The residual epilogues read h through this texel view of dst's buffer (a fetch, not a
 // per-lane loop; a read-only storage view in the QSR_STORAGE_FETCH variants): of 4-byte texels
 // for RESIDUAL, 16-byte ones for RESIDUAL_C4. Each invocation reads its own pixels before it
 // writes them.
 FETCH_BUFFER_WORDS_OR_TEXELS(4, dst_in);
 STORE_BUFFER(5, codes); // [cout/8][h][w] (code_index)
-// dst's buffer again as 16-byte elements (RESIDUAL_C4): planar h costs a per-lane gather and
-// scatter per channel on lavapipe, 1.25x conv1's time for conv2; c4 h, two of each per pixel.
-// A second block at binding 3 (a binding of its own counted no fewer instructions:
-// docs/benchmarks.md).
-layout(std430, binding = 3) writeonly buffer Dst4 { uvec4 dst4[]; };
 
 layout(constant_id = 3) const int BITS_A = 4;
 layout(constant_id = 4) const int SIGNED_A = 1;
@@ -133,8 +132,7 @@ void store_pixel(int x, int y, int oc0, ivec4 lo, ivec4 hi, channel_consts k) {
     }
     if (c4) {
         [[unroll]] for (int q = 0; q < 2; q++)
-            if (oc0 + 4 * q < pc.cout)
-                dst4[(oc0 / 4 + q) * plane + pixel] = floatBitsToUint(h4[q]);
+            if (oc0 + 4 * q < pc.cout) dst4[(oc0 / 4 + q) * plane + pixel] = h4[q];
     }
     if (CODES_OUT != 0)
         STORE(codes, code_index(CODES_PADDED != 0, pc.out_w, pc.out_h, oc0 / OCB, x, y), word);

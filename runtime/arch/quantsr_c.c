@@ -210,9 +210,9 @@ enum {
 
 /* Bindings: rgb_to_planar (rgba in, float out); conv3x3_f32 (src, weights, params, dst, skip,
  * dst_rgba, status); quantize_rlq (src, params, codes, h in c4); conv3x3_q (src codes, weight
- * words, params, dst, dst again (the residual reads it as a texel buffer), codes out). The first
- * active block's quantizer reads f (h is f then) and writes h for the body; fp32 executions copy f
- * to h instead. */
+ * words, params, dst, dst again (the residual reads it as a texel buffer), codes out). The
+ * first active block's quantizer reads f (h is f then) and writes h for the body; fp32
+ * executions copy f to h instead. */
 static const qsr__op_spec ops[OP_COUNT] = {
     [OP_RGB] = {"rgb_to_planar", qsr__arch_layout_rgb, {T_IMG_IN, T_X0}, QSR__OP_ALWAYS},
     [OP_FIRST] = {"conv_first", layout_f32, {T_X0, WF, PRM, T_F, DUM, DUM, STA}, QSR__OP_ALWAYS},

@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
     qsr_context *ctx;
     if (qsr_context_create(NULL, &ctx) != QSR_OK) return 1;
     qsr__buffer b[6];
-    qsr__buffer *bufs[QSR__CONV_Q_BINDINGS];
+    qsr__buffer *bufs[6];
     for (uint32_t i = 0; i < op.buffers; i++) {
         if (qsr__buffer_create(ctx, op.sizes[i], QSR__MEMORY_HOST, &b[i]) != QSR_OK) return 1;
         fill(&b[i], 7u + i, op.floats[i]);
